@@ -1,0 +1,1 @@
+//! mailfts-benches (work in progress).

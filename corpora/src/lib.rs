@@ -1,0 +1,1 @@
+//! mailfts-corpora (work in progress).

@@ -1,0 +1,1 @@
+//! mailfts-imap-glue (work in progress).

@@ -1,0 +1,232 @@
+//! One home's index on disk: the tantivy index, its header columns and its metadata.
+//!
+//! Layout of the index directory (`<home>/mailfts/` by default):
+//!
+//! ```text
+//! tantivy/      the tantivy index (documents, postings, fast fields, commit payload = IndexMeta)
+//! columns/      header columns, `<mailbox id>.<field>` (see `columns`)
+//! ```
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use roaring::RoaringBitmap;
+use tantivy::collector::Collector;
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, Term};
+
+use crate::columns::{dir_bytes, Columns};
+use crate::error::{IndexError, IoContext, Result, TantivyContext};
+use crate::meta::IndexMeta;
+use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
+use crate::tokenizer::{MailTokenizer, TOKENIZER_NAME};
+
+/// Memory budget of the index writer (per indexing thread).
+pub const WRITER_MEMORY_PER_THREAD: usize = 48 << 20;
+
+/// An opened home index.
+pub struct HomeIndex {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    columns: Columns,
+}
+
+/// The committed metadata and a searcher that sees at least the documents it describes.
+pub struct IndexSnapshot {
+    /// Metadata of the commit (read before the searcher, so the searcher is never older).
+    pub meta: IndexMeta,
+    /// A searcher over the committed segments.
+    pub searcher: Searcher,
+    /// Field handles.
+    pub fields: Fields,
+}
+
+impl HomeIndex {
+    /// Opens the index in `dir` if there is one. `Ok(None)`: no index; `Err`: an index that cannot
+    /// be used (another schema version, damaged files) — searches then fall back to a scan.
+    pub fn open(dir: &Path) -> Result<Option<HomeIndex>> {
+        let tdir = dir.join("tantivy");
+        if !tdir.join("meta.json").exists() {
+            return Ok(None);
+        }
+        let index = Index::open_in_dir(&tdir).at(&tdir)?;
+        let (schema, fields) = build_schema();
+        let meta = IndexMeta::from_payload(index.load_metas().at(&tdir)?.payload.as_deref())
+            .map_err(|message| IndexError::BadMeta { path: tdir.clone(), message })?;
+        if meta.schema != SCHEMA_VERSION || index.schema() != schema {
+            return Err(IndexError::BadMeta {
+                path: tdir,
+                message: format!(
+                    "schema version {} (this mailfts writes version {SCHEMA_VERSION}); run `mailfts rescan` to rebuild",
+                    meta.schema
+                ),
+            });
+        }
+        Self::finish_open(dir, index, fields).map(Some)
+    }
+
+    /// Opens the index in `dir`, creating it when absent and rebuilding it (with a log line) when
+    /// it was written by another schema version or cannot be read.
+    pub fn open_or_create(dir: &Path) -> Result<HomeIndex> {
+        match Self::open(dir) {
+            Ok(Some(h)) => return Ok(h),
+            Ok(None) => {}
+            Err(e @ IndexError::Locked { .. }) => return Err(e),
+            Err(e) => {
+                tracing::warn!(index = %dir.display(), error = %e, "index unusable: rebuilding it from the mail store");
+                for sub in ["tantivy", "columns"] {
+                    let p = dir.join(sub);
+                    if p.exists() {
+                        fs::remove_dir_all(&p).at(&p)?;
+                    }
+                }
+            }
+        }
+        let tdir = dir.join("tantivy");
+        fs::create_dir_all(&tdir).at(&tdir)?;
+        let (schema, fields) = build_schema();
+        let index = Index::create_in_dir(&tdir, schema).at(&tdir)?;
+        index.tokenizers().register(TOKENIZER_NAME, MailTokenizer::default());
+        {
+            let mut w: IndexWriter = index.writer_with_num_threads(1, 15 << 20).at(&tdir)?;
+            let mut c = w.prepare_commit().at(&tdir)?;
+            c.set_payload(&IndexMeta::default().to_payload());
+            c.commit().at(&tdir)?;
+        }
+        Self::finish_open(dir, index, fields)
+    }
+
+    fn finish_open(dir: &Path, index: Index, fields: Fields) -> Result<HomeIndex> {
+        index.tokenizers().register(TOKENIZER_NAME, MailTokenizer::default());
+        let tdir = dir.join("tantivy");
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .at(&tdir)?;
+        Ok(HomeIndex {
+            dir: dir.to_path_buf(),
+            columns: Columns::new(dir.join("columns")),
+            index,
+            reader,
+            fields,
+        })
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Field handles.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// The header columns.
+    pub fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    /// The tantivy index.
+    pub fn tantivy(&self) -> &Index {
+        &self.index
+    }
+
+    /// The metadata of the latest commit.
+    pub fn meta(&self) -> Result<IndexMeta> {
+        let tdir = self.dir.join("tantivy");
+        IndexMeta::from_payload(self.index.load_metas().at(&tdir)?.payload.as_deref())
+            .map_err(|message| IndexError::BadMeta { path: tdir, message })
+    }
+
+    /// Committed metadata plus a searcher at least as new.
+    pub fn snapshot(&self) -> Result<IndexSnapshot> {
+        let meta = self.meta()?;
+        self.reader.reload().at(&self.dir)?;
+        Ok(IndexSnapshot {
+            meta,
+            searcher: self.reader.searcher(),
+            fields: self.fields.clone(),
+        })
+    }
+
+    /// Opens the single writer of this index (fails with [`IndexError::Locked`] if another holds it).
+    pub fn writer(&self, threads: usize) -> Result<IndexWriter> {
+        let tdir = self.dir.join("tantivy");
+        self.index
+            .writer_with_num_threads(threads.max(1), WRITER_MEMORY_PER_THREAD * threads.max(1))
+            .at(&tdir)
+    }
+
+    /// Bytes on disk of the whole index (tantivy + columns).
+    pub fn disk_bytes(&self) -> u64 {
+        dir_bytes(&self.dir)
+    }
+}
+
+impl IndexSnapshot {
+    /// UIDs of the documents of one mailbox id present in the index.
+    pub fn uids_of(&self, mailbox_id: u32) -> tantivy::Result<RoaringBitmap> {
+        let q = TermQuery::new(
+            Term::from_field_u64(self.fields.mailbox, mailbox_id as u64),
+            IndexRecordOption::Basic,
+        );
+        self.searcher.search(&q, &UidCollector)
+    }
+
+    /// Number of live documents.
+    pub fn num_docs(&self) -> u64 {
+        self.searcher.num_docs()
+    }
+}
+
+/// Collects the `uid` fast field of every matching document into a bitmap.
+pub struct UidCollector;
+
+/// Per-segment part of [`UidCollector`].
+pub struct UidSegmentCollector {
+    uids: tantivy::columnar::Column<u64>,
+    out: RoaringBitmap,
+}
+
+impl Collector for UidCollector {
+    type Fruit = RoaringBitmap;
+    type Child = UidSegmentCollector;
+
+    fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<UidSegmentCollector> {
+        Ok(UidSegmentCollector {
+            uids: segment.fast_fields().u64("uid")?,
+            out: RoaringBitmap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<RoaringBitmap>) -> tantivy::Result<RoaringBitmap> {
+        let mut all = RoaringBitmap::new();
+        for f in fruits {
+            all |= f;
+        }
+        Ok(all)
+    }
+}
+
+impl tantivy::collector::SegmentCollector for UidSegmentCollector {
+    type Fruit = RoaringBitmap;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(uid) = self.uids.first(doc) {
+            self.out.insert(uid as u32);
+        }
+    }
+
+    fn harvest(self) -> RoaringBitmap {
+        self.out
+    }
+}

@@ -1,0 +1,68 @@
+//! The index schema: one tantivy document per message, no stored text.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::tokenizer::TOKENIZER_NAME;
+
+/// Version of the schema and of everything derived from it (tokenizer, columns, payload).
+/// An index written with another version is rebuilt, never read.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The fields of the schema, resolved once.
+#[derive(Clone, Debug)]
+pub struct Fields {
+    /// Mailbox id (see [`crate::meta::MailboxMeta::id`]); indexed for deleting a whole mailbox.
+    pub mailbox: Field,
+    /// Message UID.
+    pub uid: Field,
+    /// `mailbox << 32 | uid`, indexed: the unique key used to delete one message.
+    pub key: Field,
+    /// Internal date, unix seconds.
+    pub internal_date: Field,
+    /// Internal date, days since epoch (UTC).
+    pub internal_day: Field,
+    /// `Date:` header calendar date, days since epoch (internal day when absent).
+    pub sent_day: Field,
+    /// RFC822.SIZE (line ends counted as CRLF).
+    pub size: Field,
+    /// All header lines, decoded (`Name: value`), tokenized.
+    pub headers: Field,
+    /// Body text, tokenized with positions.
+    pub body: Field,
+    /// Attachment text, tokenized with positions.
+    pub attachments: Field,
+}
+
+/// Builds the schema and its field handles.
+pub fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let indexed_fast = NumericOptions::default().set_indexed().set_fast();
+    let fast = NumericOptions::default().set_fast();
+    let indexed = NumericOptions::default().set_indexed();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER_NAME)
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        mailbox: b.add_u64_field("mailbox", indexed_fast),
+        uid: b.add_u64_field("uid", fast.clone()),
+        key: b.add_u64_field("key", indexed),
+        internal_date: b.add_i64_field("internal_date", fast.clone()),
+        internal_day: b.add_i64_field("internal_day", fast.clone()),
+        sent_day: b.add_i64_field("sent_day", fast.clone()),
+        size: b.add_u64_field("size", fast),
+        headers: b.add_text_field("headers", text.clone()),
+        body: b.add_text_field("body", text.clone()),
+        attachments: b.add_text_field("attachments", text),
+    };
+    (b.build(), fields)
+}
+
+/// The unique key of one message.
+pub fn message_key(mailbox_id: u32, uid: u32) -> u64 {
+    ((mailbox_id as u64) << 32) | uid as u64
+}

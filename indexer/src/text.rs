@@ -1,0 +1,227 @@
+//! Case folding and tokenizing: the one definition shared by the index and the exact evaluator.
+//!
+//! * [`fold`] applies full Unicode case folding (`Straße` → `strasse`, `ΣΑΣ` → `σασ`), with an ASCII
+//!   fast path. IMAP SEARCH is a case-insensitive substring match; mailfts defines it as
+//!   `fold(needle)` being a substring of `fold(field)`.
+//! * [`tokenize`] splits folded text into *word tokens*: maximal runs of letters, digits and combining
+//!   marks, so `usb_gadget` gives `usb`, `gadget` and `first.user@example.org` gives `first`, `user`,
+//!   `example`, `org`. This is deliberately finer than UAX #29 word boundaries: IMAP matches substrings,
+//!   and every substring made only of word characters then lies inside a single token, which the
+//!   index can find by a prefix (or, in exact mode, infix) lookup on the term dictionary.
+//! * CJK ideographs, kana and hangul have no spaces between words: such runs are indexed as
+//!   overlapping bigrams plus the run's last character as a unigram, so any one character is the
+//!   start of some token and any CJK substring is a phrase of bigrams.
+
+/// Longest token in bytes; longer runs are cut into pieces of this size (queries touching such a
+/// run are verified).
+pub const MAX_TOKEN_BYTES: usize = 240;
+
+/// Full Unicode case folding of `s` (ASCII fast path).
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out);
+    out
+}
+
+/// Appends the case folding of `s` to `out`.
+pub fn fold_into(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        // ASCII run
+        let mut i = start;
+        while i < bytes.len() && bytes[i] < 0x80 {
+            i += 1;
+        }
+        if i > start {
+            let run = &s[start..i];
+            out.reserve(run.len());
+            for b in run.bytes() {
+                out.push(b.to_ascii_lowercase() as char);
+            }
+        }
+        // non-ASCII run
+        let mut j = i;
+        while j < bytes.len() && bytes[j] >= 0x80 {
+            j += 1;
+        }
+        if j > i {
+            out.extend(caseless::Caseless::default_case_fold(s[i..j].chars()));
+        }
+        start = j;
+    }
+}
+
+/// What kind of character: part of a word, part of a CJK run, or a separator.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CharClass {
+    /// Letter, digit or combining mark outside CJK.
+    Word,
+    /// Han, Hiragana, Katakana, Hangul and related (indexed as bigrams).
+    Cjk,
+    /// Anything else (space, punctuation, symbols).
+    Separator,
+}
+
+/// Classifies one character.
+#[inline]
+pub fn char_class(c: char) -> CharClass {
+    if c.is_ascii() {
+        return if c.is_ascii_alphanumeric() {
+            CharClass::Word
+        } else {
+            CharClass::Separator
+        };
+    }
+    if is_cjk(c) {
+        CharClass::Cjk
+    } else if c.is_alphanumeric() || is_combining_mark(c) {
+        CharClass::Word
+    } else {
+        CharClass::Separator
+    }
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF | 0x2E80..=0x2FDF | 0x3005..=0x3007 | 0x3021..=0x3029 | 0x3031..=0x3035
+        | 0x3038..=0x303C | 0x3040..=0x30FF | 0x3131..=0x318F | 0x31A0..=0x31BF | 0x31F0..=0x31FF
+        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xA960..=0xA97F | 0xAC00..=0xD7FF | 0xF900..=0xFAFF
+        | 0xFF66..=0xFF9F | 0x20000..=0x3FFFF)
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A | 0x064B..=0x065F
+        | 0x0900..=0x0903 | 0x093A..=0x094F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF
+        | 0xFE20..=0xFE2F)
+}
+
+/// One token of folded text: its text, its position (token index) and its byte range in the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tok<'a> {
+    /// The token text (a slice of the folded input).
+    pub text: &'a str,
+    /// Position: index of the token in the token stream.
+    pub position: usize,
+    /// Byte offset of the token's start in the input.
+    pub from: usize,
+    /// Byte offset just past the token's end in the input.
+    pub to: usize,
+}
+
+/// The tokenizer's state over one text, kept as offsets so that it can live beside the text it
+/// reads (the tantivy token stream owns its folded buffer).
+#[derive(Clone, Debug, Default)]
+pub struct TokenCursor {
+    at: usize,
+    position: usize,
+    /// Start of the previous character of the CJK run being read, if inside one.
+    cjk_prev: Option<usize>,
+}
+
+impl TokenCursor {
+    /// The next token of `folded` as `(from, to, position)`; `folded` must be the same text at every call.
+    pub fn next(&mut self, folded: &str) -> Option<(usize, usize, usize)> {
+        let len = folded.len();
+        loop {
+            if let Some(prev) = self.cjk_prev {
+                let prev_len = char_len_at(folded, prev);
+                let after = prev + prev_len;
+                let position = self.position;
+                self.position += 1;
+                if let Some(c2) = folded[after..].chars().next() {
+                    if char_class(c2) == CharClass::Cjk {
+                        self.cjk_prev = Some(after);
+                        return Some((prev, after + c2.len_utf8(), position));
+                    }
+                }
+                self.cjk_prev = None;
+                self.at = after;
+                return Some((prev, after, position));
+            }
+            let c = folded[self.at..].chars().next()?;
+            let start = self.at;
+            match char_class(c) {
+                CharClass::Separator => self.at += c.len_utf8(),
+                CharClass::Cjk => self.cjk_prev = Some(start),
+                CharClass::Word => {
+                    let mut end = start + c.len_utf8();
+                    for c2 in folded[end..].chars() {
+                        if char_class(c2) != CharClass::Word || end + c2.len_utf8() - start > MAX_TOKEN_BYTES {
+                            break;
+                        }
+                        end += c2.len_utf8();
+                    }
+                    debug_assert!(end <= len);
+                    self.at = end;
+                    let position = self.position;
+                    self.position += 1;
+                    return Some((start, end, position));
+                }
+            }
+        }
+    }
+}
+
+fn char_len_at(s: &str, i: usize) -> usize {
+    s[i..].chars().next().map_or(1, char::len_utf8)
+}
+
+/// Calls `emit` for every token of `folded` (already case-folded text), in order.
+pub fn tokenize<'a>(folded: &'a str, mut emit: impl FnMut(Tok<'a>)) {
+    let mut cursor = TokenCursor::default();
+    while let Some((from, to, position)) = cursor.next(folded) {
+        emit(Tok { text: &folded[from..to], position, from, to });
+    }
+}
+
+/// Convenience: folds and tokenizes `text`, returning owned token strings.
+pub fn tokens(text: &str) -> Vec<String> {
+    let folded = fold(text);
+    let mut out = Vec::new();
+    tokenize(&folded, |t| out.push(t.text.to_string()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_case_folding() {
+        assert_eq!(fold("STRASSE"), fold("straße"));
+        assert_eq!(fold("ΣΊΣΥΦΟΣ"), fold("σίσυφος"));
+        assert_eq!(fold("ПРИВЕТ Мир"), "привет мир");
+        assert_eq!(fold("Hello, World"), "hello, world");
+    }
+
+    #[test]
+    fn words_split_at_punctuation() {
+        assert_eq!(tokens("usb_gadget: first.user@Example.org"), ["usb", "gadget", "first", "user", "example", "org"]);
+        assert_eq!(tokens("café naïve"), ["café", "naïve"]);
+    }
+
+    #[test]
+    fn cjk_bigrams_and_last_unigram() {
+        assert_eq!(tokens("東京都 tokyo"), ["東京", "京都", "都", "tokyo"]);
+        assert_eq!(tokens("日"), ["日"]);
+        assert_eq!(tokens("abc日本"), ["abc", "日本", "本"]);
+    }
+
+    #[test]
+    fn long_runs_are_cut() {
+        let long = "a".repeat(600);
+        let t = tokens(&long);
+        assert_eq!(t.len(), 3);
+        assert!(t.iter().all(|x| x.len() <= MAX_TOKEN_BYTES));
+    }
+
+    #[test]
+    fn positions_are_consecutive() {
+        let f = fold("a b 東京");
+        let mut pos = Vec::new();
+        tokenize(&f, |t| pos.push(t.position));
+        assert_eq!(pos, [0, 1, 2, 3]);
+    }
+}

@@ -1,0 +1,521 @@
+//! The executor: answers one search program on one mailbox, from the index where it can, by
+//! verification where the index only narrows, and by a linear scan where it cannot help.
+//!
+//! The plan is three-valued. Every node of the program is evaluated over the *indexed range* (store
+//! UIDs at or below the mailbox's high-water mark) to a pair of sets: `sure` (certainly matching)
+//! and `maybe` (candidates the index could not decide). Leaves:
+//!
+//! | key | answered by | result |
+//! |---|---|---|
+//! | flags, KEYWORD, NEW/OLD/RECENT, UID, sequence sets, ALL | store snapshot | sure |
+//! | SINCE/BEFORE/ON, LARGER/SMALLER, SENT* | index fast fields | sure |
+//! | SUBJECT, FROM, TO, CC, BCC, HEADER on those fields and Message-ID | header columns (substring scan) | sure |
+//! | BODY, TEXT: one word | term dictionary (prefix; infix in exact mode) | sure |
+//! | BODY, TEXT: phrases, separators | phrase query | maybe |
+//! | HEADER on other fields | tokens of the header block | maybe |
+//!
+//! `AND`/`OR`/`NOT` combine the pairs (`NOT` of a `maybe` stays `maybe`). The answer is
+//! `sure ∪ verify(maybe) ∪ scan(tail)`, where verify and scan run the exact evaluator on the
+//! message files, and the tail is every store UID above the high-water mark. UIDs the store no longer
+//! has never appear: every set is drawn from the store's snapshot. With no usable index (none, another
+//! schema version, a mailbox never indexed, a changed UIDVALIDITY) the whole mailbox is scanned.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use mailfts_extractors::MessageContent;
+use mailfts_indexer::columns::{column_of, Column};
+use mailfts_indexer::document::{day_of, rfc822_size};
+use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
+use mailfts_indexer::text::fold;
+use mailfts_store::{MessageEntry, Snapshot, Store};
+use rayon::prelude::*;
+use roaring::RoaringBitmap;
+use serde::Serialize;
+use tantivy::collector::Collector;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, Score, SegmentReader, Term};
+
+use crate::ast::{SearchKey, SearchProgram};
+use crate::eval::{compile, CompiledKey, ContentSource, MailboxContext, MessageMeta};
+use crate::textplan::{plan_text, Exactness};
+use crate::SearchError;
+
+/// How a search may use the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Index answers; BODY/TEXT find strings that begin at a word start (see the crate docs).
+    Index,
+    /// IMAP's answer for every string: infix lookups and verification of candidates.
+    Exact,
+    /// Ignore the index: evaluate every message (the fallback and the oracle).
+    Scan,
+}
+
+/// How the answer was obtained, with timings (printed by `--explain`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Explain {
+    /// `index`, or `scan` with the reason.
+    pub source: String,
+    /// One line per planned leaf: key, how it was answered, sizes.
+    pub steps: Vec<String>,
+    /// Messages in the mailbox.
+    pub messages: u64,
+    /// Messages above the high-water mark, scanned.
+    pub tail_scanned: u64,
+    /// Candidates verified with the evaluator.
+    pub verified: u64,
+    /// Milliseconds in the store sync.
+    pub store_ms: f64,
+    /// Milliseconds in index lookups.
+    pub index_ms: f64,
+    /// Milliseconds verifying candidates and scanning the tail (or the whole mailbox).
+    pub scan_ms: f64,
+}
+
+/// The answer for one mailbox.
+#[derive(Clone, Debug, Serialize)]
+pub struct MailboxAnswer {
+    /// Mailbox name.
+    pub mailbox: String,
+    /// Matching UIDs, ascending.
+    pub uids: Vec<u32>,
+    /// How they were found.
+    pub explain: Explain,
+}
+
+/// A search engine over one home: its store and, when usable, its index.
+pub struct Engine<'a> {
+    store: &'a Store,
+    index: Option<&'a HomeIndex>,
+    /// Why there is no index, when there is none.
+    no_index_reason: Option<String>,
+}
+
+impl<'a> Engine<'a> {
+    /// An engine over `store`, using `index` when given.
+    pub fn new(store: &'a Store, index: Option<&'a HomeIndex>) -> Engine<'a> {
+        Engine { store, index, no_index_reason: None }
+    }
+
+    /// An engine that scans, saying why (shown in `--explain`).
+    pub fn without_index(store: &'a Store, reason: impl Into<String>) -> Engine<'a> {
+        Engine { store, index: None, no_index_reason: Some(reason.into()) }
+    }
+
+    /// Answers `program` on mailbox `name`.
+    pub fn search(&self, name: &str, program: &SearchProgram, mode: Mode) -> Result<MailboxAnswer, SearchError> {
+        let t0 = Instant::now();
+        let snapshot = self.store.mailbox(name)?.sync()?;
+        let mut explain = Explain { messages: snapshot.messages.len() as u64, store_ms: ms(t0), ..Default::default() };
+        let key = compile(&program.key);
+        let ctx = MailboxContext {
+            max_uid: snapshot.messages.last().map_or(0, |m| m.uid),
+            max_seq: snapshot.messages.len() as u32,
+        };
+        let usable = match (mode, self.index) {
+            (Mode::Scan, _) => Err("scan requested".to_string()),
+            (_, None) => Err(self.no_index_reason.clone().unwrap_or_else(|| "no index".into())),
+            (_, Some(index)) => {
+                let snap = index.snapshot()?;
+                match snap.meta.mailboxes.get(&snapshot.name) {
+                    None => Err("mailbox not indexed yet".into()),
+                    Some(m) if m.uid_validity != snapshot.uid_validity => Err("UIDVALIDITY changed since indexing".into()),
+                    Some(m) => Ok((index, snap.meta.mailboxes[&snapshot.name].clone(), snap, m.high_water)),
+                }
+            }
+        };
+        let uids = match usable {
+            Err(reason) => {
+                explain.source = format!("scan ({reason})");
+                let t = Instant::now();
+                let all: Vec<&MessageEntry> = snapshot.messages.iter().collect();
+                let r = scan(&program.key, &key, &snapshot, &all, &ctx);
+                explain.tail_scanned = all.len() as u64;
+                explain.scan_ms = ms(t);
+                r
+            }
+            Ok((index, mb, snap, high_water)) => {
+                explain.source = "index".into();
+                let t = Instant::now();
+                let mut planner = Planner {
+                    snapshot: &snapshot,
+                    index,
+                    snap: &snap,
+                    mailbox_id: mb.id,
+                    mode,
+                    ctx: &ctx,
+                    indexed: snapshot.messages.iter().filter(|m| m.uid <= high_water).map(|m| m.uid).collect(),
+                    fast: None,
+                    columns: HashMap::new(),
+                    steps: Vec::new(),
+                };
+                let tri = planner.eval(&program.key)?;
+                explain.steps = std::mem::take(&mut planner.steps);
+                explain.index_ms = ms(t);
+                let t = Instant::now();
+                let mut uids: Vec<u32> = tri.sure.iter().collect();
+                let verify: Vec<&MessageEntry> = tri.maybe.iter().filter_map(|u| snapshot.get(u)).collect();
+                let tail: Vec<&MessageEntry> = snapshot.messages.iter().filter(|m| m.uid > high_water).collect();
+                explain.verified = verify.len() as u64;
+                explain.tail_scanned = tail.len() as u64;
+                let mut todo = verify;
+                todo.extend(tail);
+                uids.extend(scan(&program.key, &key, &snapshot, &todo, &ctx));
+                uids.sort_unstable();
+                uids.dedup();
+                explain.scan_ms = ms(t);
+                uids
+            }
+        };
+        Ok(MailboxAnswer { mailbox: snapshot.name.clone(), uids, explain })
+    }
+}
+
+/// True when `pred` holds for `key` or any key inside it.
+pub fn uses(key: &SearchKey, pred: &dyn Fn(&SearchKey) -> bool) -> bool {
+    if pred(key) {
+        return true;
+    }
+    match key {
+        SearchKey::And(keys) => keys.iter().any(|k| uses(k, pred)),
+        SearchKey::Or(a, b) => uses(a, pred) || uses(b, pred),
+        SearchKey::Not(k) => uses(k, pred),
+        _ => false,
+    }
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Runs the exact evaluator over `entries` in parallel; returns matching UIDs ascending.
+pub fn scan(program: &SearchKey, key: &CompiledKey, snapshot: &Snapshot, entries: &[&MessageEntry], ctx: &MailboxContext) -> Vec<u32> {
+    let needs_date = uses(program, &|k| matches!(k, SearchKey::Since(_) | SearchKey::Before(_) | SearchKey::On(_) | SearchKey::SentSince(_) | SearchKey::SentBefore(_) | SearchKey::SentOn(_)));
+    let needs_size = uses(program, &|k| matches!(k, SearchKey::Larger(_) | SearchKey::Smaller(_)));
+    let mut out: Vec<u32> = entries
+        .par_iter()
+        .filter_map(|entry| {
+            let mut src = FileContent { entry, raw: None, content: None, gone: false };
+            let internal_day = if needs_date { entry.internal_date().map(day_of).unwrap_or(0) } else { 0 };
+            let size = if needs_size {
+                match entry.vsize_hint {
+                    Some(s) => s,
+                    None => src.raw().map_or(0, rfc822_size),
+                }
+            } else {
+                0
+            };
+            let meta = MessageMeta {
+                uid: entry.uid,
+                seq: snapshot.seq_of(entry.uid).unwrap_or(0),
+                flags: entry.flags,
+                keywords: entry.keywords.clone(),
+                recent: entry.recent,
+                internal_day,
+                size,
+            };
+            key.evaluate(&meta, ctx, &mut src).then_some(entry.uid)
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Reads and parses a message file on first use.
+struct FileContent<'e> {
+    entry: &'e MessageEntry,
+    raw: Option<Vec<u8>>,
+    content: Option<MessageContent>,
+    gone: bool,
+}
+
+impl FileContent<'_> {
+    fn raw(&mut self) -> Option<&[u8]> {
+        if self.raw.is_none() && !self.gone {
+            match self.entry.read() {
+                Ok(r) => self.raw = Some(r),
+                Err(e) => {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        tracing::warn!(path = %self.entry.path.display(), error = %e, "cannot read message");
+                    }
+                    self.gone = true;
+                }
+            }
+        }
+        self.raw.as_deref()
+    }
+}
+
+impl ContentSource for FileContent<'_> {
+    fn content(&mut self) -> Option<&MessageContent> {
+        if self.content.is_none() {
+            let parsed = self.raw().map(MessageContent::parse);
+            self.content = parsed;
+        }
+        self.content.as_ref()
+    }
+}
+
+/// Content that is never available: for evaluating metadata-only keys.
+struct NoContent;
+impl ContentSource for NoContent {
+    fn content(&mut self) -> Option<&MessageContent> {
+        None
+    }
+}
+
+/// Three-valued result over the indexed range.
+#[derive(Clone, Debug, Default)]
+struct Tri {
+    sure: RoaringBitmap,
+    maybe: RoaringBitmap,
+}
+
+/// Fast-field values of the indexed messages of one mailbox.
+struct FastRow {
+    internal_day: i64,
+    sent_day: i64,
+    size: u64,
+}
+
+struct Planner<'p> {
+    snapshot: &'p Snapshot,
+    index: &'p HomeIndex,
+    snap: &'p IndexSnapshot,
+    mailbox_id: u32,
+    mode: Mode,
+    ctx: &'p MailboxContext,
+    indexed: RoaringBitmap,
+    fast: Option<HashMap<u32, FastRow>>,
+    columns: HashMap<usize, Column>,
+    steps: Vec<String>,
+}
+
+impl Planner<'_> {
+    fn eval(&mut self, key: &SearchKey) -> Result<Tri, SearchError> {
+        use SearchKey as K;
+        Ok(match key {
+            K::And(keys) => {
+                let mut acc = Tri { sure: self.indexed.clone(), maybe: RoaringBitmap::new() };
+                for k in keys {
+                    let t = self.eval(k)?;
+                    let any = &(&acc.sure | &acc.maybe) & &(&t.sure | &t.maybe);
+                    acc.sure &= &t.sure;
+                    acc.maybe = &any - &acc.sure;
+                    if acc.sure.is_empty() && acc.maybe.is_empty() {
+                        break;
+                    }
+                }
+                acc
+            }
+            K::Or(a, b) => {
+                let a = self.eval(a)?;
+                let b = self.eval(b)?;
+                let sure = &a.sure | &b.sure;
+                let maybe = &(&a.maybe | &b.maybe) - &sure;
+                Tri { sure, maybe }
+            }
+            K::Not(k) => {
+                let t = self.eval(k)?;
+                Tri { sure: &(&self.indexed - &t.sure) - &t.maybe, maybe: t.maybe }
+            }
+            K::Subject(s) | K::From(s) | K::To(s) | K::Cc(s) | K::Bcc(s) => {
+                let field = match key {
+                    K::Subject(_) => "subject",
+                    K::From(_) => "from",
+                    K::To(_) => "to",
+                    K::Cc(_) => "cc",
+                    _ => "bcc",
+                };
+                self.column(field, s)?
+            }
+            K::Header(name, s) if column_of(name).is_some() => self.column(name, s)?,
+            K::Header(name, s) => {
+                // candidates: messages whose header block has the field name's tokens and the value's
+                let t = Instant::now();
+                let f = self.snap.fields.headers;
+                let mut maybe = self.indexed.clone();
+                for part in [name.as_str(), s.as_str()] {
+                    let plan = plan_text(part, true);
+                    if let Some(q) = plan.query(f) {
+                        maybe &= &self.run(q)?;
+                    }
+                }
+                self.steps.push(format!("HEADER {name}: {} candidates from the header tokens ({:.2} ms)", maybe.len(), ms(t)));
+                Tri { sure: RoaringBitmap::new(), maybe }
+            }
+            K::Body(s) => {
+                let fields = [self.snap.fields.body, self.snap.fields.attachments];
+                self.text("BODY", s, &fields)?
+            }
+            K::Text(s) => {
+                let fields = [self.snap.fields.headers, self.snap.fields.body, self.snap.fields.attachments];
+                self.text("TEXT", s, &fields)?
+            }
+            K::SentBefore(d) | K::SentOn(d) | K::SentSince(d) => {
+                let day = d.days_since_epoch();
+                self.load_fast()?;
+                let fast = self.fast.as_ref().expect("loaded");
+                let sure = self
+                    .indexed
+                    .iter()
+                    .filter(|u| {
+                        fast.get(u).is_some_and(|r| match key {
+                            K::SentBefore(_) => r.sent_day < day,
+                            K::SentOn(_) => r.sent_day == day,
+                            _ => r.sent_day >= day,
+                        })
+                    })
+                    .collect();
+                Tri { sure, maybe: RoaringBitmap::new() }
+            }
+            // metadata keys: the evaluator on store facts plus fast fields, without content
+            other => {
+                let sub = compile(other);
+                let needs_fast = uses(other, &|k| {
+                    matches!(k, SearchKey::Since(_) | SearchKey::Before(_) | SearchKey::On(_) | SearchKey::Larger(_) | SearchKey::Smaller(_))
+                });
+                if needs_fast {
+                    self.load_fast()?;
+                }
+                let fast = self.fast.as_ref();
+                let mut sure = RoaringBitmap::new();
+                for (i, m) in self.snapshot.messages.iter().enumerate() {
+                    if !self.indexed.contains(m.uid) {
+                        continue;
+                    }
+                    let row = fast.and_then(|f| f.get(&m.uid));
+                    let meta = MessageMeta {
+                        uid: m.uid,
+                        seq: i as u32 + 1,
+                        flags: m.flags,
+                        keywords: m.keywords.clone(),
+                        recent: m.recent,
+                        internal_day: row.map_or(0, |r| r.internal_day),
+                        size: row.map_or(0, |r| r.size),
+                    };
+                    if sub.evaluate(&meta, self.ctx, &mut NoContent) {
+                        sure.insert(m.uid);
+                    }
+                }
+                Tri { sure, maybe: RoaringBitmap::new() }
+            }
+        })
+    }
+
+    fn column(&mut self, field: &str, needle: &str) -> Result<Tri, SearchError> {
+        let t = Instant::now();
+        let c = column_of(field).expect("column field");
+        if !self.columns.contains_key(&c) {
+            let col = self.index.columns().load(self.mailbox_id, c)?;
+            self.columns.insert(c, col);
+        }
+        let hits = self.columns[&c].search(&fold(needle));
+        let sure = &hits & &self.indexed;
+        self.steps.push(format!("{} {:?}: header column, {} hits ({:.2} ms)", field.to_uppercase(), needle, sure.len(), ms(t)));
+        Ok(Tri { sure, maybe: RoaringBitmap::new() })
+    }
+
+    fn text(&mut self, label: &str, needle: &str, fields: &[Field]) -> Result<Tri, SearchError> {
+        let t = Instant::now();
+        let plan = plan_text(needle, self.mode == Mode::Exact);
+        if plan.exactness == Exactness::Unusable {
+            self.steps.push(format!("{label} {needle:?}: no word to look up, every message verified"));
+            return Ok(Tri { sure: RoaringBitmap::new(), maybe: self.indexed.clone() });
+        }
+        let mut hits = RoaringBitmap::new();
+        for &f in fields {
+            if let Some(q) = plan.query(f) {
+                hits |= &self.run(q)?;
+            }
+        }
+        hits &= &self.indexed;
+        let how = match plan.exactness {
+            Exactness::Exact => "index",
+            _ => "index candidates, verified",
+        };
+        self.steps.push(format!("{label} {needle:?}: {how}, {} ({:.2} ms)", hits.len(), ms(t)));
+        Ok(match plan.exactness {
+            Exactness::Exact => Tri { sure: hits, maybe: RoaringBitmap::new() },
+            _ => Tri { sure: RoaringBitmap::new(), maybe: hits },
+        })
+    }
+
+    /// Runs a query restricted to this mailbox; returns UIDs.
+    fn run(&self, q: Box<dyn Query>) -> Result<RoaringBitmap, SearchError> {
+        let mb = TermQuery::new(Term::from_field_u64(self.snap.fields.mailbox, self.mailbox_id as u64), IndexRecordOption::Basic);
+        let q = BooleanQuery::new(vec![(Occur::Must, Box::new(mb) as Box<dyn Query>), (Occur::Must, q)]);
+        Ok(self.snap.searcher.search(&q, &mailfts_indexer::home::UidCollector)?)
+    }
+
+    fn load_fast(&mut self) -> Result<(), SearchError> {
+        if self.fast.is_some() {
+            return Ok(());
+        }
+        let t = Instant::now();
+        let mb = TermQuery::new(Term::from_field_u64(self.snap.fields.mailbox, self.mailbox_id as u64), IndexRecordOption::Basic);
+        let rows = self.snap.searcher.search(&mb, &FastCollector)?;
+        self.steps.push(format!("fast fields of {} messages ({:.2} ms)", rows.len(), ms(t)));
+        self.fast = Some(rows.into_iter().collect());
+        Ok(())
+    }
+}
+
+/// Reads uid, dates and size of every matching document.
+struct FastCollector;
+
+struct FastSegment {
+    uid: tantivy::columnar::Column<u64>,
+    internal_day: tantivy::columnar::Column<i64>,
+    sent_day: tantivy::columnar::Column<i64>,
+    size: tantivy::columnar::Column<u64>,
+    out: Vec<(u32, FastRow)>,
+}
+
+impl Collector for FastCollector {
+    type Fruit = Vec<(u32, FastRow)>;
+    type Child = FastSegment;
+
+    fn for_segment(&self, _ord: u32, s: &SegmentReader) -> tantivy::Result<FastSegment> {
+        let ff = s.fast_fields();
+        Ok(FastSegment {
+            uid: ff.u64("uid")?,
+            internal_day: ff.i64("internal_day")?,
+            sent_day: ff.i64("sent_day")?,
+            size: ff.u64("size")?,
+            out: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(u32, FastRow)>>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl tantivy::collector::SegmentCollector for FastSegment {
+    type Fruit = Vec<(u32, FastRow)>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(uid) = self.uid.first(doc) {
+            self.out.push((
+                uid as u32,
+                FastRow {
+                    internal_day: self.internal_day.first(doc).unwrap_or(0),
+                    sent_day: self.sent_day.first(doc).unwrap_or(0),
+                    size: self.size.first(doc).unwrap_or(0),
+                },
+            ));
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.out
+    }
+}

@@ -1,0 +1,1 @@
+//! mailfts-query (work in progress).

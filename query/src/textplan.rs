@@ -1,0 +1,168 @@
+//! How a BODY/TEXT/HEADER string becomes a tantivy query, and how exact that query is.
+//!
+//! The string is case-folded and tokenized exactly like the indexed text ([`mailfts_indexer::text`]).
+//!
+//! * **One token, nothing else** (`gadget`, `ello`): the index answers exactly. In the default mode
+//!   it finds the string where it begins a word (a prefix lookup: `gadget` finds `gadget`, `gadgets`,
+//!   `usb_gadget`); in exact mode it also finds it inside a word (`ello` in `hello`) by matching the
+//!   term dictionary against `.*ello.*`.
+//! * **Several tokens or separators** (`q3 report`, `alice@example.org`, ` foo`): a phrase query finds
+//!   candidates (first token whole in the default mode, or as a word suffix in exact mode; last token
+//!   as a prefix when the string ends inside a word), and every candidate is verified with the exact
+//!   evaluator, because separators in the text may differ from those in the string.
+//! * **No token at all** (`""`, `@`, `--`): the index cannot help; every message is a candidate.
+
+use mailfts_indexer::text::{char_class, fold, tokenize, CharClass, MAX_TOKEN_BYTES};
+use tantivy::query::{BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RegexQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+
+/// How candidates of a string search relate to the true answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exactness {
+    /// The index result is the answer (within the mode's definition).
+    Exact,
+    /// The index result is a superset; candidates must be verified.
+    Candidates,
+    /// The index cannot narrow: every message is a candidate.
+    Unusable,
+}
+
+/// A string search turned into index terms.
+#[derive(Clone, Debug)]
+pub struct TextPlan {
+    /// Folded tokens with whether each is matched as prefix / suffix / whole.
+    pub tokens: Vec<PlanToken>,
+    /// How exact the index answer is.
+    pub exactness: Exactness,
+}
+
+/// How one token of the string is looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanToken {
+    /// Folded token text.
+    pub text: String,
+    /// Text tokens that *end* with this token match (exact mode, first token inside a word).
+    pub suffix: bool,
+    /// Text tokens that *start* with this token match (string ends inside a word).
+    pub prefix: bool,
+}
+
+/// Plans the search of `needle` in a tokenized field; `exact_mode` also finds strings that begin inside a word.
+pub fn plan_text(needle: &str, exact_mode: bool) -> TextPlan {
+    let folded = fold(needle);
+    let mut toks: Vec<(String, CharClass)> = Vec::new();
+    tokenize(&folded, |t| {
+        toks.push((t.text.to_string(), char_class(t.text.chars().next().unwrap_or(' '))))
+    });
+    if toks.is_empty() || toks.iter().any(|(t, _)| t.len() >= MAX_TOKEN_BYTES) {
+        return TextPlan { tokens: Vec::new(), exactness: Exactness::Unusable };
+    }
+    let first_char = folded.chars().next().map(char_class);
+    let last_char = folded.chars().last().map(char_class);
+    let starts_in_word = first_char == Some(CharClass::Word);
+    let ends_in_word = matches!(last_char, Some(CharClass::Word | CharClass::Cjk));
+    let n = toks.len();
+    let tokens: Vec<PlanToken> = toks
+        .iter()
+        .enumerate()
+        .map(|(i, (t, class))| PlanToken {
+            text: t.clone(),
+            suffix: i == 0 && exact_mode && starts_in_word && *class == CharClass::Word,
+            prefix: i == n - 1 && ends_in_word,
+        })
+        .collect();
+    let single_word = n == 1 && toks[0].0 == folded && toks[0].1 == CharClass::Word;
+    TextPlan {
+        tokens,
+        exactness: if single_word { Exactness::Exact } else { Exactness::Candidates },
+    }
+}
+
+/// Regex matching exactly the literal `s` (tokens hold only letters, digits and marks, but escape anyway).
+fn regex_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_ascii() && !c.is_ascii_alphanumeric() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl TextPlan {
+    /// The tantivy query on `field`, or `None` when the plan is [`Exactness::Unusable`].
+    pub fn query(&self, field: Field) -> Option<Box<dyn Query>> {
+        if self.exactness == Exactness::Unusable || self.tokens.is_empty() {
+            return None;
+        }
+        let term = |t: &str| Term::from_field_text(field, t);
+        if self.tokens.len() == 1 {
+            let t = &self.tokens[0];
+            return Some(match (t.suffix, t.prefix) {
+                (true, true) => Box::new(RegexQuery::from_pattern(&format!(".*{}.*", regex_literal(&t.text)), field).ok()?),
+                (true, false) => Box::new(RegexQuery::from_pattern(&format!(".*{}", regex_literal(&t.text)), field).ok()?),
+                (false, true) => {
+                    let mut q = PhrasePrefixQuery::new(vec![term(&t.text)]);
+                    q.set_max_expansions(u32::MAX);
+                    Box::new(q)
+                }
+                (false, false) => Box::new(TermQuery::new(term(&t.text), IndexRecordOption::Basic)),
+            });
+        }
+        // the phrase of the tokens that are looked up whole or as the final prefix
+        let first_is_suffix = self.tokens[0].suffix;
+        let phrase_tokens: Vec<&PlanToken> = if first_is_suffix { self.tokens[1..].iter().collect() } else { self.tokens.iter().collect() };
+        let last_prefix = phrase_tokens.last().is_some_and(|t| t.prefix);
+        let terms: Vec<(usize, Term)> = phrase_tokens.iter().enumerate().map(|(i, t)| (i, term(&t.text))).collect();
+        let phrase: Box<dyn Query> = match (terms.len(), last_prefix) {
+            (1, false) => Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::Basic)),
+            (_, true) => {
+                let mut q = PhrasePrefixQuery::new_with_offset(terms);
+                q.set_max_expansions(u32::MAX);
+                Box::new(q)
+            }
+            (_, false) => Box::new(PhraseQuery::new_with_offset(terms)),
+        };
+        if first_is_suffix {
+            let suffix = RegexQuery::from_pattern(&format!(".*{}", regex_literal(&self.tokens[0].text)), field).ok()?;
+            Some(Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(suffix) as Box<dyn Query>), (Occur::Must, phrase)])))
+        } else {
+            Some(phrase)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_word_is_exact() {
+        let p = plan_text("Gadget", false);
+        assert_eq!(p.exactness, Exactness::Exact);
+        assert_eq!(p.tokens, [PlanToken { text: "gadget".into(), suffix: false, prefix: true }]);
+        let p = plan_text("ello", true);
+        assert!(p.tokens[0].suffix && p.tokens[0].prefix);
+    }
+
+    #[test]
+    fn phrases_and_separators_need_verification() {
+        let p = plan_text("q3 report", false);
+        assert_eq!(p.exactness, Exactness::Candidates);
+        assert!(!p.tokens[0].prefix && p.tokens[1].prefix);
+        let p = plan_text(" foo", false);
+        assert_eq!(p.exactness, Exactness::Candidates);
+        assert_eq!(plan_text("@@", false).exactness, Exactness::Unusable);
+        assert_eq!(plan_text("", true).exactness, Exactness::Unusable);
+    }
+
+    #[test]
+    fn cjk_is_a_phrase_of_bigrams() {
+        let p = plan_text("東京都", true);
+        assert_eq!(p.tokens.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["東京", "京都", "都"]);
+        assert!(!p.tokens[0].suffix);
+        assert!(p.tokens[2].prefix);
+    }
+}

@@ -1,0 +1,138 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Full-text search for Maildir homes, with IMAP SEARCH semantics.
+#[derive(Parser, Debug)]
+#[command(name = "mailfts", version, about)]
+pub struct Cli {
+    /// More logging (-v info, -vv debug); MAILFTS_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Bring a home's index up to date with its Maildir (add new, drop expunged, repair).
+    Rescan(RescanArgs),
+    /// Per mailbox: messages in store and index, sizes, last rescan.
+    Status(StatusArgs),
+    /// Search with an IMAP search program, e.g. `mailfts search --home h -- 'OR SUBJECT x FROM y'`.
+    Search(SearchArgs),
+    /// Generate a sample home (unless present), index it, show status and timed searches.
+    Demo(DemoArgs),
+    /// Corpus tools.
+    #[command(subcommand)]
+    Corpus(CorpusCommand),
+}
+
+/// Where a home's mail and index are.
+#[derive(Args, Debug, Clone)]
+pub struct HomeArgs {
+    /// The home directory (mail in HOME/Maildir, index in HOME/mailfts).
+    #[arg(long)]
+    pub home: PathBuf,
+    /// Maildir root, if not HOME/Maildir.
+    #[arg(long)]
+    pub maildir: Option<PathBuf>,
+    /// Index directory, if not HOME/mailfts.
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+}
+
+/// `mailfts rescan`.
+#[derive(Args, Debug)]
+pub struct RescanArgs {
+    #[command(flatten)]
+    pub home: HomeArgs,
+    /// Only this mailbox.
+    #[arg(long)]
+    pub mailbox: Option<String>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Messages per commit (an interrupted rescan keeps every committed batch).
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+    /// Stop after adding this many messages (testing interrupted runs).
+    #[arg(long, hide = true)]
+    pub stop_after: Option<u64>,
+}
+
+/// `mailfts status`.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub home: HomeArgs,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mailfts search`.
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub home: HomeArgs,
+    /// Mailbox to search (default INBOX).
+    #[arg(long, conflicts_with = "all_mailboxes")]
+    pub mailbox: Option<String>,
+    /// Search every mailbox.
+    #[arg(long)]
+    pub all_mailboxes: bool,
+    /// Ignore the index: evaluate every message (the linear scan).
+    #[arg(long, conflicts_with = "exact")]
+    pub scan: bool,
+    /// IMAP's exact answer also for strings that begin inside a word.
+    #[arg(long)]
+    pub exact: bool,
+    /// Print the plan (index, verify, scan) with timings.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The IMAP search program (joined with spaces).
+    #[arg(required = true, allow_hyphen_values = true)]
+    pub keys: Vec<String>,
+}
+
+/// `mailfts demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where the sample home lives.
+    #[arg(long, default_value = "demo-home")]
+    pub home: PathBuf,
+    /// Messages in the sample home.
+    #[arg(long, default_value_t = 20_000)]
+    pub messages: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// `mailfts corpus ...`.
+#[derive(Subcommand, Debug)]
+pub enum CorpusCommand {
+    /// Generate a deterministic Maildir home (resumable: existing files are kept).
+    Generate(GenerateArgs),
+}
+
+/// `mailfts corpus generate`.
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Number of messages.
+    #[arg(long)]
+    pub messages: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output home directory (the Maildir goes to OUT/Maildir).
+    #[arg(long)]
+    pub out: PathBuf,
+}

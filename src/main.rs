@@ -1,0 +1,49 @@
+//! `mailfts`: full-text search for Maildir homes.
+//!
+//! The binary is thin: argument parsing and output live here, the work in the crates
+//! (`mailfts-store`, `mailfts-indexer`, `mailfts-query`, `mailfts-corpora`).
+
+mod cli;
+mod cmd_corpus;
+mod cmd_demo;
+mod cmd_rescan;
+mod cmd_search;
+mod cmd_status;
+mod home;
+mod progress;
+mod queryset;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        cli::Command::Rescan(a) => cmd_rescan::run(&a),
+        cli::Command::Status(a) => cmd_status::run(&a),
+        cli::Command::Search(a) => cmd_search::run(&a),
+        cli::Command::Demo(a) => cmd_demo::run(&a),
+        cli::Command::Corpus(c) => cmd_corpus::run(&c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mailfts: error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAILFTS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,79 @@
+//! Reading a mailbox's `new/` and `cur/` directories: readdir only, no `stat` per file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Result, StoreError};
+use crate::filename;
+
+/// One message file found by a scan. The path is the only allocation per file; it becomes
+/// [`crate::MessageEntry::path`].
+#[derive(Debug)]
+pub(crate) struct ScannedFile {
+    /// Full path.
+    pub path: PathBuf,
+    /// Byte offset of the file name within the path.
+    name_off: u32,
+    /// Length of the basename (before `:`).
+    base_len: u32,
+    /// True when the file is in `new/`.
+    pub in_new: bool,
+}
+
+impl ScannedFile {
+    /// The file name (UTF-8, checked by the scan).
+    pub(crate) fn name(&self) -> &str {
+        std::str::from_utf8(&self.path.as_os_str().as_encoded_bytes()[self.name_off as usize..]).unwrap_or("")
+    }
+
+    /// The basename (before the `:2,` info).
+    pub(crate) fn base(&self) -> &str {
+        &self.name()[..self.base_len as usize]
+    }
+}
+
+/// Appends the message files of `new/`, then of `cur/`, to `out`.
+///
+/// `new/` is read first so that a message moved to `cur/` during the scan is seen at least once.
+/// Dotfiles are skipped, as are names that are not UTF-8 or contain a newline (they cannot be recorded
+/// in a UID list); those are logged.
+pub(crate) fn scan(folder: &Path, out: &mut Vec<ScannedFile>) -> Result<()> {
+    for (sub, in_new) in [("new", true), ("cur", false)] {
+        let dir = folder.join(sub);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            // A missing new/ is tolerated (some tools create only cur/).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && in_new => continue,
+            Err(e) => return Err(StoreError::io("read directory", &dir)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(StoreError::io("read directory", &dir))?;
+            let path = entry.path();
+            let total = path.as_os_str().len();
+            let Some(name) = path.file_name() else { continue };
+            let Some(name) = name.to_str() else {
+                tracing::warn!(path = %path.display(), "skipping message file whose name is not UTF-8");
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            if name.contains('\n') {
+                tracing::warn!(path = %path.display(), "skipping message file whose name contains a newline");
+                continue;
+            }
+            let base_len = filename::basename(name).len() as u32;
+            if base_len == 0 {
+                continue;
+            }
+            let name_off = (total - name.len()) as u32;
+            out.push(ScannedFile {
+                path,
+                name_off,
+                base_len,
+                in_new,
+            });
+        }
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@ struct MailboxStatus {
     mailbox: String,
     in_store: u64,
     in_index: u64,
+    documents: u64,
     high_water: u32,
     last_rescan: Option<i64>,
 }
@@ -39,17 +40,23 @@ pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         for m in &s.messages {
             maildir_bytes += std::fs::metadata(&m.path).map_or(0, |md| md.len());
         }
-        let (in_index, high_water, last_rescan) = match &snap {
+        let (in_index, documents, high_water, last_rescan) = match &snap {
             Some(snap) => match snap.meta.mailboxes.get(&s.name) {
-                Some(mb) => (snap.uids_of(mb.id)?.len(), mb.high_water, mb.last_rescan),
-                None => (0, 0, None),
+                Some(mb) => (
+                    snap.uids_of(mb.id)?.len(),
+                    snap.doc_count_of(mb.id)? as u64,
+                    mb.high_water,
+                    mb.last_rescan,
+                ),
+                None => (0, 0, 0, None),
             },
-            None => (0, 0, None),
+            None => (0, 0, 0, None),
         };
         mailboxes.push(MailboxStatus {
             mailbox: s.name.clone(),
             in_store: s.messages.len() as u64,
             in_index,
+            documents,
             high_water,
             last_rescan,
         });

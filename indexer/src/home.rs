@@ -178,6 +178,16 @@ impl IndexSnapshot {
         self.searcher.search(&q, &UidCollector)
     }
 
+    /// Number of live documents of one mailbox id (equal to `uids_of(..).len()` unless a UID was
+    /// indexed twice, which rescans never do; status reports both).
+    pub fn doc_count_of(&self, mailbox_id: u32) -> tantivy::Result<usize> {
+        let q = TermQuery::new(
+            Term::from_field_u64(self.fields.mailbox, mailbox_id as u64),
+            IndexRecordOption::Basic,
+        );
+        self.searcher.search(&q, &tantivy::collector::Count)
+    }
+
     /// Number of live documents.
     pub fn num_docs(&self) -> u64 {
         self.searcher.num_docs()

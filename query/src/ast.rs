@@ -111,12 +111,18 @@ pub struct ImapDate {
 }
 
 /// The month names of IMAP dates, `Jan` first.
-pub const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 impl ImapDate {
     /// A date, if it exists in the proleptic Gregorian calendar (year 0–9999, as IMAP can write it).
     pub fn new(year: i32, month: u32, day: u32) -> Option<ImapDate> {
-        if !(0..=9999).contains(&year) || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        if !(0..=9999).contains(&year)
+            || !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+        {
             return None;
         }
         Some(ImapDate { year, month, day })
@@ -142,7 +148,10 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
 impl fmt::Display for ImapDate {
     /// `d-Mon-yyyy`, e.g. `1-Feb-1994`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let month = MONTHS.get((self.month as usize).wrapping_sub(1)).copied().unwrap_or("???");
+        let month = MONTHS
+            .get((self.month as usize).wrapping_sub(1))
+            .copied()
+            .unwrap_or("???");
         write!(f, "{}-{}-{:04}", self.day, month, self.year)
     }
 }
@@ -183,7 +192,10 @@ impl SeqBound {
 impl SeqRange {
     /// A single number.
     pub fn single(n: u32) -> SeqRange {
-        SeqRange { from: SeqBound::Value(n), to: SeqBound::Value(n) }
+        SeqRange {
+            from: SeqBound::Value(n),
+            to: SeqBound::Value(n),
+        }
     }
 
     /// `a:b`.
@@ -317,7 +329,11 @@ impl fmt::Display for SearchKey {
                 return write_string(f, value);
             }
             Keyword(k) | Unkeyword(k) => {
-                f.write_str(if matches!(self, Keyword(_)) { "KEYWORD " } else { "UNKEYWORD " })?;
+                f.write_str(if matches!(self, Keyword(_)) {
+                    "KEYWORD "
+                } else {
+                    "UNKEYWORD "
+                })?;
                 return write_flag_keyword(f, k);
             }
             Not(k) => return write!(f, "NOT {k}"),

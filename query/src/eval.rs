@@ -120,7 +120,10 @@ pub struct LazyContent<F> {
 impl<F: FnOnce() -> Option<Vec<u8>>> LazyContent<F> {
     /// Wraps a loader returning the raw RFC 5322 bytes.
     pub fn new(loader: F) -> Self {
-        LazyContent { loader: Some(loader), content: None }
+        LazyContent {
+            loader: Some(loader),
+            content: None,
+        }
     }
 
     /// True once the loader has been called.
@@ -193,10 +196,6 @@ impl Needle {
         if self.folded.is_empty() {
             return true;
         }
-        if haystack.len() * 3 < self.folded.len() {
-            // Folding grows text at most threefold: too short to contain the needle.
-            return false;
-        }
         scratch.clear();
         fold_into(haystack, scratch);
         self.finder.find(scratch.as_bytes()).is_some()
@@ -243,7 +242,9 @@ impl CompiledSet {
         for r in &set.0 {
             match (r.from, r.to) {
                 (SeqBound::Value(a), SeqBound::Value(b)) => fixed.push((a.min(b), a.max(b))),
-                (SeqBound::Value(a), SeqBound::Star) | (SeqBound::Star, SeqBound::Value(a)) => starred.push(Some(a)),
+                (SeqBound::Value(a), SeqBound::Star) | (SeqBound::Star, SeqBound::Value(a)) => {
+                    starred.push(Some(a))
+                }
                 (SeqBound::Star, SeqBound::Star) => starred.push(None),
             }
         }
@@ -257,7 +258,10 @@ impl CompiledSet {
         }
         starred.sort_unstable();
         starred.dedup();
-        CompiledSet { fixed: merged, starred }
+        CompiledSet {
+            fixed: merged,
+            starred,
+        }
     }
 
     fn contains(&self, n: u32, star: u32) -> bool {
@@ -279,8 +283,15 @@ impl CompiledSet {
 #[derive(Clone, Debug)]
 enum Node {
     Const(bool),
-    Flag { flag: Flags, set: bool },
-    Keyword { name: String, folded: String, forwarded: bool },
+    Flag {
+        flag: Flags,
+        set: bool,
+    },
+    Keyword {
+        name: String,
+        folded: String,
+        forwarded: bool,
+    },
     Recent,
     New,
     InternalDate(Cmp, i64),
@@ -289,7 +300,10 @@ enum Node {
     Smaller(u64),
     Uid(CompiledSet),
     Seq(CompiledSet),
-    Header { name: String, needle: Needle },
+    Header {
+        name: String,
+        needle: Needle,
+    },
     Body(Needle),
     Text(Needle),
     Not(Box<Node>),
@@ -311,11 +325,17 @@ fn cost(node: &Node) -> u8 {
 
 /// Prepares `key` for evaluation (fold needles, build finders, order And/OR members by cost).
 pub fn compile(key: &SearchKey) -> CompiledKey {
-    CompiledKey { node: compile_node(key), needs_content: needs_content(key) }
+    CompiledKey {
+        node: compile_node(key),
+        needs_content: needs_content(key),
+    }
 }
 
 fn header(name: &str, value: &str) -> Node {
-    Node::Header { name: name.to_string(), needle: Needle::new(value) }
+    Node::Header {
+        name: name.to_string(),
+        needle: Needle::new(value),
+    }
 }
 
 fn flag(flag: Flags, set: bool) -> Node {
@@ -326,7 +346,11 @@ fn keyword(name: &str) -> Node {
     if name.starts_with('\\') {
         return Node::Const(false);
     }
-    Node::Keyword { name: name.to_string(), folded: fold(name), forwarded: name.eq_ignore_ascii_case("$Forwarded") }
+    Node::Keyword {
+        name: name.to_string(),
+        folded: fold(name),
+        forwarded: name.eq_ignore_ascii_case("$Forwarded"),
+    }
 }
 
 fn compile_node(key: &SearchKey) -> Node {
@@ -407,7 +431,12 @@ pub fn needs_content(key: &SearchKey) -> bool {
 
 /// Evaluates `key` on one message (compiles it first: for many messages, use [`compile`] once and
 /// [`CompiledKey::evaluate`]).
-pub fn evaluate(key: &SearchKey, meta: &MessageMeta, ctx: &MailboxContext, content: &mut dyn ContentSource) -> bool {
+pub fn evaluate(
+    key: &SearchKey,
+    meta: &MessageMeta,
+    ctx: &MailboxContext,
+    content: &mut dyn ContentSource,
+) -> bool {
     compile(key).evaluate(meta, ctx, content)
 }
 
@@ -428,8 +457,19 @@ impl CompiledKey {
 
     /// Evaluates the key on one message; `content` is only asked for when a content key must be
     /// decided.
-    pub fn evaluate(&self, meta: &MessageMeta, ctx: &MailboxContext, content: &mut dyn ContentSource) -> bool {
-        let mut st = State { src: content, scratch: String::new(), header_block: None, body: None, attachments: None };
+    pub fn evaluate(
+        &self,
+        meta: &MessageMeta,
+        ctx: &MailboxContext,
+        content: &mut dyn ContentSource,
+    ) -> bool {
+        let mut st = State {
+            src: content,
+            scratch: String::new(),
+            header_block: None,
+            body: None,
+            attachments: None,
+        };
         eval(&self.node, meta, ctx, &mut st)
     }
 }
@@ -438,15 +478,26 @@ fn eval(node: &Node, meta: &MessageMeta, ctx: &MailboxContext, st: &mut State<'_
     match node {
         Node::Const(b) => *b,
         Node::Flag { flag, set } => meta.flags.contains(*flag) == *set,
-        Node::Keyword { name, folded, forwarded } => {
+        Node::Keyword {
+            name,
+            folded,
+            forwarded,
+        } => {
             (*forwarded && meta.flags.contains(Flags::PASSED))
-                || meta.keywords.iter().any(|k| k.eq_ignore_ascii_case(name) || (!k.is_ascii() && fold(k) == *folded))
+                || meta
+                    .keywords
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(name) || (!k.is_ascii() && fold(k) == *folded))
         }
         Node::Recent => meta.recent,
         Node::New => meta.recent && !meta.flags.contains(Flags::SEEN),
         Node::InternalDate(cmp, date) => cmp.test(meta.internal_day, *date),
         Node::SentDate(cmp, date) => match st.src.content() {
-            Some(c) => cmp.test(c.sent_date.map_or(meta.internal_day, |d| d.days_since_epoch()), *date),
+            Some(c) => cmp.test(
+                c.sent_date
+                    .map_or(meta.internal_day, |d| d.days_since_epoch()),
+                *date,
+            ),
             None => false,
         },
         Node::Larger(n) => meta.size > *n,
@@ -456,17 +507,20 @@ fn eval(node: &Node, meta: &MessageMeta, ctx: &MailboxContext, st: &mut State<'_
         Node::Header { name, needle } => {
             let State { src, scratch, .. } = st;
             let Some(c) = src.content() else { return false };
-            c.headers
-                .iter()
-                .any(|h| h.name.eq_ignore_ascii_case(name) && needle.matches_with(&h.value, scratch))
+            c.headers.iter().any(|h| {
+                h.name.eq_ignore_ascii_case(name) && needle.matches_with(&h.value, scratch)
+            })
         }
         Node::Body(needle) => body_matches(needle, st),
         Node::Text(needle) => {
             if st.header_block.is_none() {
-                let Some(c) = st.src.content() else { return false };
+                let Some(c) = st.src.content() else {
+                    return false;
+                };
                 st.header_block = Some(fold(&c.header_block()));
             }
-            needle.matches_folded(st.header_block.as_deref().unwrap_or_default()) || body_matches(needle, st)
+            needle.matches_folded(st.header_block.as_deref().unwrap_or_default())
+                || body_matches(needle, st)
         }
         Node::Not(n) => !eval(n, meta, ctx, st),
         Node::Or(a, b) => eval(a, meta, ctx, st) || eval(b, meta, ctx, st),
@@ -477,14 +531,18 @@ fn eval(node: &Node, meta: &MessageMeta, ctx: &MailboxContext, st: &mut State<'_
 /// BODY: the folded body, then (separately) the folded attachment text.
 fn body_matches(needle: &Needle, st: &mut State<'_>) -> bool {
     if st.body.is_none() {
-        let Some(c) = st.src.content() else { return false };
+        let Some(c) = st.src.content() else {
+            return false;
+        };
         st.body = Some(fold(&c.body));
     }
     if needle.matches_folded(st.body.as_deref().unwrap_or_default()) {
         return true;
     }
     if st.attachments.is_none() {
-        let Some(c) = st.src.content() else { return false };
+        let Some(c) = st.src.content() else {
+            return false;
+        };
         st.attachments = Some(fold(&c.attachments));
     }
     needle.matches_folded(st.attachments.as_deref().unwrap_or_default())

@@ -38,7 +38,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, Score, SegmentReader, Term};
 
 use crate::ast::{SearchKey, SearchProgram};
-use crate::eval::{compile, CompiledKey, ContentSource, MailboxContext, MessageMeta};
+use crate::eval::{compile, CompiledKey, ContentSource, MailboxContext, MessageMeta, NoContent};
 use crate::textplan::{plan_text, Exactness};
 use crate::SearchError;
 
@@ -120,10 +120,10 @@ impl<'a> Engine<'a> {
             (_, None) => Err(self.no_index_reason.clone().unwrap_or_else(|| "no index".into())),
             (_, Some(index)) => {
                 let snap = index.snapshot()?;
-                match snap.meta.mailboxes.get(&snapshot.name) {
+                match snap.meta.mailboxes.get(&snapshot.name).cloned() {
                     None => Err("mailbox not indexed yet".into()),
                     Some(m) if m.uid_validity != snapshot.uid_validity => Err("UIDVALIDITY changed since indexing".into()),
-                    Some(m) => Ok((index, snap.meta.mailboxes[&snapshot.name].clone(), snap, m.high_water)),
+                    Some(m) => Ok((index, m.clone(), snap, m.high_water)),
                 }
             }
         };
@@ -259,14 +259,6 @@ impl ContentSource for FileContent<'_> {
     }
 }
 
-/// Content that is never available: for evaluating metadata-only keys.
-struct NoContent;
-impl ContentSource for NoContent {
-    fn content(&mut self) -> Option<&MessageContent> {
-        None
-    }
-}
-
 /// Three-valued result over the indexed range.
 #[derive(Clone, Debug, Default)]
 struct Tri {
@@ -340,7 +332,7 @@ impl Planner<'_> {
                 let mut maybe = self.indexed.clone();
                 for part in [name.as_str(), s.as_str()] {
                     let plan = plan_text(part, true);
-                    if let Some(q) = plan.query(f) {
+                    if let Some(q) = plan.query(f, &self.snap.searcher) {
                         maybe &= &self.run(q)?;
                     }
                 }
@@ -428,7 +420,7 @@ impl Planner<'_> {
         }
         let mut hits = RoaringBitmap::new();
         for &f in fields {
-            if let Some(q) = plan.query(f) {
+            if let Some(q) = plan.query(f, &self.snap.searcher) {
                 hits |= &self.run(q)?;
             }
         }

@@ -98,7 +98,7 @@ impl FromStr for SearchKey {
     }
 }
 
-type Result<T> = std::result::Result<T, ParseError>;
+type PResult<T> = Result<T, ParseError>;
 
 struct Parser<'a> {
     s: &'a str,
@@ -117,7 +117,11 @@ fn is_atom_byte(b: u8) -> bool {
 
 impl<'a> Parser<'a> {
     fn new(s: &'a str) -> Self {
-        Parser { s, b: s.as_bytes(), pos: 0 }
+        Parser {
+            s,
+            b: s.as_bytes(),
+            pos: 0,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -138,7 +142,8 @@ impl<'a> Parser<'a> {
         let rest = &self.s[pos..];
         let mut end = 0;
         for (n, (i, c)) in rest.char_indices().enumerate() {
-            if n == MAX_FOUND_CHARS || (n > 0 && (c.is_ascii_whitespace() || c == '(' || c == ')')) {
+            if n == MAX_FOUND_CHARS || (n > 0 && (c.is_ascii_whitespace() || c == '(' || c == ')'))
+            {
                 break;
             }
             end = i + c.len_utf8();
@@ -148,8 +153,17 @@ impl<'a> Parser<'a> {
 
     fn error(&self, pos: usize, expected: &str, kind: ParseErrorKind) -> ParseError {
         let found = self.excerpt(pos);
-        let kind = if found.is_empty() && kind == ParseErrorKind::Syntax { ParseErrorKind::UnexpectedEnd } else { kind };
-        ParseError { position: pos, expected: expected.to_string(), found, kind }
+        let kind = if found.is_empty() && kind == ParseErrorKind::Syntax {
+            ParseErrorKind::UnexpectedEnd
+        } else {
+            kind
+        };
+        ParseError {
+            position: pos,
+            expected: expected.to_string(),
+            found,
+            kind,
+        }
     }
 
     fn syntax(&self, pos: usize, expected: &str) -> ParseError {
@@ -157,7 +171,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `SP` — one or more white-space characters (RFC 3501 requires exactly one space).
-    fn sp(&mut self) -> Result<()> {
+    fn sp(&mut self) -> PResult<()> {
         if self.skip_ws() {
             Ok(())
         } else {
@@ -166,7 +180,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After a key: white space, `)` or the end of the input.
-    fn key_end(&self) -> Result<()> {
+    fn key_end(&self) -> PResult<()> {
         match self.peek() {
             None | Some(b')') => Ok(()),
             Some(b) if is_ws(b) => Ok(()),
@@ -185,7 +199,7 @@ impl<'a> Parser<'a> {
 
     /// `search = "SEARCH" [SP "CHARSET" SP astring] 1*(SP search-key)` (RFC 3501 §9), without the
     /// command name; leading and trailing white space is ignored.
-    fn program(&mut self) -> Result<SearchProgram> {
+    fn program(&mut self) -> PResult<SearchProgram> {
         self.skip_ws();
         let start = self.pos;
         let end = self.atom_end(start);
@@ -195,7 +209,10 @@ impl<'a> Parser<'a> {
             self.sp()?;
             let cs_pos = self.pos;
             let cs = self.astring()?;
-            if !SUPPORTED_CHARSETS.iter().any(|s| s.eq_ignore_ascii_case(&cs)) {
+            if !SUPPORTED_CHARSETS
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&cs))
+            {
                 return Err(ParseError {
                     position: cs_pos,
                     expected: "a supported charset (UTF-8 or US-ASCII)".into(),
@@ -212,7 +229,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `1*(SP search-key)` up to the end of the input: one key as is, several as an And.
-    fn top_keys(&mut self) -> Result<SearchKey> {
+    fn top_keys(&mut self) -> PResult<SearchKey> {
         let mut keys = Vec::new();
         loop {
             self.skip_ws();
@@ -225,11 +242,15 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        Ok(if keys.len() == 1 { keys.pop().unwrap() } else { SearchKey::And(keys) })
+        Ok(if keys.len() == 1 {
+            keys.pop().unwrap()
+        } else {
+            SearchKey::And(keys)
+        })
     }
 
     /// `search-key = "(" search-key *(SP search-key) ")"` — the parenthesised list, as an And.
-    fn paren_list(&mut self, depth: usize) -> Result<SearchKey> {
+    fn paren_list(&mut self, depth: usize) -> PResult<SearchKey> {
         self.pos += 1; // "("
         let mut keys = Vec::new();
         loop {
@@ -239,7 +260,9 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     return Ok(SearchKey::And(keys));
                 }
-                None if !keys.is_empty() => return Err(self.syntax(self.pos, "\")\" or a search key")),
+                None if !keys.is_empty() => {
+                    return Err(self.syntax(self.pos, "\")\" or a search key"))
+                }
                 _ => {
                     keys.push(self.key(depth + 1)?);
                     self.key_end()?;
@@ -262,11 +285,15 @@ impl<'a> Parser<'a> {
     ///              "SMALLER" SP number / "UID" SP sequence-set / "UNDRAFT" / sequence-set /
     ///              "(" search-key *(SP search-key) ")"
     /// ```
-    fn key(&mut self, depth: usize) -> Result<SearchKey> {
+    fn key(&mut self, depth: usize) -> PResult<SearchKey> {
         use SearchKey as K;
         let start = self.pos;
         if depth > MAX_DEPTH {
-            return Err(self.error(start, "at most 64 levels of NOT, OR and parentheses", ParseErrorKind::TooDeep));
+            return Err(self.error(
+                start,
+                "at most 64 levels of NOT, OR and parentheses",
+                ParseErrorKind::TooDeep,
+            ));
         }
         match self.peek() {
             None => return Err(self.syntax(start, "a search key")),
@@ -354,19 +381,19 @@ impl<'a> Parser<'a> {
     }
 
     /// `SP astring`.
-    fn sp_astring(&mut self) -> Result<String> {
+    fn sp_astring(&mut self) -> PResult<String> {
         self.sp()?;
         self.astring()
     }
 
     /// `SP date`.
-    fn sp_date(&mut self) -> Result<ImapDate> {
+    fn sp_date(&mut self) -> PResult<ImapDate> {
         self.sp()?;
         self.date()
     }
 
     /// `astring = 1*ASTRING-CHAR / string` and `string = quoted / literal`.
-    fn astring(&mut self) -> Result<String> {
+    fn astring(&mut self) -> PResult<String> {
         match self.peek() {
             Some(b'"') => self.quoted(),
             Some(b'{') => self.literal(),
@@ -384,12 +411,15 @@ impl<'a> Parser<'a> {
 
     /// `quoted = DQUOTE *QUOTED-CHAR DQUOTE`, `QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> /
     /// "\" quoted-specials` (RFC 3501), extended to UTF-8 characters (RFC 9051 `utf8-quoted`).
-    fn quoted(&mut self) -> Result<String> {
+    fn quoted(&mut self) -> PResult<String> {
         self.pos += 1; // DQUOTE
         let mut out = String::new();
         loop {
             let rest = &self.b[self.pos..];
-            let Some(i) = rest.iter().position(|&b| matches!(b, b'"' | b'\\' | b'\r' | b'\n')) else {
+            let Some(i) = rest
+                .iter()
+                .position(|&b| matches!(b, b'"' | b'\\' | b'\r' | b'\n'))
+            else {
                 return Err(self.syntax(self.b.len(), "a closing '\"'"));
             };
             out.push_str(&self.s[self.pos..self.pos + i]);
@@ -404,7 +434,11 @@ impl<'a> Parser<'a> {
                         out.push(c as char);
                         self.pos += 2;
                     }
-                    _ => return Err(self.syntax(self.pos, "\\\" or \\\\ (only \" and \\ may be escaped)")),
+                    _ => {
+                        return Err(
+                            self.syntax(self.pos, "\\\" or \\\\ (only \" and \\ may be escaped)")
+                        )
+                    }
                 },
                 _ => return Err(self.syntax(self.pos, "a closing '\"' (CR and LF need a literal)")),
             }
@@ -413,7 +447,7 @@ impl<'a> Parser<'a> {
 
     /// `literal = "{" number ["+"] "}" CRLF *CHAR8` (RFC 3501, with the non-synchronizing `+` of
     /// RFC 7888); a bare LF instead of CRLF is accepted. The data must be whole UTF-8 characters.
-    fn literal(&mut self) -> Result<String> {
+    fn literal(&mut self) -> PResult<String> {
         self.pos += 1; // "{"
         let n = self.number()? as usize;
         if self.peek() == Some(b'+') {
@@ -440,14 +474,14 @@ impl<'a> Parser<'a> {
             });
         }
         if !self.s.is_char_boundary(start + n) {
-            return Err(self.syntax(start + n, "the end of the literal at a UTF-8 character boundary"));
+            return Err(self.syntax(start, "literal data ending at a UTF-8 character boundary"));
         }
         self.pos = start + n;
         Ok(self.s[start..start + n].to_string())
     }
 
     /// `flag-keyword = atom`; a string, or a system flag name `"\" atom`, is accepted too.
-    fn flag_keyword(&mut self) -> Result<String> {
+    fn flag_keyword(&mut self) -> PResult<String> {
         if self.peek() == Some(b'\\') {
             let start = self.pos;
             let end = self.atom_end(start + 1);
@@ -461,7 +495,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `number = 1*DIGIT` — unsigned 32-bit integer.
-    fn number(&mut self) -> Result<u32> {
+    fn number(&mut self) -> PResult<u32> {
         let start = self.pos;
         let mut value: u64 = 0;
         let mut overflow = false;
@@ -477,7 +511,10 @@ impl<'a> Parser<'a> {
             return Err(self.syntax(start, "a number"));
         }
         if overflow {
-            let found = self.s[start..self.pos].chars().take(MAX_FOUND_CHARS).collect();
+            let found = self.s[start..self.pos]
+                .chars()
+                .take(MAX_FOUND_CHARS)
+                .collect();
             return Err(ParseError {
                 position: start,
                 expected: "a number from 0 to 4294967295".into(),
@@ -490,7 +527,7 @@ impl<'a> Parser<'a> {
 
     /// `sequence-set = (seq-number / seq-range) *("," (seq-number / seq-range))`,
     /// `seq-range = seq-number ":" seq-number`.
-    fn sequence_set(&mut self) -> Result<SequenceSet> {
+    fn sequence_set(&mut self) -> PResult<SequenceSet> {
         let mut ranges = Vec::new();
         loop {
             let from = self.seq_number()?;
@@ -509,7 +546,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `seq-number = nz-number / "*"`, `nz-number = digit-nz *DIGIT` (32-bit).
-    fn seq_number(&mut self) -> Result<SeqBound> {
+    fn seq_number(&mut self) -> PResult<SeqBound> {
         match self.peek() {
             Some(b'*') => {
                 self.pos += 1;
@@ -529,20 +566,31 @@ impl<'a> Parser<'a> {
     /// `date = date-text / DQUOTE date-text DQUOTE`,
     /// `date-text = date-day "-" date-month "-" date-year`, `date-day = 1*2DIGIT`,
     /// `date-month = "Jan" / "Feb" / … / "Dec"` (any case), `date-year = 4DIGIT`; the date must exist.
-    fn date(&mut self) -> Result<ImapDate> {
+    fn date(&mut self) -> PResult<ImapDate> {
         let quoted = self.peek() == Some(b'"');
         if quoted {
             self.pos += 1;
         }
         let start = self.pos;
         let mut end = start;
-        while self.b.get(end).is_some_and(|&b| !is_ws(b) && !matches!(b, b'(' | b')' | b'"')) {
+        while self
+            .b
+            .get(end)
+            .is_some_and(|&b| !is_ws(b) && !matches!(b, b'(' | b')' | b'"'))
+        {
             end += 1;
         }
         let text = &self.s[start..end];
         let Some(date) = parse_date_text(text) else {
-            let kind = if text.is_empty() { ParseErrorKind::Syntax } else { ParseErrorKind::InvalidDate };
-            return Err(self.error(start, "a date like 1-Feb-1994", kind));
+            if text.is_empty() {
+                return Err(self.syntax(start, "a date like 1-Feb-1994"));
+            }
+            return Err(ParseError {
+                position: start,
+                expected: "a date like 1-Feb-1994".into(),
+                found: text.chars().take(MAX_FOUND_CHARS).collect(),
+                kind: ParseErrorKind::InvalidDate,
+            });
         };
         self.pos = end;
         if quoted {
@@ -562,7 +610,9 @@ fn parse_date_text(text: &str) -> Option<ImapDate> {
     if parts.next().is_some() {
         return None;
     }
-    let digits = |s: &str, lens: std::ops::RangeInclusive<usize>| lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    let digits = |s: &str, lens: std::ops::RangeInclusive<usize>| {
+        lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
     if !digits(day, 1..=2) || !digits(year, 4..=4) {
         return None;
     }

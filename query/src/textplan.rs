@@ -15,7 +15,7 @@
 use mailfts_indexer::text::{char_class, fold, tokenize, CharClass, MAX_TOKEN_BYTES};
 use tantivy::query::{BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RegexQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::Term;
+use tantivy::{Searcher, Term};
 
 /// How candidates of a string search relate to the true answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,45 +91,87 @@ fn regex_literal(s: &str) -> String {
     out
 }
 
+/// Most prefix expansions looked up with positions; a phrase whose last word expands to more is
+/// looked up without the last word's position (its candidates are verified anyway).
+pub const MAX_PHRASE_PREFIX_EXPANSIONS: usize = 256;
+
+/// Number of terms of `field` starting with `prefix`, counted up to `limit`, in the largest segment.
+fn prefix_expansions(searcher: &Searcher, field: Field, prefix: &str, limit: usize) -> usize {
+    let mut most = 0;
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(field) else { return limit };
+        let mut range = inverted.terms().range().ge(prefix.as_bytes());
+        if let Some(end) = prefix_end(prefix.as_bytes()) {
+            range = range.lt(end);
+        }
+        let Ok(mut stream) = range.into_stream() else { return limit };
+        let mut n = 0;
+        while n < limit && stream.advance() {
+            n += 1;
+        }
+        most = most.max(n);
+    }
+    most
+}
+
+/// The smallest byte string greater than every string starting with `prefix`.
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 impl TextPlan {
     /// The tantivy query on `field`, or `None` when the plan is [`Exactness::Unusable`].
-    pub fn query(&self, field: Field) -> Option<Box<dyn Query>> {
+    pub fn query(&self, field: Field, searcher: &Searcher) -> Option<Box<dyn Query>> {
         if self.exactness == Exactness::Unusable || self.tokens.is_empty() {
             return None;
         }
         let term = |t: &str| Term::from_field_text(field, t);
+        let regex = |pattern: String| -> Option<Box<dyn Query>> { Some(Box::new(RegexQuery::from_pattern(&pattern, field).ok()?)) };
+        let whole = |t: &PlanToken| -> Option<Box<dyn Query>> {
+            let lit = regex_literal(&t.text);
+            match (t.suffix, t.prefix) {
+                (true, true) => regex(format!(".*{lit}.*")),
+                (true, false) => regex(format!(".*{lit}")),
+                (false, true) => regex(format!("{lit}.*")),
+                (false, false) => Some(Box::new(TermQuery::new(term(&t.text), IndexRecordOption::Basic))),
+            }
+        };
         if self.tokens.len() == 1 {
-            let t = &self.tokens[0];
-            return Some(match (t.suffix, t.prefix) {
-                (true, true) => Box::new(RegexQuery::from_pattern(&format!(".*{}.*", regex_literal(&t.text)), field).ok()?),
-                (true, false) => Box::new(RegexQuery::from_pattern(&format!(".*{}", regex_literal(&t.text)), field).ok()?),
-                (false, true) => {
-                    let mut q = PhrasePrefixQuery::new(vec![term(&t.text)]);
-                    q.set_max_expansions(u32::MAX);
-                    Box::new(q)
-                }
-                (false, false) => Box::new(TermQuery::new(term(&t.text), IndexRecordOption::Basic)),
-            });
+            return whole(&self.tokens[0]);
         }
-        // the phrase of the tokens that are looked up whole or as the final prefix
-        let first_is_suffix = self.tokens[0].suffix;
-        let phrase_tokens: Vec<&PlanToken> = if first_is_suffix { self.tokens[1..].iter().collect() } else { self.tokens.iter().collect() };
-        let last_prefix = phrase_tokens.last().is_some_and(|t| t.prefix);
-        let terms: Vec<(usize, Term)> = phrase_tokens.iter().enumerate().map(|(i, t)| (i, term(&t.text))).collect();
-        let phrase: Box<dyn Query> = match (terms.len(), last_prefix) {
-            (1, false) => Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::Basic)),
+        let mut must: Vec<Box<dyn Query>> = Vec::new();
+        // tokens looked up by position: all but a suffix-matched first and a prefix-matched last
+        let mut phrase: Vec<&PlanToken> = self.tokens.iter().collect();
+        if phrase[0].suffix {
+            must.push(whole(phrase.remove(0))?);
+        }
+        let mut last_prefix = phrase.last().is_some_and(|t| t.prefix);
+        if last_prefix && (phrase.len() < 2 || prefix_expansions(searcher, field, &phrase[phrase.len() - 1].text, MAX_PHRASE_PREFIX_EXPANSIONS + 1) > MAX_PHRASE_PREFIX_EXPANSIONS) {
+            must.push(whole(phrase.pop().expect("non-empty"))?);
+            last_prefix = false;
+        }
+        let terms: Vec<(usize, Term)> = phrase.iter().enumerate().map(|(i, t)| (i, term(&t.text))).collect();
+        match (terms.len(), last_prefix) {
+            (0, _) => {}
+            (1, _) => must.push(Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::Basic))),
             (_, true) => {
                 let mut q = PhrasePrefixQuery::new_with_offset(terms);
-                q.set_max_expansions(u32::MAX);
-                Box::new(q)
+                q.set_max_expansions(MAX_PHRASE_PREFIX_EXPANSIONS as u32);
+                must.push(Box::new(q));
             }
-            (_, false) => Box::new(PhraseQuery::new_with_offset(terms)),
-        };
-        if first_is_suffix {
-            let suffix = RegexQuery::from_pattern(&format!(".*{}", regex_literal(&self.tokens[0].text)), field).ok()?;
-            Some(Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(suffix) as Box<dyn Query>), (Occur::Must, phrase)])))
+            (_, false) => must.push(Box::new(PhraseQuery::new_with_offset(terms))),
+        }
+        if must.len() == 1 {
+            must.pop()
         } else {
-            Some(phrase)
+            Some(Box::new(BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect())))
         }
     }
 }

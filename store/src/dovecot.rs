@@ -92,11 +92,6 @@ impl DovecotList {
             .iter()
             .map(|&(uid, s, e)| (uid, &self.text[s as usize..e as usize]))
     }
-
-    /// Number of records.
-    pub(crate) fn len(&self) -> usize {
-        self.records.len()
-    }
 }
 
 /// One record: the UID and the byte range of the basename within the line.

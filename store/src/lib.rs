@@ -1,3 +1,76 @@
-//! Maildir mail store (work in progress).
+//! The Maildir mail store of mailfts: mailboxes, stable UIDs, flags and change events.
+//!
+//! A [`Store`] is one Maildir root, usually `<home>/Maildir`. The root is `INBOX`; every other mailbox is
+//! a Maildir++ folder beside it (`.Sent`, `.Lists.linux-usb`), with `.` as hierarchy separator and folder
+//! names in IMAP modified UTF-7 on disk ([`mutf7`]) but UTF-8 in this API. Names are validated
+//! ([`validate_mailbox_name`]) so that no name escapes the root.
+//!
+//! [`Mailbox::sync`] is the core: it matches the files of `new/` and `cur/` to a persistent UID list by
+//! their basename (the file name before the `:2,` info), so UIDs survive flag renames, `new/` → `cur/`
+//! moves and restarts. Where Dovecot keeps a `dovecot-uidlist`, its UIDVALIDITY and UIDs win, so
+//! mailfts and Dovecot agree on UIDs; files Dovecot has not numbered get our UIDs above Dovecot's next
+//! UID, recorded in our own `mailfts-uidlist` (Dovecot's files are never written). The result is a
+//! [`Snapshot`]: the messages in UID order with flags, keywords and size hints, plus the typed
+//! [`StoreEvent`]s the sync found. Writes ([`Mailbox::save`], [`Mailbox::set_flags`],
+//! [`Mailbox::expunge`], [`Mailbox::copy_to`], mailbox creation, deletion and renaming) keep the list
+//! consistent under the same lock, and report their events to [`Store::subscribe`]rs.
+//!
+//! Message files compressed by Dovecot's zlib plugin (gzip or zstd) are recognised by their magic bytes:
+//! [`MessageEntry::read`] always returns the message itself.
+//!
+//! ```
+//! use mailfts_store::{Flags, Store, StoreEvent};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let home = tempfile::tempdir()?;
+//! let store = Store::create(home.path().join("Maildir"))?;
+//! let inbox = store.mailbox("INBOX")?;
+//!
+//! // An IMAP APPEND: delivered to cur/ and numbered at once.
+//! let uid = inbox.save(b"Subject: hello\r\n\r\nHi!\r\n", Flags::SEEN, &["$Important"], None)?;
+//!
+//! // A delivery by the MDA, found by the next sync.
+//! std::fs::write(home.path().join("Maildir/new/1700000000.M1P1.mx"), "Subject: news\r\n\r\n")?;
+//! let snapshot = inbox.sync()?;
+//! assert_eq!(snapshot.messages.len(), 2);
+//! assert_eq!(snapshot.get(uid).unwrap().keywords, ["$Important"]);
+//! assert!(snapshot.messages[1].recent);
+//! assert_eq!(snapshot.events, [StoreEvent::Saved { mailbox: "INBOX".into(), uid: uid + 1 }]);
+//!
+//! store.create_mailbox("Lists.linux-usb")?;
+//! store.create_mailbox("Entwürfe")?;
+//! assert_eq!(store.list_mailboxes()?, ["INBOX", "Entwürfe", "Lists.linux-usb"]);
+//! assert!(home.path().join("Maildir/.Entw&APw-rfe/cur").is_dir());
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod baseline;
+mod compress;
+mod deliver;
+mod dovecot;
+mod error;
+mod filename;
 pub mod flags;
+mod fsutil;
+mod keywords;
+mod mailbox;
+pub mod mutf7;
+mod name;
+mod scan;
+mod snapshot;
+mod store;
+mod sync;
+mod uidlist;
+mod uidvalidity;
+
+mod event;
+
+pub use error::{Result, StoreError};
+pub use event::StoreEvent;
 pub use flags::Flags;
+pub use mailbox::Mailbox;
+pub use name::{is_inbox, validate as validate_mailbox_name, SEPARATOR};
+pub use snapshot::{MessageEntry, Snapshot};
+pub use store::Store;

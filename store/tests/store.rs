@@ -1,0 +1,717 @@
+//! Integration tests of the Maildir store, on real files in temporary directories.
+
+mod common {
+    use std::fs;
+    use std::path::{Path, PathBuf};
+
+    use mailfts_store::{Snapshot, Store};
+    use tempfile::TempDir;
+
+    /// A fresh Maildir root `<tmp>/Maildir` and its store.
+    pub fn maildir() -> (TempDir, Store) {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::create(home.path().join("Maildir")).unwrap();
+        (home, store)
+    }
+
+    /// Writes a message file into `<folder>/<sub>/<name>` as an MDA would.
+    pub fn deliver(folder: &Path, sub: &str, name: &str) -> PathBuf {
+        let path = folder.join(sub).join(name);
+        fs::write(&path, format!("Subject: {name}\r\n\r\nbody of {name}\r\n")).unwrap();
+        path
+    }
+
+    /// Renames `<folder>/<from>` to `<folder>/<to>` (both relative, e.g. `new/x` → `cur/x:2,S`).
+    pub fn rename(folder: &Path, from: &str, to: &str) {
+        fs::rename(folder.join(from), folder.join(to)).unwrap();
+    }
+
+    /// `(uid, basename)` of every message.
+    pub fn uids(s: &Snapshot) -> Vec<(u32, String)> {
+        s.messages.iter().map(|m| (m.uid, m.basename().to_owned())).collect()
+    }
+}
+
+mod uidlist {
+    use super::common::*;
+    use mailfts_store::{Store, StoreEvent};
+    use std::fs;
+
+    #[test]
+    fn list_round_trips_through_reopen() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        for n in ["100.a", "101.b", "102.c"] {
+            deliver(&root, "new", n);
+        }
+        let first = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(uids(&first), [(1, "100.a".into()), (2, "101.b".into()), (3, "102.c".into())]);
+        assert_eq!(first.uid_next, 4);
+
+        let text = fs::read_to_string(root.join("mailfts-uidlist")).unwrap();
+        assert_eq!(
+            text,
+            format!("mailfts-uidlist 1 V{} N4\n1 100.a\n2 101.b\n3 102.c\n", first.uid_validity)
+        );
+
+        let again = Store::open(&root).unwrap().mailbox("inbox").unwrap().sync().unwrap();
+        assert_eq!(again.name, "INBOX");
+        assert_eq!((again.uid_validity, again.uid_next), (first.uid_validity, 4));
+        assert_eq!(uids(&again), uids(&first));
+        assert!(again.events.is_empty(), "{:?}", again.events);
+    }
+
+    #[test]
+    fn first_sync_reports_every_message_as_saved() {
+        let (_home, store) = maildir();
+        deliver(store.root(), "cur", "1.x:2,S");
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(s.events, [StoreEvent::Saved { mailbox: "INBOX".into(), uid: 1 }]);
+    }
+}
+
+mod dovecot {
+    use super::common::*;
+    use mailfts_store::{Flags, Store, StoreEvent};
+    use std::fs;
+    use std::path::Path;
+
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dovecot-v3");
+
+    fn install_fixture(root: &Path) {
+        for f in ["dovecot-uidlist", "dovecot-keywords"] {
+            fs::copy(Path::new(FIXTURE).join(f), root.join(f)).unwrap();
+        }
+    }
+
+    #[test]
+    fn dovecot_uids_win_and_unknown_files_follow_its_next_uid() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        install_fixture(&root);
+        deliver(&root, "cur", "1276528487.M364837P9451.kurkku,S=2485,W=2535:2,RS"); // flags changed since
+        deliver(&root, "new", "1276528488.M1P9451.kurkku,S=100");
+        deliver(&root, "cur", "1276528490.M3P9451.kurkku,S=110,W=120:2,RSa");
+        deliver(&root, "new", "1276528600.M1P1.other"); // not in Dovecot's list
+        let before = fs::read(root.join("dovecot-uidlist")).unwrap();
+
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(s.uid_validity, 1276528480);
+        assert_eq!(
+            uids(&s),
+            [
+                (1, "1276528487.M364837P9451.kurkku,S=2485,W=2535".into()),
+                (2, "1276528488.M1P9451.kurkku,S=100".into()),
+                (5, "1276528490.M3P9451.kurkku,S=110,W=120".into()),
+                (8, "1276528600.M1P1.other".into()),
+            ]
+        );
+        assert_eq!(s.uid_next, 9);
+        let m1 = s.get(1).unwrap();
+        assert_eq!(m1.flags, Flags::SEEN.union(Flags::ANSWERED));
+        assert_eq!((m1.size_hint, m1.vsize_hint), (Some(2485), Some(2535)));
+        assert!(s.get(2).unwrap().recent);
+        assert_eq!(s.get(5).unwrap().keywords, ["$Junk"]);
+        assert_eq!(s.seq_of(5), Some(3));
+        assert_eq!(s.seq_of(7), None);
+        assert_eq!(fs::read(root.join("dovecot-uidlist")).unwrap(), before, "Dovecot's file must not be written");
+
+        // Dovecot numbers our file differently (and gives our UID to a newer file): Dovecot wins.
+        deliver(&root, "new", "1276528700.M1P1.newer");
+        fs::write(
+            root.join("dovecot-uidlist"),
+            [
+                &before[..],
+                b"8 :1276528700.M1P1.newer\n9 :1276528600.M1P1.other\n",
+            ]
+            .concat(),
+        )
+        .unwrap();
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        let mbox = || "INBOX".to_owned();
+        assert_eq!(
+            s.events,
+            [
+                StoreEvent::Expunged { mailbox: mbox(), uid: 8 },
+                StoreEvent::Saved { mailbox: mbox(), uid: 8 },
+                StoreEvent::Saved { mailbox: mbox(), uid: 9 },
+            ]
+        );
+        assert_eq!(s.get(8).unwrap().basename(), "1276528700.M1P1.newer");
+        assert_eq!(s.get(9).unwrap().basename(), "1276528600.M1P1.other");
+        assert_eq!(s.uid_next, 10);
+    }
+
+    #[test]
+    fn keywords_we_add_do_not_touch_dovecot_keywords() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        install_fixture(&root);
+        let inbox = store.mailbox("INBOX").unwrap();
+        let uid = inbox.save(b"Subject: k\r\n\r\n", Flags::empty(), &["nonjunk", "Work"], None).unwrap();
+        assert_eq!(uid, 8, "above Dovecot's next UID");
+        let s = inbox.sync().unwrap();
+        let m = s.get(uid).unwrap();
+        assert!(m.file_name().ends_with(":2,bz"), "{}", m.file_name());
+        assert_eq!(m.keywords, ["NonJunk", "Work"]);
+        assert_eq!(fs::read_to_string(root.join("dovecot-keywords")).unwrap(), "0 $Junk\n1 NonJunk\n");
+    }
+
+    #[test]
+    fn uidvalidity_mismatch_with_dovecot_rebuilds_our_list() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        deliver(&root, "new", "1.a");
+        let old = store.mailbox("INBOX").unwrap().sync().unwrap().uid_validity;
+        fs::write(root.join("dovecot-uidlist"), "3 V42 N10\n3 :1.a\n").unwrap();
+        let s = Store::open(&root).unwrap().mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(s.uid_validity, 42);
+        assert_eq!(uids(&s), [(3, "1.a".into())]);
+        assert_eq!(
+            s.events,
+            [
+                StoreEvent::UidValidityChanged { mailbox: "INBOX".into(), old, new: 42 },
+                StoreEvent::Saved { mailbox: "INBOX".into(), uid: 3 },
+            ]
+        );
+    }
+
+    #[test]
+    fn version_1_list() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        fs::write(root.join("dovecot-uidlist"), "1 1100000000 20\n12 500.x:2,S\n").unwrap();
+        deliver(&root, "cur", "500.x:2,S");
+        deliver(&root, "new", "600.y");
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(s.uid_validity, 1100000000);
+        assert_eq!(uids(&s), [(12, "500.x".into()), (20, "600.y".into())]);
+    }
+}
+
+mod stable_uids {
+    use super::common::*;
+    use mailfts_store::{Flags, Store, StoreEvent};
+
+    #[test]
+    fn uids_survive_flag_renames_moves_and_reopen() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        for n in ["1000.M1P1.h", "1000.M2P1.h", "1000.M3P1.h"] {
+            deliver(&root, "new", n);
+        }
+        let first = inbox.sync().unwrap();
+        assert!(first.messages.iter().all(|m| m.recent));
+
+        rename(&root, "new/1000.M1P1.h", "cur/1000.M1P1.h:2,S");
+        rename(&root, "new/1000.M2P1.h", "cur/1000.M2P1.h:2,");
+        let s = inbox.sync().unwrap();
+        assert_eq!(uids(&s), uids(&first));
+        assert!(!s.get(1).unwrap().recent && s.get(3).unwrap().recent);
+        assert_eq!(
+            s.events,
+            [
+                StoreEvent::FlagsChanged { mailbox: "INBOX".into(), uid: 1, flags: Flags::SEEN, keywords: vec![] },
+                StoreEvent::FlagsChanged { mailbox: "INBOX".into(), uid: 2, flags: Flags::empty(), keywords: vec![] },
+            ]
+        );
+
+        rename(&root, "cur/1000.M1P1.h:2,S", "cur/1000.M1P1.h:2,FST");
+        let s = inbox.sync().unwrap();
+        assert_eq!(uids(&s), uids(&first));
+        assert_eq!(s.get(1).unwrap().flags, Flags::FLAGGED.union(Flags::SEEN).union(Flags::DELETED));
+        assert_eq!(s.events.len(), 1);
+        assert!(inbox.sync().unwrap().events.is_empty());
+
+        let reopened = Store::open(&root).unwrap().mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(uids(&reopened), uids(&first));
+        assert_eq!(reopened.uid_validity, first.uid_validity);
+        assert!(reopened.events.is_empty());
+    }
+
+    #[test]
+    fn new_files_are_numbered_in_natural_order() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        for n in ["10.x", "2.x", "1.y", "1.x:2,S", "100.a", "9.z"] {
+            let sub = if n.contains(':') { "cur" } else { "new" };
+            deliver(&root, sub, n);
+        }
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        let order: Vec<String> = s.messages.iter().map(|m| m.basename().to_owned()).collect();
+        assert_eq!(order, ["1.x", "1.y", "2.x", "9.z", "10.x", "100.a"]);
+        assert_eq!(s.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn expunges_are_detected_and_uids_never_reused() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        let a = deliver(&root, "new", "1.a");
+        deliver(&root, "new", "2.b");
+        let c = deliver(&root, "cur", "3.c:2,S");
+        inbox.sync().unwrap();
+        std::fs::remove_file(a).unwrap();
+        std::fs::remove_file(c).unwrap();
+        let s = inbox.sync().unwrap();
+        assert_eq!(uids(&s), [(2, "2.b".into())]);
+        assert_eq!(
+            s.events,
+            [
+                StoreEvent::Expunged { mailbox: "INBOX".into(), uid: 1 },
+                StoreEvent::Expunged { mailbox: "INBOX".into(), uid: 3 },
+            ]
+        );
+        assert_eq!(s.uid_next, 4);
+        deliver(&root, "new", "0.first-in-natural-order");
+        let s = inbox.sync().unwrap();
+        assert_eq!(uids(&s), [(2, "2.b".into()), (4, "0.first-in-natural-order".into())]);
+    }
+
+    #[test]
+    fn duplicate_basename_keeps_the_cur_file() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        deliver(&root, "new", "5.dup");
+        deliver(&root, "cur", "5.dup:2,S");
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(s.messages.len(), 1);
+        assert_eq!(s.messages[0].file_name(), "5.dup:2,S");
+        assert!(!s.messages[0].recent);
+    }
+
+    #[test]
+    fn dotfiles_and_tmp_are_ignored() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        deliver(&root, "new", ".hidden");
+        deliver(&root, "tmp", "1.in-delivery");
+        deliver(&root, "cur", "2.real:2,");
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(uids(&s), [(1, "2.real".into())]);
+    }
+
+    #[test]
+    fn read_of_a_vanished_file_is_not_found() {
+        let (_home, store) = maildir();
+        let path = deliver(store.root(), "new", "1.gone");
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        std::fs::remove_file(path).unwrap();
+        assert_eq!(s.messages[0].read().unwrap_err().kind(), std::io::ErrorKind::NotFound);
+        assert!(s.messages[0].internal_date().is_err());
+    }
+}
+
+mod uidvalidity {
+    use super::common::*;
+    use mailfts_store::StoreEvent;
+    use std::fs;
+
+    #[test]
+    fn corrupt_list_is_rebuilt_with_a_new_uidvalidity() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        deliver(&root, "new", "1.a");
+        deliver(&root, "new", "2.b");
+        let first = inbox.sync().unwrap();
+        let old = first.uid_validity;
+
+        // Header readable, a record is not.
+        fs::write(root.join("mailfts-uidlist"), format!("mailfts-uidlist 1 V{old} N3\n1 1.a\nbroken\n")).unwrap();
+        let s = inbox.sync().unwrap();
+        assert_ne!(s.uid_validity, old);
+        assert!(s.uid_validity > old);
+        assert_eq!(s.events[0], StoreEvent::UidValidityChanged { mailbox: "INBOX".into(), old, new: s.uid_validity });
+        assert_eq!(s.events.len(), 3, "UIDVALIDITY change, then every message saved: {:?}", s.events);
+        assert_eq!(uids(&s), [(1, "1.a".into()), (2, "2.b".into())]);
+
+        // Entirely unreadable.
+        let old = s.uid_validity;
+        fs::write(root.join("mailfts-uidlist"), b"\xff\xfe garbage").unwrap();
+        let s = inbox.sync().unwrap();
+        assert!(s.uid_validity > old);
+        assert!(matches!(s.events[0], StoreEvent::UidValidityChanged { new, .. } if new == s.uid_validity));
+        assert!(inbox.sync().unwrap().events.is_empty(), "the rebuilt list is good");
+    }
+
+    #[test]
+    fn recreated_mailbox_gets_a_different_uidvalidity() {
+        let (_home, store) = maildir();
+        let a = store.create_mailbox("Archive").unwrap().sync().unwrap().uid_validity;
+        store.delete_mailbox("Archive").unwrap();
+        let b = store.create_mailbox("Archive").unwrap().sync().unwrap().uid_validity;
+        assert!(b > a, "{b} must differ from {a} (and grow)");
+    }
+
+    #[test]
+    fn torn_append_is_repaired() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        deliver(&root, "new", "1.a");
+        let v = inbox.sync().unwrap().uid_validity;
+        // A crash in the middle of appending the record of UID 2.
+        fs::write(root.join("mailfts-uidlist"), format!("mailfts-uidlist 1 V{v} N2\n1 1.a\n2 2.")).unwrap();
+        deliver(&root, "new", "3.c");
+        let s = inbox.sync().unwrap();
+        assert_eq!(s.uid_validity, v);
+        assert_eq!(uids(&s), [(1, "1.a".into()), (2, "3.c".into())]);
+        let text = fs::read_to_string(root.join("mailfts-uidlist")).unwrap();
+        assert!(text.ends_with("\n1 1.a\n2 3.c\n"), "{text}");
+    }
+}
+
+mod names {
+    use super::common::*;
+    use mailfts_store::{StoreError, StoreEvent};
+    use std::fs;
+
+    #[test]
+    fn maildir_plus_plus_folders_with_modified_utf7() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let events = store.subscribe();
+        store.create_mailbox("Lists.linux-usb").unwrap();
+        store.create_mailbox("Entwürfe").unwrap();
+        store.create_mailbox("台北").unwrap();
+        store.create_mailbox("Tom & Jerry").unwrap();
+        for dir in [".Lists.linux-usb", ".Entw&APw-rfe", ".&U,BTFw-", ".Tom &- Jerry"] {
+            assert!(root.join(dir).join("cur").is_dir(), "{dir}");
+            assert!(root.join(dir).join("maildirfolder").is_file(), "{dir}");
+        }
+        // A folder made by another tool, and things that are not mailboxes.
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(root.join(".Gel&APY-schte Elemente").join(sub)).unwrap();
+        }
+        fs::create_dir_all(root.join(".no-cur")).unwrap();
+        fs::create_dir_all(root.join(".bad&-utf7&/cur")).unwrap();
+        fs::create_dir_all(root.join("..double/cur")).unwrap();
+        assert_eq!(
+            store.list_mailboxes().unwrap(),
+            ["INBOX", "Entwürfe", "Gelöschte Elemente", "Lists.linux-usb", "Tom & Jerry", "台北"]
+        );
+        assert_eq!(store.mailbox("Entwürfe").unwrap().path(), root.join(".Entw&APw-rfe"));
+        assert_eq!(store.mailbox("iNbOx").unwrap().name(), "INBOX");
+        assert!(matches!(store.mailbox("Nope"), Err(StoreError::MailboxNotFound { .. })));
+        assert!(matches!(store.create_mailbox("台北"), Err(StoreError::MailboxExists { .. })));
+        assert!(matches!(store.create_mailbox("inbox"), Err(StoreError::MailboxExists { .. })));
+        let created: Vec<_> = events.try_iter().collect();
+        assert_eq!(created.len(), 4);
+        assert_eq!(created[2], StoreEvent::MailboxCreated { mailbox: "台北".into() });
+    }
+
+    #[test]
+    fn refused_names() {
+        let (_home, store) = maildir();
+        for bad in ["..", "a/b", "a\0b", ".hidden", "a..b", "", "trailing.", "../../etc", "a\tb"] {
+            for result in [store.mailbox(bad).map(drop), store.create_mailbox(bad).map(drop)] {
+                match result {
+                    Err(StoreError::InvalidMailboxName { name, reason }) => {
+                        assert_eq!(name, bad);
+                        assert!(!reason.is_empty());
+                    }
+                    other => panic!("{bad:?} accepted: {other:?}"),
+                }
+            }
+        }
+        assert_eq!(fs::read_dir(store.root()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".")).count(), 0);
+    }
+
+    #[test]
+    fn symlinked_folder_out_of_the_root_is_refused() {
+        let (home, store) = maildir();
+        let outside = home.path().join("elsewhere");
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(outside.join(sub)).unwrap();
+        }
+        std::os::unix::fs::symlink(&outside, store.root().join(".Escape")).unwrap();
+        assert!(matches!(store.mailbox("Escape"), Err(StoreError::OutsideRoot { .. })));
+        assert_eq!(store.list_mailboxes().unwrap(), ["INBOX"]);
+
+        // A link that stays inside the root is fine.
+        store.create_mailbox("Real").unwrap();
+        std::os::unix::fs::symlink(store.root().join(".Real"), store.root().join(".Alias")).unwrap();
+        store.mailbox("Alias").unwrap();
+    }
+
+    #[test]
+    fn rename_moves_children_and_keeps_uids() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let lists = store.create_mailbox("Lists").unwrap();
+        let usb = store.create_mailbox("Lists.linux-usb").unwrap();
+        store.create_mailbox("Listsx").unwrap();
+        let uid = usb.save(b"Subject: usb\r\n\r\n", Default::default(), &[], None).unwrap();
+        let v = usb.sync().unwrap().uid_validity;
+        lists.save(b"Subject: l\r\n\r\n", Default::default(), &[], None).unwrap();
+        let events = store.subscribe();
+
+        store.rename_mailbox("Lists", "Archiv.Listen").unwrap();
+        assert_eq!(store.list_mailboxes().unwrap(), ["INBOX", "Archiv.Listen", "Archiv.Listen.linux-usb", "Listsx"]);
+        assert!(root.join(".Archiv.Listen.linux-usb/cur").is_dir());
+        let moved = store.mailbox("Archiv.Listen.linux-usb").unwrap().sync().unwrap();
+        assert_eq!(moved.uid_validity, v);
+        assert_eq!(moved.messages[0].uid, uid);
+        assert_eq!(
+            events.try_iter().collect::<Vec<_>>(),
+            [
+                StoreEvent::MailboxRenamed { from: "Lists".into(), to: "Archiv.Listen".into() },
+                StoreEvent::MailboxRenamed { from: "Lists.linux-usb".into(), to: "Archiv.Listen.linux-usb".into() },
+            ]
+        );
+
+        assert!(matches!(store.rename_mailbox("Listsx", "Archiv.Listen"), Err(StoreError::MailboxExists { .. })));
+        assert!(matches!(store.rename_mailbox("Listsx", "Listsx.sub"), Err(StoreError::InvalidMailboxName { .. })));
+        assert!(matches!(store.rename_mailbox("INBOX", "Old"), Err(StoreError::NotSupported { .. })));
+        assert!(matches!(store.rename_mailbox("Missing", "Other"), Err(StoreError::MailboxNotFound { .. })));
+    }
+
+    #[test]
+    fn delete_keeps_children_and_refuses_inbox() {
+        let (_home, store) = maildir();
+        store.create_mailbox("A").unwrap();
+        store.create_mailbox("A.B").unwrap();
+        store.delete_mailbox("A").unwrap();
+        assert_eq!(store.list_mailboxes().unwrap(), ["INBOX", "A.B"]);
+        assert!(matches!(store.delete_mailbox("INBOX"), Err(StoreError::NotSupported { .. })));
+        assert!(matches!(store.delete_mailbox("A"), Err(StoreError::MailboxNotFound { .. })));
+        // Nothing left behind in the root but the remaining folder and our counter.
+        let mut left: Vec<String> = fs::read_dir(store.root())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        left.sort();
+        assert_eq!(left, [".A.B"]);
+    }
+}
+
+mod writes {
+    use super::common::*;
+    use mailfts_store::{Flags, StoreError, StoreEvent};
+    use std::fs;
+    use std::io::Write;
+
+    const MSG: &[u8] = b"From: a@example.org\nSubject: save\n\nbody\n";
+
+    #[test]
+    fn save_set_flags_expunge() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        let events = store.subscribe();
+        deliver(&root, "new", "1.before");
+        let uid = inbox.save(MSG, Flags::SEEN.union(Flags::DRAFT), &["$Label1"], Some(1_000_000_000)).unwrap();
+        assert_eq!(uid, 2, "with no list yet the save syncs: the MDA's earlier file comes first");
+
+        let s = inbox.sync().unwrap();
+        assert!(s.events.is_empty(), "saves are not reported again: {:?}", s.events);
+        let m = s.get(uid).unwrap();
+        let name = m.file_name().to_owned();
+        assert!(m.path.starts_with(root.join("cur")));
+        assert!(name.contains(&format!(",S={},W={}:2,DSa", MSG.len(), MSG.len() + 4)), "{name}");
+        assert_eq!((m.size_hint, m.vsize_hint), (Some(MSG.len() as u64), Some(MSG.len() as u64 + 4)));
+        assert_eq!(m.read().unwrap(), MSG);
+        assert_eq!(m.internal_date().unwrap(), 1_000_000_000);
+        assert_eq!(m.keywords, ["$Label1"]);
+        assert!(!m.recent);
+        assert_eq!(fs::read_dir(root.join("tmp")).unwrap().count(), 0);
+        assert_eq!(inbox.save(b"second", Flags::empty(), &[], None).unwrap(), 3, "appended to the list");
+
+        inbox.set_flags(uid, Flags::ANSWERED, &["Work"]).unwrap();
+        let s = inbox.sync().unwrap();
+        assert!(s.events.is_empty(), "{:?}", s.events);
+        let m = s.get(uid).unwrap();
+        assert_eq!((m.flags, m.keywords.clone()), (Flags::ANSWERED, vec!["Work".to_owned()]));
+        assert!(m.file_name().ends_with(":2,Rb"), "{}", m.file_name());
+        assert!(!root.join("cur").join(&name).exists());
+
+        // set_flags on a message in new/ moves it to cur/.
+        inbox.set_flags(1, Flags::SEEN, &[]).unwrap();
+        let s = inbox.sync().unwrap();
+        assert_eq!(s.get(1).unwrap().path, root.join("cur/1.before:2,S"));
+
+        assert_eq!(inbox.expunge(&[uid, 99]).unwrap(), [uid]);
+        let s = inbox.sync().unwrap();
+        assert!(s.get(uid).is_none());
+        assert!(s.events.is_empty());
+        assert!(matches!(inbox.set_flags(uid, Flags::SEEN, &[]), Err(StoreError::UidNotFound { uid: 2, .. })));
+        assert!(matches!(inbox.set_flags(1, Flags::SEEN, &["bad keyword"]), Err(StoreError::InvalidKeyword { .. })));
+
+        let all: Vec<StoreEvent> = events.try_iter().collect();
+        let mbox = || "INBOX".to_owned();
+        assert_eq!(
+            all,
+            [
+                StoreEvent::Saved { mailbox: mbox(), uid: 1 },
+                StoreEvent::Saved { mailbox: mbox(), uid: 2 },
+                StoreEvent::Saved { mailbox: mbox(), uid: 3 },
+                StoreEvent::FlagsChanged { mailbox: mbox(), uid: 2, flags: Flags::ANSWERED, keywords: vec!["Work".into()] },
+                StoreEvent::FlagsChanged { mailbox: mbox(), uid: 1, flags: Flags::SEEN, keywords: vec![] },
+                StoreEvent::Expunged { mailbox: mbox(), uid: 2 },
+            ]
+        );
+    }
+
+    #[test]
+    fn set_flags_after_someone_else_renamed_the_file() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        deliver(&root, "new", "1.x");
+        inbox.sync().unwrap();
+        rename(&root, "new/1.x", "cur/1.x:2,F"); // another client, not yet synced
+        inbox.set_flags(1, Flags::SEEN, &[]).unwrap();
+        let s = inbox.sync().unwrap();
+        assert_eq!(s.get(1).unwrap().path, root.join("cur/1.x:2,S"));
+        assert_eq!(inbox.expunge(&[1]).unwrap(), [1]);
+    }
+
+    #[test]
+    fn expunge_finds_files_renamed_by_others() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        deliver(&root, "new", "1.x");
+        deliver(&root, "new", "2.y");
+        inbox.sync().unwrap();
+        rename(&root, "new/1.x", "cur/1.x:2,S");
+        assert_eq!(inbox.expunge(&[1, 2]).unwrap(), [1, 2]);
+        assert_eq!(fs::read_dir(root.join("cur")).unwrap().count(), 0);
+        assert!(inbox.sync().unwrap().messages.is_empty());
+    }
+
+    #[test]
+    fn copy_keeps_bytes_flags_keywords_and_date() {
+        let (_home, store) = maildir();
+        let inbox = store.mailbox("INBOX").unwrap();
+        let archive = store.create_mailbox("Archive").unwrap();
+        archive.save(b"already there", Flags::empty(), &["Other"], None).unwrap();
+        let uid = inbox.save(MSG, Flags::FLAGGED, &["$Important"], Some(1_234_567_890)).unwrap();
+        let copied = inbox.copy_to(uid, &archive).unwrap();
+        assert_eq!(copied, 2);
+        let s = archive.sync().unwrap();
+        let m = s.get(copied).unwrap();
+        assert_eq!(m.read().unwrap(), MSG);
+        assert_eq!(m.flags, Flags::FLAGGED);
+        assert_eq!(m.keywords, ["$Important"]);
+        assert!(m.file_name().ends_with(":2,Fb"), "letters of the destination's table: {}", m.file_name());
+        assert_eq!(m.internal_date().unwrap(), 1_234_567_890);
+        assert_eq!(m.size_hint, Some(MSG.len() as u64));
+        assert_eq!(inbox.sync().unwrap().messages.len(), 1, "the source keeps its message");
+        assert!(matches!(inbox.copy_to(77, &archive), Err(StoreError::UidNotFound { uid: 77, .. })));
+        // Copy within one mailbox gives a new UID.
+        assert_eq!(inbox.copy_to(uid, &inbox).unwrap(), uid + 1);
+    }
+
+    #[test]
+    fn compressed_files_read_as_the_message() {
+        let (_home, store) = maildir();
+        let path = store.root().join("cur/1.gz,S=40:2,S");
+        let mut gz = flate2::write::GzEncoder::new(fs::File::create(&path).unwrap(), flate2::Compression::default());
+        gz.write_all(MSG).unwrap();
+        gz.finish().unwrap();
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(s.messages[0].read().unwrap(), MSG);
+        assert_ne!(s.messages[0].read_raw().unwrap(), MSG);
+    }
+}
+
+mod concurrency {
+    use super::common::*;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Barrier};
+    use std::thread;
+
+    use mailfts_store::{Flags, Store};
+
+    #[test]
+    fn concurrent_syncs_and_saves_never_share_a_uid() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let barrier = Arc::new(Barrier::new(4));
+        let mut handles = Vec::new();
+        // Two syncing threads, each through its own Store (as two processes would be).
+        for t in 0..2 {
+            let (root, barrier) = (root.clone(), barrier.clone());
+            handles.push(thread::spawn(move || {
+                let inbox = Store::open(&root).unwrap().mailbox("INBOX").unwrap();
+                barrier.wait();
+                (0..40).map(|_| inbox.sync().unwrap()).map(|s| (t, uids(&s))).collect::<Vec<_>>()
+            }));
+        }
+        // One MDA delivering, one IMAP client saving.
+        {
+            let (root, barrier) = (root.clone(), barrier.clone());
+            handles.push(thread::spawn(move || {
+                barrier.wait();
+                for i in 0..200 {
+                    deliver(&root, "new", &format!("{i}.mda"));
+                }
+                Vec::new()
+            }));
+        }
+        let saver = {
+            let (root, barrier) = (root.clone(), barrier.clone());
+            thread::spawn(move || {
+                let inbox = Store::open(&root).unwrap().mailbox("INBOX").unwrap();
+                barrier.wait();
+                (0..50).map(|i| inbox.save(format!("m{i}").as_bytes(), Flags::empty(), &[], None).unwrap()).collect::<Vec<_>>()
+            })
+        };
+        let mut views: Vec<Vec<(u32, String)>> = handles.into_iter().flat_map(|h| h.join().unwrap()).map(|(_, v)| v).collect();
+        let saved_uids = saver.join().unwrap();
+        views.push(uids(&store.mailbox("INBOX").unwrap().sync().unwrap()));
+
+        let mut by_uid: HashMap<u32, String> = HashMap::new();
+        let mut by_name: HashMap<String, u32> = HashMap::new();
+        for (uid, name) in views.into_iter().flatten() {
+            assert_eq!(by_uid.entry(uid).or_insert_with(|| name.clone()), &name, "UID {uid} handed out twice");
+            assert_eq!(*by_name.entry(name.clone()).or_insert(uid), uid, "{name} renumbered");
+        }
+        let last = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(last.messages.len(), 250);
+        let mut sorted = saved_uids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 50);
+        assert!(saved_uids.iter().all(|u| last.get(*u).is_some()));
+    }
+}
+
+mod performance {
+    use super::common::*;
+    use std::fs;
+    use std::time::Instant;
+
+    #[test]
+    fn no_op_sync_of_20000_files() {
+        let (_home, store) = maildir();
+        let cur = store.root().join("cur");
+        for i in 0..60_000 {
+            fs::File::create(cur.join(format!("17000{i:05}.M{i}P4242Q{i}.mx.example.org,S=4096,W=4170:2,S"))).unwrap();
+        }
+        let inbox = store.mailbox("INBOX").unwrap();
+        let t = Instant::now();
+        let first = inbox.sync().unwrap();
+        let first_time = t.elapsed();
+        assert_eq!(first.messages.len(), 60_000);
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let s = inbox.sync().unwrap();
+            best = best.min(t.elapsed());
+            assert!(s.events.is_empty());
+        }
+        let t = Instant::now();
+        let fresh = mailfts_store::Store::open(store.root()).unwrap().mailbox("INBOX").unwrap().sync().unwrap();
+        let fresh_time = t.elapsed();
+        assert_eq!(fresh.messages.len(), 60_000);
+        eprintln!(
+            "20,000 files: first sync {first_time:?}, no-op sync {best:?} (best of 5), no-op sync in a new store {fresh_time:?}"
+        );
+    }
+}

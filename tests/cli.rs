@@ -1,0 +1,193 @@
+//! End-to-end tests of the `mailfts` binary on real Maildir homes in temporary directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mailfts"))
+}
+
+#[track_caller]
+fn run_ok(args: &[&str]) -> String {
+    let out = bin().args(args).output().expect("spawn mailfts");
+    assert!(out.status.success(), "mailfts {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("spawn mailfts")
+}
+
+fn generate(home: &Path, messages: usize, seed: u64) {
+    run_ok(&["corpus", "generate", "--messages", &messages.to_string(), "--seed", &seed.to_string(), "--out", home.to_str().unwrap()]);
+}
+
+fn rescan_json(home: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["rescan", "--home", home.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(run_ok(&args).trim()).expect("rescan --json prints one object")
+}
+
+fn status_json(home: &Path) -> serde_json::Value {
+    serde_json::from_str(&run_ok(&["status", "--home", home.to_str().unwrap(), "--json"])).unwrap()
+}
+
+fn inbox_files(home: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("Maildir/cur")).unwrap().flatten().map(|e| e.path()).collect();
+    v.sort();
+    v
+}
+
+/// Every mailbox: as many documents as store messages, each UID once.
+#[track_caller]
+fn assert_index_equals_store(home: &Path) {
+    let st = status_json(home);
+    for m in st["mailboxes"].as_array().unwrap() {
+        assert_eq!(m["in_store"], m["in_index"], "{m}");
+        assert_eq!(m["documents"], m["in_index"], "duplicate documents: {m}");
+    }
+}
+
+#[test]
+fn rescan_is_idempotent_and_follows_adds_and_expunges() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    generate(home, 300, 3);
+    let first = rescan_json(home, &[]);
+    assert_eq!(first["added"], 300);
+    for key in ["removed", "failed", "seconds", "msg_per_sec"] {
+        assert!(first.get(key).is_some(), "missing key {key}");
+    }
+    let second = rescan_json(home, &[]);
+    assert_eq!(second["added"], 0);
+    assert_eq!(second["removed"], 0);
+    assert_index_equals_store(home);
+
+    // delete 10 files, deliver 5 new (the way an MDA does: tmp/ then rename into new/)
+    let files = inbox_files(home);
+    for f in files.iter().take(10) {
+        std::fs::remove_file(f).unwrap();
+    }
+    for i in 0..5 {
+        let tmp = home.join(format!("Maildir/tmp/new{i}"));
+        std::fs::write(&tmp, format!("Subject: fresh {i}\nFrom: new@example.org\n\nbrandnewword{i}\n")).unwrap();
+        std::fs::rename(&tmp, home.join(format!("Maildir/new/170000000{i}.M1P1.test"))).unwrap();
+    }
+    let third = rescan_json(home, &[]);
+    assert_eq!((third["added"].as_u64(), third["removed"].as_u64()), (Some(5), Some(10)));
+    assert_index_equals_store(home);
+    let hits = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "BODY brandnewword3"]);
+    assert_eq!(hits.split_whitespace().count(), 1);
+}
+
+#[test]
+fn flag_renames_keep_uids_and_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    generate(home, 50, 5);
+    rescan_json(home, &[]);
+    let before = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "ALL"]);
+    for f in inbox_files(home) {
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        let base = name.split(":2,").next().unwrap();
+        std::fs::rename(&f, f.with_file_name(format!("{base}:2,FS"))).unwrap();
+    }
+    let r = rescan_json(home, &[]);
+    assert_eq!((r["added"].as_u64(), r["removed"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(run_ok(&["search", "--home", home.to_str().unwrap(), "--", "ALL"]), before);
+    let flagged = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "FLAGGED"]);
+    assert_eq!(flagged, before);
+}
+
+#[test]
+fn interrupted_rescan_resumes_without_duplicates_or_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    generate(home, 3000, 11);
+    // a child killed in the middle of its run (batches of 100 messages per commit)
+    let mut child = bin()
+        .args(["rescan", "--home", home.to_str().unwrap(), "--batch", "100"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let meta = home.join("mailfts/tantivy/meta.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let committed = std::fs::read_to_string(&meta).unwrap_or_default();
+        if committed.contains("high_water\\\":1") || committed.contains("high_water\\\":2") {
+            break; // at least one batch committed
+        }
+        if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let finished_early = child.try_wait().unwrap().is_some();
+    child.kill().ok();
+    child.wait().unwrap();
+    let resumed = rescan_json(home, &[]);
+    if !finished_early {
+        assert!(resumed["added"].as_u64().unwrap() < 3000, "nothing committed before the kill: {resumed}");
+    }
+    assert_index_equals_store(home);
+    let all = run_ok(&["search", "--home", home.to_str().unwrap(), "--all-mailboxes", "--", "ALL"]);
+    let total: usize = all.lines().map(|l| l.split_whitespace().count() - 1).sum();
+    assert_eq!(total, 3000);
+}
+
+#[test]
+fn index_of_another_schema_version_is_rebuilt_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    generate(home, 80, 9);
+    rescan_json(home, &[]);
+    let meta = home.join("mailfts/tantivy/meta.json");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    assert!(text.contains("\\\"schema\\\":1"), "{text}");
+    std::fs::write(&meta, text.replace("\\\"schema\\\":1", "\\\"schema\\\":0")).unwrap();
+    // searching answers by scan, and says why
+    let out = run(&["search", "--home", home.to_str().unwrap(), "--explain", "--", "ALL"]);
+    assert!(out.status.success());
+    let explain = String::from_utf8_lossy(&out.stderr);
+    assert!(explain.contains("scan (index unusable"), "{explain}");
+    // rescan rebuilds it
+    let r = rescan_json(home, &[]);
+    assert!(r["added"].as_u64().unwrap() > 0);
+    assert_index_equals_store(home);
+    let out = run(&["search", "--home", home.to_str().unwrap(), "--explain", "--", "ALL"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(": index"));
+}
+
+#[test]
+fn uidvalidity_change_reindexes_the_mailbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    generate(home, 60, 4);
+    rescan_json(home, &[]);
+    let inbox_count = inbox_files(home).len() + std::fs::read_dir(home.join("Maildir/new")).unwrap().count();
+    std::fs::write(home.join("Maildir/mailfts-uidlist"), b"garbage that is no uid list\n").unwrap();
+    let r = rescan_json(home, &[]);
+    assert_eq!(r["added"].as_u64().unwrap() as usize, inbox_count);
+    assert_eq!(r["removed"].as_u64().unwrap() as usize, inbox_count);
+    assert_index_equals_store(home);
+}
+
+#[test]
+fn search_without_index_scans_and_bad_programs_name_the_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    generate(home, 40, 2);
+    let out = run(&["search", "--home", home.to_str().unwrap(), "--explain", "--", "ALL"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scan (no index"));
+    let n = String::from_utf8_lossy(&out.stdout).split_whitespace().count();
+    assert!(n > 0);
+    let bad = run(&["search", "--home", home.to_str().unwrap(), "--", "SINCE 31-Feb-2024"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("at byte 6"), "{err}");
+    let refused = run(&["search", "--home", home.to_str().unwrap(), "--mailbox", "../etc", "--", "ALL"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(".."));
+}

@@ -26,6 +26,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Generate a sample home (unless present), index it, show status and timed searches.
     Demo(DemoArgs),
+    /// Indexed search against the linear scan on this Maildir: refresh the index, time each query.
+    Bench(BenchArgs),
     /// Corpus tools.
     #[command(subcommand)]
     Corpus(CorpusCommand),
@@ -100,6 +102,25 @@ pub struct SearchArgs {
     /// The IMAP search program (joined with spaces).
     #[arg(required = true, allow_hyphen_values = true)]
     pub keys: Vec<String>,
+}
+
+/// `mailfts bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub home: HomeArgs,
+    /// Query file: one IMAP search program per line, `#` comments (default: derived from the mail).
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
+    /// Timed runs per query and mode (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Mailbox to search.
+    #[arg(long, default_value = "INBOX")]
+    pub mailbox: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `mailfts demo`.

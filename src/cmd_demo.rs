@@ -1,13 +1,10 @@
 //! `mailfts demo`: the main job on a bundled sample — generate a home, index it, search it.
 
 use std::process::ExitCode;
-use std::time::Instant;
 
 use mailfts_corpora::{write_maildir, CorpusSpec};
 use mailfts_indexer::home::HomeIndex;
 use mailfts_indexer::rescan::{rescan, RescanOptions};
-use mailfts_query::exec::{Engine, Mode};
-use mailfts_query::parse::parse_program;
 
 use crate::cli::{DemoArgs, HomeArgs, StatusArgs};
 use crate::home::Home;
@@ -45,34 +42,10 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     println!("\n== searches (INBOX): indexed vs linear scan");
     let index = HomeIndex::open(&home.index)?;
-    let engine = Engine::new(&store, index.as_ref());
     let queries = crate::queryset::derive(&store, "INBOX", 300)?;
-    println!("{:<48} {:>7} {:>10} {:>10} {:>8}  agree", "query", "hits", "index ms", "scan ms", "ratio");
-    let mut disagreements = 0;
-    for q in &queries {
-        let program = parse_program(q)?;
-        let t = Instant::now();
-        let indexed = engine.search("INBOX", &program, Mode::Exact)?;
-        let index_ms = t.elapsed().as_secs_f64() * 1000.0;
-        let t = Instant::now();
-        let scanned = engine.search("INBOX", &program, Mode::Scan)?;
-        let scan_ms = t.elapsed().as_secs_f64() * 1000.0;
-        let agree = indexed.uids == scanned.uids;
-        if !agree {
-            disagreements += 1;
-        }
-        println!(
-            "{:<48} {:>7} {:>10.2} {:>10.1} {:>7.0}x  {}",
-            q,
-            indexed.uids.len(),
-            index_ms,
-            scan_ms,
-            scan_ms / index_ms.max(1e-6),
-            if agree { "yes" } else { "NO: the index and the scan disagree" }
-        );
-    }
-    if disagreements > 0 {
-        eprintln!("{disagreements} queries disagree with the linear scan");
+    let figures = crate::cmd_bench::time_queries(&store, index.as_ref(), "INBOX", &queries, 3)?;
+    if crate::cmd_bench::print_table(&figures) > 0 {
+        eprintln!("some queries disagree with the linear scan");
         return Ok(ExitCode::from(1));
     }
     println!("\ntry: cargo run --release -- search --home {} --explain -- 'OR SUBJECT report FROM alice'", a.home.display());

@@ -4,6 +4,7 @@
 //! (`mailfts-store`, `mailfts-indexer`, `mailfts-query`, `mailfts-corpora`).
 
 mod cli;
+mod cmd_bench;
 mod cmd_corpus;
 mod cmd_demo;
 mod cmd_rescan;
@@ -23,6 +24,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Status(a) => cmd_status::run(&a),
         cli::Command::Search(a) => cmd_search::run(&a),
         cli::Command::Demo(a) => cmd_demo::run(&a),
+        cli::Command::Bench(a) => cmd_bench::run(&a),
         cli::Command::Corpus(c) => cmd_corpus::run(&c),
     };
     match result {

@@ -51,6 +51,8 @@ pub(crate) struct BodyCtx<'a> {
     pub(crate) forward_attached: bool,
     /// Approximate size of the own text in bytes.
     pub(crate) target: usize,
+    /// A `git send-email` patch: commit message, diffstat and diff.
+    pub(crate) patch: bool,
 }
 
 const JA_WEEKDAYS: [&str; 7] = ["日", "月", "火", "水", "木", "金", "土"];
@@ -122,7 +124,11 @@ fn greeting(lang: Lang, name: &str, r: &mut Rng) -> String {
 fn signature(p: &Person, r: &mut Rng) -> Vec<String> {
     let data = p.lang.data();
     let mut lines = vec![p.full.clone()];
-    lines.push(format!("{} | {}", r.pick(data.titles), r.pick(data.companies)));
+    lines.push(format!(
+        "{} | {}",
+        r.pick(data.titles),
+        r.pick(data.companies)
+    ));
     if r.chance(0.6) {
         lines.push(format!("Tel. +1 555-01{:02}", r.below(100)));
     }
@@ -180,9 +186,45 @@ fn quotes(ctx: &BodyCtx<'_>, p: &ParentCtx, r: &mut Rng) -> Vec<Block> {
     q
 }
 
+/// A patch mail: commit message, sign-off, diffstat, diff and git version.
+fn patch_mail(ctx: &BodyCtx<'_>, r: &mut Rng) -> Vec<Block> {
+    let mut out: Vec<Block> = text::lead(ctx.seed, ctx.index, ctx.lang)
+        .into_iter()
+        .map(Block::Para)
+        .collect();
+    let diffs: Vec<String> = (0..r.range(1, 3)).map(|_| snippets::patch(r)).collect();
+    let mut stat = format!(
+        "Signed-off-by: {} <{}>\n---\n",
+        ctx.sender.full, ctx.sender.address
+    );
+    for d in &diffs {
+        let path = d
+            .lines()
+            .nth(2)
+            .and_then(|l| l.strip_prefix("--- a/"))
+            .unwrap_or("README");
+        stat.push_str(&format!(" {path} | 5 +++--\n"));
+    }
+    stat.push_str(&format!(
+        " {} files changed, {} insertions(+), {} deletions(-)",
+        diffs.len(),
+        3 * diffs.len(),
+        diffs.len()
+    ));
+    out.push(Block::Pre(stat));
+    out.extend(diffs.into_iter().map(Block::Pre));
+    out.push(Block::Signature(vec!["2.39.2".to_string()]));
+    out
+}
+
 /// The text blocks of a message.
 pub(crate) fn blocks(ctx: &BodyCtx<'_>, r: &mut Rng) -> Vec<Block> {
     let lang = ctx.lang;
+    if ctx.patch {
+        let mut out = patch_mail(ctx, r);
+        out.push(list_footer());
+        return out;
+    }
     let mut own = Vec::new();
     let greet = match ctx.kind {
         Kind::List => 0.3,
@@ -210,7 +252,10 @@ pub(crate) fn blocks(ctx: &BodyCtx<'_>, r: &mut Rng) -> Vec<Block> {
         let closing = r.pick(lang.data().closings).to_string();
         own.push(Block::Lines(vec![closing, ctx.sender.given.clone()]));
     }
-    let sig = ctx.sender.signature.then(|| Block::Signature(signature(ctx.sender, r)));
+    let sig = ctx
+        .sender
+        .signature
+        .then(|| Block::Signature(signature(ctx.sender, r)));
 
     let mut out = Vec::new();
     match ctx.parent {
@@ -226,7 +271,11 @@ pub(crate) fn blocks(ctx: &BodyCtx<'_>, r: &mut Rng) -> Vec<Block> {
             header.push(format!("Subject: {}", p.subject));
             header.push(format!("To: {} <{}>", p.to.full, p.to.address));
             out.push(Block::Lines(header));
-            out.extend(text::lead(ctx.seed, p.index, p.lang).into_iter().map(Block::Para));
+            out.extend(
+                text::lead(ctx.seed, p.index, p.lang)
+                    .into_iter()
+                    .map(Block::Para),
+            );
             fill(&mut out, p.lang, 0.03, ctx.target, r);
         }
         Some(p) if !ctx.forward_attached => {
@@ -236,7 +285,11 @@ pub(crate) fn blocks(ctx: &BodyCtx<'_>, r: &mut Rng) -> Vec<Block> {
                     out.append(&mut own);
                     out.extend(sig);
                     out.push(Block::Lines(outlook_header(lang, p)));
-                    out.extend(text::lead(ctx.seed, p.index, p.lang).into_iter().map(Block::Para));
+                    out.extend(
+                        text::lead(ctx.seed, p.index, p.lang)
+                            .into_iter()
+                            .map(Block::Para),
+                    );
                 }
                 Mailer::Gmail | Mailer::AppleMail | Mailer::Foxmail => {
                     out.append(&mut own);
@@ -266,13 +319,20 @@ pub(crate) fn blocks(ctx: &BodyCtx<'_>, r: &mut Rng) -> Vec<Block> {
         }
     }
     if ctx.kind == Kind::List {
-        out.push(Block::Pre(format!(
-            "{}\ndev mailing list\ndev@lists.example.org\nhttps://lists.example.org/mailman/listinfo/dev",
-            "_".repeat(47)
-        )));
+        out.push(list_footer());
     }
     if ctx.kind == Kind::Newsletter {
-        out.push(Block::Para(capitalize("unsubscribe: https://shop.example.com/u?id=12345")));
+        out.push(Block::Para(capitalize(
+            "unsubscribe: https://shop.example.com/u?id=12345",
+        )));
     }
     out
+}
+
+/// The footer the list server appends.
+fn list_footer() -> Block {
+    Block::Pre(format!(
+        "{}\ndev mailing list\ndev@lists.example.org\nhttps://lists.example.org/mailman/listinfo/dev",
+        "_".repeat(47)
+    ))
 }

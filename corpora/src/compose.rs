@@ -16,7 +16,7 @@ use crate::thread::{self, Kind, Node};
 use crate::vocab::Lang;
 use crate::{CorpusSpec, GeneratedMessage};
 
-/// Deliberate defects (about 1.3% of messages).
+/// Deliberate defects (about 1.5% of messages).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Defect {
     MissingBoundaryEnd,
@@ -49,7 +49,15 @@ fn pick_layout(node: &Node, mailer: Mailer, lang: Lang, r: &mut Rng) -> Layout {
         Kind::List => (&[Plain, MixedText, Alternative, Blob], &[85, 10, 3, 2]),
         Kind::Sent => (&[Plain, Alternative, MixedText, Blob], &[65, 20, 10, 5]),
         Kind::Personal => (
-            &[Plain, Alternative, HtmlOnly, MixedText, MixedAlternative, Blob, Legacy],
+            &[
+                Plain,
+                Alternative,
+                HtmlOnly,
+                MixedText,
+                MixedAlternative,
+                Blob,
+                Legacy,
+            ],
             &[44, 24, 5, 12, 4, 5, 6],
         ),
     };
@@ -82,7 +90,9 @@ fn text_content_type(subtype: &str, charset: &str, mailer: Mailer, flowed: bool)
     match mailer {
         Mailer::Gmail | Mailer::Outlook => format!("text/{subtype}; charset=\"{charset}\""),
         Mailer::AppleMail => format!("text/{subtype};\n\tcharset={charset}"),
-        Mailer::Thunderbird if flowed => format!("text/{subtype}; charset={charset}; format=flowed"),
+        Mailer::Thunderbird if flowed => {
+            format!("text/{subtype}; charset={charset}; format=flowed")
+        }
         _ => format!("text/{subtype}; charset={charset}"),
     }
 }
@@ -113,9 +123,22 @@ fn pick_cte(mailer: Mailer, cs: Charset, ascii: bool, html: bool, r: &mut Rng) -
 }
 
 /// A text leaf in the client's preferred charset (falling back to UTF-8).
-fn text_leaf(text: &str, subtype: &str, pref: Charset, mailer: Mailer, flowed: bool, r: &mut Rng) -> Leaf {
+fn text_leaf(
+    text: &str,
+    subtype: &str,
+    pref: Charset,
+    mailer: Mailer,
+    flowed: bool,
+    r: &mut Rng,
+) -> Leaf {
     let (cs, bytes) = pref.encode_or_utf8(text);
-    let cte = pick_cte(mailer, cs, bytes.is_ascii() && cs != Charset::Iso2022Jp, subtype == "html", r);
+    let cte = pick_cte(
+        mailer,
+        cs,
+        bytes.is_ascii() && cs != Charset::Iso2022Jp,
+        subtype == "html",
+        r,
+    );
     let ctype = text_content_type(subtype, &label(cs, mailer), mailer, flowed);
     Leaf::new(ctype, cte, bytes)
 }
@@ -150,15 +173,23 @@ fn text_attachment(lang: Lang, pref: Charset, mailer: Mailer, r: &mut Rng) -> Le
             for _ in 0..r.range(2, 30) {
                 blocks.push(Block::Para(text::paragraph(r, lang, 2, 6)));
             }
-            (format!("{stem}.txt"), "text/plain", text::render_plain(&blocks, 76, false))
+            (
+                format!("{stem}.txt"),
+                "text/plain",
+                text::render_plain(&blocks, 76, false),
+            )
         }
         1 => {
-            let size = if r.chance(0.1) {
-                r.range(100_000, 300_000)
+            let size = if r.chance(0.06) {
+                r.range(100_000, 250_000)
             } else {
                 r.range(1_000, 40_000)
             };
-            ("build.log".to_string(), "text/plain", snippets::log_text(r, size))
+            (
+                "build.log".to_string(),
+                "text/plain",
+                snippets::log_text(r, size),
+            )
         }
         2 => {
             let mut p = String::new();
@@ -166,14 +197,28 @@ fn text_attachment(lang: Lang, pref: Charset, mailer: Mailer, r: &mut Rng) -> Le
                 p.push_str(&snippets::patch(r));
                 p.push('\n');
             }
-            let mime = if r.chance(0.5) { "text/x-patch" } else { "text/plain" };
-            ("0001-usb-gadget-fix-probe-ordering.patch".to_string(), mime, p)
+            let mime = if r.chance(0.5) {
+                "text/x-patch"
+            } else {
+                "text/plain"
+            };
+            (
+                "0001-usb-gadget-fix-probe-ordering.patch".to_string(),
+                mime,
+                p,
+            )
         }
         _ => {
             let mut csv = String::from("date,account,amount,description\n");
             for i in 0..r.range(5, 200) {
                 let word = lang.words()[r.zipf(lang.words().len())];
-                csv.push_str(&format!("2023-03-{:02},{},{}.{:02},{word}\n", 1 + i % 28, 1000 + r.below(9000), r.below(5000), r.below(100)));
+                csv.push_str(&format!(
+                    "2023-03-{:02},{},{}.{:02},{word}\n",
+                    1 + i % 28,
+                    1000 + r.below(9000),
+                    r.below(5000),
+                    r.below(100)
+                ));
             }
             (format!("{stem}.csv"), "text/csv", csv)
         }
@@ -195,11 +240,17 @@ fn text_attachment(lang: Lang, pref: Charset, mailer: Mailer, r: &mut Rng) -> Le
 }
 
 fn blob(r: &mut Rng) -> Leaf {
-    const NAMES: &[&str] = &["firmware.bin", "capture.pcap", "backup.tar.gz", "core.dump", "image.dat"];
-    let size = match r.weighted(&[50, 35, 15]) {
+    const NAMES: &[&str] = &[
+        "firmware.bin",
+        "capture.pcap",
+        "backup.tar.gz",
+        "core.dump",
+        "image.dat",
+    ];
+    let size = match r.weighted(&[55, 35, 10]) {
         0 => r.range(2_000, 30_000),
         1 => r.range(30_000, 100_000),
-        _ => r.range(100_000, 600_000),
+        _ => r.range(100_000, 400_000),
     };
     let mut data = Vec::with_capacity(size + 8);
     while data.len() < size {
@@ -218,59 +269,120 @@ fn blob(r: &mut Rng) -> Leaf {
 
 /// The forwarded parent as a complete `message/rfc822` body.
 fn inner_message(seed: u64, p: &ParentCtx, r: &mut Rng) -> Vec<u8> {
-    let mut blocks: Vec<Block> = text::lead(seed, p.index, p.lang).into_iter().map(Block::Para).collect();
+    let mut blocks: Vec<Block> = text::lead(seed, p.index, p.lang)
+        .into_iter()
+        .map(Block::Para)
+        .collect();
     for _ in 0..r.range(1, 3) {
         blocks.push(Block::Para(text::paragraph(r, p.lang, 1, 4)));
     }
     let body = text::render_plain(&blocks, 72, false);
     let mailer = p.sender.mailer;
     let mut out = String::new();
-    out.push_str(&format!("Date: {}\n", dates::rfc5322(p.date, p.sender.zone, DateStyle::Standard)));
+    out.push_str(&format!(
+        "Date: {}\n",
+        dates::rfc5322(p.date, p.sender.zone, DateStyle::Standard)
+    ));
     out.push_str(&format!("From: {}\n", mailbox(&p.sender, mailer, false)));
     out.push_str(&format!("To: {}\n", mailbox(&p.to, mailer, false)));
-    out.push_str(&format!("Subject: {}\n", header_text(&p.subject, mailer, "\n ")));
-    out.push_str(&format!("Message-ID: {}\n", thread::message_id(seed, p.index)));
+    out.push_str(&format!(
+        "Subject: {}\n",
+        header_text(&p.subject, mailer, "\n ")
+    ));
+    out.push_str(&format!(
+        "Message-ID: {}\n",
+        thread::message_id(seed, p.index)
+    ));
     out.push_str("MIME-Version: 1.0\n");
     let mut bytes = out.into_bytes();
-    let leaf = Part::Leaf(text_leaf(&body, "plain", p.sender.charset, mailer, false, r));
+    let leaf = Part::Leaf(text_leaf(
+        &body,
+        "plain",
+        p.sender.charset,
+        mailer,
+        false,
+        r,
+    ));
     leaf.write_entity(&mut bytes);
     bytes
 }
 
 fn pick_defect(r: &mut Rng) -> Option<Defect> {
     use Defect::*;
-    if !r.chance(0.013) {
+    if !r.chance(0.015) {
         return None;
     }
-    Some(
-        *r.pick(&[
-            MissingBoundaryEnd,
-            BadCharset,
-            InvalidBase64,
-            HeaderWithoutColon,
-            RawHeaderBytes,
-        ]),
-    )
+    Some(*r.pick(&[
+        MissingBoundaryEnd,
+        BadCharset,
+        InvalidBase64,
+        HeaderWithoutColon,
+        RawHeaderBytes,
+    ]))
 }
 
 /// Header order per client; unknown headers keep their relative order at the end.
 fn header_rank(mailer: Mailer, name: &str) -> usize {
     const GMAIL: &[&str] = &[
-        "MIME-Version", "References", "In-Reply-To", "From", "Date", "Message-ID", "Subject", "To",
-        "Cc", "Bcc",
+        "MIME-Version",
+        "References",
+        "In-Reply-To",
+        "From",
+        "Date",
+        "Message-ID",
+        "Subject",
+        "To",
+        "Cc",
+        "Bcc",
     ];
     const THUNDERBIRD: &[&str] = &[
-        "Message-ID", "Date", "MIME-Version", "User-Agent", "Subject", "Content-Language", "To",
-        "Cc", "Bcc", "References", "From", "In-Reply-To",
+        "Message-ID",
+        "Date",
+        "MIME-Version",
+        "User-Agent",
+        "Subject",
+        "Content-Language",
+        "To",
+        "Cc",
+        "Bcc",
+        "References",
+        "From",
+        "In-Reply-To",
     ];
     const OUTLOOK: &[&str] = &[
-        "From", "To", "Cc", "Bcc", "Subject", "Thread-Topic", "Thread-Index", "Date", "Message-ID",
-        "References", "In-Reply-To", "Accept-Language", "Content-Language", "X-MS-Has-Attach",
-        "X-Mailer", "Content-Type", "Content-Transfer-Encoding", "MIME-Version",
+        "From",
+        "To",
+        "Cc",
+        "Bcc",
+        "Subject",
+        "Thread-Topic",
+        "Thread-Index",
+        "Date",
+        "Message-ID",
+        "References",
+        "In-Reply-To",
+        "Accept-Language",
+        "Content-Language",
+        "X-MS-Has-Attach",
+        "X-Mailer",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "MIME-Version",
     ];
     const DEFAULT: &[&str] = &[
-        "Date", "From", "To", "Cc", "Bcc", "Subject", "Message-ID", "In-Reply-To", "References",
-        "MIME-Version", "Content-Type", "Content-Disposition", "Content-Transfer-Encoding",
+        "Date",
+        "From",
+        "To",
+        "Cc",
+        "Bcc",
+        "Subject",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "MIME-Version",
+        "Content-Type",
+        "Content-Disposition",
+        "Content-Transfer-Encoding",
     ];
     let order = match mailer {
         Mailer::Gmail => GMAIL,
@@ -293,7 +405,9 @@ const RAW_HEADER_BYTES: &[&[u8]] = &[
 pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
     let seed = spec.seed;
     let lineage = thread::lineage(seed, index);
-    let node = *lineage.last().expect("lineage ends with the message itself");
+    let node = *lineage
+        .last()
+        .expect("lineage ends with the message itself");
     let meta = meta::meta(spec, &node);
     let mut r = Rng::new(seed, index, STREAM_BODY);
     let owner = people::owner(seed);
@@ -345,11 +459,12 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
     }
 
     // ---- text ----
-    let greeted = if node.to == Party::List || node.to == Party::Owner && node.kind == Kind::Newsletter {
-        people::resolve(seed, Party::List)
-    } else {
-        primary.clone()
-    };
+    let greeted =
+        if node.to == Party::List || node.to == Party::Owner && node.kind == Kind::Newsletter {
+            people::resolve(seed, Party::List)
+        } else {
+            primary.clone()
+        };
     let ctx = BodyCtx {
         seed,
         index,
@@ -362,6 +477,7 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
         forward_inline: node.forward && layout != Layout::Rfc822,
         forward_attached: layout == Layout::Rfc822,
         target: target_size(&mut r),
+        patch: mailer == Mailer::GitSendEmail,
     };
     let blocks = body::blocks(&ctx, &mut r);
     let (width, flowed) = match mailer {
@@ -370,24 +486,21 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
         _ => (72, false),
     };
     let plain = text::render_plain(&blocks, width, flowed);
-    let pref = if sender.charset == Charset::UsAscii && !plain.is_ascii() {
-        Charset::Utf8
-    } else {
-        sender.charset
+    // The charset the text actually fits in (HTML uses the same one).
+    let (pref, _) = sender.charset.encode_or_utf8(&plain);
+    let newsletter = node.kind == Kind::Newsletter;
+    let style = HtmlStyle {
+        entities: r.chance(0.5),
+        style: mailer == Mailer::Outlook || newsletter || r.chance(0.3),
+        script: r.chance(if newsletter { 0.45 } else { 0.01 }),
+        charset: pref.label(),
+        newsletter,
     };
-    let html = || {
-        let (cs, _) = pref.encode_or_utf8("");
-        let style = HtmlStyle {
-            entities: r.clone().chance(0.5),
-            style: mailer == Mailer::Outlook || node.kind == Kind::Newsletter || r.clone().chance(0.3),
-            script: node.kind == Kind::Newsletter && r.clone().chance(0.45) || r.clone().chance(0.01),
-            charset: cs.label(),
-            newsletter: node.kind == Kind::Newsletter,
-        };
-        let mut hr = r.fork(9);
-        render_html(&blocks, &style, &mut hr)
-    };
-    let html_text = matches!(layout, Layout::Alternative | Layout::HtmlOnly | Layout::MixedAlternative).then(html);
+    let html_text = matches!(
+        layout,
+        Layout::Alternative | Layout::HtmlOnly | Layout::MixedAlternative
+    )
+    .then(|| render_html(&blocks, &style, &mut r));
 
     let mut main = text_leaf(&plain, "plain", pref, mailer, flowed, &mut r);
     if layout == Layout::Legacy {
@@ -483,8 +596,16 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
             trace.push(("Received", v.into_bytes()));
         }
         if r.chance(0.25) {
-            let domain = sender.address.rsplit('@').next().unwrap_or("example.com").to_string();
-            trace.push(("DKIM-Signature", headers::dkim(&mut r, &domain, sent).into_bytes()));
+            let domain = sender
+                .address
+                .rsplit('@')
+                .next()
+                .unwrap_or("example.com")
+                .to_string();
+            trace.push((
+                "DKIM-Signature",
+                headers::dkim(&mut r, &domain, sent).into_bytes(),
+            ));
         }
     }
 
@@ -542,7 +663,10 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
         }
     }
     let render_list = |people: &[Person]| -> Vec<String> {
-        people.iter().map(|p| mailbox(p, mailer, raw_utf8)).collect()
+        people
+            .iter()
+            .map(|p| mailbox(p, mailer, raw_utf8))
+            .collect()
     };
     h.push(("To", address_list("To", &render_list(&to)).into_bytes()));
     if !cc.is_empty() {
@@ -556,7 +680,7 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
     let subject_value: Vec<u8> = if defect == Some(Defect::RawHeaderBytes) {
         let mut v = subject.clone().into_bytes();
         v.extend_from_slice(b" - ");
-        v.extend_from_slice(*r.pick(RAW_HEADER_BYTES));
+        v.extend_from_slice(r.pick::<&[u8]>(RAW_HEADER_BYTES));
         v
     } else if raw_utf8 || subject.is_ascii() {
         fold_text("Subject", &subject).into_bytes()
@@ -600,11 +724,23 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
             };
             h.push(("Thread-Topic", topic.into_bytes()));
             let idx: Vec<u8> = (0..22).map(|_| r.next_u64() as u8).collect();
-            h.push(("Thread-Index", crate::encode::base64_string(&idx).into_bytes()));
-            h.push(("Accept-Language", format!("{}, en-US", lang.tag()).into_bytes()));
+            h.push((
+                "Thread-Index",
+                crate::encode::base64_string(&idx).into_bytes(),
+            ));
+            h.push((
+                "Accept-Language",
+                format!("{}, en-US", lang.tag()).into_bytes(),
+            ));
             h.push(("Content-Language", lang.tag().as_bytes().to_vec()));
-            let attach = matches!(layout, Layout::MixedText | Layout::MixedAlternative | Layout::Blob);
-            h.push(("X-MS-Has-Attach", if attach { b"yes".to_vec() } else { Vec::new() }));
+            let attach = matches!(
+                layout,
+                Layout::MixedText | Layout::MixedAlternative | Layout::Blob
+            );
+            h.push((
+                "X-MS-Has-Attach",
+                if attach { b"yes".to_vec() } else { Vec::new() },
+            ));
         }
         Mailer::Thunderbird => h.push(("Content-Language", lang.tag().as_bytes().to_vec())),
         _ => {}

@@ -33,25 +33,65 @@ pub(crate) struct Zone {
 }
 
 /// US Pacific.
-pub(crate) const PACIFIC: Zone = Zone { minutes: -480, dst: true, names: ("PST", "PDT") };
+pub(crate) const PACIFIC: Zone = Zone {
+    minutes: -480,
+    dst: true,
+    names: ("PST", "PDT"),
+};
 /// US Mountain.
-pub(crate) const MOUNTAIN: Zone = Zone { minutes: -420, dst: true, names: ("MST", "MDT") };
+pub(crate) const MOUNTAIN: Zone = Zone {
+    minutes: -420,
+    dst: true,
+    names: ("MST", "MDT"),
+};
 /// US Eastern.
-pub(crate) const EASTERN: Zone = Zone { minutes: -300, dst: true, names: ("EST", "EDT") };
+pub(crate) const EASTERN: Zone = Zone {
+    minutes: -300,
+    dst: true,
+    names: ("EST", "EDT"),
+};
 /// UTC.
-pub(crate) const UTC: Zone = Zone { minutes: 0, dst: false, names: ("UTC", "UTC") };
+pub(crate) const UTC: Zone = Zone {
+    minutes: 0,
+    dst: false,
+    names: ("UTC", "UTC"),
+};
 /// UK.
-pub(crate) const LONDON: Zone = Zone { minutes: 0, dst: true, names: ("GMT", "BST") };
+pub(crate) const LONDON: Zone = Zone {
+    minutes: 0,
+    dst: true,
+    names: ("GMT", "BST"),
+};
 /// Central Europe.
-pub(crate) const CET: Zone = Zone { minutes: 60, dst: true, names: ("CET", "CEST") };
+pub(crate) const CET: Zone = Zone {
+    minutes: 60,
+    dst: true,
+    names: ("CET", "CEST"),
+};
 /// Moscow.
-pub(crate) const MOSCOW: Zone = Zone { minutes: 180, dst: false, names: ("MSK", "MSK") };
+pub(crate) const MOSCOW: Zone = Zone {
+    minutes: 180,
+    dst: false,
+    names: ("MSK", "MSK"),
+};
 /// India.
-pub(crate) const INDIA: Zone = Zone { minutes: 330, dst: false, names: ("IST", "IST") };
+pub(crate) const INDIA: Zone = Zone {
+    minutes: 330,
+    dst: false,
+    names: ("IST", "IST"),
+};
 /// China.
-pub(crate) const CHINA: Zone = Zone { minutes: 480, dst: false, names: ("CST", "CST") };
+pub(crate) const CHINA: Zone = Zone {
+    minutes: 480,
+    dst: false,
+    names: ("CST", "CST"),
+};
 /// Japan.
-pub(crate) const JAPAN: Zone = Zone { minutes: 540, dst: false, names: ("JST", "JST") };
+pub(crate) const JAPAN: Zone = Zone {
+    minutes: 540,
+    dst: false,
+    names: ("JST", "JST"),
+};
 
 impl Zone {
     /// Offset in minutes at the UTC instant `t`, and whether DST applies.
@@ -121,9 +161,17 @@ pub(crate) enum DateStyle {
 
 /// RFC 5322 date of UTC instant `t` in zone `zone`.
 pub(crate) fn rfc5322(t: i64, zone: Zone, style: DateStyle) -> String {
-    let (offset, summer) = if style == DateStyle::Gmt { (0, false) } else { zone.offset_at(t) };
+    let (offset, summer) = if style == DateStyle::Gmt {
+        (0, false)
+    } else {
+        zone.offset_at(t)
+    };
     let (y, mo, d, h, mi, s, wd) = local(t, offset);
-    let (wd, mon, off) = (WEEKDAYS[wd as usize], MONTHS[mo as usize - 1], offset_string(offset));
+    let (wd, mon, off) = (
+        WEEKDAYS[wd as usize],
+        MONTHS[mo as usize - 1],
+        offset_string(offset),
+    );
     match style {
         DateStyle::Standard => format!("{wd}, {d:02} {mon} {y} {h:02}:{mi:02}:{s:02} {off}"),
         DateStyle::Unpadded => format!("{wd}, {d} {mon} {y} {h:02}:{mi:02}:{s:02} {off}"),
@@ -167,7 +215,10 @@ mod tests {
             rfc5322(t, MOUNTAIN, DateStyle::Standard),
             "Tue, 07 Mar 2023 23:30:00 -0700"
         );
-        assert_eq!(rfc5322(t, INDIA, DateStyle::NoWeekday), "8 Mar 2023 12:00:00 +0530");
+        assert_eq!(
+            rfc5322(t, INDIA, DateStyle::NoWeekday),
+            "8 Mar 2023 12:00:00 +0530"
+        );
     }
 
     #[test]

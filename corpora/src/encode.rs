@@ -7,12 +7,24 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 /// Appends the base64 encoding of `data` without line breaks.
 pub(crate) fn base64_into(data: &[u8], out: &mut Vec<u8>) {
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(B64[(n >> 18) as usize & 63]);
         out.push(B64[(n >> 12) as usize & 63]);
-        out.push(if chunk.len() > 1 { B64[(n >> 6) as usize & 63] } else { b'=' });
-        out.push(if chunk.len() > 2 { B64[n as usize & 63] } else { b'=' });
+        out.push(if chunk.len() > 1 {
+            B64[(n >> 6) as usize & 63]
+        } else {
+            b'='
+        });
+        out.push(if chunk.len() > 2 {
+            B64[n as usize & 63]
+        } else {
+            b'='
+        });
     }
 }
 
@@ -108,10 +120,7 @@ pub(crate) fn encoded_words(
     let mut words = Vec::new();
     let mut start = 0;
     let mut best: Option<(usize, String)> = None;
-    let indices: Vec<usize> = text
-        .char_indices()
-        .map(|(i, c)| i + c.len_utf8())
-        .collect();
+    let indices: Vec<usize> = text.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
     let mut k = 0;
     while k < indices.len() {
         let end = indices[k];
@@ -218,9 +227,19 @@ mod tests {
         let long = "Привет мир ".repeat(10);
         let words = encoded_words(&long, Charset::Koi8R, "KOI8-R", WordEncoding::B).unwrap();
         assert!(words.len() > 1);
-        assert!(words.iter().all(|w| w.len() <= 75 && w.starts_with("=?KOI8-R?B?")));
-        let q = encoded_words("Jürgen Müller", Charset::Latin1, "ISO-8859-1", WordEncoding::Q);
-        assert_eq!(q.unwrap(), vec!["=?ISO-8859-1?Q?J=FCrgen_M=FCller?=".to_string()]);
+        assert!(words
+            .iter()
+            .all(|w| w.len() <= 75 && w.starts_with("=?KOI8-R?B?")));
+        let q = encoded_words(
+            "Jürgen Müller",
+            Charset::Latin1,
+            "ISO-8859-1",
+            WordEncoding::Q,
+        );
+        assert_eq!(
+            q.unwrap(),
+            vec!["=?ISO-8859-1?Q?J=FCrgen_M=FCller?=".to_string()]
+        );
         assert!(encoded_words("Привет", Charset::Latin1, "x", WordEncoding::Q).is_none());
     }
 

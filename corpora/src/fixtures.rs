@@ -158,7 +158,11 @@ A message with two Subject headers.\n",
             .replace("MIME-Version: 1.0\n", "")
             .into_bytes()
             .into_iter()
-            .chain(b"Subject: No date header\n\nThis message has no Date header.\n".iter().copied())
+            .chain(
+                b"Subject: No date header\n\nThis message has no Date header.\n"
+                    .iter()
+                    .copied(),
+            )
             .collect(),
     ));
     v.push((
@@ -176,8 +180,14 @@ Sent on March 7 local time, which is March 8 in UTC.\n"
             )
             .collect(),
     ));
-    v.push(("empty_body", simple("empty-body", "Subject: Empty body\n\n")));
-    v.push(("header_only", simple("header-only", "Subject: Header only\n")));
+    v.push((
+        "empty_body",
+        simple("empty-body", "Subject: Empty body\n\n"),
+    ));
+    v.push((
+        "header_only",
+        simple("header-only", "Subject: Header only\n"),
+    ));
     v.push((
         "usb_gadget_in_word",
         simple(

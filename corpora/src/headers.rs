@@ -115,18 +115,29 @@ fn ip(r: &mut Rng) -> String {
 
 fn smtp_id(r: &mut Rng) -> String {
     const ALNUM: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTVWXYZabcdefghijkmnopqrstvwxyz";
-    (0..12).map(|_| char::from(ALNUM[r.below(ALNUM.len())])).collect()
+    (0..12)
+        .map(|_| char::from(ALNUM[r.below(ALNUM.len())]))
+        .collect()
 }
 
 /// `Received:` header values, outermost (latest) first.
-pub(crate) fn received(r: &mut Rng, sender: &Person, owner: &Person, delivered: i64) -> Vec<String> {
+pub(crate) fn received(
+    r: &mut Rng,
+    sender: &Person,
+    owner: &Person,
+    delivered: i64,
+) -> Vec<String> {
     let sender_domain = sender.address.rsplit('@').next().unwrap_or("example.net");
     let owner_domain = owner.address.rsplit('@').next().unwrap_or("example.org");
     let hops = r.range(1, 4);
     let mut t = delivered;
     let mut out = Vec::with_capacity(hops);
     for hop in 0..hops {
-        let date = dates::rfc5322(t, if hop == 0 { dates::CET } else { dates::UTC }, DateStyle::Comment);
+        let date = dates::rfc5322(
+            t,
+            if hop == 0 { dates::CET } else { dates::UTC },
+            DateStyle::Comment,
+        );
         let value = match hop {
             0 => format!(
                 "from mail.{sender_domain} (mail.{sender_domain} [{}])\n\tby mx.{owner_domain} (Postfix) with ESMTPS id {}\n\tfor <{}>; {date}",
@@ -158,7 +169,11 @@ pub(crate) fn dkim(r: &mut Rng, domain: &str, t: i64) -> String {
     let bh: Vec<u8> = (0..32).map(|_| r.next_u64() as u8).collect();
     let sig: Vec<u8> = (0..128).map(|_| r.next_u64() as u8).collect();
     let sig = base64_string(&sig);
-    let folded: Vec<&str> = sig.as_bytes().chunks(70).map(|c| std::str::from_utf8(c).unwrap_or("")).collect();
+    let folded: Vec<&str> = sig
+        .as_bytes()
+        .chunks(70)
+        .map(|c| std::str::from_utf8(c).unwrap_or(""))
+        .collect();
     format!(
         "v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain}; s=s2023;\n\tt={t}; bh={};\n\th=From:To:Subject:Date:Message-ID:MIME-Version:Content-Type;\n\tb={}",
         base64_string(&bh),
@@ -182,7 +197,9 @@ mod tests {
 
     #[test]
     fn folding() {
-        let items: Vec<String> = (0..6).map(|i| format!("Person Number{i} <p{i}@example.org>")).collect();
+        let items: Vec<String> = (0..6)
+            .map(|i| format!("Person Number{i} <p{i}@example.org>"))
+            .collect();
         let v = address_list("To", &items);
         assert!(v.contains("\n "));
         assert!(v.lines().all(|l| l.len() <= 78));

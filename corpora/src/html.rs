@@ -58,7 +58,11 @@ pub(crate) fn render_html(blocks: &[Block], style: &HtmlStyle, r: &mut Rng) -> S
     }
     let mut depth = 0;
     for block in blocks {
-        let want = if let Block::Quote(d, _) = block { *d } else { 0 };
+        let want = if let Block::Quote(d, _) = block {
+            *d
+        } else {
+            0
+        };
         while depth < want {
             out.push_str("<blockquote type=\"cite\" style=\"margin:0 0 0 .8ex;border-left:1px #ccc solid;padding-left:1ex\">\n");
             depth += 1;
@@ -131,7 +135,10 @@ mod tests {
 
     #[test]
     fn renders_entities_and_blocks() {
-        let blocks = vec![Block::Para("Café & thé <ok>".into()), Block::Quote(1, "q".into())];
+        let blocks = vec![
+            Block::Para("Café & thé <ok>".into()),
+            Block::Quote(1, "q".into()),
+        ];
         let style = HtmlStyle {
             entities: true,
             style: true,
@@ -141,6 +148,8 @@ mod tests {
         };
         let html = render_html(&blocks, &style, &mut Rng::new(1, 1, 1));
         assert!(html.contains("Caf&eacute; &amp; th&eacute; &lt;ok&gt;"));
-        assert!(html.contains("<blockquote") && html.contains("<script") && html.contains("<style"));
+        assert!(
+            html.contains("<blockquote") && html.contains("<script") && html.contains("<style")
+        );
     }
 }

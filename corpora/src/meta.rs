@@ -25,7 +25,7 @@ impl Meta {
     }
 }
 
-fn find<'a>(folders: &'a [String], pred: impl Fn(&str) -> bool) -> Option<&'a String> {
+fn find(folders: &[String], pred: impl Fn(&str) -> bool) -> Option<&String> {
     folders
         .iter()
         .skip(1)

@@ -221,7 +221,11 @@ mod tests {
 
     #[test]
     fn multipart_serialisation() {
-        let leaf = Part::Leaf(Leaf::new("text/plain; charset=us-ascii".into(), Cte::SevenBit, b"hi\n".to_vec()));
+        let leaf = Part::Leaf(Leaf::new(
+            "text/plain; charset=us-ascii".into(),
+            Cte::SevenBit,
+            b"hi\n".to_vec(),
+        ));
         let m = Part::Multi {
             subtype: "alternative",
             boundary: "XX".into(),

@@ -7,7 +7,7 @@ pub(crate) type Name = (&'static str, &'static str);
 
 #[rustfmt::skip]
 const EN_FIRST: &[Name] = &[
-    ("James", "james"), ("Mary", "mary"), ("John", "john"), ("Patricia", "patricia"),
+    ("Alice", "alice"), ("James", "james"), ("Mary", "mary"), ("John", "john"), ("Patricia", "patricia"),
     ("Robert", "robert"), ("Jennifer", "jennifer"), ("Michael", "michael"), ("Linda", "linda"),
     ("William", "william"), ("Elizabeth", "elizabeth"), ("David", "david"), ("Barbara", "barbara"),
     ("Richard", "richard"), ("Susan", "susan"), ("Joseph", "joseph"), ("Jessica", "jessica"),

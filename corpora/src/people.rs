@@ -125,8 +125,29 @@ pub(crate) const LIST_ADDRESS: &str = "dev@lists.example.org";
 /// `List-Id` of the development mailing list.
 pub(crate) const LIST_ID: &str = "Developer discussion <dev.lists.example.org>";
 
-fn lang_for(r: &mut Rng) -> Lang {
+/// Languages of the most frequent correspondents, so that every language
+/// shows up even in small corpora (rotated per seed).
+const TOP_LANGS: [Lang; 12] = [
+    Lang::En,
+    Lang::De,
+    Lang::En,
+    Lang::Ru,
+    Lang::Fr,
+    Lang::En,
+    Lang::Ja,
+    Lang::En,
+    Lang::Zh,
+    Lang::De,
+    Lang::En,
+    Lang::Fr,
+];
+
+fn lang_for(seed: u64, id: usize, r: &mut Rng) -> Lang {
     const LANGS: [Lang; 6] = [Lang::En, Lang::De, Lang::Fr, Lang::Ru, Lang::Zh, Lang::Ja];
+    if id < TOP_LANGS.len() {
+        let rotation = Rng::new(seed, usize::MAX - 1, STREAM_PERSON).below(TOP_LANGS.len());
+        return TOP_LANGS[(id + rotation) % TOP_LANGS.len()];
+    }
     LANGS[r.weighted(&[50, 14, 12, 10, 7, 7])]
 }
 
@@ -162,7 +183,7 @@ fn mailer_for(lang: Lang, r: &mut Rng) -> Mailer {
         ),
         Lang::Ru => (&[Thunderbird, Outlook, Gmail, TheBat], &[25, 25, 20, 30]),
         Lang::Zh => (&[Outlook, Gmail, Foxmail], &[30, 25, 45]),
-        Lang::Ja => (&[Outlook, Thunderbird, Becky, Gmail], &[35, 20, 30, 15]),
+        Lang::Ja => (&[Outlook, Thunderbird, Becky, Gmail], &[40, 15, 30, 15]),
     };
     mailers[r.weighted(weights)]
 }
@@ -170,9 +191,7 @@ fn mailer_for(lang: Lang, r: &mut Rng) -> Mailer {
 fn charset_for(lang: Lang, mailer: Mailer, r: &mut Rng) -> Charset {
     use Charset::*;
     match (mailer, lang) {
-        (Mailer::Thunderbird | Mailer::Gmail | Mailer::Evolution | Mailer::GitSendEmail, _) => {
-            Utf8
-        }
+        (Mailer::Thunderbird | Mailer::Gmail | Mailer::Evolution | Mailer::GitSendEmail, _) => Utf8,
         (Mailer::AppleMail, _) => *r.pick(&[UsAscii, Utf8]),
         (_, Lang::En) => *r.pick(&[UsAscii, UsAscii, Latin1, Utf8]),
         (_, Lang::De | Lang::Fr) => *r.pick(&[Latin1, Latin1, Utf8]),
@@ -180,7 +199,7 @@ fn charset_for(lang: Lang, mailer: Mailer, r: &mut Rng) -> Charset {
         (_, Lang::Ru) => *r.pick(&[Koi8R, Win1251, Utf8]),
         (_, Lang::Zh) => *r.pick(&[Gb2312, Gb2312, Utf8]),
         (Mailer::Becky, Lang::Ja) => Iso2022Jp,
-        (_, Lang::Ja) => *r.pick(&[Iso2022Jp, ShiftJis, Utf8]),
+        (_, Lang::Ja) => *r.pick(&[Iso2022Jp, ShiftJis, ShiftJis]),
     }
 }
 
@@ -199,7 +218,7 @@ fn local_part(name: &PersonName, r: &mut Rng) -> String {
 /// Person number `id` of the pool of `seed`.
 pub(crate) fn person(seed: u64, id: usize) -> Person {
     let mut r = Rng::new(seed, id, STREAM_PERSON);
-    let lang = lang_for(&mut r);
+    let lang = lang_for(seed, id, &mut r);
     let name = pick_name(lang, r.below(1 << 16), r.below(1 << 16), r.below(1 << 16));
     let mailer = mailer_for(lang, &mut r);
     let domain = DOMAINS[r.zipf(DOMAINS.len())];
@@ -271,7 +290,11 @@ pub(crate) fn org(id: usize) -> Person {
         address: address.to_string(),
         zone: dates::UTC,
         mailer: Mailer::Bulk,
-        charset: if lang == Lang::En { Charset::UsAscii } else { Charset::Latin1 },
+        charset: if lang == Lang::En {
+            Charset::UsAscii
+        } else {
+            Charset::Latin1
+        },
         bare: false,
         signature: false,
     }
@@ -292,7 +315,7 @@ pub(crate) fn resolve(seed: u64, party: Party) -> Person {
             zone: dates::UTC,
             mailer: Mailer::Mutt,
             charset: Charset::UsAscii,
-                bare: true,
+            bare: true,
             signature: false,
         },
     }

@@ -116,13 +116,6 @@ impl Rng {
             }
         }
     }
-
-    /// A child generator for a named sub-stream.
-    pub(crate) fn fork(&mut self, stream: u64) -> Rng {
-        Rng {
-            state: hash3(self.next_u64(), stream, 0x5bd1_e995),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -148,7 +148,10 @@ fn shell(r: &mut Rng) -> String {
     let n = 1 + r.below(9);
     [
         "$ git log --oneline -3".to_string(),
-        format!("{:07x} usb: gadget: fix probe ordering", r.next_u64() & 0xfff_ffff),
+        format!(
+            "{:07x} usb: gadget: fix probe ordering",
+            r.next_u64() & 0xfff_ffff
+        ),
         format!("{:07x} Merge branch 'for-next'", r.next_u64() & 0xfff_ffff),
         format!("$ make -j{n} && sudo make modules_install"),
         format!("$ curl -s {} | jq .status", url(r)),
@@ -215,9 +218,17 @@ pub(crate) fn log_text(r: &mut Rng, target: usize) -> String {
         ));
         match r.below(4) {
             0 => out.push_str(&format!("bound driver g_ether (id={})", r.below(10_000))),
-            1 => out.push_str(&format!("queued {} requests in {} ms", r.below(512), r.below(90))),
+            1 => out.push_str(&format!(
+                "queued {} requests in {} ms",
+                r.below(512),
+                r.below(90)
+            )),
             2 => out.push_str(&format!("retrying after timeout ({}/5)", 1 + r.below(5))),
-            _ => out.push_str(&format!("GET {} -> {}", url(r), [200, 200, 304, 404, 500][r.below(5)])),
+            _ => out.push_str(&format!(
+                "GET {} -> {}",
+                url(r),
+                [200, 200, 304, 404, 500][r.below(5)]
+            )),
         }
         out.push('\n');
     }

@@ -25,7 +25,11 @@ pub(crate) enum Block {
 pub(crate) fn sentence(r: &mut Rng, lang: Lang, out: &mut String) {
     let words = lang.words();
     let spaced = lang.spaced();
-    let n = if spaced { r.range(4, 16) } else { r.range(5, 18) };
+    let n = if spaced {
+        r.range(4, 16)
+    } else {
+        r.range(5, 18)
+    };
     let mut token: String;
     for i in 0..n {
         let roll = r.below(200);
@@ -61,7 +65,7 @@ pub(crate) fn sentence(r: &mut Rng, lang: Lang, out: &mut String) {
     while out.ends_with(' ') {
         out.pop();
     }
-    out.push_str(*r.pick(lang.terminators()));
+    out.push_str(r.pick::<&str>(lang.terminators()));
 }
 
 /// A paragraph of `min..=max` sentences.
@@ -79,7 +83,9 @@ pub(crate) fn paragraph(r: &mut Rng, lang: Lang, min: usize, max: usize) -> Stri
 /// The leading paragraphs of message `index`: replies quote exactly this text.
 pub(crate) fn lead(seed: u64, index: usize, lang: Lang) -> Vec<String> {
     let mut r = Rng::new(seed, index, STREAM_LEAD);
-    (0..r.range(1, 2)).map(|_| paragraph(&mut r, lang, 1, 4)).collect()
+    (0..r.range(1, 2))
+        .map(|_| paragraph(&mut r, lang, 1, 4))
+        .collect()
 }
 
 /// Display width of a character (2 for CJK).
@@ -92,7 +98,10 @@ fn width(c: char) -> usize {
 }
 
 fn no_break_before(c: char) -> bool {
-    matches!(c, '。' | '、' | '，' | '！' | '？' | '：' | '」' | ')' | '.' | ',')
+    matches!(
+        c,
+        '。' | '、' | '，' | '！' | '？' | '：' | '」' | ')' | '.' | ','
+    )
 }
 
 /// Wraps `text` at `max` columns, prefixing each line with `prefix`.

@@ -75,7 +75,7 @@ fn node(seed: u64, index: usize, parent: Option<&Node>) -> Node {
         forward: false,
     };
     let Some(p) = parent else {
-        match r.weighted(&[52, 22, 16, 10]) {
+        match r.weighted(&[55, 22, 12, 11]) {
             0 => n.from = pool_person(&mut r),
             1 => (n.kind, n.from, n.to) = (Kind::List, list_person(&mut r), Party::List),
             2 => (n.kind, n.to) = (Kind::Sent, pool_person(&mut r)),
@@ -95,7 +95,7 @@ fn node(seed: u64, index: usize, parent: Option<&Node>) -> Node {
             (n.kind, n.to, n.forward) = (Kind::Sent, pool_person(&mut r), true);
         }
         Kind::Personal => {
-            if r.chance(0.45) {
+            if r.chance(0.4) {
                 (n.kind, n.to) = (Kind::Sent, p.from);
             } else if r.chance(0.5) {
                 n.from = p.from;
@@ -163,8 +163,16 @@ pub(crate) fn message_id(seed: u64, index: usize) -> String {
             0x8000 | (index >> 48) as u64 & 0x3fff,
             index as u64 & 0xffff_ffff_ffff
         ),
-        2 => format!("<CA+{}{index:x}@{domain}>", crate::encode::base64_string(&h.to_le_bytes()).trim_end_matches('=').replace('/', "_")),
-        _ => format!("<{}.GA{index}@{domain}>", 20_210_101_000_000u64 + h % 30_000_000_000),
+        2 => format!(
+            "<CA+{}{index:x}@{domain}>",
+            crate::encode::base64_string(&h.to_le_bytes())
+                .trim_end_matches('=')
+                .replace('/', "_")
+        ),
+        _ => format!(
+            "<{}.GA{index}@{domain}>",
+            20_210_101_000_000u64 + h % 30_000_000_000
+        ),
     }
 }
 
@@ -215,10 +223,26 @@ const NEWSLETTER_SUBJECTS: &[&[&str]] = &[
         "Last chance: free shipping ends tonight",
         "New arrivals you'll love",
     ],
-    &["Build #{} failed on main", "Build #{} fixed on main", "Pipeline #{} passed"],
-    &["Sommerangebote: jetzt buchen!", "Ihre Reiseunterlagen", "Frühbucherrabatt für Wien"],
-    &["Nos nouveautés de la semaine", "Soldes d'été : -30 % sur tout", "Votre commande est prête"],
-    &["Your statement is ready", "Security alert: new sign-in", "Your monthly summary"],
+    &[
+        "Build #{} failed on main",
+        "Build #{} fixed on main",
+        "Pipeline #{} passed",
+    ],
+    &[
+        "Sommerangebote: jetzt buchen!",
+        "Ihre Reiseunterlagen",
+        "Frühbucherrabatt für Wien",
+    ],
+    &[
+        "Nos nouveautés de la semaine",
+        "Soldes d'été : -30 % sur tout",
+        "Votre commande est prête",
+    ],
+    &[
+        "Your statement is ready",
+        "Security alert: new sign-in",
+        "Your monthly summary",
+    ],
 ];
 
 /// The subject of the thread started by `root`.
@@ -326,6 +350,8 @@ mod tests {
     fn message_ids_are_unique() {
         let ids: std::collections::HashSet<String> = (0..5000).map(|i| message_id(3, i)).collect();
         assert_eq!(ids.len(), 5000);
-        assert!(ids.iter().all(|id| id.starts_with('<') && id.ends_with('>') && id.is_ascii()));
+        assert!(ids
+            .iter()
+            .all(|id| id.starts_with('<') && id.ends_with('>') && id.is_ascii()));
     }
 }

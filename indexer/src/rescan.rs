@@ -188,7 +188,7 @@ fn rescan_mailbox(
     let mut batch_messages = 0usize;
     let mut batch_bytes = 0u64;
     for chunk in to_add.chunks(256) {
-        let prepared: Vec<(u32, std::result::Result<(PreparedMessage, u64), std::io::Error>)> = chunk
+        let prepared: Vec<(u32, ReadOutcome)> = chunk
             .par_iter()
             .map(|entry| {
                 let r = entry.read().and_then(|raw| {
@@ -258,6 +258,9 @@ fn rescan_mailbox(
     }
     Ok(())
 }
+
+/// A message prepared for the index with its raw size, or why its file could not be read.
+type ReadOutcome = std::result::Result<(PreparedMessage, u64), std::io::Error>;
 
 /// A short, countable name for a decoding problem.
 fn problem_kind(problem: &str) -> String {

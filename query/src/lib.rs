@@ -16,15 +16,18 @@ pub mod ast;
 pub mod eval;
 pub mod parse;
 
+// planner and executor modules: see plan.rs / exec.rs (added by the lead)
 mod error;
 pub mod exec;
 pub mod textplan;
 
 pub use ast::{ImapDate, SearchKey, SearchProgram, SeqBound, SeqRange, SequenceSet};
+pub use error::SearchError;
 pub use eval::{
-    compile, evaluate, needs_content, CompiledKey, ContentSource, LazyContent, MailboxContext, MessageMeta, Needle,
-    NoContent,
+    compile, evaluate, needs_content, CompiledKey, ContentSource, LazyContent, MailboxContext,
+    MessageMeta, Needle, NoContent,
 };
 pub use mailfts_extractors::MessageContent;
-pub use error::SearchError;
-pub use parse::{parse_key, parse_program, ParseError, ParseErrorKind, MAX_DEPTH, SUPPORTED_CHARSETS};
+pub use parse::{
+    parse_key, parse_program, ParseError, ParseErrorKind, MAX_DEPTH, SUPPORTED_CHARSETS,
+};

@@ -90,7 +90,11 @@ impl Baseline {
         match self.slots.get(*cursor) {
             Some(s) if s.uid == uid => {
                 let old = &self.names[s.start as usize..(s.start + s.len) as usize];
-                filename::basename(old) == filename::basename(name) && (old != name || s.in_new != in_new)
+                if old == name {
+                    s.in_new != in_new
+                } else {
+                    filename::basename(old) == filename::basename(name)
+                }
             }
             _ => false,
         }

@@ -364,23 +364,26 @@ impl Mailbox {
             e if e.is_not_found() => StoreError::MailboxNotFound { name: self.name.clone() },
             e => e,
         })?;
-        let mut plan = sync::plan(prev.as_ref(), dovecot.as_ref(), &files);
+        let mut names: Vec<&str> = files.iter().map(ScannedFile::name).collect();
+        let mut plan = sync::plan(prev.as_ref(), dovecot.as_ref(), &files, &names);
         if let Some(p) = prev.as_ref().filter(|_| plan.missing.iter().any(|u| expected_gone.binary_search(u).is_err())) {
             // A file renamed (new/ → cur/, or a flag change) while we read the directory can be
             // missed; read again before calling anything expunged.
             let missing: HashSet<&str> = plan.missing.iter().filter_map(|&u| p.get(u)).collect();
             let mut again = Vec::new();
             scan::scan(&self.dir, &mut again)?;
-            let before = files.len();
-            files.extend(again.into_iter().filter(|f| missing.contains(f.base())));
-            if files.len() > before {
-                tracing::debug!(mailbox = self.name, found = files.len() - before, "files renamed during the scan");
-                plan = sync::plan(prev.as_ref(), dovecot.as_ref(), &files);
+            again.retain(|f| missing.contains(f.base()));
+            if !again.is_empty() {
+                tracing::debug!(mailbox = self.name, found = again.len(), "files renamed during the scan");
+                drop(names);
+                files.append(&mut again);
+                names = files.iter().map(ScannedFile::name).collect();
+                plan = sync::plan(prev.as_ref(), dovecot.as_ref(), &files, &names);
             }
         }
 
         // Persist before the paths move into the snapshot.
-        let records = || plan.assigned.iter().map(|&(uid, fi)| (uid, files[fi as usize].base()));
+        let records = || plan.assigned.iter().map(|&(uid, fi)| (uid, files[fi as usize].base_of(names[fi as usize])));
         match &prev {
             Some(p) if plan.saved.is_empty() && plan.expunged.is_empty() => {
                 if !p.appendable {
@@ -393,7 +396,10 @@ impl Mailbox {
             _ => uidlist::write(&self.dir, uid_validity, plan.uid_next, records())?,
         }
 
-        // Flag changes against what the last sync saw, and the new baseline, from the scanned names.
+        // The messages (paths filled in below), flag changes against what the last sync saw, and the
+        // new baseline, all from the names validated once.
+        let table = KeywordTable::load(&self.dir)?;
+        let mut messages = Vec::with_capacity(plan.assigned.len());
         let mut baseline = Baseline::with_capacity(uid_validity, plan.assigned.len());
         let mut changed = Vec::new();
         {
@@ -402,33 +408,26 @@ impl Mailbox {
             let mut cursor = 0;
             for (i, &(uid, fi)) in plan.assigned.iter().enumerate() {
                 let f = &files[fi as usize];
-                let name = f.name();
+                let name = names[fi as usize];
+                let base = f.base_of(name);
                 baseline.push(uid, name, f.in_new);
                 if old.is_some_and(|b| b.flags_changed(&mut cursor, uid, name, f.in_new)) {
                     changed.push(i);
                 }
+                messages.push(MessageEntry {
+                    uid,
+                    path: PathBuf::new(),
+                    flags: filename::flags(name),
+                    keywords: if table.is_empty() { Vec::new() } else { keyword_names(&table, name) },
+                    recent: f.in_new,
+                    size_hint: filename::size_field(base, b'S'),
+                    vsize_hint: filename::size_field(base, b'W'),
+                });
             }
         }
-
-        let table = KeywordTable::load(&self.dir)?;
-        let mut messages = Vec::with_capacity(plan.assigned.len());
-        for &(uid, fi) in &plan.assigned {
-            let f = &mut files[fi as usize];
-            let name = f.name();
-            let base = filename::basename(name);
-            let flags = filename::flags(name);
-            let keywords = if table.is_empty() { Vec::new() } else { keyword_names(&table, name) };
-            let size_hint = filename::size_field(base, b'S');
-            let vsize_hint = filename::size_field(base, b'W');
-            messages.push(MessageEntry {
-                uid,
-                path: std::mem::take(&mut f.path),
-                flags,
-                keywords,
-                recent: f.in_new,
-                size_hint,
-                vsize_hint,
-            });
+        drop(names);
+        for (m, &(_, fi)) in messages.iter_mut().zip(&plan.assigned) {
+            m.path = std::mem::take(&mut files[fi as usize].path);
         }
 
         let mailbox = || self.name.clone();

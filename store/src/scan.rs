@@ -30,6 +30,11 @@ impl ScannedFile {
     pub(crate) fn base(&self) -> &str {
         &self.name()[..self.base_len as usize]
     }
+
+    /// The basename, given this file's [`name`](Self::name) (saves validating the name again).
+    pub(crate) fn base_of<'a>(&self, name: &'a str) -> &'a str {
+        &name[..self.base_len as usize]
+    }
 }
 
 /// Appends the message files of `new/`, then of `cur/`, to `out`.
@@ -49,9 +54,9 @@ pub(crate) fn scan(folder: &Path, out: &mut Vec<ScannedFile>) -> Result<()> {
         for entry in entries {
             let entry = entry.map_err(StoreError::io("read directory", &dir))?;
             let path = entry.path();
-            let total = path.as_os_str().len();
-            let Some(name) = path.file_name() else { continue };
-            let Some(name) = name.to_str() else {
+            let bytes = path.as_os_str().as_encoded_bytes();
+            let name_off = memchr::memrchr(b'/', bytes).map_or(0, |p| p + 1);
+            let Ok(name) = std::str::from_utf8(&bytes[name_off..]) else {
                 tracing::warn!(path = %path.display(), "skipping message file whose name is not UTF-8");
                 continue;
             };
@@ -66,10 +71,9 @@ pub(crate) fn scan(folder: &Path, out: &mut Vec<ScannedFile>) -> Result<()> {
             if base_len == 0 {
                 continue;
             }
-            let name_off = (total - name.len()) as u32;
             out.push(ScannedFile {
+                name_off: name_off as u32,
                 path,
-                name_off,
                 base_len,
                 in_new,
             });

@@ -39,12 +39,16 @@ pub(crate) struct Plan {
 ///   `max(prev UIDNEXT, Dovecot's N, highest UID + 1)`.
 /// * Events are the difference to `prev` by `(uid, basename)`: a file renumbered by Dovecot is an
 ///   expunge of the old UID and a save of the new one.
-pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files: &[ScannedFile]) -> Plan {
+///
+/// `names[i]` is `files[i].name()`, validated once by the caller.
+pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files: &[ScannedFile], names: &[&str]) -> Plan {
+    debug_assert_eq!(files.len(), names.len());
+    let base = |i: usize| files[i].base_of(names[i]);
     let mut by_base: HashMap<&str, u32, BuildHasherDefault<FxHasher>> =
         HashMap::with_capacity_and_hasher(files.len(), Default::default());
     let mut state = vec![0u8; files.len()];
     for (i, f) in files.iter().enumerate() {
-        match by_base.entry(f.base()) {
+        match by_base.entry(base(i)) {
             Entry::Vacant(v) => {
                 v.insert(i as u32);
             }
@@ -74,13 +78,24 @@ pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files:
         }
     }
     let mut missing = Vec::new();
+    // For each record of `prev`, the file it matched (NO_FILE: none).
+    const NO_FILE: u32 = u32::MAX;
+    let mut prev_file = Vec::with_capacity(prev.map_or(0, UidList::len));
     if let Some(p) = prev {
         for (uid, base) in p.iter() {
-            match by_base.get(base) {
-                Some(&fi) if uid_of[fi as usize] == 0 => uid_of[fi as usize] = uid,
-                Some(_) => {}
-                None => missing.push(uid),
-            }
+            let fi = match by_base.get(base) {
+                Some(&fi) => {
+                    if uid_of[fi as usize] == 0 {
+                        uid_of[fi as usize] = uid;
+                    }
+                    fi
+                }
+                None => {
+                    missing.push(uid);
+                    NO_FILE
+                }
+            };
+            prev_file.push(fi);
         }
     }
     drop(by_base);
@@ -115,8 +130,8 @@ pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files:
         .map(|i| i as u32)
         .collect();
     unknown.sort_unstable_by(|&a, &b| {
-        let (fa, fb) = (&files[a as usize], &files[b as usize]);
-        filename::natural_cmp(fa.base(), fb.base()).then_with(|| fa.name().cmp(fb.name()))
+        let (a, b) = (a as usize, b as usize);
+        filename::natural_cmp(base(a), base(b)).then_with(|| names[a].cmp(names[b]))
     });
     let mut next = [
         prev.map_or(1, |p| p.uid_next),
@@ -135,12 +150,13 @@ pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files:
     }
 
     let (mut expunged, mut saved) = (Vec::new(), Vec::new());
-    let mut old = prev.into_iter().flat_map(UidList::iter).peekable();
+    // Same UID on both sides: the same message when it is the file the record matched.
+    let mut old = prev.into_iter().flat_map(UidList::iter).map(|(uid, _)| uid).zip(prev_file).peekable();
     let mut new = assigned.iter().peekable();
     loop {
         match (old.peek().copied(), new.peek().copied()) {
-            (Some((ou, ob)), Some(&(nu, fi))) if ou == nu => {
-                if ob != files[fi as usize].base() {
+            (Some((ou, matched)), Some(&(nu, fi))) if ou == nu => {
+                if matched != fi {
                     expunged.push(ou);
                     saved.push(nu);
                 }
@@ -151,7 +167,7 @@ pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files:
                 expunged.push(ou);
                 old.next();
             }
-            (Some(_), None) => expunged.extend(old.by_ref().map(|(u, _)| u)),
+            (Some(_), None) => expunged.extend(old.by_ref().map(|(uid, _)| uid)),
             (_, Some(&(nu, _))) => {
                 saved.push(nu);
                 new.next();

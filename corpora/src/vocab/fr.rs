@@ -3,7 +3,8 @@
 use super::LangData;
 
 pub(super) const DATA: LangData = LangData {
-    words: "le la les de des du un une et à en dans pour que qui ne pas est sur au avec ce il elle \
+    words:
+        "le la les de des du un une et à en dans pour que qui ne pas est sur au avec ce il elle \
         nous vous ils on se son sa ses leur plus par mais ou comme tout tous cette être avoir fait \
         faire été sont avons avez peut doit bien très aussi encore déjà après avant depuis pendant \
         sans sous entre chez vers merci bonjour cordialement salut réunion rapport projet client \
@@ -54,11 +55,34 @@ pub(super) const DATA: LangData = LangData {
         "Présentation de lundi",
         "Bonne année",
     ],
-    greetings: &["Bonjour {},", "Salut {},", "Bonsoir {},", "Madame, Monsieur,", "Bonjour à tous,"],
-    closings: &["Cordialement,", "Bien à vous,", "Merci d'avance,", "À bientôt,", "Bonne journée,"],
+    greetings: &[
+        "Bonjour {},",
+        "Salut {},",
+        "Bonsoir {},",
+        "Madame, Monsieur,",
+        "Bonjour à tous,",
+    ],
+    closings: &[
+        "Cordialement,",
+        "Bien à vous,",
+        "Merci d'avance,",
+        "À bientôt,",
+        "Bonne journée,",
+    ],
     forwarded: "-------- Message transféré --------",
     original: "-----Message d'origine-----",
-    titles: &["Ingénieur logiciel", "Chef de projet", "Directrice commerciale", "Responsable qualité"],
+    titles: &[
+        "Ingénieur logiciel",
+        "Chef de projet",
+        "Directrice commerciale",
+        "Responsable qualité",
+    ],
     companies: &["Exemple SARL", "Société Exemple SA", "Exemple & Fils"],
-    file_stems: &["résumé", "compte-rendu", "notes", "liste des tâches", "procès-verbal"],
+    file_stems: &[
+        "résumé",
+        "compte-rendu",
+        "notes",
+        "liste des tâches",
+        "procès-verbal",
+    ],
 };

@@ -30,7 +30,8 @@ pub(crate) enum Lang {
 }
 
 /// All languages, in a fixed order.
-pub(crate) const ALL_LANGS: [Lang; 6] = [Lang::En, Lang::De, Lang::Fr, Lang::Ru, Lang::Zh, Lang::Ja];
+pub(crate) const ALL_LANGS: [Lang; 6] =
+    [Lang::En, Lang::De, Lang::Fr, Lang::Ru, Lang::Zh, Lang::Ja];
 
 /// Static text resources of one language.
 pub(crate) struct LangData {

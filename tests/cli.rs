@@ -87,10 +87,13 @@ fn flag_renames_keep_uids_and_the_index() {
     generate(home, 50, 5);
     rescan_json(home, &[]);
     let before = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "ALL"]);
-    for f in inbox_files(home) {
+    // every INBOX message gets \\Flagged \\Seen; those in new/ move to cur/ (as an IMAP server does)
+    let mut files = inbox_files(home);
+    files.extend(std::fs::read_dir(home.join("Maildir/new")).unwrap().flatten().map(|e| e.path()));
+    for f in files {
         let name = f.file_name().unwrap().to_str().unwrap().to_string();
         let base = name.split(":2,").next().unwrap();
-        std::fs::rename(&f, f.with_file_name(format!("{base}:2,FS"))).unwrap();
+        std::fs::rename(&f, home.join("Maildir/cur").join(format!("{base}:2,FS"))).unwrap();
     }
     let r = rescan_json(home, &[]);
     assert_eq!((r["added"].as_u64(), r["removed"].as_u64()), (Some(0), Some(0)));

@@ -5,15 +5,14 @@ use crate::dates::{self, DateStyle};
 use crate::encode::{base64_string, encoded_words, WordEncoding};
 use crate::people::{Mailer, Person};
 use crate::rng::Rng;
+use crate::vocab::Lang;
 
-/// Charset, label and encoding a mail client uses for non-ASCII header text.
-fn word_style(text: &str, mailer: Mailer) -> [(Charset, &'static str, WordEncoding); 2] {
+/// Charset, label and encoding a mail client set up for `lang` uses for
+/// non-ASCII header text, in order of preference.
+fn word_style(mailer: Mailer, lang: Lang) -> [(Charset, &'static str, WordEncoding); 2] {
     use Charset::*;
     use WordEncoding::{B, Q};
     let utf8_b = (Utf8, "UTF-8", B);
-    let cyrillic = text.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c));
-    let kana = text.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c));
-    let han = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
     match mailer {
         Mailer::Thunderbird | Mailer::Gmail | Mailer::Evolution => [utf8_b, utf8_b],
         Mailer::AppleMail | Mailer::Bulk => [(Utf8, "utf-8", Q), utf8_b],
@@ -21,21 +20,22 @@ fn word_style(text: &str, mailer: Mailer) -> [(Charset, &'static str, WordEncodi
         Mailer::TheBat => [(Koi8R, "KOI8-R", B), (Win1251, "windows-1251", B)],
         Mailer::Becky => [(Iso2022Jp, "ISO-2022-JP", B), utf8_b],
         Mailer::Foxmail => [(Gb2312, "gb2312", B), utf8_b],
-        Mailer::Outlook if cyrillic => [(Koi8R, "koi8-r", B), utf8_b],
-        Mailer::Outlook if kana => [(Iso2022Jp, "iso-2022-jp", B), utf8_b],
-        Mailer::Outlook if han => [(Gb2312, "gb2312", B), utf8_b],
-        Mailer::Outlook => [(Latin1, "iso-8859-1", Q), utf8_b],
+        Mailer::Outlook => match lang {
+            Lang::Ru => [(Koi8R, "koi8-r", B), utf8_b],
+            Lang::Ja => [(Iso2022Jp, "iso-2022-jp", B), utf8_b],
+            Lang::Zh => [(Gb2312, "gb2312", B), utf8_b],
+            Lang::En | Lang::De | Lang::Fr => [(Latin1, "iso-8859-1", Q), utf8_b],
+        },
     }
 }
 
-/// Encodes header text as a client would: ASCII as-is, otherwise encoded words.
-///
-/// Multiple encoded words are separated by `sep` (`" "` or a fold).
-pub(crate) fn header_text(text: &str, mailer: Mailer, sep: &str) -> String {
+/// Encodes header text as `mailer` (set up for `lang`) would: ASCII as-is,
+/// otherwise encoded words separated by `sep` (`" "` or a fold).
+pub(crate) fn header_text(text: &str, mailer: Mailer, lang: Lang, sep: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
-    for (cs, label, enc) in word_style(text, mailer) {
+    for (cs, label, enc) in word_style(mailer, lang) {
         if let Some(words) = encoded_words(text, cs, label, enc) {
             return words.join(sep);
         }
@@ -49,8 +49,8 @@ fn needs_quotes(display: &str) -> bool {
     display.chars().any(|c| "()<>[]:;@\\,.\"'".contains(c))
 }
 
-/// `Display Name <address>` as written by `mailer`.
-pub(crate) fn mailbox(p: &Person, mailer: Mailer, raw_utf8: bool) -> String {
+/// `Display Name <address>` as written by `mailer` (set up for `lang`).
+pub(crate) fn mailbox(p: &Person, mailer: Mailer, lang: Lang, raw_utf8: bool) -> String {
     if p.bare || p.display.is_empty() {
         return p.address.clone();
     }
@@ -61,7 +61,7 @@ pub(crate) fn mailbox(p: &Person, mailer: Mailer, raw_utf8: bool) -> String {
             p.display.clone()
         }
     } else {
-        header_text(&p.display, mailer, " ")
+        header_text(&p.display, mailer, lang, " ")
     };
     format!("{name} <{}>", p.address)
 }
@@ -187,12 +187,15 @@ mod tests {
 
     #[test]
     fn header_text_per_mailer() {
-        assert_eq!(header_text("plain", Mailer::Outlook, " "), "plain");
-        assert!(header_text("Jürgen", Mailer::Outlook, " ").starts_with("=?iso-8859-1?Q?J=FC"));
-        assert!(header_text("Привет", Mailer::TheBat, " ").starts_with("=?KOI8-R?B?"));
-        assert!(header_text("会議", Mailer::Thunderbird, " ").starts_with("=?UTF-8?B?"));
-        // Mutt falls back from Latin-1 to UTF-8 for Cyrillic.
-        assert!(header_text("Привет", Mailer::Mutt, " ").starts_with("=?UTF-8?Q?"));
+        let enc = |t: &str, m: Mailer, l: Lang| header_text(t, m, l, " ");
+        assert_eq!(enc("plain", Mailer::Outlook, Lang::En), "plain");
+        assert!(enc("Jürgen", Mailer::Outlook, Lang::De).starts_with("=?iso-8859-1?Q?J=FC"));
+        assert!(enc("Привет", Mailer::TheBat, Lang::Ru).starts_with("=?KOI8-R?B?"));
+        assert!(enc("会議", Mailer::Thunderbird, Lang::Ja).starts_with("=?UTF-8?B?"));
+        assert!(enc("田中", Mailer::Outlook, Lang::Ja).starts_with("=?iso-2022-jp?B?"));
+        // Falls back to UTF-8 when the preferred charset cannot encode the text.
+        assert!(enc("Привет", Mailer::Mutt, Lang::En).starts_with("=?UTF-8?Q?"));
+        assert!(enc("王伟", Mailer::Outlook, Lang::Ru).starts_with("=?UTF-8?B?"));
     }
 
     #[test]

@@ -55,13 +55,14 @@ impl Leaf {
     }
 
     /// The encoding actually used: identity encodings are upgraded when the
-    /// data is not 7-bit or has lines longer than RFC 5322 allows.
+    /// data is not 7-bit or has lines longer than RFC 5322 allows. Legacy
+    /// leaves (`cte: None`) are always written raw.
     fn effective_cte(&self) -> Option<Cte> {
         match self.cte {
-            Some(Cte::SevenBit | Cte::EightBit) | None => {
+            Some(Cte::SevenBit | Cte::EightBit) => {
                 if self.data.split(|&b| b == b'\n').any(|l| l.len() > 900) {
                     Some(Cte::Qp)
-                } else if self.cte.is_some() && !self.data.is_ascii() {
+                } else if !self.data.is_ascii() {
                     Some(Cte::EightBit)
                 } else {
                     self.cte

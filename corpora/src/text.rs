@@ -43,7 +43,7 @@ pub(crate) fn sentence(r: &mut Rng, lang: Lang, out: &mut String) {
         } else {
             words[r.zipf(words.len())]
         };
-        if i > 0 && (spaced || w.is_ascii()) {
+        if i > 0 && (spaced || w.is_ascii()) && !out.ends_with(' ') {
             out.push(' ');
         }
         if i == 0 && spaced && vocab {

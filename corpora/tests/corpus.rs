@@ -75,6 +75,11 @@ fn every_message_parses() {
         assert!(msg.message_id().is_some(), "{}", m.file_name);
         assert!(!m.bytes.contains(&b'\r'), "{}: CR in message", m.file_name);
         assert!(m.bytes.ends_with(b"\n"), "{}", m.file_name);
+        let head = String::from_utf8_lossy(header_block(&m.bytes)).into_owned();
+        for name in ["From: ", "To: ", "Subject: ", "Message-ID: "] {
+            let n = head.lines().filter(|l| l.starts_with(name)).count();
+            assert_eq!(n, 1, "{}: {n} {name}headers", m.file_name);
+        }
     }
     for (name, bytes) in fixture_messages() {
         assert!(
@@ -183,7 +188,7 @@ fn sample_contains_every_feature() {
 #[test]
 #[ignore = "slow; run with --ignored to check robustness across seeds"]
 fn features_hold_for_many_seeds() {
-    for seed in 100..130 {
+    for seed in 100..110 {
         check_features(seed);
     }
 }
@@ -363,9 +368,6 @@ fn check_features(seed: u64) {
         f.hit("missing boundary end", unterminated);
     }
 
-    let mut report: Vec<_> = f.0.iter().filter(|(_, &c)| c < 12).collect();
-    report.sort();
-    eprintln!("seed {seed} rare: {report:?}");
     let missing: Vec<&str> =
         f.0.iter()
             .filter(|(_, &c)| c == 0)

@@ -112,6 +112,7 @@ pub fn rescan(home: &HomeIndex, store: &Store, opts: &RescanOptions, progress: &
         let gone: Vec<String> = meta.mailboxes.keys().filter(|k| !names.contains(k)).cloned().collect();
         for name in gone {
             let m = meta.mailboxes.remove(&name).expect("present");
+            stats.removed += indexed_count(home, m.id)?;
             writer.delete_term(Term::from_field_u64(home.fields().mailbox, m.id as u64));
             dead_ids.push(m.id);
             tracing::info!(mailbox = %name, "mailbox no longer in the store: dropped from the index");
@@ -127,6 +128,14 @@ pub fn rescan(home: &HomeIndex, store: &Store, opts: &RescanOptions, progress: &
     stats.msg_per_sec = stats.added as f64 / stats.seconds.max(1e-9);
     stats.mb_per_sec = stats.bytes as f64 / 1e6 / stats.seconds.max(1e-9);
     Ok(stats)
+}
+
+/// Documents the committed index holds for a mailbox id.
+fn indexed_count(home: &HomeIndex, mailbox_id: u32) -> Result<u64> {
+    let snap = home.snapshot()?;
+    snap.doc_count_of(mailbox_id)
+        .map(|n| n as u64)
+        .map_err(|source| IndexError::Tantivy { path: home.dir().to_path_buf(), source })
 }
 
 fn commit(home: &HomeIndex, writer: &mut IndexWriter, meta: &IndexMeta) -> Result<()> {
@@ -157,6 +166,7 @@ fn rescan_mailbox(
             if let Some(old) = existing {
                 tracing::warn!(mailbox = %name, old = old.uid_validity, new = snapshot.uid_validity,
                     "UIDVALIDITY changed: reindexing the mailbox");
+                stats.removed += indexed_count(home, old.id)?;
                 writer.delete_term(Term::from_field_u64(fields.mailbox, old.id as u64));
                 dead_ids.push(old.id);
             }

@@ -396,8 +396,9 @@ impl Mailbox {
             _ => uidlist::write(&self.dir, uid_validity, plan.uid_next, records())?,
         }
 
-        // The messages (paths filled in below), flag changes against what the last sync saw, and the
-        // new baseline, all from the names validated once.
+        // The messages, flag changes against what the last sync saw, and the new baseline. Files are
+        // visited in UID order, which is random in memory: touch each once.
+        drop(names);
         let table = KeywordTable::load(&self.dir)?;
         let mut messages = Vec::with_capacity(plan.assigned.len());
         let mut baseline = Baseline::with_capacity(uid_validity, plan.assigned.len());
@@ -407,27 +408,28 @@ impl Mailbox {
             let old = old.as_ref().filter(|b| b.uid_validity == uid_validity);
             let mut cursor = 0;
             for (i, &(uid, fi)) in plan.assigned.iter().enumerate() {
-                let f = &files[fi as usize];
-                let name = names[fi as usize];
+                let f = &mut files[fi as usize];
+                let path = std::mem::take(&mut f.path);
+                let name = f.name_in(&path);
                 let base = f.base_of(name);
                 baseline.push(uid, name, f.in_new);
                 if old.is_some_and(|b| b.flags_changed(&mut cursor, uid, name, f.in_new)) {
                     changed.push(i);
                 }
+                let (flags, recent) = (filename::flags(name), f.in_new);
+                let keywords = if table.is_empty() { Vec::new() } else { keyword_names(&table, name) };
+                let size_hint = filename::size_field(base, b'S');
+                let vsize_hint = filename::size_field(base, b'W');
                 messages.push(MessageEntry {
                     uid,
-                    path: PathBuf::new(),
-                    flags: filename::flags(name),
-                    keywords: if table.is_empty() { Vec::new() } else { keyword_names(&table, name) },
-                    recent: f.in_new,
-                    size_hint: filename::size_field(base, b'S'),
-                    vsize_hint: filename::size_field(base, b'W'),
+                    path,
+                    flags,
+                    keywords,
+                    recent,
+                    size_hint,
+                    vsize_hint,
                 });
             }
-        }
-        drop(names);
-        for (m, &(_, fi)) in messages.iter_mut().zip(&plan.assigned) {
-            m.path = std::mem::take(&mut files[fi as usize].path);
         }
 
         let mailbox = || self.name.clone();

@@ -23,7 +23,12 @@ pub(crate) struct ScannedFile {
 impl ScannedFile {
     /// The file name (UTF-8, checked by the scan).
     pub(crate) fn name(&self) -> &str {
-        std::str::from_utf8(&self.path.as_os_str().as_encoded_bytes()[self.name_off as usize..]).unwrap_or("")
+        self.name_in(&self.path)
+    }
+
+    /// The file name within this file's path after it was taken out of `self.path`.
+    pub(crate) fn name_in<'a>(&self, path: &'a Path) -> &'a str {
+        std::str::from_utf8(&path.as_os_str().as_encoded_bytes()[self.name_off as usize..]).unwrap_or("")
     }
 
     /// The basename (before the `:2,` info).

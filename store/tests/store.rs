@@ -704,6 +704,9 @@ mod performance {
             let t = Instant::now();
             let s = inbox.sync().unwrap();
             best = best.min(t.elapsed());
+            if std::env::var("LOOPS").is_ok() {
+                eprint!("{:?} ", t.elapsed());
+            }
             assert!(s.events.is_empty());
         }
         let t = Instant::now();

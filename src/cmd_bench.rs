@@ -41,7 +41,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Times every query in default, exact and scan mode (median of `runs`, after one warm-up run each).
-pub fn time_queries(store: &Store, index: Option<&HomeIndex>, mailbox: &str, queries: &[String], runs: usize) -> anyhow::Result<Vec<QueryFigures>> {
+pub fn time_queries(
+    store: &Store,
+    index: Option<&HomeIndex>,
+    mailbox: &str,
+    queries: &[String],
+    runs: usize,
+) -> anyhow::Result<Vec<QueryFigures>> {
     let engine = Engine::new(store, index);
     let mut out = Vec::new();
     for q in queries {
@@ -90,8 +96,16 @@ pub fn print_table(figures: &[QueryFigures]) -> usize {
             f.exact_ms,
             f.scan_ms,
             f.scan_ms / f.exact_ms.max(1e-6),
-            if f.exact_agrees { "yes" } else { "**NO — DISAGREES WITH THE SCAN**" },
-            if f.default_agrees { "yes".to_string() } else { format!("{} hits (mid-word matches not found)", f.hits_default) }
+            if f.exact_agrees {
+                "yes"
+            } else {
+                "**NO — DISAGREES WITH THE SCAN**"
+            },
+            if f.default_agrees {
+                "yes".to_string()
+            } else {
+                format!("{} hits (mid-word matches not found)", f.hits_default)
+            }
         );
     }
     bad
@@ -119,7 +133,10 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&figures)?);
         figures.iter().filter(|f| !f.exact_agrees).count()
     } else {
-        println!("mailbox {}, median of {} warm runs per mode (page cache warm)", a.mailbox, a.runs);
+        println!(
+            "mailbox {}, median of {} warm runs per mode (page cache warm)",
+            a.mailbox, a.runs
+        );
         print_table(&figures)
     };
     if bad > 0 {

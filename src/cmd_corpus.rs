@@ -14,7 +14,9 @@ pub fn run(c: &CorpusCommand) -> anyhow::Result<ExitCode> {
             let spec = CorpusSpec::new(a.seed, a.messages);
             let bar = Bar::new("generating");
             bar.set_len(a.messages as u64);
-            let stats = write_maildir(&spec, &a.out.join("Maildir"), &mut |n| bar.set_position(n as u64))?;
+            let stats = write_maildir(&spec, &a.out.join("Maildir"), &mut |n| {
+                bar.set_position(n as u64)
+            })?;
             bar.finish();
             println!(
                 "generated {} messages ({:.1} MB) in {}",

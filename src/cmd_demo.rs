@@ -12,17 +12,30 @@ use crate::progress::Bar;
 
 /// Runs the demo.
 pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
-    let home_args = HomeArgs { home: a.home.clone(), maildir: None, index: None };
+    let home_args = HomeArgs {
+        home: a.home.clone(),
+        maildir: None,
+        index: None,
+    };
     let home = Home::from_args(&home_args);
     let marker = a.home.join(format!(".generated-{}-{}", a.seed, a.messages));
     if !marker.exists() {
-        println!("generating a sample home of {} messages in {} (seed {})", a.messages, home.maildir.display(), a.seed);
+        println!(
+            "generating a sample home of {} messages in {} (seed {})",
+            a.messages,
+            home.maildir.display(),
+            a.seed
+        );
         let bar = Bar::new("generating");
         bar.set_len(a.messages as u64);
         let spec = CorpusSpec::new(a.seed, a.messages);
         let stats = write_maildir(&spec, &home.maildir, &mut |n| bar.set_position(n as u64))?;
         bar.finish();
-        println!("generated {} messages, {:.1} MB", stats.messages, stats.bytes as f64 / 1e6);
+        println!(
+            "generated {} messages, {:.1} MB",
+            stats.messages,
+            stats.bytes as f64 / 1e6
+        );
         std::fs::write(&marker, b"")?;
     } else {
         println!("sample home present at {}", a.home.display());
@@ -38,7 +51,10 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
     drop(index);
 
     println!("\n== status");
-    crate::cmd_status::run(&StatusArgs { home: home_args.clone(), json: false })?;
+    crate::cmd_status::run(&StatusArgs {
+        home: home_args.clone(),
+        json: false,
+    })?;
 
     println!("\n== searches (INBOX): indexed vs linear scan");
     let index = HomeIndex::open(&home.index)?;

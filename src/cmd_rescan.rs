@@ -33,11 +33,23 @@ pub fn print_stats(stats: &RescanStats, json: bool) {
     } else {
         println!(
             "added {}, removed {}, failed {}, {:.2} s, {:.0} msg/s, {:.1} MB/s",
-            stats.added, stats.removed, stats.failed, stats.seconds, stats.msg_per_sec, stats.mb_per_sec
+            stats.added,
+            stats.removed,
+            stats.failed,
+            stats.seconds,
+            stats.msg_per_sec,
+            stats.mb_per_sec
         );
         if !stats.problems.is_empty() {
-            let list: Vec<String> = stats.problems.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            println!("decoding problems (messages still indexed): {}", list.join(", "));
+            let list: Vec<String> = stats
+                .problems
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            println!(
+                "decoding problems (messages still indexed): {}",
+                list.join(", ")
+            );
         }
     }
 }

@@ -56,7 +56,10 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<ExitCode> {
         }
         if a.explain {
             let e = &ans.explain;
-            eprintln!("plan for {} ({} messages): {}", ans.mailbox, e.messages, e.source);
+            eprintln!(
+                "plan for {} ({} messages): {}",
+                ans.mailbox, e.messages, e.source
+            );
             for s in &e.steps {
                 eprintln!("  {s}");
             }

@@ -63,7 +63,11 @@ pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
     }
     let index_bytes = index.as_ref().map_or(0, |i| i.disk_bytes());
     let status = Status {
-        index_percent: if maildir_bytes == 0 { 0.0 } else { index_bytes as f64 * 100.0 / maildir_bytes as f64 },
+        index_percent: if maildir_bytes == 0 {
+            0.0
+        } else {
+            index_bytes as f64 * 100.0 / maildir_bytes as f64
+        },
         failures: snap.map(|s| s.meta.failures.clone()).unwrap_or_default(),
         mailboxes,
         index_bytes,
@@ -73,9 +77,15 @@ pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
         if index.is_none() {
-            println!("no index at {} (searches scan the Maildir; run `mailfts rescan`)", home.index.display());
+            println!(
+                "no index at {} (searches scan the Maildir; run `mailfts rescan`)",
+                home.index.display()
+            );
         }
-        println!("{:<32} {:>10} {:>10} {:>10}  last rescan", "mailbox", "store", "index", "high-water");
+        println!(
+            "{:<32} {:>10} {:>10} {:>10}  last rescan",
+            "mailbox", "store", "index", "high-water"
+        );
         for m in &status.mailboxes {
             println!(
                 "{:<32} {:>10} {:>10} {:>10}  {}",
@@ -83,7 +93,8 @@ pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
                 m.in_store,
                 m.in_index,
                 m.high_water,
-                m.last_rescan.map_or("never".to_string(), |t| format!("unix {t}"))
+                m.last_rescan
+                    .map_or("never".to_string(), |t| format!("unix {t}"))
             );
         }
         println!(

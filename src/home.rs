@@ -27,7 +27,8 @@ impl Home {
 
     /// Opens the mail store.
     pub fn store(&self) -> anyhow::Result<Store> {
-        Store::open(&self.maildir).with_context(|| format!("opening Maildir {}", self.maildir.display()))
+        Store::open(&self.maildir)
+            .with_context(|| format!("opening Maildir {}", self.maildir.display()))
     }
 
     /// Opens (creating or rebuilding) the index for writing.

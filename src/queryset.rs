@@ -12,7 +12,8 @@ use mailfts_store::Store;
 
 /// Reads a query file: one program per line; blank lines and `#` comments are skipped.
 pub fn from_file(path: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(text
         .lines()
         .map(str::trim)
@@ -22,7 +23,9 @@ pub fn from_file(path: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 fn is_plain_word(w: &str) -> bool {
-    w.chars().count() >= 4 && w.chars().all(|c| char_class(c) == CharClass::Word && !c.is_ascii_digit())
+    w.chars().count() >= 4
+        && w.chars()
+            .all(|c| char_class(c) == CharClass::Word && !c.is_ascii_digit())
 }
 
 /// Derives a query set from up to `sample` messages spread over `mailbox`.
@@ -42,21 +45,34 @@ pub fn derive(store: &Store, mailbox: &str, sample: usize) -> anyhow::Result<Vec
         let Ok(raw) = m.read() else { continue };
         let c = MessageContent::parse(&raw);
         seen += 1;
-        let mut words: Vec<String> = tokens(&c.body).into_iter().filter(|w| is_plain_word(w)).collect();
+        let mut words: Vec<String> = tokens(&c.body)
+            .into_iter()
+            .filter(|w| is_plain_word(w))
+            .collect();
         if phrase.is_none() {
             for line in c.body.lines().skip(3) {
                 let ws: Vec<&str> = line.split(' ').collect();
-                if let Some(pair) = ws.windows(2).find(|p| is_plain_word(p[0]) && is_plain_word(p[1])) {
+                if let Some(pair) = ws
+                    .windows(2)
+                    .find(|p| is_plain_word(p[0]) && is_plain_word(p[1]))
+                {
                     phrase = Some(format!("{} {}", pair[0], pair[1]));
                     break;
                 }
             }
         }
         if from_word.is_none() {
-            from_word = c.header_values("from").next().and_then(|f| tokens(f).into_iter().find(|w| is_plain_word(w)));
+            from_word = c
+                .header_values("from")
+                .next()
+                .and_then(|f| tokens(f).into_iter().find(|w| is_plain_word(w)));
         }
         if subject_word.is_none() {
-            subject_word = c.header_values("subject").next().and_then(|s| tokens(s).into_iter().find(|w| is_plain_word(w) && w.len() >= 5));
+            subject_word = c.header_values("subject").next().and_then(|s| {
+                tokens(s)
+                    .into_iter()
+                    .find(|w| is_plain_word(w) && w.len() >= 5)
+            });
         }
         words.sort();
         words.dedup();
@@ -71,7 +87,10 @@ pub fn derive(store: &Store, mailbox: &str, sample: usize) -> anyhow::Result<Vec
         out.push(format!("TEXT {w}"));
     }
     let medium = seen / 20;
-    if let Some((w, _)) = by_df.iter().find(|(w, d)| *d <= medium.max(2) && w.len() >= 5) {
+    if let Some((w, _)) = by_df
+        .iter()
+        .find(|(w, d)| *d <= medium.max(2) && w.len() >= 5)
+    {
         out.push(format!("BODY {w}"));
     }
     if let Some((w, _)) = by_df.iter().rev().find(|(w, d)| *d == 1 && w.len() >= 7) {

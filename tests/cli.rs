@@ -10,7 +10,11 @@ fn bin() -> Command {
 #[track_caller]
 fn run_ok(args: &[&str]) -> String {
     let out = bin().args(args).output().expect("spawn mailfts");
-    assert!(out.status.success(), "mailfts {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "mailfts {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
@@ -19,7 +23,16 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn generate(home: &Path, messages: usize, seed: u64) {
-    run_ok(&["corpus", "generate", "--messages", &messages.to_string(), "--seed", &seed.to_string(), "--out", home.to_str().unwrap()]);
+    run_ok(&[
+        "corpus",
+        "generate",
+        "--messages",
+        &messages.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--out",
+        home.to_str().unwrap(),
+    ]);
 }
 
 fn rescan_json(home: &Path, extra: &[&str]) -> serde_json::Value {
@@ -29,11 +42,21 @@ fn rescan_json(home: &Path, extra: &[&str]) -> serde_json::Value {
 }
 
 fn status_json(home: &Path) -> serde_json::Value {
-    serde_json::from_str(&run_ok(&["status", "--home", home.to_str().unwrap(), "--json"])).unwrap()
+    serde_json::from_str(&run_ok(&[
+        "status",
+        "--home",
+        home.to_str().unwrap(),
+        "--json",
+    ]))
+    .unwrap()
 }
 
 fn inbox_files(home: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("Maildir/cur")).unwrap().flatten().map(|e| e.path()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("Maildir/cur"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     v.sort();
     v
 }
@@ -70,13 +93,30 @@ fn rescan_is_idempotent_and_follows_adds_and_expunges() {
     }
     for i in 0..5 {
         let tmp = home.join(format!("Maildir/tmp/new{i}"));
-        std::fs::write(&tmp, format!("Subject: fresh {i}\nFrom: new@example.org\n\nbrandnewword{i}\n")).unwrap();
-        std::fs::rename(&tmp, home.join(format!("Maildir/new/170000000{i}.M1P1.test"))).unwrap();
+        std::fs::write(
+            &tmp,
+            format!("Subject: fresh {i}\nFrom: new@example.org\n\nbrandnewword{i}\n"),
+        )
+        .unwrap();
+        std::fs::rename(
+            &tmp,
+            home.join(format!("Maildir/new/170000000{i}.M1P1.test")),
+        )
+        .unwrap();
     }
     let third = rescan_json(home, &[]);
-    assert_eq!((third["added"].as_u64(), third["removed"].as_u64()), (Some(5), Some(10)));
+    assert_eq!(
+        (third["added"].as_u64(), third["removed"].as_u64()),
+        (Some(5), Some(10))
+    );
     assert_index_equals_store(home);
-    let hits = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "BODY brandnewword3"]);
+    let hits = run_ok(&[
+        "search",
+        "--home",
+        home.to_str().unwrap(),
+        "--",
+        "BODY brandnewword3",
+    ]);
     assert_eq!(hits.split_whitespace().count(), 1);
 }
 
@@ -89,15 +129,26 @@ fn flag_renames_keep_uids_and_the_index() {
     let before = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "ALL"]);
     // every INBOX message gets \\Flagged \\Seen; those in new/ move to cur/ (as an IMAP server does)
     let mut files = inbox_files(home);
-    files.extend(std::fs::read_dir(home.join("Maildir/new")).unwrap().flatten().map(|e| e.path()));
+    files.extend(
+        std::fs::read_dir(home.join("Maildir/new"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path()),
+    );
     for f in files {
         let name = f.file_name().unwrap().to_str().unwrap().to_string();
         let base = name.split(":2,").next().unwrap();
         std::fs::rename(&f, home.join("Maildir/cur").join(format!("{base}:2,FS"))).unwrap();
     }
     let r = rescan_json(home, &[]);
-    assert_eq!((r["added"].as_u64(), r["removed"].as_u64()), (Some(0), Some(0)));
-    assert_eq!(run_ok(&["search", "--home", home.to_str().unwrap(), "--", "ALL"]), before);
+    assert_eq!(
+        (r["added"].as_u64(), r["removed"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        run_ok(&["search", "--home", home.to_str().unwrap(), "--", "ALL"]),
+        before
+    );
     let flagged = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "FLAGGED"]);
     assert_eq!(flagged, before);
 }
@@ -131,10 +182,20 @@ fn interrupted_rescan_resumes_without_duplicates_or_loss() {
     child.wait().unwrap();
     let resumed = rescan_json(home, &[]);
     if !finished_early {
-        assert!(resumed["added"].as_u64().unwrap() < 3000, "nothing committed before the kill: {resumed}");
+        assert!(
+            resumed["added"].as_u64().unwrap() < 3000,
+            "nothing committed before the kill: {resumed}"
+        );
     }
     assert_index_equals_store(home);
-    let all = run_ok(&["search", "--home", home.to_str().unwrap(), "--all-mailboxes", "--", "ALL"]);
+    let all = run_ok(&[
+        "search",
+        "--home",
+        home.to_str().unwrap(),
+        "--all-mailboxes",
+        "--",
+        "ALL",
+    ]);
     let total: usize = all.lines().map(|l| l.split_whitespace().count() - 1).sum();
     assert_eq!(total, 3000);
 }
@@ -150,7 +211,14 @@ fn index_of_another_schema_version_is_rebuilt_not_misread() {
     assert!(text.contains("\\\"schema\\\":1"), "{text}");
     std::fs::write(&meta, text.replace("\\\"schema\\\":1", "\\\"schema\\\":0")).unwrap();
     // searching answers by scan, and says why
-    let out = run(&["search", "--home", home.to_str().unwrap(), "--explain", "--", "ALL"]);
+    let out = run(&[
+        "search",
+        "--home",
+        home.to_str().unwrap(),
+        "--explain",
+        "--",
+        "ALL",
+    ]);
     assert!(out.status.success());
     let explain = String::from_utf8_lossy(&out.stderr);
     assert!(explain.contains("scan (index unusable"), "{explain}");
@@ -158,7 +226,14 @@ fn index_of_another_schema_version_is_rebuilt_not_misread() {
     let r = rescan_json(home, &[]);
     assert!(r["added"].as_u64().unwrap() > 0);
     assert_index_equals_store(home);
-    let out = run(&["search", "--home", home.to_str().unwrap(), "--explain", "--", "ALL"]);
+    let out = run(&[
+        "search",
+        "--home",
+        home.to_str().unwrap(),
+        "--explain",
+        "--",
+        "ALL",
+    ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains(": index"));
 }
 
@@ -168,8 +243,13 @@ fn uidvalidity_change_reindexes_the_mailbox() {
     let home = dir.path();
     generate(home, 60, 4);
     rescan_json(home, &[]);
-    let inbox_count = inbox_files(home).len() + std::fs::read_dir(home.join("Maildir/new")).unwrap().count();
-    std::fs::write(home.join("Maildir/mailfts-uidlist"), b"garbage that is no uid list\n").unwrap();
+    let inbox_count =
+        inbox_files(home).len() + std::fs::read_dir(home.join("Maildir/new")).unwrap().count();
+    std::fs::write(
+        home.join("Maildir/mailfts-uidlist"),
+        b"garbage that is no uid list\n",
+    )
+    .unwrap();
     let r = rescan_json(home, &[]);
     assert_eq!(r["added"].as_u64().unwrap() as usize, inbox_count);
     assert_eq!(r["removed"].as_u64().unwrap() as usize, inbox_count);
@@ -181,16 +261,39 @@ fn search_without_index_scans_and_bad_programs_name_the_position() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     generate(home, 40, 2);
-    let out = run(&["search", "--home", home.to_str().unwrap(), "--explain", "--", "ALL"]);
+    let out = run(&[
+        "search",
+        "--home",
+        home.to_str().unwrap(),
+        "--explain",
+        "--",
+        "ALL",
+    ]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("scan (no index"));
-    let n = String::from_utf8_lossy(&out.stdout).split_whitespace().count();
+    let n = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .count();
     assert!(n > 0);
-    let bad = run(&["search", "--home", home.to_str().unwrap(), "--", "SINCE 31-Feb-2024"]);
+    let bad = run(&[
+        "search",
+        "--home",
+        home.to_str().unwrap(),
+        "--",
+        "SINCE 31-Feb-2024",
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("at byte 6"), "{err}");
-    let refused = run(&["search", "--home", home.to_str().unwrap(), "--mailbox", "../etc", "--", "ALL"]);
+    let refused = run(&[
+        "search",
+        "--home",
+        home.to_str().unwrap(),
+        "--mailbox",
+        "../etc",
+        "--",
+        "ALL",
+    ]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains(".."));
 }

@@ -116,7 +116,8 @@ impl MessageContent {
                     if encoding_rs::Encoding::for_label(cs.as_bytes()).is_none()
                         && !cs.eq_ignore_ascii_case("utf-7")
                     {
-                        out.problems.push(format!("unknown charset {cs:?}, decoded as UTF-8/Latin-1"));
+                        out.problems
+                            .push(format!("unknown charset {cs:?}, decoded as UTF-8/Latin-1"));
                     }
                 }
             }
@@ -134,12 +135,19 @@ impl MessageContent {
 
     /// True when the message has at least one header field called `name`.
     pub fn has_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case(name))
     }
 
     /// The whole decoded header block as `Name: value` lines (what IMAP TEXT matches besides the body).
     pub fn header_block(&self) -> String {
-        let mut s = String::with_capacity(self.headers.iter().map(|h| h.name.len() + h.value.len() + 3).sum());
+        let mut s = String::with_capacity(
+            self.headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len() + 3)
+                .sum(),
+        );
         for h in &self.headers {
             s.push_str(&h.name);
             s.push_str(": ");
@@ -171,15 +179,26 @@ mod tests {
     fn decodes_encoded_words_and_unfolds() {
         let raw = b"From: =?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@vm1.ulg.ac.be>\r\nSubject: a\r\n long subject\r\nDate: Tue, 1 Jul 2003 10:52:37 +0200\r\n\r\nbody\r\n";
         let m = MessageContent::parse(raw);
-        assert_eq!(m.header_values("FROM").next().unwrap(), "André Pirard <PIRARD@vm1.ulg.ac.be>");
+        assert_eq!(
+            m.header_values("FROM").next().unwrap(),
+            "André Pirard <PIRARD@vm1.ulg.ac.be>"
+        );
         assert_eq!(m.header_values("subject").next().unwrap(), "a long subject");
-        assert_eq!(m.sent_date, Some(SentDate { year: 2003, month: 7, day: 1 }));
+        assert_eq!(
+            m.sent_date,
+            Some(SentDate {
+                year: 2003,
+                month: 7,
+                day: 1
+            })
+        );
         assert!(m.header_block().contains("Subject: a long subject\n"));
     }
 
     #[test]
     fn html_only_message_becomes_text() {
-        let raw = b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>bold</b> &amp; world</p>";
+        let raw =
+            b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>bold</b> &amp; world</p>";
         let m = MessageContent::parse(raw);
         assert!(m.body.contains("bold"), "{:?}", m.body);
         assert!(!m.body.contains("<b>"));
@@ -187,7 +206,11 @@ mod tests {
 
     #[test]
     fn garbage_never_fails() {
-        for raw in [&b""[..], b"\xff\xfe\x00", b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"] {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n",
+        ] {
             let _ = MessageContent::parse(raw);
         }
     }

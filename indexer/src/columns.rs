@@ -47,7 +47,8 @@ impl Columns {
     }
 
     fn path(&self, mailbox_id: u32, field: usize) -> PathBuf {
-        self.dir.join(format!("{mailbox_id}.{}", COLUMN_FIELDS[field]))
+        self.dir
+            .join(format!("{mailbox_id}.{}", COLUMN_FIELDS[field]))
     }
 
     /// Appends records `(uid, folded value)` per field and fsyncs them.
@@ -65,7 +66,8 @@ impl Columns {
                 .open(&path)
                 .at(&path)?;
             truncate_torn_tail(&mut file).at(&path)?;
-            let mut buf = Vec::with_capacity(records.iter().map(|(_, v)| v.len() + RECORD_OVERHEAD).sum());
+            let mut buf =
+                Vec::with_capacity(records.iter().map(|(_, v)| v.len() + RECORD_OVERHEAD).sum());
             for (uid, value) in records {
                 encode_record(&mut buf, *uid, value.as_bytes());
             }
@@ -166,7 +168,11 @@ fn truncate_torn_tail(file: &mut File) -> std::io::Result<()> {
         at = next;
     }
     if at != data.len() {
-        tracing::warn!(kept = at, len = data.len(), "header column: cutting torn tail");
+        tracing::warn!(
+            kept = at,
+            len = data.len(),
+            "header column: cutting torn tail"
+        );
         file.set_len(at as u64)?;
     }
     Ok(())
@@ -253,7 +259,9 @@ impl Column {
             let hit = pos + hit;
             // advance to the record that contains the hit (records are in file order)
             rec_idx += self.records[rec_idx..].partition_point(|r| r.end <= hit);
-            let Some(r) = self.records.get(rec_idx) else { break };
+            let Some(r) = self.records.get(rec_idx) else {
+                break;
+            };
             if hit >= r.start && hit + folded_needle.len() <= r.end {
                 out.insert(r.uid);
                 pos = r.end;
@@ -316,7 +324,11 @@ mod tests {
     fn compaction_drops_dead_uids() {
         let dir = tempfile::tempdir().unwrap();
         let cols = Columns::new(dir.path().to_path_buf());
-        cols.append(1, &[vec![(1, "a".into()), (2, "b".into()), (2, "b2".into())]]).unwrap();
+        cols.append(
+            1,
+            &[vec![(1, "a".into()), (2, "b".into()), (2, "b2".into())]],
+        )
+        .unwrap();
         let live: RoaringBitmap = [2u32].into_iter().collect();
         cols.compact(1, &live).unwrap();
         let col = cols.load(1, 0).unwrap();

@@ -39,9 +39,22 @@ pub struct PreparedMessage {
 }
 
 /// Builds the document of a message from its raw bytes and store facts.
-pub fn prepare(fields: &Fields, mailbox_id: u32, uid: u32, internal_date: i64, raw: &[u8]) -> PreparedMessage {
+pub fn prepare(
+    fields: &Fields,
+    mailbox_id: u32,
+    uid: u32,
+    internal_date: i64,
+    raw: &[u8],
+) -> PreparedMessage {
     let content = MessageContent::parse(raw);
-    prepare_parsed(fields, mailbox_id, uid, internal_date, rfc822_size(raw), &content)
+    prepare_parsed(
+        fields,
+        mailbox_id,
+        uid,
+        internal_date,
+        rfc822_size(raw),
+        &content,
+    )
 }
 
 /// Builds the document of an already parsed message.
@@ -62,7 +75,9 @@ pub fn prepare_parsed(
     doc.add_i64(fields.internal_day, internal_day);
     doc.add_i64(
         fields.sent_day,
-        content.sent_date.map_or(internal_day, |d| d.days_since_epoch()),
+        content
+            .sent_date
+            .map_or(internal_day, |d| d.days_since_epoch()),
     );
     doc.add_u64(fields.size, size);
     doc.add_text(fields.headers, content.header_block());

@@ -14,7 +14,9 @@ use roaring::RoaringBitmap;
 use tantivy::collector::Collector;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, Term};
+use tantivy::{
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, Term,
+};
 
 use crate::columns::{dir_bytes, Columns};
 use crate::error::{IndexError, IoContext, Result, TantivyContext};
@@ -55,7 +57,10 @@ impl HomeIndex {
         let index = Index::open_in_dir(&tdir).at(&tdir)?;
         let (schema, fields) = build_schema();
         let meta = IndexMeta::from_payload(index.load_metas().at(&tdir)?.payload.as_deref())
-            .map_err(|message| IndexError::BadMeta { path: tdir.clone(), message })?;
+            .map_err(|message| IndexError::BadMeta {
+                path: tdir.clone(),
+                message,
+            })?;
         if meta.schema != SCHEMA_VERSION || index.schema() != schema {
             return Err(IndexError::BadMeta {
                 path: tdir,
@@ -89,7 +94,9 @@ impl HomeIndex {
         fs::create_dir_all(&tdir).at(&tdir)?;
         let (schema, fields) = build_schema();
         let index = Index::create_in_dir(&tdir, schema).at(&tdir)?;
-        index.tokenizers().register(TOKENIZER_NAME, MailTokenizer::default());
+        index
+            .tokenizers()
+            .register(TOKENIZER_NAME, MailTokenizer::default());
         {
             let mut w: IndexWriter = index.writer_with_num_threads(1, 15 << 20).at(&tdir)?;
             let mut c = w.prepare_commit().at(&tdir)?;
@@ -100,7 +107,9 @@ impl HomeIndex {
     }
 
     fn finish_open(dir: &Path, index: Index, fields: Fields) -> Result<HomeIndex> {
-        index.tokenizers().register(TOKENIZER_NAME, MailTokenizer::default());
+        index
+            .tokenizers()
+            .register(TOKENIZER_NAME, MailTokenizer::default());
         let tdir = dir.join("tantivy");
         let reader = index
             .reader_builder()
@@ -139,8 +148,12 @@ impl HomeIndex {
     /// The metadata of the latest commit.
     pub fn meta(&self) -> Result<IndexMeta> {
         let tdir = self.dir.join("tantivy");
-        IndexMeta::from_payload(self.index.load_metas().at(&tdir)?.payload.as_deref())
-            .map_err(|message| IndexError::BadMeta { path: tdir, message })
+        IndexMeta::from_payload(self.index.load_metas().at(&tdir)?.payload.as_deref()).map_err(
+            |message| IndexError::BadMeta {
+                path: tdir,
+                message,
+            },
+        )
     }
 
     /// Committed metadata plus a searcher at least as new.
@@ -207,7 +220,11 @@ impl Collector for UidCollector {
     type Fruit = RoaringBitmap;
     type Child = UidSegmentCollector;
 
-    fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<UidSegmentCollector> {
+    fn for_segment(
+        &self,
+        _ord: u32,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<UidSegmentCollector> {
         Ok(UidSegmentCollector {
             uids: segment.fast_fields().u64("uid")?,
             out: RoaringBitmap::new(),

@@ -89,7 +89,12 @@ pub struct RescanStats {
 }
 
 /// Brings the index of `home` up to date with `store`.
-pub fn rescan(home: &HomeIndex, store: &Store, opts: &RescanOptions, progress: &dyn Progress) -> Result<RescanStats> {
+pub fn rescan(
+    home: &HomeIndex,
+    store: &Store,
+    opts: &RescanOptions,
+    progress: &dyn Progress,
+) -> Result<RescanStats> {
     let started = Instant::now();
     let mut stats = RescanStats::default();
     let names = match &opts.mailbox {
@@ -101,7 +106,16 @@ pub fn rescan(home: &HomeIndex, store: &Store, opts: &RescanOptions, progress: &
     let mut dead_ids = Vec::new();
     for name in &names {
         let snapshot = store.mailbox(name)?.sync()?;
-        rescan_mailbox(home, &mut writer, &mut meta, &snapshot, opts, progress, &mut stats, &mut dead_ids)?;
+        rescan_mailbox(
+            home,
+            &mut writer,
+            &mut meta,
+            &snapshot,
+            opts,
+            progress,
+            &mut stats,
+            &mut dead_ids,
+        )?;
         stats.mailboxes += 1;
         if opts.stop_after.is_some_and(|n| stats.added >= n) {
             break;
@@ -109,7 +123,12 @@ pub fn rescan(home: &HomeIndex, store: &Store, opts: &RescanOptions, progress: &
     }
     if opts.mailbox.is_none() && opts.stop_after.is_none() {
         // mailboxes deleted from the store
-        let gone: Vec<String> = meta.mailboxes.keys().filter(|k| !names.contains(k)).cloned().collect();
+        let gone: Vec<String> = meta
+            .mailboxes
+            .keys()
+            .filter(|k| !names.contains(k))
+            .cloned()
+            .collect();
         for name in gone {
             let m = meta.mailboxes.remove(&name).expect("present");
             stats.removed += indexed_count(home, m.id)?;
@@ -135,7 +154,10 @@ fn indexed_count(home: &HomeIndex, mailbox_id: u32) -> Result<u64> {
     let snap = home.snapshot()?;
     snap.doc_count_of(mailbox_id)
         .map(|n| n as u64)
-        .map_err(|source| IndexError::Tantivy { path: home.dir().to_path_buf(), source })
+        .map_err(|source| IndexError::Tantivy {
+            path: home.dir().to_path_buf(),
+            source,
+        })
 }
 
 fn commit(home: &HomeIndex, writer: &mut IndexWriter, meta: &IndexMeta) -> Result<()> {
@@ -174,7 +196,12 @@ fn rescan_mailbox(
             meta.next_id += 1;
             meta.mailboxes.insert(
                 name.clone(),
-                MailboxMeta { id, uid_validity: snapshot.uid_validity, high_water: 0, last_rescan: None },
+                MailboxMeta {
+                    id,
+                    uid_validity: snapshot.uid_validity,
+                    high_water: 0,
+                    last_rescan: None,
+                },
             );
             id
         }
@@ -182,18 +209,27 @@ fn rescan_mailbox(
     let indexed = if dead_ids.last() == Some(&mailbox_id) {
         RoaringBitmap::new()
     } else {
-        home.snapshot()?.uids_of(mailbox_id).map_err(|source| IndexError::Tantivy {
-            path: home.dir().to_path_buf(),
-            source,
-        })?
+        home.snapshot()?
+            .uids_of(mailbox_id)
+            .map_err(|source| IndexError::Tantivy {
+                path: home.dir().to_path_buf(),
+                source,
+            })?
     };
     let in_store: RoaringBitmap = snapshot.messages.iter().map(|m| m.uid).collect();
     let removed = &indexed - &in_store;
     for uid in removed.iter() {
-        writer.delete_term(Term::from_field_u64(fields.key, message_key(mailbox_id, uid)));
+        writer.delete_term(Term::from_field_u64(
+            fields.key,
+            message_key(mailbox_id, uid),
+        ));
     }
     stats.removed += removed.len();
-    let to_add: Vec<_> = snapshot.messages.iter().filter(|m| !indexed.contains(m.uid)).collect();
+    let to_add: Vec<_> = snapshot
+        .messages
+        .iter()
+        .filter(|m| !indexed.contains(m.uid))
+        .collect();
     progress.add_total(to_add.len() as u64);
     let mut batch_messages = 0usize;
     let mut batch_bytes = 0u64;
@@ -203,7 +239,10 @@ fn rescan_mailbox(
             .map(|entry| {
                 let r = entry.read().and_then(|raw| {
                     let date = entry.internal_date()?;
-                    Ok((prepare(&fields, mailbox_id, entry.uid, date, &raw), raw.len() as u64))
+                    Ok((
+                        prepare(&fields, mailbox_id, entry.uid, date, &raw),
+                        raw.len() as u64,
+                    ))
                 });
                 (entry.uid, r)
             })

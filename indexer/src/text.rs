@@ -148,7 +148,9 @@ impl TokenCursor {
                 CharClass::Word => {
                     let mut end = start + c.len_utf8();
                     for c2 in folded[end..].chars() {
-                        if char_class(c2) != CharClass::Word || end + c2.len_utf8() - start > MAX_TOKEN_BYTES {
+                        if char_class(c2) != CharClass::Word
+                            || end + c2.len_utf8() - start > MAX_TOKEN_BYTES
+                        {
                             break;
                         }
                         end += c2.len_utf8();
@@ -172,7 +174,12 @@ fn char_len_at(s: &str, i: usize) -> usize {
 pub fn tokenize<'a>(folded: &'a str, mut emit: impl FnMut(Tok<'a>)) {
     let mut cursor = TokenCursor::default();
     while let Some((from, to, position)) = cursor.next(folded) {
-        emit(Tok { text: &folded[from..to], position, from, to });
+        emit(Tok {
+            text: &folded[from..to],
+            position,
+            from,
+            to,
+        });
     }
 }
 
@@ -198,7 +205,10 @@ mod tests {
 
     #[test]
     fn words_split_at_punctuation() {
-        assert_eq!(tokens("usb_gadget: first.user@Example.org"), ["usb", "gadget", "first", "user", "example", "org"]);
+        assert_eq!(
+            tokens("usb_gadget: first.user@Example.org"),
+            ["usb", "gadget", "first", "user", "example", "org"]
+        );
         assert_eq!(tokens("café naïve"), ["café", "naïve"]);
     }
 

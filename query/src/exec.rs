@@ -97,19 +97,36 @@ pub struct Engine<'a> {
 impl<'a> Engine<'a> {
     /// An engine over `store`, using `index` when given.
     pub fn new(store: &'a Store, index: Option<&'a HomeIndex>) -> Engine<'a> {
-        Engine { store, index, no_index_reason: None }
+        Engine {
+            store,
+            index,
+            no_index_reason: None,
+        }
     }
 
     /// An engine that scans, saying why (shown in `--explain`).
     pub fn without_index(store: &'a Store, reason: impl Into<String>) -> Engine<'a> {
-        Engine { store, index: None, no_index_reason: Some(reason.into()) }
+        Engine {
+            store,
+            index: None,
+            no_index_reason: Some(reason.into()),
+        }
     }
 
     /// Answers `program` on mailbox `name`.
-    pub fn search(&self, name: &str, program: &SearchProgram, mode: Mode) -> Result<MailboxAnswer, SearchError> {
+    pub fn search(
+        &self,
+        name: &str,
+        program: &SearchProgram,
+        mode: Mode,
+    ) -> Result<MailboxAnswer, SearchError> {
         let t0 = Instant::now();
         let snapshot = self.store.mailbox(name)?.sync()?;
-        let mut explain = Explain { messages: snapshot.messages.len() as u64, store_ms: ms(t0), ..Default::default() };
+        let mut explain = Explain {
+            messages: snapshot.messages.len() as u64,
+            store_ms: ms(t0),
+            ..Default::default()
+        };
         let key = compile(&program.key);
         let ctx = MailboxContext {
             max_uid: snapshot.messages.last().map_or(0, |m| m.uid),
@@ -117,12 +134,17 @@ impl<'a> Engine<'a> {
         };
         let usable = match (mode, self.index) {
             (Mode::Scan, _) => Err("scan requested".to_string()),
-            (_, None) => Err(self.no_index_reason.clone().unwrap_or_else(|| "no index".into())),
+            (_, None) => Err(self
+                .no_index_reason
+                .clone()
+                .unwrap_or_else(|| "no index".into())),
             (_, Some(index)) => {
                 let snap = index.snapshot()?;
                 match snap.meta.mailboxes.get(&snapshot.name).cloned() {
                     None => Err("mailbox not indexed yet".into()),
-                    Some(m) if m.uid_validity != snapshot.uid_validity => Err("UIDVALIDITY changed since indexing".into()),
+                    Some(m) if m.uid_validity != snapshot.uid_validity => {
+                        Err("UIDVALIDITY changed since indexing".into())
+                    }
                     Some(m) => Ok((index, m.clone(), snap, m.high_water)),
                 }
             }
@@ -147,7 +169,12 @@ impl<'a> Engine<'a> {
                     mailbox_id: mb.id,
                     mode,
                     ctx: &ctx,
-                    indexed: snapshot.messages.iter().filter(|m| m.uid <= high_water).map(|m| m.uid).collect(),
+                    indexed: snapshot
+                        .messages
+                        .iter()
+                        .filter(|m| m.uid <= high_water)
+                        .map(|m| m.uid)
+                        .collect(),
                     fast: None,
                     columns: HashMap::new(),
                     steps: Vec::new(),
@@ -157,8 +184,13 @@ impl<'a> Engine<'a> {
                 explain.index_ms = ms(t);
                 let t = Instant::now();
                 let mut uids: Vec<u32> = tri.sure.iter().collect();
-                let verify: Vec<&MessageEntry> = tri.maybe.iter().filter_map(|u| snapshot.get(u)).collect();
-                let tail: Vec<&MessageEntry> = snapshot.messages.iter().filter(|m| m.uid > high_water).collect();
+                let verify: Vec<&MessageEntry> =
+                    tri.maybe.iter().filter_map(|u| snapshot.get(u)).collect();
+                let tail: Vec<&MessageEntry> = snapshot
+                    .messages
+                    .iter()
+                    .filter(|m| m.uid > high_water)
+                    .collect();
                 explain.verified = verify.len() as u64;
                 explain.tail_scanned = tail.len() as u64;
                 let mut todo = verify;
@@ -170,7 +202,11 @@ impl<'a> Engine<'a> {
                 uids
             }
         };
-        Ok(MailboxAnswer { mailbox: snapshot.name.clone(), uids, explain })
+        Ok(MailboxAnswer {
+            mailbox: snapshot.name.clone(),
+            uids,
+            explain,
+        })
     }
 }
 
@@ -192,14 +228,41 @@ fn ms(t: Instant) -> f64 {
 }
 
 /// Runs the exact evaluator over `entries` in parallel; returns matching UIDs ascending.
-pub fn scan(program: &SearchKey, key: &CompiledKey, snapshot: &Snapshot, entries: &[&MessageEntry], ctx: &MailboxContext) -> Vec<u32> {
-    let needs_date = uses(program, &|k| matches!(k, SearchKey::Since(_) | SearchKey::Before(_) | SearchKey::On(_) | SearchKey::SentSince(_) | SearchKey::SentBefore(_) | SearchKey::SentOn(_)));
-    let needs_size = uses(program, &|k| matches!(k, SearchKey::Larger(_) | SearchKey::Smaller(_)));
+pub fn scan(
+    program: &SearchKey,
+    key: &CompiledKey,
+    snapshot: &Snapshot,
+    entries: &[&MessageEntry],
+    ctx: &MailboxContext,
+) -> Vec<u32> {
+    let needs_date = uses(program, &|k| {
+        matches!(
+            k,
+            SearchKey::Since(_)
+                | SearchKey::Before(_)
+                | SearchKey::On(_)
+                | SearchKey::SentSince(_)
+                | SearchKey::SentBefore(_)
+                | SearchKey::SentOn(_)
+        )
+    });
+    let needs_size = uses(program, &|k| {
+        matches!(k, SearchKey::Larger(_) | SearchKey::Smaller(_))
+    });
     let mut out: Vec<u32> = entries
         .par_iter()
         .filter_map(|entry| {
-            let mut src = FileContent { entry, raw: None, content: None, gone: false };
-            let internal_day = if needs_date { entry.internal_date().map(day_of).unwrap_or(0) } else { 0 };
+            let mut src = FileContent {
+                entry,
+                raw: None,
+                content: None,
+                gone: false,
+            };
+            let internal_day = if needs_date {
+                entry.internal_date().map(day_of).unwrap_or(0)
+            } else {
+                0
+            };
             let size = if needs_size {
                 match entry.vsize_hint {
                     Some(s) => s,
@@ -291,7 +354,10 @@ impl Planner<'_> {
         use SearchKey as K;
         Ok(match key {
             K::And(keys) => {
-                let mut acc = Tri { sure: self.indexed.clone(), maybe: RoaringBitmap::new() };
+                let mut acc = Tri {
+                    sure: self.indexed.clone(),
+                    maybe: RoaringBitmap::new(),
+                };
                 for k in keys {
                     let t = self.eval(k)?;
                     let any = &(&acc.sure | &acc.maybe) & &(&t.sure | &t.maybe);
@@ -312,7 +378,10 @@ impl Planner<'_> {
             }
             K::Not(k) => {
                 let t = self.eval(k)?;
-                Tri { sure: &(&self.indexed - &t.sure) - &t.maybe, maybe: t.maybe }
+                Tri {
+                    sure: &(&self.indexed - &t.sure) - &t.maybe,
+                    maybe: t.maybe,
+                }
             }
             K::Subject(s) | K::From(s) | K::To(s) | K::Cc(s) | K::Bcc(s) => {
                 let field = match key {
@@ -336,15 +405,26 @@ impl Planner<'_> {
                         maybe &= &self.run(q)?;
                     }
                 }
-                self.steps.push(format!("HEADER {name}: {} candidates from the header tokens ({:.2} ms)", maybe.len(), ms(t)));
-                Tri { sure: RoaringBitmap::new(), maybe }
+                self.steps.push(format!(
+                    "HEADER {name}: {} candidates from the header tokens ({:.2} ms)",
+                    maybe.len(),
+                    ms(t)
+                ));
+                Tri {
+                    sure: RoaringBitmap::new(),
+                    maybe,
+                }
             }
             K::Body(s) => {
                 let fields = [self.snap.fields.body, self.snap.fields.attachments];
                 self.text("BODY", s, &fields)?
             }
             K::Text(s) => {
-                let fields = [self.snap.fields.headers, self.snap.fields.body, self.snap.fields.attachments];
+                let fields = [
+                    self.snap.fields.headers,
+                    self.snap.fields.body,
+                    self.snap.fields.attachments,
+                ];
                 self.text("TEXT", s, &fields)?
             }
             K::SentBefore(d) | K::SentOn(d) | K::SentSince(d) => {
@@ -362,13 +442,23 @@ impl Planner<'_> {
                         })
                     })
                     .collect();
-                Tri { sure, maybe: RoaringBitmap::new() }
+                Tri {
+                    sure,
+                    maybe: RoaringBitmap::new(),
+                }
             }
             // metadata keys: the evaluator on store facts plus fast fields, without content
             other => {
                 let sub = compile(other);
                 let needs_fast = uses(other, &|k| {
-                    matches!(k, SearchKey::Since(_) | SearchKey::Before(_) | SearchKey::On(_) | SearchKey::Larger(_) | SearchKey::Smaller(_))
+                    matches!(
+                        k,
+                        SearchKey::Since(_)
+                            | SearchKey::Before(_)
+                            | SearchKey::On(_)
+                            | SearchKey::Larger(_)
+                            | SearchKey::Smaller(_)
+                    )
                 });
                 if needs_fast {
                     self.load_fast()?;
@@ -393,7 +483,10 @@ impl Planner<'_> {
                         sure.insert(m.uid);
                     }
                 }
-                Tri { sure, maybe: RoaringBitmap::new() }
+                Tri {
+                    sure,
+                    maybe: RoaringBitmap::new(),
+                }
             }
         })
     }
@@ -407,16 +500,30 @@ impl Planner<'_> {
         }
         let hits = self.columns[&c].search(&fold(needle));
         let sure = &hits & &self.indexed;
-        self.steps.push(format!("{} {:?}: header column, {} hits ({:.2} ms)", field.to_uppercase(), needle, sure.len(), ms(t)));
-        Ok(Tri { sure, maybe: RoaringBitmap::new() })
+        self.steps.push(format!(
+            "{} {:?}: header column, {} hits ({:.2} ms)",
+            field.to_uppercase(),
+            needle,
+            sure.len(),
+            ms(t)
+        ));
+        Ok(Tri {
+            sure,
+            maybe: RoaringBitmap::new(),
+        })
     }
 
     fn text(&mut self, label: &str, needle: &str, fields: &[Field]) -> Result<Tri, SearchError> {
         let t = Instant::now();
         let plan = plan_text(needle, self.mode == Mode::Exact);
         if plan.exactness == Exactness::Unusable {
-            self.steps.push(format!("{label} {needle:?}: no word to look up, every message verified"));
-            return Ok(Tri { sure: RoaringBitmap::new(), maybe: self.indexed.clone() });
+            self.steps.push(format!(
+                "{label} {needle:?}: no word to look up, every message verified"
+            ));
+            return Ok(Tri {
+                sure: RoaringBitmap::new(),
+                maybe: self.indexed.clone(),
+            });
         }
         let mut hits = RoaringBitmap::new();
         for &f in fields {
@@ -429,18 +536,37 @@ impl Planner<'_> {
             Exactness::Exact => "index",
             _ => "index candidates, verified",
         };
-        self.steps.push(format!("{label} {needle:?}: {how}, {} ({:.2} ms)", hits.len(), ms(t)));
+        self.steps.push(format!(
+            "{label} {needle:?}: {how}, {} ({:.2} ms)",
+            hits.len(),
+            ms(t)
+        ));
         Ok(match plan.exactness {
-            Exactness::Exact => Tri { sure: hits, maybe: RoaringBitmap::new() },
-            _ => Tri { sure: RoaringBitmap::new(), maybe: hits },
+            Exactness::Exact => Tri {
+                sure: hits,
+                maybe: RoaringBitmap::new(),
+            },
+            _ => Tri {
+                sure: RoaringBitmap::new(),
+                maybe: hits,
+            },
         })
     }
 
     /// Runs a query restricted to this mailbox; returns UIDs.
     fn run(&self, q: Box<dyn Query>) -> Result<RoaringBitmap, SearchError> {
-        let mb = TermQuery::new(Term::from_field_u64(self.snap.fields.mailbox, self.mailbox_id as u64), IndexRecordOption::Basic);
-        let q = BooleanQuery::new(vec![(Occur::Must, Box::new(mb) as Box<dyn Query>), (Occur::Must, q)]);
-        Ok(self.snap.searcher.search(&q, &mailfts_indexer::home::UidCollector)?)
+        let mb = TermQuery::new(
+            Term::from_field_u64(self.snap.fields.mailbox, self.mailbox_id as u64),
+            IndexRecordOption::Basic,
+        );
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(mb) as Box<dyn Query>),
+            (Occur::Must, q),
+        ]);
+        Ok(self
+            .snap
+            .searcher
+            .search(&q, &mailfts_indexer::home::UidCollector)?)
     }
 
     fn load_fast(&mut self) -> Result<(), SearchError> {
@@ -448,9 +574,16 @@ impl Planner<'_> {
             return Ok(());
         }
         let t = Instant::now();
-        let mb = TermQuery::new(Term::from_field_u64(self.snap.fields.mailbox, self.mailbox_id as u64), IndexRecordOption::Basic);
+        let mb = TermQuery::new(
+            Term::from_field_u64(self.snap.fields.mailbox, self.mailbox_id as u64),
+            IndexRecordOption::Basic,
+        );
         let rows = self.snap.searcher.search(&mb, &FastCollector)?;
-        self.steps.push(format!("fast fields of {} messages ({:.2} ms)", rows.len(), ms(t)));
+        self.steps.push(format!(
+            "fast fields of {} messages ({:.2} ms)",
+            rows.len(),
+            ms(t)
+        ));
         self.fast = Some(rows.into_iter().collect());
         Ok(())
     }

@@ -13,7 +13,9 @@
 //! * **No token at all** (`""`, `@`, `--`): the index cannot help; every message is a candidate.
 
 use mailfts_indexer::text::{char_class, fold, tokenize, CharClass, MAX_TOKEN_BYTES};
-use tantivy::query::{BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RegexQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RegexQuery, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
@@ -53,10 +55,16 @@ pub fn plan_text(needle: &str, exact_mode: bool) -> TextPlan {
     let folded = fold(needle);
     let mut toks: Vec<(String, CharClass)> = Vec::new();
     tokenize(&folded, |t| {
-        toks.push((t.text.to_string(), char_class(t.text.chars().next().unwrap_or(' '))))
+        toks.push((
+            t.text.to_string(),
+            char_class(t.text.chars().next().unwrap_or(' ')),
+        ))
     });
     if toks.is_empty() || toks.iter().any(|(t, _)| t.len() >= MAX_TOKEN_BYTES) {
-        return TextPlan { tokens: Vec::new(), exactness: Exactness::Unusable };
+        return TextPlan {
+            tokens: Vec::new(),
+            exactness: Exactness::Unusable,
+        };
     }
     let first_char = folded.chars().next().map(char_class);
     let last_char = folded.chars().last().map(char_class);
@@ -75,7 +83,11 @@ pub fn plan_text(needle: &str, exact_mode: bool) -> TextPlan {
     let single_word = n == 1 && toks[0].0 == folded && toks[0].1 == CharClass::Word;
     TextPlan {
         tokens,
-        exactness: if single_word { Exactness::Exact } else { Exactness::Candidates },
+        exactness: if single_word {
+            Exactness::Exact
+        } else {
+            Exactness::Candidates
+        },
     }
 }
 
@@ -99,12 +111,16 @@ pub const MAX_PHRASE_PREFIX_EXPANSIONS: usize = 256;
 fn prefix_expansions(searcher: &Searcher, field: Field, prefix: &str, limit: usize) -> usize {
     let mut most = 0;
     for segment in searcher.segment_readers() {
-        let Ok(inverted) = segment.inverted_index(field) else { return limit };
+        let Ok(inverted) = segment.inverted_index(field) else {
+            return limit;
+        };
         let mut range = inverted.terms().range().ge(prefix.as_bytes());
         if let Some(end) = prefix_end(prefix.as_bytes()) {
             range = range.lt(end);
         }
-        let Ok(mut stream) = range.into_stream() else { return limit };
+        let Ok(mut stream) = range.into_stream() else {
+            return limit;
+        };
         let mut n = 0;
         while n < limit && stream.advance() {
             n += 1;
@@ -133,14 +149,19 @@ impl TextPlan {
             return None;
         }
         let term = |t: &str| Term::from_field_text(field, t);
-        let regex = |pattern: String| -> Option<Box<dyn Query>> { Some(Box::new(RegexQuery::from_pattern(&pattern, field).ok()?)) };
+        let regex = |pattern: String| -> Option<Box<dyn Query>> {
+            Some(Box::new(RegexQuery::from_pattern(&pattern, field).ok()?))
+        };
         let whole = |t: &PlanToken| -> Option<Box<dyn Query>> {
             let lit = regex_literal(&t.text);
             match (t.suffix, t.prefix) {
                 (true, true) => regex(format!(".*{lit}.*")),
                 (true, false) => regex(format!(".*{lit}")),
                 (false, true) => regex(format!("{lit}.*")),
-                (false, false) => Some(Box::new(TermQuery::new(term(&t.text), IndexRecordOption::Basic))),
+                (false, false) => Some(Box::new(TermQuery::new(
+                    term(&t.text),
+                    IndexRecordOption::Basic,
+                ))),
             }
         };
         if self.tokens.len() == 1 {
@@ -153,14 +174,29 @@ impl TextPlan {
             must.push(whole(phrase.remove(0))?);
         }
         let mut last_prefix = phrase.last().is_some_and(|t| t.prefix);
-        if last_prefix && (phrase.len() < 2 || prefix_expansions(searcher, field, &phrase[phrase.len() - 1].text, MAX_PHRASE_PREFIX_EXPANSIONS + 1) > MAX_PHRASE_PREFIX_EXPANSIONS) {
+        if last_prefix
+            && (phrase.len() < 2
+                || prefix_expansions(
+                    searcher,
+                    field,
+                    &phrase[phrase.len() - 1].text,
+                    MAX_PHRASE_PREFIX_EXPANSIONS + 1,
+                ) > MAX_PHRASE_PREFIX_EXPANSIONS)
+        {
             must.push(whole(phrase.pop().expect("non-empty"))?);
             last_prefix = false;
         }
-        let terms: Vec<(usize, Term)> = phrase.iter().enumerate().map(|(i, t)| (i, term(&t.text))).collect();
+        let terms: Vec<(usize, Term)> = phrase
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i, term(&t.text)))
+            .collect();
         match (terms.len(), last_prefix) {
             (0, _) => {}
-            (1, _) => must.push(Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::Basic))),
+            (1, _) => must.push(Box::new(TermQuery::new(
+                terms[0].1.clone(),
+                IndexRecordOption::Basic,
+            ))),
             (_, true) => {
                 let mut q = PhrasePrefixQuery::new_with_offset(terms);
                 q.set_max_expansions(MAX_PHRASE_PREFIX_EXPANSIONS as u32);
@@ -171,7 +207,9 @@ impl TextPlan {
         if must.len() == 1 {
             must.pop()
         } else {
-            Some(Box::new(BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect())))
+            Some(Box::new(BooleanQuery::new(
+                must.into_iter().map(|q| (Occur::Must, q)).collect(),
+            )))
         }
     }
 }
@@ -184,7 +222,14 @@ mod tests {
     fn single_word_is_exact() {
         let p = plan_text("Gadget", false);
         assert_eq!(p.exactness, Exactness::Exact);
-        assert_eq!(p.tokens, [PlanToken { text: "gadget".into(), suffix: false, prefix: true }]);
+        assert_eq!(
+            p.tokens,
+            [PlanToken {
+                text: "gadget".into(),
+                suffix: false,
+                prefix: true
+            }]
+        );
         let p = plan_text("ello", true);
         assert!(p.tokens[0].suffix && p.tokens[0].prefix);
     }
@@ -203,7 +248,10 @@ mod tests {
     #[test]
     fn cjk_is_a_phrase_of_bigrams() {
         let p = plan_text("東京都", true);
-        assert_eq!(p.tokens.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["東京", "京都", "都"]);
+        assert_eq!(
+            p.tokens.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+            ["東京", "京都", "都"]
+        );
         assert!(!p.tokens[0].suffix);
         assert!(p.tokens[2].prefix);
     }

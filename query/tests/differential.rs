@@ -35,30 +35,57 @@ fn build_home(seed: u64, count: usize) -> Home {
         deliver(&maildir, &mailfts_corpora::generate_message(&spec, i));
     }
     for (n, (name, bytes)) in mailfts_corpora::fixture_messages().into_iter().enumerate() {
-        let file = format!("1600000000.F{n}.fixture-{}:2,S", name.replace(['/', ':', ' '], "_"));
-        write_file(&maildir.join("cur").join(file), &bytes, 1_600_000_000 + n as i64 * 3600);
+        let file = format!(
+            "1600000000.F{n}.fixture-{}:2,S",
+            name.replace(['/', ':', ' '], "_")
+        );
+        write_file(
+            &maildir.join("cur").join(file),
+            &bytes,
+            1_600_000_000 + n as i64 * 3600,
+        );
     }
     let store = Store::open(&maildir).unwrap();
     let home = HomeIndex::open_or_create(&index).unwrap();
     let stats = rescan(&home, &store, &RescanOptions::default(), &NoProgress).unwrap();
-    assert!(stats.added as usize >= indexed, "rescan added {}", stats.added);
+    assert!(
+        stats.added as usize >= indexed,
+        "rescan added {}",
+        stats.added
+    );
     // behind the index's back: the rest arrives, a few are expunged
     for i in indexed..count {
         deliver(&maildir, &mailfts_corpora::generate_message(&spec, i));
     }
     let mut removed = 0;
-    for entry in std::fs::read_dir(maildir.join("cur")).unwrap().flatten().step_by(37) {
+    for entry in std::fs::read_dir(maildir.join("cur"))
+        .unwrap()
+        .flatten()
+        .step_by(37)
+    {
         std::fs::remove_file(entry.path()).unwrap();
         removed += 1;
     }
     assert!(removed > 0);
-    Home { _dir: dir, maildir, index }
+    Home {
+        _dir: dir,
+        maildir,
+        index,
+    }
 }
 
 fn deliver(maildir: &Path, m: &mailfts_corpora::GeneratedMessage) {
-    let folder = if m.folder == "INBOX" { maildir.to_path_buf() } else { maildir.join(format!(".{}", m.folder)) };
+    let folder = if m.folder == "INBOX" {
+        maildir.to_path_buf()
+    } else {
+        maildir.join(format!(".{}", m.folder))
+    };
     let sub = if m.in_new { "new" } else { "cur" };
-    write_file(&folder.join(sub).join(&m.file_name), &m.bytes, m.internal_date);
+    write_file(
+        &folder.join(sub).join(&m.file_name),
+        &m.bytes,
+        m.internal_date,
+    );
 }
 
 fn write_file(path: &Path, bytes: &[u8], mtime: i64) {
@@ -69,7 +96,8 @@ fn write_file(path: &Path, bytes: &[u8], mtime: i64) {
     }
     std::fs::write(path, bytes).unwrap();
     let f = std::fs::File::options().write(true).open(path).unwrap();
-    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime as u64)).unwrap();
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime as u64))
+        .unwrap();
 }
 
 fn home() -> &'static Home {
@@ -107,17 +135,46 @@ fn check(program: &str) -> (Vec<u32>, Vec<u32>) {
 #[track_caller]
 fn check_all_modes(program: &str) -> Vec<u32> {
     let (scan, default) = check(program);
-    assert_eq!(default, scan, "`{program}`: default mode differs from the scan");
+    assert_eq!(
+        default, scan,
+        "`{program}`: default mode differs from the scan"
+    );
     scan
 }
 
 #[test]
 fn metadata_keys() {
     for p in [
-        "ALL", "SEEN", "UNSEEN", "ANSWERED", "UNANSWERED", "FLAGGED", "DELETED", "DRAFT", "UNDRAFT", "NEW", "OLD",
-        "RECENT", "NOT SEEN", "1:10", "2,4,6:*", "*", "UID 1:5", "UID 3:*", "LARGER 5000", "SMALLER 2000",
-        "SINCE 1-Jan-2024", "BEFORE 1-Jun-2023", "ON 15-Mar-2024", "SENTSINCE 1-Jan-2024", "SENTBEFORE 1-Jan-2023",
-        "SENTON 14-Sep-2020", "OR SEEN FLAGGED", "NOT (SEEN ANSWERED)", "KEYWORD $Forwarded", "UNKEYWORD foo",
+        "ALL",
+        "SEEN",
+        "UNSEEN",
+        "ANSWERED",
+        "UNANSWERED",
+        "FLAGGED",
+        "DELETED",
+        "DRAFT",
+        "UNDRAFT",
+        "NEW",
+        "OLD",
+        "RECENT",
+        "NOT SEEN",
+        "1:10",
+        "2,4,6:*",
+        "*",
+        "UID 1:5",
+        "UID 3:*",
+        "LARGER 5000",
+        "SMALLER 2000",
+        "SINCE 1-Jan-2024",
+        "BEFORE 1-Jun-2023",
+        "ON 15-Mar-2024",
+        "SENTSINCE 1-Jan-2024",
+        "SENTBEFORE 1-Jan-2023",
+        "SENTON 14-Sep-2020",
+        "OR SEEN FLAGGED",
+        "NOT (SEEN ANSWERED)",
+        "KEYWORD $Forwarded",
+        "UNKEYWORD foo",
     ] {
         check_all_modes(p);
     }
@@ -126,10 +183,25 @@ fn metadata_keys() {
 #[test]
 fn header_keys_are_exact_substrings() {
     for p in [
-        "FROM example", "FROM example.org", "FROM user", "FROM .", "TO mail.example", "CC a", "BCC e",
-        "SUBJECT re", "SUBJECT \"Re: \"", "HEADER SUBJECT \"\"", "HEADER MESSAGE-ID @", "HEADER List-Id \"\"",
-        "HEADER X-Mailer \"\"", "HEADER Received by", "HEADER CONTENT-TYPE multipart",
-        "OR HEADER SUBJECT the HEADER FROM the", "SUBJECT straße", "SUBJECT STRASSE", "FROM \"<\"",
+        "FROM example",
+        "FROM example.org",
+        "FROM user",
+        "FROM .",
+        "TO mail.example",
+        "CC a",
+        "BCC e",
+        "SUBJECT re",
+        "SUBJECT \"Re: \"",
+        "HEADER SUBJECT \"\"",
+        "HEADER MESSAGE-ID @",
+        "HEADER List-Id \"\"",
+        "HEADER X-Mailer \"\"",
+        "HEADER Received by",
+        "HEADER CONTENT-TYPE multipart",
+        "OR HEADER SUBJECT the HEADER FROM the",
+        "SUBJECT straße",
+        "SUBJECT STRASSE",
+        "FROM \"<\"",
     ] {
         check_all_modes(p);
     }
@@ -138,14 +210,35 @@ fn header_keys_are_exact_substrings() {
 #[test]
 fn body_and_text_words_phrases_and_edges() {
     for p in [
-        "BODY usb", "BODY gadget", "TEXT gadget", "BODY \"usb_gadget\"", "BODY \"gadget probe\"", "TEXT example.org",
-        "BODY straße", "BODY STRASSE", "TEXT ПРИВЕТ", "BODY 東京", "BODY 京", "BODY \"\"", "BODY \"--\"", "TEXT \" the\"",
-        "BODY \"the \"", "BODY \"> \"",
+        "BODY usb",
+        "BODY gadget",
+        "TEXT gadget",
+        "BODY \"usb_gadget\"",
+        "BODY \"gadget probe\"",
+        "TEXT example.org",
+        "BODY straße",
+        "BODY STRASSE",
+        "TEXT ПРИВЕТ",
+        "BODY 東京",
+        "BODY 京",
+        "BODY \"\"",
+        "BODY \"--\"",
+        "TEXT \" the\"",
+        "BODY \"the \"",
+        "BODY \"> \"",
     ] {
         check_all_modes(p);
     }
     // strings that begin inside a word: exact mode only
-    for p in ["BODY ello", "BODY adget", "TEXT xample", "BODY \"sb_gad\"", "NOT BODY tion", "NOT BODY the", "OR BODY usb NOT TEXT the"] {
+    for p in [
+        "BODY ello",
+        "BODY adget",
+        "TEXT xample",
+        "BODY \"sb_gad\"",
+        "NOT BODY tion",
+        "NOT BODY the",
+        "OR BODY usb NOT TEXT the",
+    ] {
         check(p);
     }
 }
@@ -158,9 +251,20 @@ fn default_mode_misses_only_mid_word_starts() {
 
 fn word() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("the".to_string()), Just("usb".into()), Just("gadget".into()), Just("example".into()), Just("re".into()),
-        Just("straße".into()), Just("ello".into()), Just("東京".into()), Just("привет".into()), Just("a".into()),
-        Just("user".into()), Just("org".into()), Just("probe".into()), "[a-z]{1,4}",
+        Just("the".to_string()),
+        Just("usb".into()),
+        Just("gadget".into()),
+        Just("example".into()),
+        Just("re".into()),
+        Just("straße".into()),
+        Just("ello".into()),
+        Just("東京".into()),
+        Just("привет".into()),
+        Just("a".into()),
+        Just("user".into()),
+        Just("org".into()),
+        Just("probe".into()),
+        "[a-z]{1,4}",
     ]
 }
 
@@ -172,8 +276,13 @@ fn leaf() -> impl Strategy<Value = String> {
         word().prop_map(|w| format!("SUBJECT \"{w}\"")),
         word().prop_map(|w| format!("FROM \"{w}\"")),
         word().prop_map(|w| format!("HEADER X-Mailer \"{w}\"")),
-        Just("SEEN".to_string()), Just("FLAGGED".into()), Just("NEW".into()), Just("SINCE 1-Jan-2024".into()),
-        Just("LARGER 4000".into()), Just("UID 1:50".into()), Just("SENTBEFORE 1-Mar-2023".into()),
+        Just("SEEN".to_string()),
+        Just("FLAGGED".into()),
+        Just("NEW".into()),
+        Just("SINCE 1-Jan-2024".into()),
+        Just("LARGER 4000".into()),
+        Just("UID 1:50".into()),
+        Just("SENTBEFORE 1-Mar-2023".into()),
     ]
 }
 

@@ -1,0 +1,83 @@
+//! Cheap change detection for a mailbox: the identity (inode, size, mtime) of `new/`, `cur/` and the
+//! list and keyword files. Any delivery, rename or unlink in a directory changes its mtime, so when none
+//! of these changed since a full sync, the files are as that sync saw them, as Dovecot and Courier also
+//! assume for Maildir.
+//!
+//! Timestamps are coarse (a kernel tick), so a change in the same tick as the last one seen could keep
+//! the mtime: a state is only trusted when the directories were last modified well before the scan
+//! that read them started ([`DirState::settled`]).
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::error::{Result, StoreError};
+use crate::{dovecot, keywords, uidlist};
+
+/// How long before a scan a directory must have been last modified for the scan to be trusted.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Identity of one file or directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FileId {
+    ino: u64,
+    len: u64,
+    mtime: i64,
+    mtime_nsec: i64,
+}
+
+/// Identity of everything a sync reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DirState {
+    new: Option<FileId>,
+    cur: Option<FileId>,
+    list: Option<FileId>,
+    dovecot_list: Option<FileId>,
+    dovecot_keywords: Option<FileId>,
+    keywords: Option<FileId>,
+}
+
+fn file_id(path: &Path) -> Result<Option<FileId>> {
+    match fs::metadata(path) {
+        Ok(m) => Ok(Some(FileId {
+            ino: m.ino(),
+            len: m.size(),
+            mtime: m.mtime(),
+            mtime_nsec: m.mtime_nsec(),
+        })),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io("stat", path)(e)),
+    }
+}
+
+impl DirState {
+    /// Six `stat` calls.
+    pub(crate) fn read(folder: &Path) -> Result<DirState> {
+        Ok(DirState {
+            new: file_id(&folder.join("new"))?,
+            cur: file_id(&folder.join("cur"))?,
+            list: file_id(&folder.join(uidlist::FILE))?,
+            dovecot_list: file_id(&folder.join(dovecot::UIDLIST_FILE))?,
+            dovecot_keywords: file_id(&folder.join(dovecot::KEYWORDS_FILE))?,
+            keywords: file_id(&folder.join(keywords::FILE))?,
+        })
+    }
+
+    /// Records our own rewrite of the UID list (made under the lock, so nobody else changed it).
+    pub(crate) fn refresh_list(&mut self, folder: &Path) -> Result<()> {
+        self.list = file_id(&folder.join(uidlist::FILE))?;
+        Ok(())
+    }
+
+    /// True when `new/` and `cur/` were last modified at least [`SETTLE`] before `scan_started`, so
+    /// any later change gives them a different mtime.
+    pub(crate) fn settled(&self, scan_started: SystemTime) -> bool {
+        let Some(limit) = scan_started.checked_sub(SETTLE) else { return false };
+        let limit = limit.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        [self.new, self.cur]
+            .iter()
+            .all(|d| d.is_none_or(|d| d.mtime < limit))
+    }
+}

@@ -142,6 +142,9 @@ pub fn rescan(
         home.columns().remove_mailbox(id)?;
     }
     let dir = home.dir().to_path_buf();
+    if stats.added >= MERGE_AFTER_ADDED {
+        merge_all(home, &mut writer)?;
+    }
     writer.wait_merging_threads().at(&dir)?;
     stats.seconds = started.elapsed().as_secs_f64();
     stats.msg_per_sec = stats.added as f64 / stats.seconds.max(1e-9);
@@ -158,6 +161,21 @@ fn indexed_count(home: &HomeIndex, mailbox_id: u32) -> Result<u64> {
             path: home.dir().to_path_buf(),
             source,
         })
+}
+
+/// A rescan that added at least this many messages merges the index into one segment at the end
+/// (fewer, larger segments: a smaller term dictionary and faster lookups).
+pub const MERGE_AFTER_ADDED: u64 = 1_000;
+
+/// Merges every segment into one.
+fn merge_all(home: &HomeIndex, writer: &mut IndexWriter) -> Result<()> {
+    let ids = home.tantivy().searchable_segment_ids().at(home.dir())?;
+    if ids.len() > 1 {
+        let started = Instant::now();
+        writer.merge(&ids).wait().at(home.dir())?;
+        tracing::info!(segments = ids.len(), seconds = started.elapsed().as_secs_f64(), "merged the index into one segment");
+    }
+    Ok(())
 }
 
 fn commit(home: &HomeIndex, writer: &mut IndexWriter, meta: &IndexMeta) -> Result<()> {

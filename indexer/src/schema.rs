@@ -8,7 +8,7 @@ use crate::tokenizer::TOKENIZER_NAME;
 
 /// Version of the schema and of everything derived from it (tokenizer, columns, payload).
 /// An index written with another version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The fields of the schema, resolved once.
 #[derive(Clone, Debug)]
@@ -41,12 +41,18 @@ pub fn build_schema() -> (Schema, Fields) {
     let indexed_fast = NumericOptions::default().set_indexed().set_fast();
     let fast = NumericOptions::default().set_fast();
     let indexed = NumericOptions::default().set_indexed();
-    let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER_NAME)
-            .set_fieldnorms(false)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
+    let text_with = |option: IndexRecordOption| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER_NAME)
+                .set_fieldnorms(false)
+                .set_index_option(option),
+        )
+    };
+    // positions where phrases are frequent and matter (body, attachments); the header block (Received,
+    // DKIM, List-* lines) is looked up by words and its candidates verified
+    let text = text_with(IndexRecordOption::WithFreqsAndPositions);
+    let words_only = text_with(IndexRecordOption::Basic);
     let fields = Fields {
         mailbox: b.add_u64_field("mailbox", indexed_fast),
         uid: b.add_u64_field("uid", fast.clone()),
@@ -55,7 +61,7 @@ pub fn build_schema() -> (Schema, Fields) {
         internal_day: b.add_i64_field("internal_day", fast.clone()),
         sent_day: b.add_i64_field("sent_day", fast.clone()),
         size: b.add_u64_field("size", fast),
-        headers: b.add_text_field("headers", text.clone()),
+        headers: b.add_text_field("headers", words_only),
         body: b.add_text_field("body", text.clone()),
         attachments: b.add_text_field("attachments", text),
     };

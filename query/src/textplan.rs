@@ -142,6 +142,16 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// True when `field` is indexed with positions (phrase queries possible).
+fn has_positions(searcher: &Searcher, field: Field) -> bool {
+    match searcher.schema().get_field_entry(field).field_type() {
+        tantivy::schema::FieldType::Str(opts) => opts
+            .get_indexing_options()
+            .is_some_and(|i| i.index_option().has_positions()),
+        _ => false,
+    }
+}
+
 impl TextPlan {
     /// The tantivy query on `field`, or `None` when the plan is [`Exactness::Unusable`].
     pub fn query(&self, field: Field, searcher: &Searcher) -> Option<Box<dyn Query>> {
@@ -168,6 +178,18 @@ impl TextPlan {
             return whole(&self.tokens[0]);
         }
         let mut must: Vec<Box<dyn Query>> = Vec::new();
+        if !has_positions(searcher, field) {
+            // a field without positions: every token must occur, in any order (candidates only)
+            let mut seen = std::collections::HashSet::new();
+            for t in &self.tokens {
+                if seen.insert((&t.text, t.prefix, t.suffix)) {
+                    must.push(whole(t)?);
+                }
+            }
+            return Some(Box::new(BooleanQuery::new(
+                must.into_iter().map(|q| (Occur::Must, q)).collect(),
+            )));
+        }
         // tokens looked up by position: all but a suffix-matched first and a prefix-matched last
         let mut phrase: Vec<&PlanToken> = self.tokens.iter().collect();
         if phrase[0].suffix {

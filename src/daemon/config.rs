@@ -1,0 +1,370 @@
+//! `mailfts serve` configuration: a TOML file (every key optional) and command-line flags that
+//! override it. `docs/mailfts.toml` is the annotated reference of every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde::Deserialize;
+
+/// The daemon's configuration after merging the file and the flags.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The passwd-file (Dovecot format): the users, and in its home field the homes to serve.
+    pub passwd: Option<PathBuf>,
+    /// The Maildir of a home, relative to the home.
+    pub maildir: PathBuf,
+    /// The index directory of a home, relative to the home.
+    pub index: PathBuf,
+    /// IMAP listeners.
+    pub imap: ImapSection,
+    /// The gRPC service.
+    pub grpc: GrpcSection,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsSection,
+    /// Certificates for the listeners that use TLS.
+    pub tls: TlsSection,
+    /// Indexing workers, watcher and consistency checks.
+    pub indexing: IndexingSection,
+    /// Resource limits.
+    pub limits: LimitsSection,
+}
+
+/// `[imap]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImapSection {
+    /// Plain (STARTTLS-capable) listeners, e.g. `["0.0.0.0:143"]`.
+    pub listen: Vec<SocketAddr>,
+    /// Implicit-TLS listeners, e.g. `["0.0.0.0:993"]`.
+    pub tls_listen: Vec<SocketAddr>,
+}
+
+/// `[grpc]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcSection {
+    /// TCP listener of the gRPC service.
+    pub listen: Option<SocketAddr>,
+    /// Local (Unix socket) endpoint for delivery agents: IndexMessages and Status without a token.
+    pub socket: Option<PathBuf>,
+    /// File mode of the socket (octal string), default `0660`.
+    pub socket_mode: Option<String>,
+    /// File with the bearer token callers must send (`authorization: Bearer <token>`).
+    pub token_file: Option<PathBuf>,
+    /// Serve the TCP listener without a token (only sensible on loopback for tests).
+    pub allow_unauthenticated: bool,
+}
+
+/// `[metrics]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Listener of the Prometheus text endpoint (`GET /metrics`).
+    pub listen: Option<SocketAddr>,
+}
+
+/// `[tls]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSection {
+    /// PEM certificate chain.
+    pub cert: Option<PathBuf>,
+    /// PEM private key.
+    pub key: Option<PathBuf>,
+    /// PEM CA bundle: when set, gRPC clients must present a certificate it signed (mTLS).
+    pub client_ca: Option<PathBuf>,
+    /// Serve gRPC over TLS with `cert` and `key`.
+    pub grpc: bool,
+}
+
+/// `[indexing]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexingSection {
+    /// Indexing workers: homes indexed at the same time.
+    pub workers: usize,
+    /// Tantivy indexing threads per writer.
+    pub threads: usize,
+    /// Changes to one mailbox within this many milliseconds are indexed together.
+    pub debounce_ms: u64,
+    /// Messages per commit (and per cancellation point) of a rescan.
+    pub batch_messages: usize,
+    /// Watch the Maildir folders with inotify.
+    pub watch: bool,
+    /// Check every home at startup (counts and high-water marks) and queue rescans where they differ.
+    pub startup_check: bool,
+    /// Seconds between periodic checks of every home (0: none); catches changes the watcher missed.
+    pub check_interval_secs: u64,
+}
+
+impl Default for IndexingSection {
+    fn default() -> Self {
+        IndexingSection {
+            workers: 2,
+            threads: 1,
+            debounce_ms: 200,
+            batch_messages: 5_000,
+            watch: true,
+            startup_check: true,
+            check_interval_secs: 3_600,
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// Open home indexes kept in the cache (each costs about 60 memory mappings).
+    pub max_open_indexes: usize,
+    /// Searches answered at the same time (more wait).
+    pub max_concurrent_searches: usize,
+    /// Longest accepted search program in bytes.
+    pub max_query_bytes: usize,
+    /// Seconds `IndexMessages` waits for its commit before answering `DEADLINE_EXCEEDED`.
+    pub index_wait_secs: u64,
+    /// Seconds a shutdown waits for running commits before exiting anyway.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        LimitsSection {
+            max_open_indexes: 512,
+            max_concurrent_searches: 16,
+            max_query_bytes: 64 << 10,
+            index_wait_secs: 60,
+            shutdown_grace_secs: 60,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            passwd: None,
+            maildir: PathBuf::from("Maildir"),
+            index: PathBuf::from("mailfts"),
+            imap: ImapSection::default(),
+            grpc: GrpcSection::default(),
+            metrics: MetricsSection::default(),
+            tls: TlsSection::default(),
+            indexing: IndexingSection::default(),
+            limits: LimitsSection::default(),
+        }
+    }
+}
+
+/// `mailfts serve` flags; each overrides the config file key named in its help.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ServeArgs {
+    /// TOML configuration file (see docs/mailfts.toml); without it, defaults and flags.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// passwd-file with the users and their homes (`passwd`).
+    #[arg(long)]
+    pub passwd: Option<PathBuf>,
+    /// IMAP listener, repeatable (`imap.listen`).
+    #[arg(long)]
+    pub imap_listen: Vec<SocketAddr>,
+    /// Implicit-TLS IMAP listener, repeatable (`imap.tls_listen`).
+    #[arg(long)]
+    pub imaps_listen: Vec<SocketAddr>,
+    /// gRPC listener (`grpc.listen`).
+    #[arg(long)]
+    pub grpc_listen: Option<SocketAddr>,
+    /// Local gRPC socket for `mailfts hook` (`grpc.socket`).
+    #[arg(long)]
+    pub grpc_socket: Option<PathBuf>,
+    /// File with the gRPC bearer token (`grpc.token_file`).
+    #[arg(long)]
+    pub grpc_token_file: Option<PathBuf>,
+    /// Prometheus endpoint listener (`metrics.listen`).
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// TLS certificate chain, PEM (`tls.cert`).
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key, PEM (`tls.key`).
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
+    /// Indexing workers (`indexing.workers`).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Debounce of watcher events in milliseconds (`indexing.debounce_ms`).
+    #[arg(long)]
+    pub debounce_ms: Option<u64>,
+    /// Do not watch the Maildirs (`indexing.watch = false`).
+    #[arg(long)]
+    pub no_watch: bool,
+    /// Skip the startup consistency check (`indexing.startup_check = false`).
+    #[arg(long)]
+    pub no_startup_check: bool,
+    /// Open indexes kept in the cache (`limits.max_open_indexes`).
+    #[arg(long)]
+    pub max_open_indexes: Option<usize>,
+}
+
+impl Config {
+    /// Reads the file named by `--config` (if any) and applies the flags over it.
+    pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
+        let mut cfg = match &args.config {
+            Some(path) => Self::from_file(path)?,
+            None => Config::default(),
+        };
+        cfg.apply(args);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parses a config file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        let mut cfg: Config =
+            toml::from_str(&text).with_context(|| format!("config {}", path.display()))?;
+        // Relative paths in the file are relative to the file.
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut cfg.passwd,
+            &mut cfg.grpc.token_file,
+            &mut cfg.grpc.socket,
+            &mut cfg.tls.cert,
+            &mut cfg.tls.key,
+            &mut cfg.tls.client_ca,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(cfg)
+    }
+
+    fn apply(&mut self, a: &ServeArgs) {
+        fn set<T: Clone>(dst: &mut Option<T>, src: &Option<T>) {
+            if src.is_some() {
+                dst.clone_from(src);
+            }
+        }
+        set(&mut self.passwd, &a.passwd);
+        if !a.imap_listen.is_empty() {
+            self.imap.listen.clone_from(&a.imap_listen);
+        }
+        if !a.imaps_listen.is_empty() {
+            self.imap.tls_listen.clone_from(&a.imaps_listen);
+        }
+        set(&mut self.grpc.listen, &a.grpc_listen);
+        set(&mut self.grpc.socket, &a.grpc_socket);
+        set(&mut self.grpc.token_file, &a.grpc_token_file);
+        set(&mut self.metrics.listen, &a.metrics_listen);
+        set(&mut self.tls.cert, &a.tls_cert);
+        set(&mut self.tls.key, &a.tls_key);
+        if let Some(w) = a.workers {
+            self.indexing.workers = w;
+        }
+        if let Some(d) = a.debounce_ms {
+            self.indexing.debounce_ms = d;
+        }
+        if a.no_watch {
+            self.indexing.watch = false;
+        }
+        if a.no_startup_check {
+            self.indexing.startup_check = false;
+        }
+        if let Some(n) = a.max_open_indexes {
+            self.limits.max_open_indexes = n;
+        }
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.passwd.is_none() {
+            bail!("no passwd-file: set `passwd` in the config or pass --passwd");
+        }
+        if self.grpc.listen.is_some()
+            && self.grpc.token_file.is_none()
+            && !self.grpc.allow_unauthenticated
+        {
+            bail!(
+                "the gRPC listener needs a token: set `grpc.token_file` or pass --grpc-token-file \
+                 (or `grpc.allow_unauthenticated = true` on a trusted network)"
+            );
+        }
+        if self.tls.grpc && (self.tls.cert.is_none() || self.tls.key.is_none()) {
+            bail!("`tls.grpc = true` needs `tls.cert` and `tls.key`");
+        }
+        if self.indexing.workers == 0 {
+            bail!("`indexing.workers` must be at least 1");
+        }
+        if self.limits.max_open_indexes == 0 {
+            bail!("`limits.max_open_indexes` must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The debounce delay.
+    pub fn debounce(&self) -> Duration {
+        Duration::from_millis(self.indexing.debounce_ms)
+    }
+
+    /// The gRPC bearer token, read from `grpc.token_file` (surrounding whitespace trimmed).
+    pub fn token(&self) -> anyhow::Result<Option<String>> {
+        let Some(path) = &self.grpc.token_file else {
+            return Ok(None);
+        };
+        let token = std::fs::read_to_string(path)
+            .with_context(|| format!("reading token file {}", path.display()))?;
+        let token = token.trim().to_string();
+        if token.is_empty() {
+            bail!("token file {} is empty", path.display());
+        }
+        Ok(Some(token))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mailfts.toml");
+        std::fs::write(
+            &file,
+            "passwd = \"users\"\n[grpc]\nlisten = \"127.0.0.1:1\"\ntoken_file = \"t\"\n\
+             [indexing]\nworkers = 3\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file),
+            grpc_listen: Some("127.0.0.1:2".parse().unwrap()),
+            ..Default::default()
+        };
+        let cfg = Config::load(&args).unwrap();
+        assert_eq!(cfg.passwd.unwrap(), dir.path().join("users"));
+        assert_eq!(cfg.grpc.listen.unwrap().port(), 2);
+        assert_eq!(cfg.indexing.workers, 3);
+        assert_eq!(cfg.limits.max_open_indexes, 512);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mailfts.toml");
+        std::fs::write(&file, "pasword = \"x\"\n").unwrap();
+        assert!(Config::from_file(&file).is_err());
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/mailfts.toml");
+        Config::from_file(Path::new(example)).unwrap();
+    }
+}

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use mailfts_indexer::home::HomeIndex;
-use mailfts_indexer::rescan::{rescan, RescanOptions};
+use mailfts_indexer::rescan::{rescan, NoProgress, RescanOptions};
 use mailfts_query::exec::{Engine, Mode};
 use mailfts_query::parse::parse_program;
 use mailfts_store::Store;
@@ -25,6 +25,8 @@ pub struct QueryFigures {
     pub hits_default: usize,
     /// Median milliseconds, default mode.
     pub default_ms: f64,
+    /// 99th percentile milliseconds, default mode (the slowest run when there are fewer than 100).
+    pub default_p99_ms: f64,
     /// Median milliseconds, exact mode.
     pub exact_ms: f64,
     /// Median milliseconds, linear scan.
@@ -35,24 +37,60 @@ pub struct QueryFigures {
     pub default_agrees: bool,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+/// Index refresh figures of a bench run.
+#[derive(Debug, Serialize)]
+pub struct Refresh {
+    /// Messages added by the refresh.
+    pub added: u64,
+    /// Seconds of the refresh.
+    pub seconds: f64,
+    /// Messages per second.
+    pub msg_per_sec: f64,
+    /// Raw MB per second.
+    pub mb_per_sec: f64,
+    /// Peak resident memory of this process after the refresh, MB.
+    pub peak_rss_mb: f64,
+    /// Seconds of a second, no-op rescan.
+    pub noop_rescan_seconds: f64,
+    /// Index bytes on disk.
+    pub index_bytes: u64,
+    /// Message file bytes.
+    pub maildir_bytes: u64,
+    /// Index bytes as a percentage of the Maildir.
+    pub index_percent: f64,
 }
 
-/// Times every query in default, exact and scan mode (median of `runs`, after one warm-up run each).
+/// (median, p99) of timings in milliseconds.
+fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let p99 = ((v.len() as f64 * 0.99).ceil() as usize).clamp(1, v.len()) - 1;
+    (v[v.len() / 2], v[p99])
+}
+
+/// Peak resident set size of this process (VmHWM), in MB; 0 where /proc is unavailable.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Times every query in default, exact and scan mode: scan and exact mode median of `runs`, default
+/// mode p50/p99 of `default_runs`, each after one warm-up run.
 pub fn time_queries(
     store: &Store,
     index: Option<&HomeIndex>,
     mailbox: &str,
     queries: &[String],
     runs: usize,
+    default_runs: usize,
 ) -> anyhow::Result<Vec<QueryFigures>> {
     let engine = Engine::new(store, index);
     let mut out = Vec::new();
     for q in queries {
         let program = parse_program(q).map_err(|e| anyhow::anyhow!("query {q:?}: {e}"))?;
-        let timed = |mode: Mode| -> anyhow::Result<(Vec<u32>, f64)> {
+        let timed = |mode: Mode, runs: usize| -> anyhow::Result<(Vec<u32>, (f64, f64))> {
             let warm = engine.search(mailbox, &program, mode)?;
             let mut times = Vec::new();
             for _ in 0..runs.max(1) {
@@ -60,16 +98,17 @@ pub fn time_queries(
                 engine.search(mailbox, &program, mode)?;
                 times.push(t.elapsed().as_secs_f64() * 1000.0);
             }
-            Ok((warm.uids, median(times)))
+            Ok((warm.uids, percentiles(times)))
         };
-        let (scan, scan_ms) = timed(Mode::Scan)?;
-        let (exact, exact_ms) = timed(Mode::Exact)?;
-        let (default, default_ms) = timed(Mode::Index)?;
+        let (scan, (scan_ms, _)) = timed(Mode::Scan, runs)?;
+        let (exact, (exact_ms, _)) = timed(Mode::Exact, runs)?;
+        let (default, (default_ms, default_p99_ms)) = timed(Mode::Index, default_runs)?;
         out.push(QueryFigures {
             query: q.clone(),
             hits: scan.len(),
             hits_default: default.len(),
             default_ms,
+            default_p99_ms,
             exact_ms,
             scan_ms,
             exact_agrees: exact == scan,
@@ -81,21 +120,24 @@ pub fn time_queries(
 
 /// Prints the figures as a Markdown table; returns how many exact answers disagree with the scan.
 pub fn print_table(figures: &[QueryFigures]) -> usize {
-    println!("| query | hits (scan) | default ms | exact ms | scan ms | scan / exact | exact = scan | default = scan |");
-    println!("|---|---:|---:|---:|---:|---:|---|---|");
+    println!(
+        "| query | hits (scan) | default p50 ms | default p99 ms | exact ms | scan ms | scan / default | exact = scan | default = scan |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|---|");
     let mut bad = 0;
     for f in figures {
         if !f.exact_agrees {
             bad += 1;
         }
         println!(
-            "| `{}` | {} | {:.2} | {:.2} | {:.1} | {:.0}x | {} | {} |",
+            "| `{}` | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0}x | {} | {} |",
             f.query,
             f.hits,
             f.default_ms,
+            f.default_p99_ms,
             f.exact_ms,
             f.scan_ms,
-            f.scan_ms / f.exact_ms.max(1e-6),
+            f.scan_ms / f.default_ms.max(1e-6),
             if f.exact_agrees {
                 "yes"
             } else {
@@ -111,31 +153,61 @@ pub fn print_table(figures: &[QueryFigures]) -> usize {
     bad
 }
 
+/// Refreshes the index (timed), then times a no-op rescan.
+fn refresh(home: &Home, store: &Store) -> anyhow::Result<Refresh> {
+    let index = home.index_for_writing()?;
+    let bar = Bar::new("indexing");
+    let stats = rescan(&index, store, &RescanOptions::default(), &bar)?;
+    bar.finish();
+    let peak_rss_mb = peak_rss_mb();
+    let noop = rescan(&index, store, &RescanOptions::default(), &NoProgress)?;
+    let index_bytes = index.disk_bytes();
+    let maildir_bytes = crate::cmd_status::maildir_bytes(store)?;
+    Ok(Refresh {
+        added: stats.added,
+        seconds: stats.seconds,
+        msg_per_sec: stats.msg_per_sec,
+        mb_per_sec: stats.mb_per_sec,
+        peak_rss_mb,
+        noop_rescan_seconds: noop.seconds,
+        index_bytes,
+        maildir_bytes,
+        index_percent: index_bytes as f64 * 100.0 / maildir_bytes.max(1) as f64,
+    })
+}
+
 /// Runs the benchmark.
 pub fn run(a: &BenchArgs) -> anyhow::Result<ExitCode> {
     let home = Home::from_args(&a.home);
     let store = home.store()?;
-    {
-        let index = home.index_for_writing()?;
-        let bar = Bar::new("indexing");
-        let stats = rescan(&index, &store, &RescanOptions::default(), &bar)?;
-        bar.finish();
-        eprint!("refresh: ");
-        crate::cmd_rescan::print_stats(&stats, false);
-    }
+    let refresh = refresh(&home, &store)?;
     let index = HomeIndex::open(&home.index)?;
     let queries = match &a.queries {
         Some(f) => crate::queryset::from_file(f)?,
         None => crate::queryset::derive(&store, &a.mailbox, 300)?,
     };
-    let figures = time_queries(&store, index.as_ref(), &a.mailbox, &queries, a.runs)?;
+    let default_runs = (a.runs * 20).max(100);
+    let figures = time_queries(&store, index.as_ref(), &a.mailbox, &queries, a.runs, default_runs)?;
     let bad = if a.json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
+        let out = serde_json::json!({ "refresh": refresh, "queries": figures });
+        println!("{}", serde_json::to_string_pretty(&out)?);
         figures.iter().filter(|f| !f.exact_agrees).count()
     } else {
         println!(
-            "mailbox {}, median of {} warm runs per mode (page cache warm)",
-            a.mailbox, a.runs
+            "refresh: added {} in {:.2} s ({:.0} msg/s, {:.1} MB/s), peak RSS {:.0} MB; no-op rescan {:.3} s; index {:.1} MB = {:.2} % of the Maildir ({:.1} MB)",
+            refresh.added,
+            refresh.seconds,
+            refresh.msg_per_sec,
+            refresh.mb_per_sec,
+            refresh.peak_rss_mb,
+            refresh.noop_rescan_seconds,
+            refresh.index_bytes as f64 / 1e6,
+            refresh.index_percent,
+            refresh.maildir_bytes as f64 / 1e6
+        );
+        println!(
+            "mailbox {}: scan and exact mode median of {} warm runs, default mode p50/p99 of {} warm runs (page cache warm)",
+            a.mailbox, a.runs, default_runs
         );
         print_table(&figures)
     };

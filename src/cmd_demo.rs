@@ -59,7 +59,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("\n== searches (INBOX): indexed vs linear scan");
     let index = HomeIndex::open(&home.index)?;
     let queries = crate::queryset::derive(&store, "INBOX", 300)?;
-    let figures = crate::cmd_bench::time_queries(&store, index.as_ref(), "INBOX", &queries, 3)?;
+    let figures = crate::cmd_bench::time_queries(&store, index.as_ref(), "INBOX", &queries, 3, 20)?;
     if crate::cmd_bench::print_table(&figures) > 0 {
         eprintln!("some queries disagree with the linear scan");
         return Ok(ExitCode::from(1));

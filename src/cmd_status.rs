@@ -27,6 +27,20 @@ struct Status {
     failures: std::collections::BTreeMap<String, u64>,
 }
 
+/// Bytes of every message file of the store.
+pub fn maildir_bytes(store: &mailfts_store::Store) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for name in store.list_mailboxes()? {
+        let s = store.mailbox(&name)?.sync()?;
+        total += s
+            .messages
+            .iter()
+            .map(|m| std::fs::metadata(&m.path).map_or(0, |md| md.len()))
+            .sum::<u64>();
+    }
+    Ok(total)
+}
+
 /// Prints per-mailbox counts and sizes.
 pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
     let home = Home::from_args(&a.home);

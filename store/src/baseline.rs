@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::dirstate::DirState;
 use crate::filename;
 
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +22,11 @@ struct Slot {
 pub(crate) struct Baseline {
     /// The UIDVALIDITY the UIDs belong to.
     pub uid_validity: u32,
+    /// UIDNEXT after the sync.
+    pub uid_next: u32,
+    /// The mailbox state the baseline describes, when it can be trusted to detect the next change
+    /// (see [`DirState::settled`]); `None` after our own writes.
+    pub state: Option<DirState>,
     names: String,
     slots: Vec<Slot>,
 }
@@ -30,6 +36,8 @@ impl Baseline {
     pub(crate) fn with_capacity(uid_validity: u32, messages: usize) -> Baseline {
         Baseline {
             uid_validity,
+            uid_next: 1,
+            state: None,
             names: String::with_capacity(messages * 56),
             slots: Vec::with_capacity(messages),
         }
@@ -55,7 +63,10 @@ impl Baseline {
     /// The file name and `new/` location of a UID.
     pub(crate) fn get(&self, uid: u32) -> Option<(&str, bool)> {
         let s = self.slots[self.index(uid).ok()?];
-        Some((&self.names[s.start as usize..(s.start + s.len) as usize], s.in_new))
+        Some((
+            &self.names[s.start as usize..(s.start + s.len) as usize],
+            s.in_new,
+        ))
     }
 
     /// The full path of a UID's file.
@@ -64,8 +75,21 @@ impl Baseline {
         Some(folder.join(if in_new { "new" } else { "cur" }).join(name))
     }
 
-    /// Records a new or renamed file of a UID.
+    /// The messages `(uid, file name, in new/)`, ascending by UID.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &str, bool)> + '_ {
+        self.slots.iter().map(|s| {
+            (
+                s.uid,
+                &self.names[s.start as usize..(s.start + s.len) as usize],
+                s.in_new,
+            )
+        })
+    }
+
+    /// Records a new or renamed file of a UID (our own write: the recorded state is void).
     pub(crate) fn set(&mut self, uid: u32, name: &str, in_new: bool) {
+        self.state = None;
+        self.uid_next = self.uid_next.max(uid.saturating_add(1));
         let start = self.names.len() as u32;
         self.names.push_str(name);
         let slot = Slot {
@@ -83,7 +107,13 @@ impl Baseline {
     /// True when the message (same UID and basename) was seen before under another name or location.
     ///
     /// Called with ascending UIDs and the same `cursor` (starting at 0), it walks the baseline once.
-    pub(crate) fn flags_changed(&self, cursor: &mut usize, uid: u32, name: &str, in_new: bool) -> bool {
+    pub(crate) fn flags_changed(
+        &self,
+        cursor: &mut usize,
+        uid: u32,
+        name: &str,
+        in_new: bool,
+    ) -> bool {
         while self.slots.get(*cursor).is_some_and(|s| s.uid < uid) {
             *cursor += 1;
         }

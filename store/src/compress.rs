@@ -8,7 +8,8 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
 /// The message bytes of a file's contents: decompressed when compressed, as is otherwise.
 pub(crate) fn decompress(raw: Vec<u8>) -> io::Result<Vec<u8>> {
-    let invalid = |e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidData, e.to_string());
+    let invalid =
+        |e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidData, e.to_string());
     let mut out = Vec::with_capacity(raw.len() * 3);
     if raw.starts_with(GZIP_MAGIC) {
         flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out)?;
@@ -42,7 +43,10 @@ mod tests {
     #[test]
     fn zstd() {
         let msg = b"Subject: y\r\n\r\nzstd body\r\n".repeat(50);
-        let z = ruzstd::encoding::compress_to_vec(&msg[..], ruzstd::encoding::CompressionLevel::Fastest);
+        let z = ruzstd::encoding::compress_to_vec(
+            &msg[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
         assert!(z.starts_with(ZSTD_MAGIC));
         assert_eq!(decompress(z).unwrap(), msg);
     }

@@ -11,7 +11,9 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A new unique basename `<secs>.M<micros>P<pid>Q<counter>.<hostname>[,S=<size>][,W=<vsize>]`.
 pub(crate) fn unique_basename(size: Option<u64>, vsize: Option<u64>) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let q = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut name = format!(
         "{}.M{}P{}Q{q}.{}",
@@ -35,7 +37,12 @@ fn hostname() -> &'static str {
     HOST.get_or_init(|| {
         let raw = ["/proc/sys/kernel/hostname", "/etc/hostname"]
             .iter()
-            .find_map(|p| std::fs::read_to_string(p).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+            .find_map(|p| {
+                std::fs::read_to_string(p)
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            })
             .unwrap_or_else(|| "localhost".to_owned());
         let mut out = String::with_capacity(raw.len());
         for c in raw.chars() {

@@ -74,8 +74,12 @@ impl DirState {
     /// True when `new/` and `cur/` were last modified at least [`SETTLE`] before `scan_started`, so
     /// any later change gives them a different mtime.
     pub(crate) fn settled(&self, scan_started: SystemTime) -> bool {
-        let Some(limit) = scan_started.checked_sub(SETTLE) else { return false };
-        let limit = limit.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let Some(limit) = scan_started.checked_sub(SETTLE) else {
+            return false;
+        };
+        let limit = limit
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
         [self.new, self.cur]
             .iter()
             .all(|d| d.is_none_or(|d| d.mtime < limit))

@@ -118,8 +118,12 @@ pub(crate) fn load(folder: &Path) -> Result<Option<DovecotList>> {
 /// an index above 25 or a taken letter are ignored.
 pub(crate) fn parse_keywords(text: &str, out: &mut [Option<String>; 26]) {
     for line in text.lines() {
-        let Some((idx, name)) = line.split_once(' ') else { continue };
-        let Ok(idx) = idx.parse::<usize>() else { continue };
+        let Some((idx, name)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(idx) = idx.parse::<usize>() else {
+            continue;
+        };
         let name = name.trim_end_matches('\r');
         if idx < 26 && !name.is_empty() && out[idx].is_none() {
             out[idx] = Some(name.to_owned());
@@ -149,15 +153,23 @@ mod tests {
         let r: Vec<_> = list.iter().collect();
         assert_eq!(
             r,
-            [(1, "1276528487.M364837P9451.kurkku,S=2485,W=2535"), (3, "1276528488.M1P1.kurkku"), (4, "odd name")]
+            [
+                (1, "1276528487.M364837P9451.kurkku,S=2485,W=2535"),
+                (3, "1276528488.M1P1.kurkku"),
+                (4, "odd name")
+            ]
         );
     }
 
     #[test]
     fn version_1_and_unknown() {
-        let list = DovecotList::parse(b"1 1100000000 10\n3 12.host:2,S\n12 13.host\n".to_vec()).unwrap();
+        let list =
+            DovecotList::parse(b"1 1100000000 10\n3 12.host:2,S\n12 13.host\n".to_vec()).unwrap();
         assert_eq!((list.uid_validity, list.next_uid), (1100000000, 13));
-        assert_eq!(list.iter().collect::<Vec<_>>(), [(3, "12.host"), (12, "13.host")]);
+        assert_eq!(
+            list.iter().collect::<Vec<_>>(),
+            [(3, "12.host"), (12, "13.host")]
+        );
         assert!(DovecotList::parse(b"2 V1 N1\n".to_vec()).is_none());
         assert!(DovecotList::parse(b"3 N1\n".to_vec()).is_none());
     }

@@ -21,7 +21,10 @@ pub(crate) fn basename(name: &str) -> &str {
 
 /// The system flags of a file name.
 pub(crate) fn flags(name: &str) -> Flags {
-    split(name).1.map(Flags::from_maildir_info).unwrap_or_default()
+    split(name)
+        .1
+        .map(Flags::from_maildir_info)
+        .unwrap_or_default()
 }
 
 /// The keyword letters (`a`–`z` as 0–25) of a file name's info.
@@ -93,7 +96,10 @@ mod tests {
     #[test]
     fn splits_names() {
         let n = "1276528487.M364837P9451.kurkku,S=2485,W=2535:2,RSab";
-        assert_eq!(split(n), ("1276528487.M364837P9451.kurkku,S=2485,W=2535", Some("RSab")));
+        assert_eq!(
+            split(n),
+            ("1276528487.M364837P9451.kurkku,S=2485,W=2535", Some("RSab"))
+        );
         assert_eq!(split("123.abc"), ("123.abc", None));
         assert_eq!(split("123.abc:1,xyz"), ("123.abc", None));
         assert_eq!(flags(n), Flags::SEEN.union(Flags::ANSWERED));
@@ -107,10 +113,18 @@ mod tests {
 
     #[test]
     fn natural_order() {
-        let mut v = vec!["10.x", "2.x", "1.y", "1.x", "02.a", "b", "a10", "a9", "a09b"];
+        let mut v = vec![
+            "10.x", "2.x", "1.y", "1.x", "02.a", "b", "a10", "a9", "a09b",
+        ];
         v.sort_by(|a, b| natural_cmp(a, b).then_with(|| a.cmp(b)));
-        assert_eq!(v, ["1.x", "1.y", "02.a", "2.x", "10.x", "a9", "a09b", "a10", "b"]);
-        assert_eq!(natural_cmp("1700000000.M1", "1700000000.M1"), Ordering::Equal);
+        assert_eq!(
+            v,
+            ["1.x", "1.y", "02.a", "2.x", "10.x", "a9", "a09b", "a10", "b"]
+        );
+        assert_eq!(
+            natural_cmp("1700000000.M1", "1700000000.M1"),
+            Ordering::Equal
+        );
         assert_eq!(natural_cmp("abc", "ab"), Ordering::Greater);
     }
 }

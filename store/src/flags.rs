@@ -99,7 +99,9 @@ mod tests {
     #[test]
     fn maildir_letters_round_trip() {
         let f = Flags::from_maildir_info("STRa");
-        assert!(f.contains(Flags::SEEN) && f.contains(Flags::DELETED) && f.contains(Flags::ANSWERED));
+        assert!(
+            f.contains(Flags::SEEN) && f.contains(Flags::DELETED) && f.contains(Flags::ANSWERED)
+        );
         assert!(!f.contains(Flags::DRAFT));
         assert_eq!(f.to_maildir_letters(), "RST");
         assert_eq!(Flags::from_bits(f.bits()), f);

@@ -80,7 +80,10 @@ mod tests {
         assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"two");
         assert!(!dir.path().join("f.tmp").exists());
         append(&dir.path().join("f"), b"+").unwrap();
-        assert_eq!(read_optional(&dir.path().join("f")).unwrap().unwrap(), b"two+");
+        assert_eq!(
+            read_optional(&dir.path().join("f")).unwrap().unwrap(),
+            b"two+"
+        );
         assert_eq!(read_optional(&dir.path().join("none")).unwrap(), None);
     }
 }

@@ -72,13 +72,21 @@ impl KeywordTable {
     pub(crate) fn letter_of(&self, keyword: &str) -> Option<u8> {
         self.names
             .iter()
-            .position(|n| n.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(keyword)))
+            .position(|n| {
+                n.as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(keyword))
+            })
             .map(|i| i as u8)
     }
 
     /// The info letters for `keywords`, assigning and persisting letters for unknown ones.
     /// The caller holds the mailbox lock.
-    pub(crate) fn letters_for(&mut self, folder: &Path, mailbox: &str, keywords: &[&str]) -> Result<String> {
+    pub(crate) fn letters_for(
+        &mut self,
+        folder: &Path,
+        mailbox: &str,
+        keywords: &[&str],
+    ) -> Result<String> {
         let mut idx = Vec::with_capacity(keywords.len());
         let mut added = false;
         for &kw in keywords {
@@ -115,7 +123,10 @@ impl KeywordTable {
     fn save_ours(&self, folder: &Path) -> Result<()> {
         let mut text = String::new();
         for (i, name) in self.names.iter().enumerate() {
-            if let Some(name) = name.as_deref().filter(|_| self.dovecot_letters & (1 << i) == 0) {
+            if let Some(name) = name
+                .as_deref()
+                .filter(|_| self.dovecot_letters & (1 << i) == 0)
+            {
                 text.push_str(&format!("{i} {name}\n"));
             }
         }
@@ -154,16 +165,30 @@ mod tests {
     #[test]
     fn assigns_letters_beside_dovecot() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(dovecot::KEYWORDS_FILE), "0 $Junk\n1 $Label1\n").unwrap();
+        std::fs::write(
+            dir.path().join(dovecot::KEYWORDS_FILE),
+            "0 $Junk\n1 $Label1\n",
+        )
+        .unwrap();
         let mut t = KeywordTable::load(dir.path()).unwrap();
-        assert_eq!(t.letters_for(dir.path(), "INBOX", &["$label1", "$Junk"]).unwrap(), "ab");
+        assert_eq!(
+            t.letters_for(dir.path(), "INBOX", &["$label1", "$Junk"])
+                .unwrap(),
+            "ab"
+        );
         assert_eq!(t.letters_for(dir.path(), "INBOX", &["Work"]).unwrap(), "z");
         let t = KeywordTable::load(dir.path()).unwrap();
         assert_eq!(t.name(25), Some("Work"));
-        assert_eq!(std::fs::read_to_string(dir.path().join(FILE)).unwrap(), "25 Work\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(FILE)).unwrap(),
+            "25 Work\n"
+        );
         let mut t = KeywordTable::load(dir.path()).unwrap();
         for bad in ["", "a b", "\\Seen", "x(", "é"] {
-            assert!(t.letters_for(dir.path(), "INBOX", &[bad]).is_err(), "{bad:?}");
+            assert!(
+                t.letters_for(dir.path(), "INBOX", &[bad]).is_err(),
+                "{bad:?}"
+            );
         }
     }
 

@@ -15,6 +15,9 @@
 //! [`Mailbox::expunge`], [`Mailbox::copy_to`], mailbox creation, deletion and renaming) keep the list
 //! consistent under the same lock, and report their events to [`Store::subscribe`]rs.
 //!
+//! A sync reads the directories (no `stat` per file), unless nothing changed since the last one: then
+//! six `stat` calls suffice and the snapshot comes from memory, so syncing before every search is cheap.
+//!
 //! Message files compressed by Dovecot's zlib plugin (gzip or zstd) are recognised by their magic bytes:
 //! [`MessageEntry::read`] always returns the message itself.
 //!
@@ -49,6 +52,7 @@
 mod baseline;
 mod compress;
 mod deliver;
+mod dirstate;
 mod dovecot;
 mod error;
 mod filename;

@@ -156,14 +156,35 @@ mod tests {
 
     #[test]
     fn refuses_malformed() {
-        for bad in ["&", "&AOQ", "&AO-", "&AOQx-", "&AEE-", "&2D0-", "caf\u{e9}", "a\tb", "&A!Q-"] {
+        for bad in [
+            "&",
+            "&AOQ",
+            "&AO-",
+            "&AOQx-",
+            "&AEE-",
+            "&2D0-",
+            "caf\u{e9}",
+            "a\tb",
+            "&A!Q-",
+        ] {
             assert!(decode(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn round_trips_any_string(s in "\\PC*|[a-z&.\u{e4}\u{53f0}\u{1F600} ]{0,12}") {
+            let encoded = encode(&s);
+            proptest::prop_assert!(encoded.bytes().all(|b| (0x20..0x7f).contains(&b)));
+            proptest::prop_assert_eq!(decode(&encoded).unwrap(), s);
         }
     }
 
     #[test]
     fn round_trips_every_kind_of_character() {
-        let s: String = ('\u{20}'..='\u{7e}').chain(['\u{80}', 'ß', '€', '\u{ffff}', '\u{10000}', '\u{10ffff}']).collect();
+        let s: String = ('\u{20}'..='\u{7e}')
+            .chain(['\u{80}', 'ß', '€', '\u{ffff}', '\u{10000}', '\u{10ffff}'])
+            .collect();
         assert_eq!(decode(&encode(&s)).unwrap(), s);
     }
 }

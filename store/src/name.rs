@@ -46,7 +46,10 @@ pub(crate) fn folder_dir(name: &str) -> Result<String> {
     validate(name)?;
     let dir = format!(".{}", mutf7::encode(name));
     if dir.len() > NAME_MAX {
-        return Err(StoreError::invalid_name(name, "too long for a folder name on disk"));
+        return Err(StoreError::invalid_name(
+            name,
+            "too long for a folder name on disk",
+        ));
     }
     Ok(dir)
 }
@@ -67,23 +70,60 @@ mod tests {
     fn folder_dirs() {
         assert_eq!(folder_dir("Lists.linux-usb").unwrap(), ".Lists.linux-usb");
         assert_eq!(folder_dir("Entwürfe").unwrap(), ".Entw&APw-rfe");
-        assert_eq!(from_folder_dir(".Entw&APw-rfe").as_deref(), Some("Entwürfe"));
-        assert_eq!(from_folder_dir(".Lists.linux-usb").as_deref(), Some("Lists.linux-usb"));
-        for not_a_folder in ["cur", ".", "..", "..x", ".x.", ".inbox", ".caf\u{e9}", ".&-&"] {
+        assert_eq!(
+            from_folder_dir(".Entw&APw-rfe").as_deref(),
+            Some("Entwürfe")
+        );
+        assert_eq!(
+            from_folder_dir(".Lists.linux-usb").as_deref(),
+            Some("Lists.linux-usb")
+        );
+        for not_a_folder in [
+            "cur",
+            ".",
+            "..",
+            "..x",
+            ".x.",
+            ".inbox",
+            ".caf\u{e9}",
+            ".&-&",
+        ] {
             assert_eq!(from_folder_dir(not_a_folder), None, "{not_a_folder:?}");
         }
     }
 
     #[test]
     fn refused_names() {
-        for bad in ["", ".", "..", "a..b", ".hidden", "trailing.", "a/b", "../x", "a\0b", "a\nb", "\u{7f}", "\u{85}"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a..b",
+            ".hidden",
+            "trailing.",
+            "a/b",
+            "../x",
+            "a\0b",
+            "a\nb",
+            "\u{7f}",
+            "\u{85}",
+        ] {
             match validate(bad) {
                 Err(StoreError::InvalidMailboxName { name, .. }) => assert_eq!(name, bad),
                 other => panic!("{bad:?} accepted: {other:?}"),
             }
         }
         assert!(folder_dir(&"x".repeat(300)).is_err());
-        for good in ["INBOX", "a", "a.b.c", "Entwürfe", "台北", "Tom & Jerry", "~x", "a b"] {
+        for good in [
+            "INBOX",
+            "a",
+            "a.b.c",
+            "Entwürfe",
+            "台北",
+            "Tom & Jerry",
+            "~x",
+            "a b",
+        ] {
             validate(good).unwrap();
         }
     }

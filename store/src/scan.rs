@@ -28,7 +28,8 @@ impl ScannedFile {
 
     /// The file name within this file's path after it was taken out of `self.path`.
     pub(crate) fn name_in<'a>(&self, path: &'a Path) -> &'a str {
-        std::str::from_utf8(&path.as_os_str().as_encoded_bytes()[self.name_off as usize..]).unwrap_or("")
+        std::str::from_utf8(&path.as_os_str().as_encoded_bytes()[self.name_off as usize..])
+            .unwrap_or("")
     }
 
     /// The basename (before the `:2,` info).

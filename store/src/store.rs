@@ -39,7 +39,9 @@ pub(crate) struct Shared {
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store").field("root", &self.inner.root).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("root", &self.inner.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,9 +53,13 @@ impl Store {
     /// Opens an existing Maildir root (for example `<home>/Maildir`). Nothing is created or changed.
     pub fn open(root: impl AsRef<Path>) -> Result<Store> {
         let root = root.as_ref().to_path_buf();
-        let canonical_root = fs::canonicalize(&root).map_err(StoreError::io("open Maildir root", &root))?;
+        let canonical_root =
+            fs::canonicalize(&root).map_err(StoreError::io("open Maildir root", &root))?;
         if !canonical_root.is_dir() {
-            let e = io::Error::new(io::ErrorKind::NotADirectory, "Maildir root is not a directory");
+            let e = io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "Maildir root is not a directory",
+            );
             return Err(StoreError::io("open Maildir root", &root)(e));
         }
         Ok(Store {
@@ -88,7 +94,9 @@ impl Store {
         let mut names = Vec::new();
         for entry in fs::read_dir(root).map_err(StoreError::io("read directory", root))? {
             let entry = entry.map_err(StoreError::io("read directory", root))?;
-            let Some(dir_name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+            let Some(dir_name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
             let Some(mailbox) = name::from_folder_dir(&dir_name) else {
                 if dir_name.starts_with('.') {
                     tracing::debug!(dir = dir_name, "not a mailbox folder name, skipped");
@@ -152,7 +160,9 @@ impl Store {
         }
         fsutil::fsync_dir(&self.inner.root)?;
         tracing::info!(mailbox = name, "mailbox created");
-        self.publish(&[StoreEvent::MailboxCreated { mailbox: name.clone() }]);
+        self.publish(&[StoreEvent::MailboxCreated {
+            mailbox: name.clone(),
+        }]);
         self.mailbox(&name)
     }
 
@@ -169,10 +179,10 @@ impl Store {
             });
         }
         let mailbox = self.mailbox(name)?;
-        let trash = self
-            .inner
-            .root
-            .join(format!("..mailfts-deleted.{}", deliver::unique_basename(None, None)));
+        let trash = self.inner.root.join(format!(
+            "..mailfts-deleted.{}",
+            deliver::unique_basename(None, None)
+        ));
         {
             let _lock = fsutil::lock(&mailbox.path().join(uidlist::LOCK_FILE))?;
             fs::rename(mailbox.path(), &trash).map_err(StoreError::io("rename", mailbox.path()))?;
@@ -206,15 +216,22 @@ impl Store {
             return Err(StoreError::MailboxExists { name: to });
         }
         if to.starts_with(&format!("{from}.")) {
-            return Err(StoreError::invalid_name(&to, "cannot move a mailbox below itself"));
+            return Err(StoreError::invalid_name(
+                &to,
+                "cannot move a mailbox below itself",
+            ));
         }
         // The mailbox and every folder below it, whether or not it is a mailbox itself.
         let root = &self.inner.root;
         let mut moves = Vec::new();
         for entry in fs::read_dir(root).map_err(StoreError::io("read directory", root))? {
             let entry = entry.map_err(StoreError::io("read directory", root))?;
-            let Some(old) = entry.file_name().to_str().and_then(name::from_folder_dir) else { continue };
-            let Some(rest) = old.strip_prefix(from.as_str()) else { continue };
+            let Some(old) = entry.file_name().to_str().and_then(name::from_folder_dir) else {
+                continue;
+            };
+            let Some(rest) = old.strip_prefix(from.as_str()) else {
+                continue;
+            };
             if rest.is_empty() || rest.starts_with(name::SEPARATOR) {
                 let new = format!("{to}{rest}");
                 let new_dir = root.join(name::folder_dir(&new)?);
@@ -272,7 +289,12 @@ impl Store {
 
     /// Refuses a folder (or its `cur/`, `new/`, `tmp/`) that is a symbolic link out of the root.
     fn check_inside(&self, name: &str, dir: &Path) -> Result<()> {
-        for path in [dir.to_path_buf(), dir.join("cur"), dir.join("new"), dir.join("tmp")] {
+        for path in [
+            dir.to_path_buf(),
+            dir.join("cur"),
+            dir.join("new"),
+            dir.join("tmp"),
+        ] {
             let is_link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
             if !is_link {
                 continue;
@@ -293,7 +315,10 @@ impl Store {
     }
 
     fn shared(&self, dir: &Path) -> Arc<Shared> {
-        lock(&self.inner.mailboxes).entry(dir.to_path_buf()).or_default().clone()
+        lock(&self.inner.mailboxes)
+            .entry(dir.to_path_buf())
+            .or_default()
+            .clone()
     }
 
     fn forget(&self, dir: &Path) {

@@ -41,7 +41,12 @@ pub(crate) struct Plan {
 ///   expunge of the old UID and a save of the new one.
 ///
 /// `names[i]` is `files[i].name()`, validated once by the caller.
-pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files: &[ScannedFile], names: &[&str]) -> Plan {
+pub(crate) fn plan(
+    prev: Option<&UidList>,
+    dovecot: Option<&DovecotList>,
+    files: &[ScannedFile],
+    names: &[&str],
+) -> Plan {
     debug_assert_eq!(files.len(), names.len());
     let base = |i: usize| files[i].base_of(names[i]);
     let mut by_base: HashMap<&str, u32, BuildHasherDefault<FxHasher>> =
@@ -54,7 +59,11 @@ pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files:
             }
             Entry::Occupied(mut o) => {
                 let j = *o.get() as usize;
-                let (keep, drop) = if !f.in_new || files[j].in_new { (i, j) } else { (j, i) };
+                let (keep, drop) = if !f.in_new || files[j].in_new {
+                    (i, j)
+                } else {
+                    (j, i)
+                };
                 tracing::warn!(
                     kept = %files[keep].path.display(),
                     ignored = %files[drop].path.display(),
@@ -151,7 +160,12 @@ pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files:
 
     let (mut expunged, mut saved) = (Vec::new(), Vec::new());
     // Same UID on both sides: the same message when it is the file the record matched.
-    let mut old = prev.into_iter().flat_map(UidList::iter).map(|(uid, _)| uid).zip(prev_file).peekable();
+    let mut old = prev
+        .into_iter()
+        .flat_map(UidList::iter)
+        .map(|(uid, _)| uid)
+        .zip(prev_file)
+        .peekable();
     let mut new = assigned.iter().peekable();
     loop {
         match (old.peek().copied(), new.peek().copied()) {
@@ -177,7 +191,9 @@ pub(crate) fn plan(prev: Option<&UidList>, dovecot: Option<&DovecotList>, files:
     }
     let append_only = prev.is_some_and(|p| {
         expunged.is_empty() && saved.first().is_none_or(|&u| u >= p.uid_next) && {
-            let reloaded_next = saved.last().map_or(p.uid_next, |&u| p.uid_next.max(u.saturating_add(1)));
+            let reloaded_next = saved
+                .last()
+                .map_or(p.uid_next, |&u| p.uid_next.max(u.saturating_add(1)));
             reloaded_next == next
         }
     });

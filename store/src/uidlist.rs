@@ -61,13 +61,17 @@ impl UidList {
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                let head = String::from_utf8_lossy(e.as_bytes()).lines().next().map(str::to_owned);
+                let head = String::from_utf8_lossy(e.as_bytes())
+                    .lines()
+                    .next()
+                    .map(str::to_owned);
                 let v = head.and_then(|h| parse_header(&h).ok().map(|(v, _)| v));
                 return Err((v, "not UTF-8"));
             }
         };
         let header_end = memchr::memchr(b'\n', text.as_bytes()).ok_or((None, "no header line"))?;
-        let (uid_validity, header_next) = parse_header(&text[..header_end]).map_err(|r| (None, r))?;
+        let (uid_validity, header_next) =
+            parse_header(&text[..header_end]).map_err(|r| (None, r))?;
         let bad = |reason| (Some(uid_validity), reason);
         let bytes = text.as_bytes();
         let mut entries = Vec::with_capacity(bytes.len() / 48);
@@ -152,7 +156,11 @@ fn parse_header(line: &str) -> Result<(u32, u32), &'static str> {
 }
 
 /// Renders a whole list.
-pub(crate) fn render<'a>(uid_validity: u32, uid_next: u32, records: impl ExactSizeIterator<Item = (u32, &'a str)>) -> String {
+pub(crate) fn render<'a>(
+    uid_validity: u32,
+    uid_next: u32,
+    records: impl ExactSizeIterator<Item = (u32, &'a str)>,
+) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(40 + records.len() * 56);
     let _ = writeln!(out, "{MAGIC}V{uid_validity} N{uid_next}");
@@ -169,7 +177,10 @@ pub(crate) fn load(folder: &Path) -> Result<Loaded> {
     };
     Ok(match UidList::parse(bytes) {
         Ok(list) => Loaded::Valid(list),
-        Err((old_validity, reason)) => Loaded::Corrupt { old_validity, reason },
+        Err((old_validity, reason)) => Loaded::Corrupt {
+            old_validity,
+            reason,
+        },
     })
 }
 
@@ -180,11 +191,18 @@ pub(crate) fn write<'a>(
     uid_next: u32,
     records: impl ExactSizeIterator<Item = (u32, &'a str)>,
 ) -> Result<()> {
-    fsutil::atomic_write(folder, FILE, render(uid_validity, uid_next, records).as_bytes())
+    fsutil::atomic_write(
+        folder,
+        FILE,
+        render(uid_validity, uid_next, records).as_bytes(),
+    )
 }
 
 /// Appends records (UIDs above every recorded one) to an appendable list.
-pub(crate) fn append<'a>(folder: &Path, records: impl Iterator<Item = (u32, &'a str)>) -> Result<()> {
+pub(crate) fn append<'a>(
+    folder: &Path,
+    records: impl Iterator<Item = (u32, &'a str)>,
+) -> Result<()> {
     use std::fmt::Write;
     let mut out = String::new();
     for (uid, base) in records {
@@ -199,11 +217,18 @@ mod tests {
 
     #[test]
     fn render_parse_round_trip() {
-        let records = [(1, "1.M1P1.host,S=10"), (2, "2.M1P1.host"), (7, "name with space")];
+        let records = [
+            (1, "1.M1P1.host,S=10"),
+            (2, "2.M1P1.host"),
+            (7, "name with space"),
+        ];
         let text = render(1700000000, 9, records.iter().copied());
         assert!(text.starts_with("mailfts-uidlist 1 V1700000000 N9\n1 1.M1P1.host,S=10\n"));
         let list = UidList::parse(text.into_bytes()).unwrap();
-        assert_eq!((list.uid_validity, list.uid_next, list.len()), (1700000000, 9, 3));
+        assert_eq!(
+            (list.uid_validity, list.uid_next, list.len()),
+            (1700000000, 9, 3)
+        );
         assert_eq!(list.iter().collect::<Vec<_>>(), records);
         assert_eq!(list.get(2), Some("2.M1P1.host"));
         assert!(list.appendable);

@@ -1,0 +1,284 @@
+//! The writes of a mailbox: save, flag changes, expunge, copy.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{keyword_names, Mailbox};
+use crate::error::{Result, StoreError};
+use crate::fsutil;
+use crate::keywords::KeywordTable;
+use crate::store::lock_shared;
+use crate::uidlist::{self, Loaded};
+use crate::{deliver, dovecot, filename, Flags, StoreEvent};
+
+impl Mailbox {
+    /// Delivers a message: writes `tmp/<unique>,S=<size>,W=<vsize>`, fsyncs it, sets its mtime to
+    /// `internal_date` (unix seconds) if given, moves it to `cur/` with the flag and keyword letters, and
+    /// assigns its UID at once. Returns the UID.
+    pub fn save(
+        &self,
+        bytes: &[u8],
+        flags: Flags,
+        keywords: &[&str],
+        internal_date: Option<i64>,
+    ) -> Result<u32> {
+        let base = deliver::unique_basename(Some(bytes.len() as u64), Some(deliver::vsize(bytes)));
+        let tmp = self.tmp_dir()?.join(&base);
+        deliver::write_new(&tmp, bytes, internal_date).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            StoreError::io("write", &tmp)(e)
+        })?;
+        self.commit_tmp(&tmp, &base, flags, keywords)
+    }
+
+    /// Replaces the flags and keywords of a message by renaming its file (to `cur/`, keeping the UID).
+    pub fn set_flags(&self, uid: u32, flags: Flags, keywords: &[&str]) -> Result<()> {
+        let mut events = Vec::new();
+        let result = self.set_flags_locked(uid, flags, keywords, &mut events);
+        self.store.publish(&events);
+        result
+    }
+
+    fn set_flags_locked(
+        &self,
+        uid: u32,
+        flags: Flags,
+        keywords: &[&str],
+        events: &mut Vec<StoreEvent>,
+    ) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut table = KeywordTable::load(&self.dir)?;
+        let letters = table.letters_for(&self.dir, &self.name, keywords)?;
+        let mut resynced = false;
+        loop {
+            let Some((from, name)) = self.locate_locked(uid, events, &mut resynced)? else {
+                return Err(self.uid_not_found(uid));
+            };
+            let base = filename::basename(&name);
+            let new_name = format!("{base}:2,{}{letters}", flags.to_maildir_letters());
+            let to = self.dir.join("cur").join(&new_name);
+            if from == to {
+                return Ok(());
+            }
+            match fs::rename(&from, &to) {
+                Ok(()) => {
+                    if let Some(b) = lock_shared(&self.shared.baseline).as_mut() {
+                        b.set(uid, &new_name, false);
+                    }
+                    events.push(StoreEvent::FlagsChanged {
+                        mailbox: self.name.clone(),
+                        uid,
+                        flags,
+                        keywords: keyword_names(&table, &new_name),
+                    });
+                    return Ok(());
+                }
+                // Renamed or expunged by someone else since our last sync: look again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !resynced => {
+                    events.extend(self.sync_locked(&[])?.events);
+                    resynced = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(self.uid_not_found(uid))
+                }
+                Err(e) => return Err(StoreError::io("rename", &from)(e)),
+            }
+        }
+    }
+
+    /// Deletes the files of these UIDs and drops them from the list. Returns the UIDs among `uids`
+    /// that were in the mailbox and are gone now, ascending (unknown UIDs are ignored).
+    pub fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        let mut uids = uids.to_vec();
+        uids.sort_unstable();
+        uids.dedup();
+        let mut events = Vec::new();
+        let result = self.expunge_locked(&uids, &mut events);
+        self.store.publish(&events);
+        result
+    }
+
+    fn expunge_locked(&self, uids: &[u32], events: &mut Vec<StoreEvent>) -> Result<Vec<u32>> {
+        let _lock = self.lock()?;
+        let mut resynced = false;
+        let mut present = Vec::with_capacity(uids.len());
+        let mut first_error = None;
+        for &uid in uids {
+            let Some((path, _)) = self.locate_locked(uid, events, &mut resynced)? else {
+                continue;
+            };
+            present.push(uid);
+            // NotFound: renamed by someone else; the sync below finds it and we try again.
+            if let Err(e) = remove_file(&path) {
+                first_error = Some(e);
+                break;
+            }
+        }
+        let mut snapshot = self.sync_locked(&present)?;
+        events.append(&mut snapshot.events);
+        let survivors: Vec<PathBuf> = present
+            .iter()
+            .filter_map(|&u| snapshot.get(u))
+            .map(|m| m.path.clone())
+            .collect();
+        if first_error.is_none() && !survivors.is_empty() {
+            first_error = survivors.iter().find_map(|p| remove_file(p).err());
+            snapshot = self.sync_locked(&present)?;
+            events.append(&mut snapshot.events);
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(present
+                .into_iter()
+                .filter(|&u| snapshot.get(u).is_none())
+                .collect()),
+        }
+    }
+
+    /// Copies a message into `dest` (a hard link when possible, else a copy keeping the mtime), with
+    /// its flags and keywords. Returns the UID in `dest`.
+    pub fn copy_to(&self, uid: u32, dest: &Mailbox) -> Result<u32> {
+        let mut resynced = false;
+        loop {
+            let (src, name) = {
+                let _lock = self.lock()?;
+                let mut events = Vec::new();
+                let found = self.locate_locked(uid, &mut events, &mut resynced)?;
+                self.store.publish(&events);
+                found.ok_or_else(|| self.uid_not_found(uid))?
+            };
+            let base = filename::basename(&name);
+            let new_base = deliver::unique_basename(
+                filename::size_field(base, b'S'),
+                filename::size_field(base, b'W'),
+            );
+            let tmp = dest.tmp_dir()?.join(&new_base);
+            match link_or_copy(&src, &tmp) {
+                Ok(()) => {
+                    let table = KeywordTable::load(&self.dir)?;
+                    let keywords = keyword_names(&table, &name);
+                    let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+                    return dest.commit_tmp(&tmp, &new_base, filename::flags(&name), &keywords);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !resynced => {
+                    let _ = fs::remove_file(&tmp);
+                    self.sync()?;
+                    resynced = true;
+                }
+                Err(e) => {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(StoreError::io("copy", &src)(e));
+                }
+            }
+        }
+    }
+
+    /// `tmp/`, created when missing (some tools make only `cur/` and `new/`).
+    fn tmp_dir(&self) -> Result<PathBuf> {
+        let tmp = self.dir.join("tmp");
+        match fs::create_dir(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                Err(StoreError::io("create directory", &tmp)(e))
+            }
+            _ => Ok(tmp),
+        }
+    }
+
+    /// Moves a file from `tmp/` into `cur/` with its flags and gives it a UID; removes it on failure.
+    fn commit_tmp(&self, tmp: &Path, base: &str, flags: Flags, keywords: &[&str]) -> Result<u32> {
+        let mut moved = false;
+        let result = (|| {
+            let _lock = self.lock()?;
+            let letters =
+                KeywordTable::load(&self.dir)?.letters_for(&self.dir, &self.name, keywords)?;
+            let name = format!("{base}:2,{}{letters}", flags.to_maildir_letters());
+            let cur = self.dir.join("cur");
+            let dest = cur.join(&name);
+            fs::rename(tmp, &dest).map_err(StoreError::io("rename", tmp))?;
+            moved = true;
+            fsutil::fsync_dir(&cur)?;
+            self.assign_locked(base, &name)
+        })();
+        match result {
+            Ok((uid, events)) => {
+                self.store.publish(&events);
+                Ok(uid)
+            }
+            Err(e) => {
+                if !moved {
+                    let _ = fs::remove_file(tmp);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Gives the just-delivered `cur/<name>` a UID: appended to the list when it is in order, else
+    /// through a full sync.
+    fn assign_locked(&self, base: &str, name: &str) -> Result<(u32, Vec<StoreEvent>)> {
+        let dovecot = dovecot::load(&self.dir)?;
+        if let Loaded::Valid(list) = uidlist::load(&self.dir)? {
+            if list.appendable
+                && dovecot
+                    .as_ref()
+                    .is_none_or(|d| d.uid_validity == list.uid_validity)
+            {
+                let uid = list
+                    .uid_next
+                    .max(dovecot.as_ref().map_or(1, |d| d.next_uid));
+                uidlist::append(&self.dir, std::iter::once((uid, base)))?;
+                if let Some(b) = lock_shared(&self.shared.baseline).as_mut() {
+                    if b.uid_validity == list.uid_validity {
+                        b.set(uid, name, false);
+                    }
+                }
+                tracing::debug!(mailbox = self.name, uid, file = name, "message saved");
+                let saved = StoreEvent::Saved {
+                    mailbox: self.name.clone(),
+                    uid,
+                };
+                return Ok((uid, vec![saved]));
+            }
+        }
+        let snapshot = self.sync_locked(&[])?;
+        let uid = snapshot
+            .messages
+            .iter()
+            .find(|m| m.basename() == base)
+            .map(|m| m.uid)
+            .ok_or_else(|| {
+                StoreError::io("save", &self.dir.join("cur").join(name))(
+                    io::ErrorKind::NotFound.into(),
+                )
+            })?;
+        Ok((uid, snapshot.events))
+    }
+}
+
+/// Unlinks a message file; one that is already gone is not an error.
+fn remove_file(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(StoreError::io("unlink", path)(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Hard-links `src` to `dest`, or copies it (fsynced, keeping the mtime) where links are impossible.
+fn link_or_copy(src: &Path, dest: &Path) -> io::Result<()> {
+    match fs::hard_link(src, dest) {
+        Ok(()) => Ok(()),
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::AlreadyExists =>
+        {
+            Err(e)
+        }
+        Err(_) => {
+            let mtime = fs::metadata(src)?.modified()?;
+            fs::copy(src, dest)?;
+            let f = fs::OpenOptions::new().write(true).open(dest)?;
+            f.set_modified(mtime)?;
+            f.sync_all()
+        }
+    }
+}

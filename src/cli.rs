@@ -31,6 +31,11 @@ pub enum Command {
     /// Corpus tools.
     #[command(subcommand)]
     Corpus(CorpusCommand),
+    /// Run the daemon: gRPC service, delivery watcher, indexing workers, metrics (see docs/).
+    Serve(crate::cmd_serve::ServeArgs),
+    /// Delivery-agent hooks that ask the running daemon to index now.
+    #[command(subcommand)]
+    Hook(crate::cmd_hook::HookCommand),
 }
 
 /// Where a home's mail and index are.

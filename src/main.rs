@@ -7,9 +7,12 @@ mod cli;
 mod cmd_bench;
 mod cmd_corpus;
 mod cmd_demo;
+mod cmd_hook;
 mod cmd_rescan;
 mod cmd_search;
+mod cmd_serve;
 mod cmd_status;
+mod daemon;
 mod home;
 mod progress;
 mod queryset;
@@ -26,6 +29,8 @@ fn main() -> std::process::ExitCode {
         cli::Command::Demo(a) => cmd_demo::run(&a),
         cli::Command::Bench(a) => cmd_bench::run(&a),
         cli::Command::Corpus(c) => cmd_corpus::run(&c),
+        cli::Command::Serve(a) => cmd_serve::run(&a),
+        cli::Command::Hook(c) => cmd_hook::run(&c),
     };
     match result {
         Ok(code) => code,

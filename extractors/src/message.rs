@@ -1,6 +1,19 @@
-//! The decoded view of one message: headers (RFC 2047 decoded, unfolded) and body text.
+//! The decoded view of one message: headers (RFC 2047 decoded, unfolded), body text, and the
+//! text of its attachments and nested messages.
+//!
+//! Nested message/rfc822 parts are a hazard of their own: mail-parser builds them iteratively
+//! (any depth parses), but its `Message` drops recursively, so a 100,000-deep chain overflows the
+//! stack when the parsed message is dropped, which aborts the process. [`drop_flat`] takes the
+//! tree apart iteratively before it is dropped, and the walk over nested messages stops at
+//! [`Limits::max_depth`].
 
-use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+
+use crate::error::{ExtractError, Format};
+use crate::extract::{extract_as, extract_text_as};
+use crate::isolate::{panic_message, Produced};
+use crate::limits::Limits;
+use crate::sink::Sink;
 
 /// One header line of a message, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,84 +60,41 @@ pub struct MessageContent {
     pub headers: Vec<HeaderField>,
     /// The decoded text of the body parts (text/plain, HTML converted to text), parts joined by `\n`.
     pub body: String,
-    /// Text extracted from attachments (and nested messages), parts joined by `\n`.
+    /// Text extracted from attachments and nested messages (their header lines and text), and
+    /// attachment file names; parts joined by `\n`.
     pub attachments: String,
     /// The `Date:` header's calendar date, when it could be parsed.
     pub sent_date: Option<SentDate>,
-    /// Problems met while decoding (broken MIME, unknown charset, …); the message is still usable.
+    /// Problems met while decoding (broken MIME, unknown charset, an attachment that could not be
+    /// extracted: `extract <format>: …`, see [`crate::failure_format`]); the message is still usable.
     pub problems: Vec<String>,
 }
 
 impl MessageContent {
-    /// Parses raw RFC 5322 bytes. Never fails; see [`MessageContent::problems`].
+    /// Parses raw RFC 5322 bytes under the default [`Limits`]. Never fails; see
+    /// [`MessageContent::problems`].
     pub fn parse(raw: &[u8]) -> MessageContent {
-        let parser = MessageParser::new()
-            .with_mime_headers()
-            .with_date_headers()
-            .default_header_text();
-        let Some(msg) = parser.parse(raw) else {
-            return MessageContent {
-                body: String::from_utf8_lossy(raw).into_owned(),
-                problems: vec!["not a parsable message; indexed as plain text".into()],
-                ..Default::default()
-            };
-        };
+        Self::parse_with(raw, &Limits::default())
+    }
+
+    /// Parses raw RFC 5322 bytes, extracting attachments under `limits`. Never fails and never
+    /// panics: a panic of the MIME parser leaves the raw bytes as the body.
+    pub fn parse_with(raw: &[u8], limits: &Limits) -> MessageContent {
         let mut out = MessageContent::default();
-        let root = msg.root_part();
-        for h in &root.headers {
-            let value = match &h.value {
-                HeaderValue::Text(t) => t.trim().to_string(),
-                HeaderValue::TextList(l) => l.join(" "),
-                HeaderValue::DateTime(_) | HeaderValue::ContentType(_) | HeaderValue::Empty => {
-                    raw_header_text(raw, h.offset_start as usize, h.offset_end as usize)
-                }
-                other => format!("{other:?}"),
-            };
-            if h.name == mail_parser::HeaderName::Date && out.sent_date.is_none() {
-                if let HeaderValue::DateTime(dt) = &h.value {
-                    if dt.is_valid() {
-                        out.sent_date = Some(SentDate {
-                            year: dt.year as i32,
-                            month: dt.month as u32,
-                            day: dt.day as u32,
-                        });
-                    }
-                }
-            }
-            out.headers.push(HeaderField {
-                name: h.name.as_str().to_string(),
-                value,
-            });
-        }
-        for i in 0..msg.text_body_count() {
-            if let Some(text) = msg.body_text(i) {
-                if !out.body.is_empty() {
-                    out.body.push('\n');
-                }
-                out.body.push_str(&text);
-            }
-        }
-        for part in &msg.parts {
-            if part.is_encoding_problem {
-                out.problems.push(format!(
-                    "part at byte {}: transfer encoding could not be decoded",
-                    part.offset_header
-                ));
-            }
-            if let PartType::Text(_) | PartType::Html(_) = part.body {
-                if let Some(cs) = part.content_type().and_then(|c| c.attribute("charset")) {
-                    if encoding_rs::Encoding::for_label(cs.as_bytes()).is_none()
-                        && !cs.eq_ignore_ascii_case("utf-7")
-                    {
-                        out.problems
-                            .push(format!("unknown charset {cs:?}, decoded as UTF-8/Latin-1"));
-                    }
-                }
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_into(raw, limits, &mut out)
+        }));
+        if let Err(payload) = parsed {
+            out.problems.push(format!(
+                "extract message: MIME parser panicked: {}",
+                panic_message(&payload)
+            ));
+            if out.body.is_empty() {
+                out.body = String::from_utf8_lossy(raw).into_owned();
             }
         }
         out
     }
-
     /// Values of every header field called `name` (ASCII case-insensitive), in message order.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers
@@ -155,6 +125,300 @@ impl MessageContent {
             s.push('\n');
         }
         s
+    }
+}
+
+fn parser() -> MessageParser {
+    MessageParser::new()
+        .with_mime_headers()
+        .with_date_headers()
+        .default_header_text()
+}
+
+fn parse_into(raw: &[u8], limits: &Limits, out: &mut MessageContent) {
+    let Some(msg) = parser().parse(raw) else {
+        out.body = String::from_utf8_lossy(raw).into_owned();
+        out.problems
+            .push("not a parsable message; indexed as plain text".into());
+        return;
+    };
+    out.headers = header_fields(msg.root_part(), raw, Some(&mut out.sent_date));
+    body_text(&msg, limits, &mut out.body, &mut out.problems);
+    for part in &msg.parts {
+        if part.is_encoding_problem {
+            out.problems.push(format!(
+                "part at byte {}: transfer encoding could not be decoded",
+                part.offset_header
+            ));
+        }
+        if let PartType::Text(_) | PartType::Html(_) = part.body {
+            if let Some(cs) = part.content_type().and_then(|c| c.attribute("charset")) {
+                if encoding_rs::Encoding::for_label(cs.as_bytes()).is_none()
+                    && !cs.eq_ignore_ascii_case("utf-7")
+                {
+                    out.problems
+                        .push(format!("unknown charset {cs:?}, decoded as UTF-8/Latin-1"));
+                }
+            }
+        }
+    }
+    if !msg.attachments.is_empty() {
+        let mut walker = Walker {
+            limits,
+            text: std::mem::take(&mut out.attachments),
+            problems: &mut out.problems,
+            too_deep: false,
+            full: false,
+        };
+        walker.attachments_of(&msg, 0);
+        out.attachments = walker.text;
+    }
+    drop_flat(msg);
+}
+
+/// The text parts of a message's body (HTML converted), joined by `\n`, into `out`.
+fn body_text(msg: &Message<'_>, limits: &Limits, out: &mut String, problems: &mut Vec<String>) {
+    for &i in &msg.text_body {
+        let Some(part) = msg.parts.get(i as usize) else {
+            continue;
+        };
+        let text: std::borrow::Cow<'_, str> = match &part.body {
+            PartType::Text(t) => std::borrow::Cow::Borrowed(t.as_ref()),
+            PartType::Html(h) => {
+                let p = extract_text_as(Format::Html, h, limits, limits.max_message_output_bytes);
+                if let Some(e) = p.error {
+                    problems.push(e.to_string());
+                }
+                std::borrow::Cow::Owned(p.text)
+            }
+            _ => continue,
+        };
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&text);
+    }
+}
+
+/// The header fields of a part, decoded; `raw` is the buffer the part's offsets point into.
+fn header_fields(
+    part: &MessagePart<'_>,
+    raw: &[u8],
+    mut sent_date: Option<&mut Option<SentDate>>,
+) -> Vec<HeaderField> {
+    let mut fields = Vec::with_capacity(part.headers.len());
+    for h in &part.headers {
+        let value = match &h.value {
+            HeaderValue::Text(t) => t.trim().to_string(),
+            HeaderValue::TextList(l) => l.join(" "),
+            HeaderValue::DateTime(_) | HeaderValue::ContentType(_) | HeaderValue::Empty => {
+                raw_header_text(raw, h.offset_start as usize, h.offset_end as usize)
+            }
+            other => format!("{other:?}"),
+        };
+        if h.name == mail_parser::HeaderName::Date {
+            if let (Some(slot), HeaderValue::DateTime(dt)) = (sent_date.as_deref_mut(), &h.value) {
+                if slot.is_none() && dt.is_valid() {
+                    *slot = Some(SentDate {
+                        year: dt.year as i32,
+                        month: dt.month as u32,
+                        day: dt.day as u32,
+                    });
+                }
+            }
+        }
+        fields.push(HeaderField {
+            name: h.name.as_str().to_string(),
+            value,
+        });
+    }
+    fields
+}
+
+/// Collects the text of attachments and nested messages of one top-level message.
+struct Walker<'a> {
+    limits: &'a Limits,
+    text: String,
+    problems: &'a mut Vec<String>,
+    too_deep: bool,
+    full: bool,
+}
+
+impl Walker<'_> {
+    /// Room left for attachment text of this message.
+    fn room(&mut self) -> usize {
+        let room = self
+            .limits
+            .max_message_output_bytes
+            .saturating_sub(self.text.len());
+        if room == 0 && !self.full {
+            self.full = true;
+            self.problems.push(format!(
+                "truncated message: attachment text cut at {} bytes",
+                self.limits.max_message_output_bytes
+            ));
+        }
+        room.min(self.limits.max_output_bytes)
+    }
+
+    fn push(&mut self, s: &str) {
+        let s = s.trim_end();
+        if s.trim_start().is_empty() {
+            return;
+        }
+        let room = self.room();
+        let mut cut = s.len().min(room);
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.text.push_str(&s[..cut]);
+    }
+
+    fn record(&mut self, format: Format, produced: Produced, max: usize) {
+        self.push(&produced.text);
+        if let Some(e) = produced.error {
+            self.problems.push(e.to_string());
+        }
+        if produced.truncated {
+            self.problems
+                .push(format!("truncated {format}: text cut at {max} bytes"));
+        }
+    }
+
+    fn attachments_of(&mut self, msg: &Message<'_>, depth: usize) {
+        for &i in &msg.attachments {
+            if let Some(part) = msg.parts.get(i as usize) {
+                self.part(part, depth);
+            }
+        }
+    }
+
+    fn part(&mut self, part: &MessagePart<'_>, depth: usize) {
+        let content_type = part.content_type().map(|ct| match &ct.c_subtype {
+            Some(sub) => format!("{}/{}", ct.c_type, sub),
+            None => ct.c_type.to_string(),
+        });
+        let content_type = content_type.as_deref().unwrap_or("application/octet-stream");
+        let name = part.attachment_name();
+        if let Some(name) = name {
+            self.push(name);
+        }
+        let charset = part.content_type().and_then(|c| c.attribute("charset"));
+        match &part.body {
+            PartType::Message(nested) => self.nested(nested, depth + 1),
+            PartType::Text(t) => {
+                let format = Format::detect(content_type, name, t.as_bytes());
+                if format == Format::Message {
+                    self.nested_raw(t.as_bytes(), depth + 1);
+                } else {
+                    let max = self.room();
+                    let produced = extract_text_as(format, t, self.limits, max);
+                    self.record(format, produced, max);
+                }
+            }
+            PartType::Html(h) => {
+                let max = self.room();
+                let produced = extract_text_as(Format::Html, h, self.limits, max);
+                self.record(Format::Html, produced, max);
+            }
+            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                let format = Format::detect(content_type, name, b);
+                if format == Format::Message {
+                    self.nested_raw(b, depth + 1);
+                } else if format != Format::Binary {
+                    let max = self.room();
+                    let produced = extract_as(format, charset, b, self.limits, max);
+                    self.record(format, produced, max);
+                }
+            }
+            PartType::Multipart(_) => {}
+        }
+    }
+
+    fn deep_enough(&mut self, depth: usize) -> bool {
+        if depth > self.limits.max_depth {
+            if !self.too_deep {
+                self.too_deep = true;
+                self.problems.push(
+                    ExtractError::TooDeep {
+                        limit: self.limits.max_depth,
+                    }
+                    .to_string(),
+                );
+            }
+            return true;
+        }
+        false
+    }
+
+    /// A nested message: its header lines, its body, its attachments.
+    fn nested(&mut self, msg: &Message<'_>, depth: usize) {
+        if self.deep_enough(depth) {
+            return;
+        }
+        let Some(root) = msg.parts.first() else {
+            return;
+        };
+        let mut block = String::new();
+        for h in header_fields(root, msg.raw_message.as_ref(), None) {
+            block.push_str(&h.name);
+            block.push_str(": ");
+            block.push_str(&h.value);
+            block.push('\n');
+        }
+        self.push(&block);
+        let mut body = String::new();
+        body_text(msg, self.limits, &mut body, self.problems);
+        self.push(&body);
+        self.attachments_of(msg, depth);
+    }
+
+    /// A message attached as bytes (an encoded message/rfc822, an `.eml` file).
+    fn nested_raw(&mut self, raw: &[u8], depth: usize) {
+        if self.deep_enough(depth) {
+            return;
+        }
+        if raw.len() > self.limits.max_input_bytes {
+            self.problems.push(
+                ExtractError::TooLarge {
+                    format: Format::Message,
+                    size: raw.len(),
+                    limit: self.limits.max_input_bytes,
+                }
+                .to_string(),
+            );
+            return;
+        }
+        match parser().parse(raw) {
+            Some(msg) => {
+                self.nested(&msg, depth);
+                drop_flat(msg);
+            }
+            None => {
+                let max = self.room();
+                let mut sink = Sink::new(max);
+                sink.push_str(&String::from_utf8_lossy(raw));
+                self.record(Format::Message, Produced::from_sink(sink, None), max);
+            }
+        }
+    }
+}
+
+/// Drops a parsed message without recursion: nested messages are moved out of their parts onto
+/// a heap stack first, so no drop goes deeper than one level.
+fn drop_flat(msg: Message<'_>) {
+    let mut stack = vec![msg];
+    while let Some(mut m) = stack.pop() {
+        for part in &mut m.parts {
+            if let PartType::Message(_) = part.body {
+                if let PartType::Message(inner) = std::mem::take(&mut part.body) {
+                    stack.push(inner);
+                }
+            }
+        }
     }
 }
 

@@ -34,13 +34,31 @@ pub struct Config {
 }
 
 /// `[imap]`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ImapSection {
     /// Plain (STARTTLS-capable) listeners, e.g. `["0.0.0.0:143"]`.
     pub listen: Vec<SocketAddr>,
     /// Implicit-TLS listeners, e.g. `["0.0.0.0:993"]`.
     pub tls_listen: Vec<SocketAddr>,
+    /// Accept LOGIN without TLS (loopback and tests only).
+    pub allow_plaintext: bool,
+    /// `exact` (IMAP's answer for every string) or `index` (BODY/TEXT from word starts).
+    pub search_mode: String,
+    /// Concurrent connections per listener.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for ImapSection {
+    fn default() -> Self {
+        ImapSection {
+            listen: Vec::new(),
+            tls_listen: Vec::new(),
+            allow_plaintext: false,
+            search_mode: "exact".into(),
+            max_connections: None,
+        }
+    }
 }
 
 /// `[grpc]`.
@@ -186,6 +204,9 @@ pub struct ServeArgs {
     /// Prometheus endpoint listener (`metrics.listen`).
     #[arg(long)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Accept IMAP LOGIN without TLS, for loopback (`imap.allow_plaintext`).
+    #[arg(long)]
+    pub imap_allow_plaintext: bool,
     /// TLS certificate chain, PEM (`tls.cert`).
     #[arg(long)]
     pub tls_cert: Option<PathBuf>,
@@ -264,6 +285,9 @@ impl Config {
         set(&mut self.grpc.socket, &a.grpc_socket);
         set(&mut self.grpc.token_file, &a.grpc_token_file);
         set(&mut self.metrics.listen, &a.metrics_listen);
+        if a.imap_allow_plaintext {
+            self.imap.allow_plaintext = true;
+        }
         set(&mut self.tls.cert, &a.tls_cert);
         set(&mut self.tls.key, &a.tls_key);
         if let Some(w) = a.workers {

@@ -1,0 +1,20 @@
+//! Compiles `proto/mailfts.proto` without a system `protoc`: protox parses it into a descriptor
+//! set, which tonic-prost-build turns into the gRPC client and server code, and which is also written
+//! to `OUT_DIR/mailfts_descriptor.bin` for server reflection.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto/mailfts.proto");
+    let fds = protox::compile(["mailfts.proto"], ["proto"])?;
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out.join("mailfts_descriptor.bin"),
+        protox::prost::Message::encode_to_vec(&fds),
+    )?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_fds(fds)?;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Server configuration.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mailfts_query::exec::Mode;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::{self, ServerConfig};
+use tokio_rustls::TlsAcceptor;
+
+use crate::ImapError;
+
+/// Everything [`crate::serve`] needs to know. Build it with [`ImapConfig::new`] and change fields.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ImapConfig {
+    /// The passwd file (Dovecot format, see [`crate::auth`]). Read at every login, so edits
+    /// (`mailfts user add`) apply at once.
+    pub passwd_file: PathBuf,
+    /// TLS: enables STARTTLS (or implicit TLS, see [`ImapConfig::implicit_tls`]).
+    pub tls: Option<TlsAcceptor>,
+    /// Speak TLS from the first byte (port 993 style) instead of offering STARTTLS.
+    pub implicit_tls: bool,
+    /// Allow LOGIN and AUTHENTICATE on a connection without TLS. Off by default: the server then
+    /// advertises LOGINDISABLED until STARTTLS. Meant for loopback listeners and tests.
+    pub allow_plaintext: bool,
+    /// How searches use the index: [`Mode::Exact`] (IMAP's answer, the default) or [`Mode::Index`]
+    /// (faster, BODY/TEXT find strings that start at a word start).
+    pub search_mode: Mode,
+    /// Sizes, rates and timeouts.
+    pub limits: Limits,
+    /// Base delay of a failed login; it doubles with every further failure from the same client
+    /// address (up to 16×) and is reset by a successful login.
+    pub auth_failure_delay: Duration,
+    /// How often an IDLE session looks for changes in its mailbox.
+    pub idle_poll: Duration,
+    /// Text of the greeting after `* OK`.
+    pub greeting: String,
+}
+
+/// Resource limits of one connection.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Longest command line (without literals), bytes.
+    pub max_line: usize,
+    /// Largest literal (an APPENDed message included). A bigger synchronizing literal is refused
+    /// with `NO [TOOBIG]` before any of it is read; a bigger non-synchronizing one ends the
+    /// connection (RFC 7888 §4).
+    pub max_literal: u32,
+    /// Largest whole command (lines and literals).
+    pub max_command: usize,
+    /// Logged-in connection without any command for this long is closed (RFC 3501: ≥ 30 min).
+    pub idle_timeout: Duration,
+    /// A connection that has not logged in within this time is closed.
+    pub login_timeout: Duration,
+    /// Commands per second a connection may send (averaged over a second; excess commands wait).
+    pub commands_per_second: u32,
+    /// Concurrent connections of the listener.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line: 64 << 10,
+            max_literal: 64 << 20,
+            max_command: (64 << 20) + (1 << 20),
+            idle_timeout: Duration::from_secs(30 * 60),
+            login_timeout: Duration::from_secs(60),
+            commands_per_second: 200,
+            max_connections: 1024,
+        }
+    }
+}
+
+impl ImapConfig {
+    /// Defaults: no TLS, plaintext login refused, exact search, default [`Limits`], 2 s failed-login
+    /// delay, IDLE polls every second.
+    pub fn new(passwd_file: impl Into<PathBuf>) -> ImapConfig {
+        ImapConfig {
+            passwd_file: passwd_file.into(),
+            tls: None,
+            implicit_tls: false,
+            allow_plaintext: false,
+            search_mode: Mode::Exact,
+            limits: Limits::default(),
+            auth_failure_delay: Duration::from_secs(2),
+            idle_poll: Duration::from_secs(1),
+            greeting: "mailfts IMAP4rev1 ready".into(),
+        }
+    }
+}
+
+/// A TLS acceptor from a PEM certificate chain and a PEM private key (PKCS#8, PKCS#1 or SEC1),
+/// with rustls' safe defaults (TLS 1.2 and 1.3, the `ring` provider).
+pub fn load_tls(cert: &Path, key: &Path) -> Result<TlsAcceptor, ImapError> {
+    let err = |path: &Path, message: String| ImapError::Tls {
+        path: path.to_path_buf(),
+        message,
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| err(cert, e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| err(cert, e.to_string()))?;
+    if certs.is_empty() {
+        return Err(err(cert, "no certificate in the file".into()));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| err(key, e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| err(cert, e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key_der)
+        .map_err(|e| err(key, e.to_string()))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}

@@ -1,0 +1,250 @@
+//! From `imap-codec`'s parsed search criteria to the query engine's AST.
+//!
+//! The conversion is one to one for every RFC 3501 key; nothing of SEARCH's meaning is decided
+//! here. The one rewrite: message sequence numbers are replaced by the UIDs they stand for in the
+//! session's view ([`seq_to_uid_set`]), because the engine numbers messages by its own, newer,
+//! snapshot of the mailbox.
+
+use chrono::Datelike;
+use imap_codec::imap_types::search::SearchKey as Key;
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet as WireSet};
+use mailfts_query::{ImapDate, SearchKey, SearchProgram, SeqBound, SeqRange, SequenceSet};
+
+/// Why criteria could not be converted (answered with `NO` or `BAD`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConvertError {
+    /// `CHARSET` other than UTF-8 / US-ASCII (`NO [BADCHARSET (UTF-8 US-ASCII)]`).
+    BadCharset(String),
+    /// A key this server does not support.
+    Unsupported(&'static str),
+}
+
+/// Converts `[CHARSET c] keys…` into a program; several keys become one `And`. `view_uids` is the
+/// session's sequence → UID map (index 0 is message 1).
+pub fn program(
+    charset: Option<&str>,
+    criteria: &[Key<'_>],
+    view_uids: &[u32],
+) -> Result<SearchProgram, ConvertError> {
+    if let Some(cs) = charset {
+        if !mailfts_query::SUPPORTED_CHARSETS
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(cs))
+        {
+            return Err(ConvertError::BadCharset(cs.to_owned()));
+        }
+    }
+    let mut keys = criteria
+        .iter()
+        .map(|k| key(k, view_uids))
+        .collect::<Result<Vec<_>, _>>()?;
+    let key = if keys.len() == 1 {
+        keys.pop().expect("one key")
+    } else {
+        SearchKey::And(keys)
+    };
+    Ok(SearchProgram {
+        charset: charset.map(str::to_owned),
+        key,
+    })
+}
+
+fn text(s: &impl AsRef<[u8]>) -> String {
+    String::from_utf8_lossy(s.as_ref()).into_owned()
+}
+
+fn date(d: &imap_codec::imap_types::datetime::NaiveDate) -> Result<ImapDate, ConvertError> {
+    let d: &chrono::NaiveDate = d.as_ref();
+    ImapDate::new(d.year(), d.month(), d.day()).ok_or(ConvertError::Unsupported("date"))
+}
+
+/// Converts one key (RFC 3501 §6.4.4 `search-key`).
+pub fn key(k: &Key<'_>, view_uids: &[u32]) -> Result<SearchKey, ConvertError> {
+    use SearchKey as Q;
+    Ok(match k {
+        Key::And(keys) => Q::And(
+            keys.as_ref()
+                .iter()
+                .map(|k| key(k, view_uids))
+                .collect::<Result<_, _>>()?,
+        ),
+        Key::SequenceSet(set) => Q::Uid(seq_to_uid_set(set, view_uids)),
+        Key::All => Q::All,
+        Key::Answered => Q::Answered,
+        Key::Bcc(s) => Q::Bcc(text(s)),
+        Key::Before(d) => Q::Before(date(d)?),
+        Key::Body(s) => Q::Body(text(s)),
+        Key::Cc(s) => Q::Cc(text(s)),
+        Key::Deleted => Q::Deleted,
+        Key::Draft => Q::Draft,
+        Key::Flagged => Q::Flagged,
+        Key::From(s) => Q::From(text(s)),
+        Key::Header(name, value) => Q::Header(text(name), text(value)),
+        Key::Keyword(a) => Q::Keyword(a.as_ref().to_owned()),
+        Key::Larger(n) => Q::Larger(u64::from(*n)),
+        Key::New => Q::New,
+        Key::Not(k) => Q::Not(Box::new(key(k, view_uids)?)),
+        Key::Old => Q::Old,
+        Key::On(d) => Q::On(date(d)?),
+        Key::Or(a, b) => Q::Or(Box::new(key(a, view_uids)?), Box::new(key(b, view_uids)?)),
+        Key::Recent => Q::Recent,
+        Key::Seen => Q::Seen,
+        Key::SentBefore(d) => Q::SentBefore(date(d)?),
+        Key::SentOn(d) => Q::SentOn(date(d)?),
+        Key::SentSince(d) => Q::SentSince(date(d)?),
+        Key::Since(d) => Q::Since(date(d)?),
+        Key::Smaller(n) => Q::Smaller(u64::from(*n)),
+        Key::Subject(s) => Q::Subject(text(s)),
+        Key::Text(s) => Q::Text(text(s)),
+        Key::To(s) => Q::To(text(s)),
+        Key::Uid(set) => Q::Uid(uid_set(set)),
+        Key::Unanswered => Q::Unanswered,
+        Key::Undeleted => Q::Undeleted,
+        Key::Undraft => Q::Undraft,
+        Key::Unflagged => Q::Unflagged,
+        Key::Unkeyword(a) => Q::Unkeyword(a.as_ref().to_owned()),
+        Key::Unseen => Q::Unseen,
+        #[allow(unreachable_patterns)]
+        _ => return Err(ConvertError::Unsupported("search key")),
+    })
+}
+
+fn bound(b: &SeqOrUid) -> SeqBound {
+    match b {
+        SeqOrUid::Value(v) => SeqBound::Value(v.get()),
+        SeqOrUid::Asterisk => SeqBound::Star,
+    }
+}
+
+/// A UID set as written (`*` stays the engine's "largest UID").
+pub fn uid_set(set: &WireSet) -> SequenceSet {
+    SequenceSet(
+        set.0
+            .as_ref()
+            .iter()
+            .map(|s| match s {
+                Sequence::Single(v) => SeqRange::range(bound(v), bound(v)),
+                Sequence::Range(a, b) => SeqRange::range(bound(a), bound(b)),
+            })
+            .collect(),
+    )
+}
+
+/// The 0-based view positions a sequence-number set names, ascending, without duplicates.
+/// Numbers beyond the last message are ignored; `*` is the last message.
+pub fn seq_positions(set: &WireSet, count: usize) -> Vec<usize> {
+    let n = count as u32;
+    let resolve = |b: &SeqOrUid| match b {
+        SeqOrUid::Value(v) => v.get(),
+        SeqOrUid::Asterisk => n,
+    };
+    let mut out = Vec::new();
+    if n == 0 {
+        return out;
+    }
+    for s in set.0.as_ref() {
+        let (a, b) = match s {
+            Sequence::Single(v) => (resolve(v), resolve(v)),
+            Sequence::Range(a, b) => (resolve(a), resolve(b)),
+        };
+        let (lo, hi) = (a.min(b), a.max(b).min(n));
+        if lo >= 1 && lo <= hi {
+            out.extend((lo - 1) as usize..hi as usize);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The 0-based view positions whose UIDs a UID set names (`*` is the last UID of the view; a range
+/// with `*` always includes the last message, RFC 3501 §6.4.8).
+pub fn uid_positions(set: &WireSet, view_uids: &[u32]) -> Vec<usize> {
+    let Some(&max) = view_uids.last() else {
+        return Vec::new();
+    };
+    let set = uid_set(set);
+    view_uids
+        .iter()
+        .enumerate()
+        .filter(|&(_, &u)| set.contains(u, max))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Rewrites a sequence-number set as the set of the UIDs those numbers have in the view.
+pub fn seq_to_uid_set(set: &WireSet, view_uids: &[u32]) -> SequenceSet {
+    let positions = seq_positions(set, view_uids.len());
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while i < positions.len() {
+        let start = positions[i];
+        let mut end = start;
+        while i + 1 < positions.len() && positions[i + 1] == end + 1 {
+            i += 1;
+            end = positions[i];
+        }
+        // Consecutive positions hold every store UID between their UIDs.
+        ranges.push(SeqRange::range(
+            SeqBound::Value(view_uids[start]),
+            SeqBound::Value(view_uids[end]),
+        ));
+        i += 1;
+    }
+    SequenceSet(ranges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imap_codec::decode::Decoder;
+    use imap_codec::imap_types::command::CommandBody;
+    use imap_codec::CommandCodec;
+
+    fn criteria(cmd: &str) -> (Option<String>, Vec<Key<'static>>) {
+        let (_, c) = CommandCodec::default()
+            .decode_static(cmd.as_bytes())
+            .expect("parses");
+        match c.body {
+            CommandBody::Search {
+                charset, criteria, ..
+            } => (
+                charset.map(|c| c.as_ref().to_owned()),
+                criteria.into_inner(),
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn converts_to_the_same_program_as_the_query_parser() {
+        for src in [
+            "OR HEADER SUBJECT x HEADER FROM x",
+            "CHARSET UTF-8 UNSEEN OR SUBJECT \"q3 report\" FROM alice",
+            "SINCE 1-Jan-2024 NOT DELETED BODY invoice LARGER 100",
+            "UID 1:5,9:* KEYWORD $Important (TO bob CC carol)",
+            "SENTBEFORE 2-Feb-2020 SENTON 3-Mar-2021 SENTSINCE 4-Apr-2022 ON 5-May-2023 BEFORE 6-Jun-2024",
+            "NEW OLD RECENT SEEN ANSWERED DRAFT FLAGGED UNANSWERED UNDELETED UNDRAFT UNFLAGGED UNKEYWORD x TEXT y BCC z SMALLER 5",
+        ] {
+            let (cs, keys) = criteria(&format!("a SEARCH {src}\r\n"));
+            let got = program(cs.as_deref(), &keys, &[]).unwrap();
+            let want = mailfts_query::parse_program(src).unwrap();
+            assert_eq!(got, want, "{src}");
+        }
+    }
+
+    #[test]
+    fn sequence_numbers_become_view_uids() {
+        let (_, keys) = criteria("a SEARCH 2:3,5:*,9\r\n");
+        let got = program(None, &keys, &[10, 20, 30, 40, 50, 60]).unwrap();
+        assert_eq!(got.key.to_string(), "UID 20:30,50:60");
+        let (_, keys) = criteria("a SEARCH 9\r\n");
+        let got = program(None, &keys, &[10, 20]).unwrap();
+        assert_eq!(got.key, SearchKey::Uid(SequenceSet(vec![])));
+        let (cs, keys) = criteria("a SEARCH CHARSET KOI8-R ALL\r\n");
+        assert_eq!(
+            program(cs.as_deref(), &keys, &[]),
+            Err(ConvertError::BadCharset("KOI8-R".into()))
+        );
+    }
+}

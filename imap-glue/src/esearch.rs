@@ -1,0 +1,158 @@
+//! ESEARCH (RFC 4731): `SEARCH RETURN (MIN MAX ALL COUNT) …` and the `* ESEARCH` response.
+//!
+//! `imap-codec` parses neither, so the `RETURN (…)` part is taken off the command bytes here and the
+//! rest (`tag [UID] SEARCH [CHARSET x] keys`) is parsed by `imap-codec` as a plain SEARCH.
+//!
+//! ```abnf
+//! search          = "SEARCH" [search-return-opts] SP search-criteria
+//! search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
+//! search-return-opt  = "MIN" / "MAX" / "ALL" / "COUNT"
+//! ```
+
+use crate::wire;
+
+/// The result options of one ESEARCH command. `RETURN ()` means ALL (RFC 4731 §3.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReturnOptions {
+    /// `MIN`: the lowest match.
+    pub min: bool,
+    /// `MAX`: the highest match.
+    pub max: bool,
+    /// `ALL`: every match as a sequence set.
+    pub all: bool,
+    /// `COUNT`: the number of matches.
+    pub count: bool,
+}
+
+/// Splits `tag [UID] SEARCH RETURN (opts) rest` into the options and `tag [UID] SEARCH rest`.
+/// `Ok(None)`: not a SEARCH with RETURN (parse it as it is). `Err`: a RETURN we do not support.
+pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, String> {
+    let mut pos = 0;
+    let word = |pos: &mut usize| -> Option<(usize, usize)> {
+        let start = *pos;
+        let end = command[start..]
+            .iter()
+            .position(|&b| b == b' ' || b == b'\r' || b == b'\n')
+            .map(|i| start + i)?;
+        *pos = end + 1;
+        Some((start, end))
+    };
+    let Some(_tag) = word(&mut pos) else {
+        return Ok(None);
+    };
+    let Some((s, e)) = word(&mut pos) else {
+        return Ok(None);
+    };
+    let mut cmd = &command[s..e];
+    if cmd.eq_ignore_ascii_case(b"UID") {
+        let Some((s, e)) = word(&mut pos) else {
+            return Ok(None);
+        };
+        cmd = &command[s..e];
+    }
+    if !cmd.eq_ignore_ascii_case(b"SEARCH") {
+        return Ok(None);
+    }
+    let search_end = pos;
+    let rest = &command[pos..];
+    if rest.len() < 7 || !rest[..7].eq_ignore_ascii_case(b"RETURN ") {
+        return Ok(None);
+    }
+    let rest = &rest[7..];
+    if rest.first() != Some(&b'(') {
+        return Err("RETURN needs a parenthesised list".into());
+    }
+    let close = rest
+        .iter()
+        .position(|&b| b == b')')
+        .ok_or("unclosed RETURN list")?;
+    let mut opts = ReturnOptions::default();
+    for opt in rest[1..close].split(|&b| b == b' ').filter(|o| !o.is_empty()) {
+        match opt.to_ascii_uppercase().as_slice() {
+            b"MIN" => opts.min = true,
+            b"MAX" => opts.max = true,
+            b"ALL" => opts.all = true,
+            b"COUNT" => opts.count = true,
+            other => {
+                return Err(format!(
+                    "unsupported RETURN option {}",
+                    String::from_utf8_lossy(other)
+                ))
+            }
+        }
+    }
+    if opts == ReturnOptions::default() {
+        opts.all = true;
+    }
+    let after = &rest[close + 1..];
+    let after = after.strip_prefix(b" ").ok_or("search keys expected after RETURN")?;
+    let mut out = command[..search_end].to_vec();
+    out.extend_from_slice(after);
+    Ok(Some((opts, out)))
+}
+
+/// Appends `* ESEARCH (TAG "tag") [UID] [MIN n] [MAX n] [COUNT n] [ALL set]\r\n`. `results`
+/// ascending. With no match MIN, MAX and ALL are left out (RFC 4731 §3.1).
+pub fn response(out: &mut Vec<u8>, tag: &str, uid: bool, opts: ReturnOptions, results: &[u32]) {
+    out.extend_from_slice(b"* ESEARCH (TAG ");
+    wire::string(out, tag.as_bytes());
+    out.push(b')');
+    if uid {
+        out.extend_from_slice(b" UID");
+    }
+    if let (Some(first), Some(last)) = (results.first(), results.last()) {
+        if opts.min {
+            out.extend_from_slice(format!(" MIN {first}").as_bytes());
+        }
+        if opts.max {
+            out.extend_from_slice(format!(" MAX {last}").as_bytes());
+        }
+    }
+    if opts.count {
+        out.extend_from_slice(format!(" COUNT {}", results.len()).as_bytes());
+    }
+    if opts.all && !results.is_empty() {
+        out.extend_from_slice(format!(" ALL {}", wire::sequence_set(results)).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_return() {
+        let (o, rest) = strip_return(b"a1 UID SEARCH RETURN (MIN COUNT) CHARSET UTF-8 ALL\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(o.min && o.count && !o.all && !o.max);
+        assert_eq!(rest, b"a1 UID SEARCH CHARSET UTF-8 ALL\r\n");
+        let (o, rest) = strip_return(b"a search return () seen\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(o.all);
+        assert_eq!(rest, b"a search seen\r\n");
+        assert_eq!(strip_return(b"a SEARCH ALL\r\n").unwrap(), None);
+        assert_eq!(strip_return(b"a FETCH 1 ALL\r\n").unwrap(), None);
+        assert!(strip_return(b"a SEARCH RETURN (SAVE) ALL\r\n").is_err());
+    }
+
+    #[test]
+    fn responses() {
+        let mut out = Vec::new();
+        let all = ReturnOptions {
+            min: true,
+            max: true,
+            all: true,
+            count: true,
+        };
+        response(&mut out, "A282", true, all, &[2, 3, 4, 10]);
+        response(&mut out, "A283", false, all, &[]);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "* ESEARCH (TAG \"A282\") UID MIN 2 MAX 10 COUNT 4 ALL 2:4,10\r\n\
+             * ESEARCH (TAG \"A283\") COUNT 0\r\n"
+        );
+    }
+}

@@ -1,0 +1,424 @@
+//! The listener and the per-connection driver: framing, limits, TLS, IDLE, timeouts.
+//!
+//! Framing (RFC 3501 §2.2, RFC 7888): a command is read line by line; a line ending in `{n}` or
+//! `{n+}` announces a literal of `n` bytes. The size is checked against [`crate::Limits`] before
+//! anything of the literal is read: a synchronizing literal that is too big is refused with
+//! `tag NO [TOOBIG]` (the client sends nothing until it gets `+`), a non-synchronizing one ends the
+//! connection with `* BYE [TOOBIG]`, because its bytes are already on the way. The complete command
+//! (ESEARCH's `RETURN (…)` taken off, [`crate::esearch`]) is parsed by `imap-codec` and run by the
+//! [`Session`] on a blocking thread.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use imap_codec::decode::{CommandDecodeError, Decoder};
+use imap_codec::CommandCodec;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::FailureTracker;
+use crate::esearch;
+use crate::session::{Action, Homes, Reply, Session, Shared};
+use crate::wire;
+use crate::{ImapConfig, ImapError, SaveHooks};
+
+/// Accepts IMAP connections on `listener` until `shutdown` is cancelled, then tells every
+/// session `* BYE` and returns once they are closed (at most 5 s later).
+pub async fn serve(
+    listener: TcpListener,
+    config: Arc<ImapConfig>,
+    hooks: Arc<dyn SaveHooks>,
+    shutdown: CancellationToken,
+) -> Result<(), ImapError> {
+    let shared = Arc::new(Shared {
+        config: config.clone(),
+        hooks,
+        homes: Homes::default(),
+        failures: FailureTracker::default(),
+    });
+    let slots = Arc::new(Semaphore::new(config.limits.max_connections));
+    let mut tasks = JoinSet::new();
+    tracing::info!(addr = ?listener.local_addr().ok(), "IMAP listening");
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            accepted = listener.accept() => {
+                let (mut sock, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    let _ = sock.write_all(b"* BYE [UNAVAILABLE] Too many connections\r\n").await;
+                    continue;
+                };
+                let shared = shared.clone();
+                let shutdown = shutdown.clone();
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    let _ = sock.set_nodelay(true);
+                    if let Err(e) = connection(shared, sock, peer, shutdown).await {
+                        tracing::debug!(%peer, error = %e, "connection ended");
+                    }
+                });
+            }
+        }
+    }
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(5), drain).await.is_err() {
+        tasks.abort_all();
+    }
+    Ok(())
+}
+
+/// A plain or TLS connection.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    /// While STARTTLS swaps one for the other.
+    Gone,
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Gone => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Gone => Poll::Ready(Err(std::io::ErrorKind::NotConnected.into())),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Gone => Poll::Ready(Ok(())),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Gone => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// Why a connection ends.
+#[derive(Debug, thiserror::Error)]
+enum End {
+    #[error("closed by the client")]
+    Eof,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Send this `* BYE …` line and close.
+    #[error("{0}")]
+    Bye(String),
+}
+
+/// What framing produced.
+enum Frame {
+    /// A complete command, literals included.
+    Command(Vec<u8>),
+    /// A command refused before its literal was read: send this line.
+    Refused(String),
+}
+
+struct Conn {
+    stream: Stream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    /// The next line (with its LF). Cancel-safe: bytes read stay in `buf`.
+    async fn read_line(&mut self, max: usize) -> Result<Vec<u8>, End> {
+        let mut searched = 0;
+        loop {
+            if let Some(i) = self.buf[searched..].iter().position(|&b| b == b'\n') {
+                let end = searched + i + 1;
+                if end > max {
+                    return Err(End::Bye("[TOOBIG] Line too long".into()));
+                }
+                return Ok(self.buf.drain(..end).collect());
+            }
+            searched = self.buf.len();
+            if self.buf.len() > max {
+                return Err(End::Bye("[TOOBIG] Line too long".into()));
+            }
+            self.fill().await?;
+        }
+    }
+
+    async fn fill(&mut self) -> Result<(), End> {
+        let mut chunk = [0u8; 16 << 10];
+        let n = self.stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(End::Eof);
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+
+    async fn read_exact(&mut self, n: usize) -> Result<Vec<u8>, End> {
+        while self.buf.len() < n {
+            self.fill().await?;
+        }
+        Ok(self.buf.drain(..n).collect())
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), End> {
+        self.stream.write_all(bytes).await?;
+        self.stream.flush().await?;
+        Ok(())
+    }
+
+    /// Reads one command, literals included, enforcing the limits.
+    async fn read_command(&mut self, limits: &crate::Limits) -> Result<Frame, End> {
+        let mut cmd = Vec::new();
+        loop {
+            let line = self.read_line(limits.max_line).await?;
+            cmd.extend_from_slice(&line);
+            let Some((n, non_sync)) = wire::literal_announcement(&line) else {
+                return Ok(Frame::Command(cmd));
+            };
+            let too_big = n > u64::from(limits.max_literal)
+                || cmd.len() as u64 + n > limits.max_command as u64;
+            if too_big {
+                if non_sync {
+                    return Err(End::Bye("[TOOBIG] Literal too big".into()));
+                }
+                let tag = wire::tag_of(&cmd).unwrap_or_else(|| "*".into());
+                return Ok(Frame::Refused(format!("{tag} NO [TOOBIG] Literal too big\r\n")));
+            }
+            if !non_sync {
+                self.send(b"+ Ready for literal data\r\n").await?;
+            }
+            let data = self.read_exact(n as usize).await?;
+            cmd.extend_from_slice(&data);
+        }
+    }
+}
+
+/// Runs `f` on the session on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    session: &mut Option<Session>,
+    f: impl FnOnce(&mut Session) -> T + Send + 'static,
+) -> Result<T, End> {
+    let mut s = session.take().ok_or_else(|| End::Bye("Internal error".into()))?;
+    let (s, t) = tokio::task::spawn_blocking(move || {
+        let t = f(&mut s);
+        (s, t)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "session task failed");
+        End::Bye("[SERVERBUG] Internal error".into())
+    })?;
+    *session = Some(s);
+    Ok(t)
+}
+
+async fn connection(
+    shared: Arc<Shared>,
+    sock: TcpStream,
+    peer: SocketAddr,
+    shutdown: CancellationToken,
+) -> Result<(), End> {
+    let config = shared.config.clone();
+    let mut conn = Conn {
+        stream: Stream::Plain(sock),
+        buf: Vec::new(),
+    };
+    let mut tls = false;
+    if config.implicit_tls {
+        if let (Some(acceptor), Stream::Plain(tcp)) = (&config.tls, std::mem::replace(&mut conn.stream, Stream::Gone)) {
+            let s = tokio::time::timeout(config.limits.login_timeout, acceptor.accept(tcp))
+                .await
+                .map_err(|_| End::Eof)??;
+            conn.stream = Stream::Tls(Box::new(s));
+            tls = true;
+        }
+    }
+    let mut session = Some(Session::new(shared.clone(), peer.ip(), tls));
+    let caps = session.as_ref().map(Session::capabilities).unwrap_or_default();
+    conn.send(format!("* OK [CAPABILITY {caps}] {}\r\n", config.greeting).as_bytes())
+        .await?;
+    let result = drive(&mut conn, &mut session, &shared, &shutdown).await;
+    match &result {
+        Err(End::Bye(text)) => {
+            let _ = conn.send(format!("* BYE {text}\r\n").as_bytes()).await;
+        }
+        Err(End::Io(e)) => tracing::debug!(%peer, error = %e, "connection error"),
+        _ => {}
+    }
+    let _ = conn.stream.shutdown().await;
+    match result {
+        Err(End::Eof) | Ok(()) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn drive(
+    conn: &mut Conn,
+    session: &mut Option<Session>,
+    shared: &Arc<Shared>,
+    shutdown: &CancellationToken,
+) -> Result<(), End> {
+    let config = shared.config.clone();
+    let limits = &config.limits;
+    let mut window = (Instant::now(), 0u32);
+    loop {
+        let authenticated = session.as_ref().is_some_and(Session::authenticated);
+        let timeout = if authenticated { limits.idle_timeout } else { limits.login_timeout };
+        let frame = tokio::select! {
+            _ = shutdown.cancelled() => return Err(End::Bye("Server shutting down".into())),
+            f = tokio::time::timeout(timeout, conn.read_command(limits)) => match f {
+                Ok(f) => f?,
+                Err(_) => return Err(End::Bye("Autologout; idle for too long".into())),
+            },
+        };
+        // Commands per second.
+        if window.0.elapsed() >= Duration::from_secs(1) {
+            window = (Instant::now(), 0);
+        }
+        window.1 += 1;
+        if window.1 > limits.commands_per_second {
+            tokio::time::sleep(Duration::from_secs(1).saturating_sub(window.0.elapsed())).await;
+            window = (Instant::now(), 0);
+        }
+        let cmd = match frame {
+            Frame::Refused(line) => {
+                conn.send(line.as_bytes()).await?;
+                continue;
+            }
+            Frame::Command(c) => c,
+        };
+        if cmd.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let tag = wire::tag_of(&cmd).unwrap_or_else(|| "*".into());
+        let (ret, bytes) = match esearch::strip_return(&cmd) {
+            Ok(Some((opts, rest))) => (Some(opts), rest),
+            Ok(None) => (None, cmd),
+            Err(msg) => {
+                conn.send(format!("{tag} BAD {msg}\r\n").as_bytes()).await?;
+                continue;
+            }
+        };
+        let parsed = match CommandCodec::default().decode_static(&bytes) {
+            Ok((_, c)) => c,
+            Err(e) => {
+                let why = match e {
+                    CommandDecodeError::Failed => "Invalid command or arguments",
+                    _ => "Incomplete command",
+                };
+                conn.send(format!("{tag} BAD {why}\r\n").as_bytes()).await?;
+                continue;
+            }
+        };
+        let reply = blocking(session, move |s| s.handle(parsed, ret)).await?;
+        let action = send_reply(conn, reply).await?;
+        match action {
+            Action::Continue => {}
+            Action::Logout => return Ok(()),
+            Action::StartTls => {
+                let Some(acceptor) = config.tls.clone() else { continue };
+                // Anything the client sent after STARTTLS was sent in the clear: drop it.
+                conn.buf.clear();
+                let Stream::Plain(tcp) = std::mem::replace(&mut conn.stream, Stream::Gone) else {
+                    return Err(End::Eof);
+                };
+                let s = tokio::time::timeout(limits.login_timeout, acceptor.accept(tcp))
+                    .await
+                    .map_err(|_| End::Eof)??;
+                conn.stream = Stream::Tls(Box::new(s));
+                if let Some(s) = session.as_mut() {
+                    s.set_tls();
+                }
+            }
+            Action::AuthContinue(tag) => {
+                conn.send(b"+ \r\n").await?;
+                let line = tokio::time::timeout(limits.login_timeout, conn.read_line(limits.max_line))
+                    .await
+                    .map_err(|_| End::Bye("Autologout".into()))??;
+                let reply = blocking(session, move |s| s.authenticate_plain(&tag, &line)).await?;
+                send_reply(conn, reply).await?;
+            }
+            Action::Idle(tag) => idle(conn, session, &config, shutdown, &tag).await?,
+        }
+    }
+}
+
+async fn send_reply(conn: &mut Conn, reply: Reply) -> Result<Action, End> {
+    if let Some(d) = reply.delay {
+        tokio::time::sleep(d).await;
+    }
+    conn.send(&reply.out).await?;
+    Ok(reply.action)
+}
+
+/// IDLE (RFC 2177): report changes every `idle_poll` until the client sends DONE.
+async fn idle(
+    conn: &mut Conn,
+    session: &mut Option<Session>,
+    config: &ImapConfig,
+    shutdown: &CancellationToken,
+    tag: &str,
+) -> Result<(), End> {
+    conn.send(b"+ idling\r\n").await?;
+    let started = Instant::now();
+    loop {
+        let line = tokio::select! {
+            _ = shutdown.cancelled() => return Err(End::Bye("Server shutting down".into())),
+            l = conn.read_line(config.limits.max_line) => Some(l?),
+            _ = tokio::time::sleep(config.idle_poll) => None,
+        };
+        let done = line.is_some();
+        let out = blocking(session, |s| {
+            let mut out = Vec::new();
+            let r = s.refresh(&mut out, true);
+            (out, r)
+        })
+        .await?;
+        if let (_, Err(e)) = &out {
+            return Err(End::Bye(e.clone()));
+        }
+        let mut bytes = out.0;
+        if let Some(line) = line {
+            let word = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n")).unwrap_or(&line);
+            if word.eq_ignore_ascii_case(b"DONE") {
+                bytes.extend_from_slice(format!("{tag} OK IDLE terminated\r\n").as_bytes());
+            } else {
+                bytes.extend_from_slice(format!("{tag} BAD Expected DONE\r\n").as_bytes());
+            }
+        }
+        if !bytes.is_empty() {
+            conn.send(&bytes).await?;
+        }
+        if done {
+            return Ok(());
+        }
+        if started.elapsed() > config.limits.idle_timeout {
+            return Err(End::Bye("Autologout; idle for too long".into()));
+        }
+    }
+}

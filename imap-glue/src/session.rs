@@ -1,0 +1,1616 @@
+//! One IMAP session: the state machine of RFC 3501 §3 and every command, run synchronously.
+//!
+//! The async connection driver ([`crate::server`]) parses a command and calls
+//! [`Session::handle`] on a blocking thread; the session appends the untagged and tagged
+//! responses to a buffer and says what the driver has to do next ([`Action`]: go on, start TLS,
+//! idle, read an AUTHENTICATE response, log out).
+//!
+//! The selected mailbox is a [`View`]: the UIDs in sequence-number order and the flags as the
+//! client was last told. [`Session::refresh`] compares it with a fresh store sync and reports the
+//! differences as `EXPUNGE`, `EXISTS`, `RECENT` and `FETCH (FLAGS …)`; expunges are held back
+//! during FETCH, STORE, SEARCH, COPY and MOVE by sequence number (RFC 3501 §7.4.1).
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::core::Vec1;
+use imap_codec::imap_types::extensions::sort::SortCriterion;
+use imap_codec::imap_types::extensions::thread::ThreadingAlgorithm;
+use imap_codec::imap_types::fetch::{
+    Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part as WirePart, Section,
+};
+use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
+use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox as WireMailbox};
+use imap_codec::imap_types::search::SearchKey as WireKey;
+use imap_codec::imap_types::sequence::SequenceSet as WireSet;
+use imap_codec::imap_types::status::StatusDataItemName;
+use mailfts_indexer::home::HomeIndex;
+use mailfts_query::exec::Engine;
+use mailfts_store::{mutf7, Flags, Mailbox, Snapshot, Store, StoreError};
+
+use crate::auth::{self, FailureTracker, PasswdEntry};
+use crate::convert::{self, ConvertError};
+use crate::esearch::{self, ReturnOptions};
+use crate::mime;
+use crate::sort::{self, SortCaches, SortKeys};
+use crate::wire;
+use crate::{ImapConfig, SaveHooks};
+
+/// What the server shares between sessions.
+pub struct Shared {
+    /// The configuration.
+    pub config: Arc<ImapConfig>,
+    /// Where writes are reported.
+    pub hooks: Arc<dyn SaveHooks>,
+    /// Open homes.
+    pub homes: Homes,
+    /// Failed logins per address.
+    pub failures: FailureTracker,
+}
+
+/// The homes opened by logged-in users, shared by their sessions.
+#[derive(Default)]
+pub struct Homes {
+    map: Mutex<HashMap<PathBuf, Arc<Home>>>,
+}
+
+/// One user's home: the store, the index when there is one, the sort-key caches.
+pub struct Home {
+    /// The home directory.
+    pub dir: PathBuf,
+    /// The mail store at `dir/Maildir`.
+    pub store: Store,
+    index: Mutex<Option<Arc<HomeIndex>>>,
+    /// Sort keys per mailbox.
+    pub sort: SortCaches,
+}
+
+impl Homes {
+    /// The home at `dir`, opened (and its Maildir created) on first use.
+    pub fn open(&self, dir: &Path) -> Result<Arc<Home>, StoreError> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = map.get(dir) {
+            return Ok(h.clone());
+        }
+        let store = Store::create(dir.join("Maildir"))?;
+        let home = Arc::new(Home {
+            dir: dir.to_path_buf(),
+            store,
+            index: Mutex::new(None),
+            sort: SortCaches::default(),
+        });
+        map.insert(dir.to_path_buf(), home.clone());
+        Ok(home)
+    }
+}
+
+impl Home {
+    /// The home's index, if it has a usable one (looked for again until found).
+    pub fn index(&self) -> Option<Arc<HomeIndex>> {
+        let mut slot = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            match HomeIndex::open(&self.dir.join("mailfts")) {
+                Ok(Some(i)) => *slot = Some(Arc::new(i)),
+                Ok(None) => {}
+                Err(e) => tracing::debug!(home = %self.dir.display(), error = %e, "index not usable; searches scan"),
+            }
+        }
+        slot.clone()
+    }
+}
+
+/// What the connection driver does after a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Read the next command.
+    Continue,
+    /// Close the connection.
+    Logout,
+    /// Start TLS now (the OK was written).
+    StartTls,
+    /// Send `+ idling`, then poll [`Session::refresh`] until the client sends `DONE`.
+    Idle(String),
+    /// Send `+ ` and pass the client's line to [`Session::authenticate_plain`].
+    AuthContinue(String),
+}
+
+/// The responses of one command and what to do next.
+#[derive(Debug)]
+pub struct Reply {
+    /// Bytes to send.
+    pub out: Vec<u8>,
+    /// Wait this long before sending (failed login).
+    pub delay: Option<Duration>,
+    /// Next step.
+    pub action: Action,
+}
+
+/// The selected mailbox as the client knows it.
+pub struct View {
+    name: String,
+    mailbox: Mailbox,
+    read_only: bool,
+    uid_validity: u32,
+    /// UIDs in sequence-number order.
+    uids: Vec<u32>,
+    /// Flags and keywords last reported to the client.
+    told: HashMap<u32, (Flags, Vec<String>)>,
+    recent: HashSet<u32>,
+    snapshot: Snapshot,
+}
+
+/// One client's session.
+pub struct Session {
+    shared: Arc<Shared>,
+    peer: IpAddr,
+    tls: bool,
+    user: Option<(PasswdEntry, Arc<Home>)>,
+    view: Option<View>,
+}
+
+/// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
+const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded";
+
+fn flag_list(flags: Flags, keywords: &[String], recent: bool) -> String {
+    let mut v: Vec<&str> = Vec::new();
+    for (f, name) in [
+        (Flags::SEEN, "\\Seen"),
+        (Flags::ANSWERED, "\\Answered"),
+        (Flags::FLAGGED, "\\Flagged"),
+        (Flags::DELETED, "\\Deleted"),
+        (Flags::DRAFT, "\\Draft"),
+        (Flags::PASSED, "$Forwarded"),
+    ] {
+        if flags.contains(f) {
+            v.push(name);
+        }
+    }
+    v.extend(keywords.iter().map(String::as_str));
+    if recent {
+        v.push("\\Recent");
+    }
+    format!("({})", v.join(" "))
+}
+
+/// The mailbox name (UTF-8) a client's mailbox argument stands for, validated.
+pub fn mailbox_name(m: &WireMailbox<'_>) -> Result<String, String> {
+    match m {
+        WireMailbox::Inbox => Ok("INBOX".into()),
+        WireMailbox::Other(o) => decode_name(o.as_ref()),
+    }
+}
+
+fn decode_name(raw: &[u8]) -> Result<String, String> {
+    let s = std::str::from_utf8(raw).map_err(|_| "mailbox name is not UTF-8".to_string())?;
+    let name = if s.is_ascii() {
+        mutf7::decode(s).map_err(|e| e.to_string())?
+    } else {
+        s.to_owned()
+    };
+    let name = name.strip_suffix('.').unwrap_or(&name).to_owned();
+    if mailfts_store::is_inbox(&name) {
+        return Ok("INBOX".into());
+    }
+    mailfts_store::validate_mailbox_name(&name).map_err(|e| e.to_string())?;
+    Ok(name)
+}
+
+fn wire_name(out: &mut Vec<u8>, name: &str) {
+    if name == "INBOX" {
+        out.extend_from_slice(b"\"INBOX\"");
+    } else {
+        wire::string(out, mutf7::encode(name).as_bytes());
+    }
+}
+
+fn special_use(name: &str) -> Option<&'static str> {
+    let last = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+    Some(match last.as_str() {
+        "sent" | "sent messages" | "sent items" | "sent mail" => "\\Sent",
+        "drafts" | "draft" => "\\Drafts",
+        "trash" | "deleted messages" | "deleted items" | "bin" => "\\Trash",
+        "junk" | "spam" | "junk e-mail" => "\\Junk",
+        "archive" | "archives" => "\\Archive",
+        _ => return None,
+    })
+}
+
+/// `*` matches anything, `%` anything but the hierarchy separator (RFC 3501 §6.3.8).
+pub fn wildcard_match(pattern: &[char], name: &[char]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some(('*', rest)) => (0..=name.len()).any(|i| wildcard_match(rest, &name[i..])),
+        Some(('%', rest)) => (0..=name.len())
+            .take_while(|&i| i == 0 || name[i - 1] != '.')
+            .any(|i| wildcard_match(rest, &name[i..])),
+        Some((c, rest)) => name.first() == Some(c) && wildcard_match(rest, &name[1..]),
+    }
+}
+
+fn store_no(e: &StoreError) -> String {
+    match e {
+        StoreError::MailboxNotFound { .. } => "[NONEXISTENT] Mailbox does not exist".into(),
+        StoreError::MailboxExists { .. } => "[ALREADYEXISTS] Mailbox exists".into(),
+        StoreError::InvalidMailboxName { reason, .. } => format!("[CANNOT] Invalid name: {reason}"),
+        StoreError::OutsideRoot { .. } => "[NOPERM] Mailbox not accessible".into(),
+        StoreError::NotSupported { operation, .. } => format!("[CANNOT] Cannot {operation} this mailbox"),
+        StoreError::TooManyKeywords { .. } => "[LIMIT] Too many keywords".into(),
+        StoreError::InvalidKeyword { .. } => "Invalid keyword".into(),
+        _ => {
+            tracing::warn!(error = %e, "store error");
+            "[SERVERBUG] Internal error (logged)".into()
+        }
+    }
+}
+
+fn internal_date(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .format("%d-%b-%Y %H:%M:%S +0000")
+        .to_string()
+}
+
+/// Commands during which untagged EXPUNGE may not be sent (RFC 3501 §7.4.1).
+fn allows_expunge(body: &CommandBody<'_>) -> bool {
+    !matches!(
+        body,
+        CommandBody::Fetch { uid: false, .. }
+            | CommandBody::Store { uid: false, .. }
+            | CommandBody::Search { uid: false, .. }
+            | CommandBody::Sort { uid: false, .. }
+            | CommandBody::Thread { uid: false, .. }
+            | CommandBody::Copy { uid: false, .. }
+    )
+}
+
+impl Session {
+    /// A new session for a client at `peer`; `tls` when the connection is already encrypted.
+    pub fn new(shared: Arc<Shared>, peer: IpAddr, tls: bool) -> Session {
+        Session {
+            shared,
+            peer,
+            tls,
+            user: None,
+            view: None,
+        }
+    }
+
+    /// True once logged in.
+    pub fn authenticated(&self) -> bool {
+        self.user.is_some()
+    }
+
+    /// Called after the TLS handshake of STARTTLS.
+    pub fn set_tls(&mut self) {
+        self.tls = true;
+    }
+
+    /// The capability list for the current state.
+    pub fn capabilities(&self) -> String {
+        let mut caps = String::from(
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE ESEARCH SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
+        );
+        if self.user.is_none() {
+            let cfg = &self.shared.config;
+            if cfg.tls.is_some() && !self.tls {
+                caps.push_str(" STARTTLS");
+            }
+            if self.tls || cfg.allow_plaintext {
+                caps.push_str(" AUTH=PLAIN");
+            } else {
+                caps.push_str(" LOGINDISABLED");
+            }
+        }
+        caps
+    }
+
+    fn login_allowed(&self) -> bool {
+        self.tls || self.shared.config.allow_plaintext
+    }
+
+    /// Runs one command. `ret` holds the ESEARCH options taken off a `SEARCH RETURN (…)`.
+    pub fn handle(&mut self, cmd: Command<'_>, ret: Option<ReturnOptions>) -> Reply {
+        let tag = cmd.tag.as_ref().to_owned();
+        let mut r = Reply {
+            out: Vec::new(),
+            delay: None,
+            action: Action::Continue,
+        };
+        let allow_expunge = allows_expunge(&cmd.body);
+        let result = self.dispatch(&tag, cmd.body, ret, &mut r);
+        if self.view.is_some() && !matches!(r.action, Action::Logout) {
+            if let Err(e) = self.refresh(&mut r.out, allow_expunge) {
+                r.out.extend_from_slice(format!("* BYE {e}\r\n").as_bytes());
+                r.action = Action::Logout;
+            }
+        }
+        match result {
+            Ok(text) => r.out.extend_from_slice(format!("{tag} OK {text}\r\n").as_bytes()),
+            Err(Status::No(text)) => r.out.extend_from_slice(format!("{tag} NO {text}\r\n").as_bytes()),
+            Err(Status::Bad(text)) => r.out.extend_from_slice(format!("{tag} BAD {text}\r\n").as_bytes()),
+            Err(Status::Pending) => {}
+        }
+        r
+    }
+
+    fn dispatch(
+        &mut self,
+        tag: &str,
+        body: CommandBody<'_>,
+        ret: Option<ReturnOptions>,
+        r: &mut Reply,
+    ) -> Result<String, Status> {
+        let out = &mut r.out;
+        match body {
+            CommandBody::Capability => {
+                out.extend_from_slice(format!("* CAPABILITY {}\r\n", self.capabilities()).as_bytes());
+                Ok("CAPABILITY completed".into())
+            }
+            CommandBody::Noop => Ok("NOOP completed".into()),
+            CommandBody::Check => {
+                self.selected()?;
+                Ok("CHECK completed".into())
+            }
+            CommandBody::Logout => {
+                out.extend_from_slice(b"* BYE Logging out\r\n");
+                self.view = None;
+                r.action = Action::Logout;
+                Ok("LOGOUT completed".into())
+            }
+            CommandBody::Id { .. } => {
+                out.extend_from_slice(b"* ID (\"name\" \"mailfts\" \"vendor\" \"mailfts\")\r\n");
+                Ok("ID completed".into())
+            }
+            CommandBody::StartTLS => {
+                if self.user.is_some() || self.tls {
+                    return Err(Status::Bad("STARTTLS not allowed now".into()));
+                }
+                if self.shared.config.tls.is_none() {
+                    return Err(Status::No("TLS is not configured".into()));
+                }
+                r.action = Action::StartTls;
+                Ok("Begin TLS negotiation now".into())
+            }
+            CommandBody::Login { username, password } => {
+                let user = String::from_utf8_lossy(username.as_ref()).into_owned();
+                self.login(&user, password.declassify().as_ref(), r)
+            }
+            CommandBody::Authenticate {
+                mechanism,
+                initial_response,
+            } => {
+                if self.user.is_some() {
+                    return Err(Status::Bad("Already authenticated".into()));
+                }
+                if !mechanism.as_ref().eq_ignore_ascii_case("PLAIN") {
+                    return Err(Status::No("Unsupported authentication mechanism".into()));
+                }
+                if !self.login_allowed() {
+                    return Err(Status::No("[PRIVACYREQUIRED] Use STARTTLS first".into()));
+                }
+                match initial_response {
+                    Some(data) => self.plain(data.declassify().as_ref(), r),
+                    None => {
+                        r.action = Action::AuthContinue(tag.to_owned());
+                        // The driver answers after the client's response.
+                        Err(Status::Pending)
+                    }
+                }
+            }
+            other => {
+                if self.user.is_none() {
+                    return Err(Status::Bad("Log in first".into()));
+                }
+                self.authenticated_command(tag, other, ret, r)
+            }
+        }
+    }
+
+    fn login(&mut self, user: &str, password: &[u8], r: &mut Reply) -> Result<String, Status> {
+        if self.user.is_some() {
+            return Err(Status::Bad("Already authenticated".into()));
+        }
+        if !self.login_allowed() {
+            return Err(Status::No("[PRIVACYREQUIRED] Use STARTTLS first".into()));
+        }
+        let found = match auth::authenticate(&self.shared.config.passwd_file, user, password) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the passwd file");
+                return Err(Status::No("[UNAVAILABLE] Authentication unavailable".into()));
+            }
+        };
+        let Some(entry) = found else {
+            let delay = self
+                .shared
+                .failures
+                .failed(self.peer, self.shared.config.auth_failure_delay);
+            tracing::warn!(user, peer = %self.peer, delay_ms = delay.as_millis() as u64, "failed login");
+            r.delay = Some(delay);
+            return Err(Status::No("[AUTHENTICATIONFAILED] Authentication failed".into()));
+        };
+        let home = self.shared.homes.open(&entry.home).map_err(|e| {
+            tracing::error!(user, home = %entry.home.display(), error = %e, "cannot open the user's Maildir");
+            Status::No("[UNAVAILABLE] Mail store unavailable".into())
+        })?;
+        self.shared.failures.succeeded(self.peer);
+        tracing::info!(user, peer = %self.peer, "logged in");
+        self.user = Some((entry, home));
+        Ok(format!("[CAPABILITY {}] Logged in", self.capabilities()))
+    }
+
+    /// SASL PLAIN (RFC 4616): `authzid NUL authcid NUL password`.
+    fn plain(&mut self, data: &[u8], r: &mut Reply) -> Result<String, Status> {
+        let parts: Vec<&[u8]> = data.split(|&b| b == 0).collect();
+        let [authz, authc, password] = parts.as_slice() else {
+            return Err(Status::Bad("Malformed PLAIN response".into()));
+        };
+        if !authz.is_empty() && authz != authc {
+            return Err(Status::No("[AUTHORIZATIONFAILED] Proxy login not allowed".into()));
+        }
+        let user = String::from_utf8_lossy(authc).into_owned();
+        self.login(&user, password, r)
+    }
+
+    /// Finishes an `AUTHENTICATE PLAIN` whose response came on its own line (base64, or `*` to
+    /// cancel).
+    pub fn authenticate_plain(&mut self, tag: &str, line: &[u8]) -> Reply {
+        use base64::Engine as _;
+        let mut r = Reply {
+            out: Vec::new(),
+            delay: None,
+            action: Action::Continue,
+        };
+        let line = line.strip_suffix(b"\r\n").unwrap_or(line);
+        let result = if line == b"*" {
+            Err(Status::Bad("Authentication cancelled".into()))
+        } else {
+            match base64::engine::general_purpose::STANDARD.decode(line) {
+                Ok(data) => self.plain(&data, &mut r),
+                Err(_) => Err(Status::Bad("Invalid base64".into())),
+            }
+        };
+        let line = match result {
+            Ok(t) => format!("{tag} OK {t}\r\n"),
+            Err(Status::No(t)) => format!("{tag} NO {t}\r\n"),
+            Err(Status::Bad(t)) => format!("{tag} BAD {t}\r\n"),
+            Err(Status::Pending) => format!("{tag} BAD Unexpected continuation\r\n"),
+        };
+        r.out.extend_from_slice(line.as_bytes());
+        r
+    }
+
+    fn home(&self) -> Result<&Arc<Home>, Status> {
+        self.user
+            .as_ref()
+            .map(|(_, h)| h)
+            .ok_or_else(|| Status::Bad("Log in first".into()))
+    }
+
+    fn selected(&mut self) -> Result<&mut View, Status> {
+        self.view
+            .as_mut()
+            .ok_or_else(|| Status::Bad("No mailbox selected".into()))
+    }
+
+    fn authenticated_command(
+        &mut self,
+        tag: &str,
+        body: CommandBody<'_>,
+        ret: Option<ReturnOptions>,
+        r: &mut Reply,
+    ) -> Result<String, Status> {
+        let out = &mut r.out;
+        match body {
+            CommandBody::Enable { .. } => {
+                out.extend_from_slice(b"* ENABLED\r\n");
+                Ok("ENABLE completed".into())
+            }
+            CommandBody::Namespace => {
+                out.extend_from_slice(b"* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
+                Ok("NAMESPACE completed".into())
+            }
+            CommandBody::Select { mailbox, .. } => self.select(&mailbox, false, out),
+            CommandBody::Examine { mailbox, .. } => self.select(&mailbox, true, out),
+            CommandBody::Create { mailbox } => {
+                let name = mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                self.home()?
+                    .store
+                    .create_mailbox(&name)
+                    .map_err(|e| Status::No(store_no(&e)))?;
+                Ok("CREATE completed".into())
+            }
+            CommandBody::Delete { mailbox } => {
+                let name = mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                if self.view.as_ref().is_some_and(|v| v.name == name) {
+                    return Err(Status::No("[INUSE] Mailbox is selected".into()));
+                }
+                let home = self.home()?.clone();
+                home.store
+                    .delete_mailbox(&name)
+                    .map_err(|e| Status::No(store_no(&e)))?;
+                home.sort.forget(&name);
+                self.set_subscribed(&name, false);
+                Ok("DELETE completed".into())
+            }
+            CommandBody::Rename { from, to } => {
+                let from = mailbox_name(&from).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                let to = mailbox_name(&to).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                let home = self.home()?.clone();
+                home.store
+                    .rename_mailbox(&from, &to)
+                    .map_err(|e| Status::No(store_no(&e)))?;
+                home.sort.forget(&from);
+                if self.subscriptions().contains(&from) {
+                    self.set_subscribed(&from, false);
+                    self.set_subscribed(&to, true);
+                }
+                Ok("RENAME completed".into())
+            }
+            CommandBody::Subscribe { mailbox } => {
+                let name = mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                self.set_subscribed(&name, true);
+                Ok("SUBSCRIBE completed".into())
+            }
+            CommandBody::Unsubscribe { mailbox } => {
+                let name = mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                self.set_subscribed(&name, false);
+                Ok("UNSUBSCRIBE completed".into())
+            }
+            CommandBody::List {
+                reference,
+                mailbox_wildcard,
+            } => {
+                self.list(&reference, &mailbox_wildcard, false, out)?;
+                Ok("LIST completed".into())
+            }
+            CommandBody::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => {
+                self.list(&reference, &mailbox_wildcard, true, out)?;
+                Ok("LSUB completed".into())
+            }
+            CommandBody::Status {
+                mailbox,
+                item_names,
+            } => self.status(&mailbox, &item_names, out),
+            CommandBody::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => {
+                let bytes: &[u8] = match &message {
+                    imap_codec::imap_types::extensions::binary::LiteralOrLiteral8::Literal(l) => {
+                        l.as_ref()
+                    }
+                    imap_codec::imap_types::extensions::binary::LiteralOrLiteral8::Literal8(l) => {
+                        l.data.as_ref()
+                    }
+                };
+                let date = date.map(|d| d.as_ref().timestamp());
+                self.append(&mailbox, &flags, date, bytes)
+            }
+            CommandBody::Close => {
+                let view = self.selected()?;
+                if !view.read_only {
+                    let deleted: Vec<u32> = view
+                        .snapshot
+                        .messages
+                        .iter()
+                        .filter(|m| m.flags.contains(Flags::DELETED))
+                        .map(|m| m.uid)
+                        .collect();
+                    if !deleted.is_empty() {
+                        let gone = view.mailbox.expunge(&deleted).map_err(|e| Status::No(store_no(&e)))?;
+                        let (home, name) = (self.home()?.dir.clone(), self.view.as_ref().map(|v| v.name.clone()).unwrap_or_default());
+                        self.shared.hooks.expunged(&home, &name, &gone);
+                    }
+                }
+                self.view = None;
+                Ok("CLOSE completed".into())
+            }
+            CommandBody::Unselect => {
+                self.selected()?;
+                self.view = None;
+                Ok("UNSELECT completed".into())
+            }
+            CommandBody::Expunge => self.expunge(None, out),
+            CommandBody::ExpungeUid { sequence_set } => self.expunge(Some(&sequence_set), out),
+            CommandBody::Search {
+                charset,
+                criteria,
+                uid,
+            } => {
+                let charset = charset.map(|c| c.as_ref().to_owned());
+                let results = self.search(charset.as_deref(), &criteria, uid, out)?;
+                match ret {
+                    Some(opts) => esearch::response(out, tag, uid, opts, &results),
+                    None => {
+                        out.extend_from_slice(b"* SEARCH");
+                        for n in &results {
+                            out.extend_from_slice(format!(" {n}").as_bytes());
+                        }
+                        out.extend_from_slice(b"\r\n");
+                    }
+                }
+                Ok("SEARCH completed".into())
+            }
+            CommandBody::Sort {
+                sort_criteria,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                let charset = charset.as_ref().to_owned();
+                self.sort(&sort_criteria, &charset, &search_criteria, uid, out)
+            }
+            CommandBody::Thread {
+                algorithm,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                let charset = charset.as_ref().to_owned();
+                self.thread(&algorithm, &charset, &search_criteria, uid, out)
+            }
+            CommandBody::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+                ..
+            } => self.fetch(&sequence_set, &macro_or_item_names, uid, out),
+            CommandBody::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+                ..
+            } => self.store(&sequence_set, &kind, &response, &flags, uid, out),
+            CommandBody::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&sequence_set, &mailbox, uid, false, out),
+            CommandBody::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&sequence_set, &mailbox, uid, true, out),
+            CommandBody::Idle => {
+                self.selected()?;
+                r.action = Action::Idle(tag.to_owned());
+                Err(Status::Pending)
+            }
+            CommandBody::Login { .. } | CommandBody::Authenticate { .. } => {
+                Err(Status::Bad("Already authenticated".into()))
+            }
+            _ => Err(Status::Bad("Command not supported".into())),
+        }
+    }
+
+    // ----- mailboxes -----
+
+    fn subscriptions_path(&self) -> Option<PathBuf> {
+        self.user
+            .as_ref()
+            .map(|(_, h)| h.store.root().join("subscriptions"))
+    }
+
+    /// Subscribed names. Without a `subscriptions` file every mailbox counts as subscribed.
+    fn subscriptions(&self) -> Vec<String> {
+        let Some(path) = self.subscriptions_path() else {
+            return Vec::new();
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => text
+                .lines()
+                .filter(|l| !l.is_empty() && !l.starts_with("V\t"))
+                .filter_map(|l| mutf7::decode(l).ok().or_else(|| Some(l.to_owned())))
+                .collect(),
+            Err(_) => self
+                .user
+                .as_ref()
+                .and_then(|(_, h)| h.store.list_mailboxes().ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn set_subscribed(&self, name: &str, on: bool) {
+        let Some(path) = self.subscriptions_path() else {
+            return;
+        };
+        let mut subs = self.subscriptions();
+        subs.retain(|s| s != name);
+        if on {
+            subs.push(name.to_owned());
+        }
+        subs.sort();
+        let text: String = subs.iter().map(|s| format!("{}\n", mutf7::encode(s))).collect();
+        let tmp = path.with_extension("mailfts-tmp");
+        if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write subscriptions");
+        }
+    }
+
+    fn list(
+        &self,
+        reference: &WireMailbox<'_>,
+        pattern: &ListMailbox<'_>,
+        lsub: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Status> {
+        let home = self.home()?;
+        let pat_raw: &[u8] = match pattern {
+            ListMailbox::Token(t) => t.as_ref(),
+            ListMailbox::String(s) => s.as_ref(),
+        };
+        let reference = match reference {
+            WireMailbox::Inbox => "INBOX".to_owned(),
+            WireMailbox::Other(o) => {
+                let s = String::from_utf8_lossy(o.as_ref()).into_owned();
+                mutf7::decode(&s).unwrap_or(s)
+            }
+        };
+        let word = if lsub { "LSUB" } else { "LIST" };
+        if pat_raw.is_empty() {
+            out.extend_from_slice(format!("* {word} (\\Noselect) \".\" \"\"\r\n").as_bytes());
+            return Ok(());
+        }
+        let pat_s = String::from_utf8_lossy(pat_raw).into_owned();
+        let pattern = format!("{reference}{}", mutf7::decode(&pat_s).unwrap_or(pat_s));
+        let names = home.store.list_mailboxes().map_err(|e| Status::No(store_no(&e)))?;
+        let subscribed: HashSet<String> = if lsub {
+            self.subscriptions().into_iter().collect()
+        } else {
+            HashSet::new()
+        };
+        // Real mailboxes plus parents that exist only as prefixes (`Lists` of `Lists.usb`).
+        let mut all: Vec<(String, bool)> = names.iter().map(|n| (n.clone(), true)).collect();
+        let real: HashSet<&String> = names.iter().collect();
+        let mut parents = HashSet::new();
+        for n in &names {
+            let mut p = n.as_str();
+            while let Some((head, _)) = p.rsplit_once('.') {
+                if !real.contains(&head.to_owned()) && parents.insert(head.to_owned()) {
+                    all.push((head.to_owned(), false));
+                }
+                p = head;
+            }
+        }
+        all.sort();
+        let pchars: Vec<char> = pattern.chars().collect();
+        for (name, selectable) in &all {
+            let matches = {
+                let nchars: Vec<char> = name.chars().collect();
+                wildcard_match(&pchars, &nchars)
+                    || (name == "INBOX"
+                        && wildcard_match(
+                            &pattern.to_ascii_uppercase().chars().collect::<Vec<_>>(),
+                            &nchars,
+                        ))
+            };
+            if !matches || (lsub && !subscribed.contains(name)) {
+                continue;
+            }
+            let has_children = all.iter().any(|(o, _)| o.starts_with(&format!("{name}.")));
+            let mut attrs = vec![if has_children {
+                "\\HasChildren"
+            } else {
+                "\\HasNoChildren"
+            }];
+            if !selectable {
+                attrs.push("\\Noselect");
+            }
+            if let Some(su) = special_use(name) {
+                attrs.push(su);
+            }
+            out.extend_from_slice(format!("* {word} ({}) \".\" ", attrs.join(" ")).as_bytes());
+            wire_name(out, name);
+            out.extend_from_slice(b"\r\n");
+        }
+        Ok(())
+    }
+
+    fn open_mailbox(&self, mailbox: &WireMailbox<'_>) -> Result<(String, Mailbox), Status> {
+        let name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+        let mb = self
+            .home()?
+            .store
+            .mailbox(&name)
+            .map_err(|e| Status::No(store_no(&e)))?;
+        Ok((name, mb))
+    }
+
+    fn select(
+        &mut self,
+        mailbox: &WireMailbox<'_>,
+        read_only: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        self.view = None;
+        let (name, mb) = self.open_mailbox(mailbox)?;
+        let snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
+        let mut keywords: Vec<String> = snap
+            .messages
+            .iter()
+            .flat_map(|m| m.keywords.iter().cloned())
+            .collect();
+        keywords.sort();
+        keywords.dedup();
+        let kw = if keywords.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", keywords.join(" "))
+        };
+        out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
+        let permanent = if read_only {
+            String::new()
+        } else {
+            format!("{SYSTEM_FLAGS}{kw} \\*")
+        };
+        out.extend_from_slice(
+            format!("* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n").as_bytes(),
+        );
+        let recent: HashSet<u32> = snap.messages.iter().filter(|m| m.recent).map(|m| m.uid).collect();
+        out.extend_from_slice(format!("* {} EXISTS\r\n* {} RECENT\r\n", snap.messages.len(), recent.len()).as_bytes());
+        if let Some(i) = snap.messages.iter().position(|m| !m.flags.contains(Flags::SEEN)) {
+            out.extend_from_slice(format!("* OK [UNSEEN {}] First unseen\r\n", i + 1).as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "* OK [UIDVALIDITY {}] UIDs valid\r\n* OK [UIDNEXT {}] Predicted next UID\r\n",
+                snap.uid_validity, snap.uid_next
+            )
+            .as_bytes(),
+        );
+        let view = View {
+            name,
+            mailbox: mb,
+            read_only,
+            uid_validity: snap.uid_validity,
+            uids: snap.messages.iter().map(|m| m.uid).collect(),
+            told: snap
+                .messages
+                .iter()
+                .map(|m| (m.uid, (m.flags, m.keywords.clone())))
+                .collect(),
+            recent,
+            snapshot: snap,
+        };
+        self.view = Some(view);
+        Ok(if read_only {
+            "[READ-ONLY] EXAMINE completed".into()
+        } else {
+            "[READ-WRITE] SELECT completed".into()
+        })
+    }
+
+    fn status(
+        &self,
+        mailbox: &WireMailbox<'_>,
+        items: &[StatusDataItemName],
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        let (name, mb) = self.open_mailbox(mailbox)?;
+        let snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
+        let mut parts = Vec::new();
+        for item in items {
+            let (k, v) = match item {
+                StatusDataItemName::Messages => ("MESSAGES", snap.messages.len() as u64),
+                StatusDataItemName::Recent => ("RECENT", snap.messages.iter().filter(|m| m.recent).count() as u64),
+                StatusDataItemName::UidNext => ("UIDNEXT", u64::from(snap.uid_next)),
+                StatusDataItemName::UidValidity => ("UIDVALIDITY", u64::from(snap.uid_validity)),
+                StatusDataItemName::Unseen => (
+                    "UNSEEN",
+                    snap.messages.iter().filter(|m| !m.flags.contains(Flags::SEEN)).count() as u64,
+                ),
+                StatusDataItemName::Deleted => (
+                    "DELETED",
+                    snap.messages.iter().filter(|m| m.flags.contains(Flags::DELETED)).count() as u64,
+                ),
+                _ => continue,
+            };
+            parts.push(format!("{k} {v}"));
+        }
+        out.extend_from_slice(b"* STATUS ");
+        wire_name(out, &name);
+        out.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
+        Ok("STATUS completed".into())
+    }
+
+    fn append(
+        &mut self,
+        mailbox: &WireMailbox<'_>,
+        flags: &[Flag<'_>],
+        date: Option<i64>,
+        bytes: &[u8],
+    ) -> Result<String, Status> {
+        let name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+        let home = self.home()?.clone();
+        let mb = home.store.mailbox(&name).map_err(|e| match e {
+            StoreError::MailboxNotFound { .. } => Status::No("[TRYCREATE] Mailbox does not exist".into()),
+            e => Status::No(store_no(&e)),
+        })?;
+        let (f, kws) = flags_of(flags, Flags::empty(), &[], &StoreType::Replace);
+        let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
+        let uid = mb.save(bytes, f, &kw, date).map_err(|e| Status::No(store_no(&e)))?;
+        let validity = mb.sync().map(|s| s.uid_validity).unwrap_or(0);
+        self.shared.hooks.saved(&home.dir, &name, &[uid]);
+        Ok(format!("[APPENDUID {validity} {uid}] APPEND completed"))
+    }
+
+    // ----- selected state -----
+
+    /// Brings the view up to date and writes what changed as untagged responses. Expunges are
+    /// reported only when `allow_expunge`.
+    pub fn refresh(&mut self, out: &mut Vec<u8>, allow_expunge: bool) -> Result<(), String> {
+        let Some(view) = self.view.as_mut() else {
+            return Ok(());
+        };
+        let snap = match view.mailbox.sync() {
+            Ok(s) => s,
+            Err(e) if matches!(e, StoreError::MailboxNotFound { .. }) => {
+                return Err("Selected mailbox was deleted".into())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "sync failed");
+                return Ok(());
+            }
+        };
+        if snap.uid_validity != view.uid_validity {
+            return Err("[UIDVALIDITY changed] Mailbox was reset; select it again".into());
+        }
+        if allow_expunge {
+            let mut i = view.uids.len();
+            while i > 0 {
+                i -= 1;
+                let uid = view.uids[i];
+                if snap.get(uid).is_none() {
+                    view.uids.remove(i);
+                    view.told.remove(&uid);
+                    view.recent.remove(&uid);
+                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                }
+            }
+        }
+        let max = view.uids.last().copied().unwrap_or(0);
+        let mut added = false;
+        for m in snap.messages.iter().filter(|m| m.uid > max) {
+            view.uids.push(m.uid);
+            view.told.insert(m.uid, (m.flags, m.keywords.clone()));
+            if m.recent {
+                view.recent.insert(m.uid);
+            }
+            added = true;
+        }
+        if added {
+            out.extend_from_slice(
+                format!("* {} EXISTS\r\n* {} RECENT\r\n", view.uids.len(), view.recent.len()).as_bytes(),
+            );
+            // Keep a warm sort cache warm: add the new messages' keys now.
+            if let Some((_, home)) = &self.user {
+                if let Some(cache) = home.sort.existing(&view.name) {
+                    let new: Vec<u32> = snap.messages.iter().filter(|m| m.uid > max).map(|m| m.uid).collect();
+                    cache.lock().unwrap_or_else(|e| e.into_inner()).keys(&snap, &new);
+                }
+            }
+        }
+        for (i, &uid) in view.uids.iter().enumerate() {
+            let Some(m) = snap.get(uid) else { continue };
+            let told = view.told.get(&uid);
+            if told.is_none_or(|(f, k)| *f != m.flags || *k != m.keywords) {
+                out.extend_from_slice(
+                    format!(
+                        "* {} FETCH (FLAGS {})\r\n",
+                        i + 1,
+                        flag_list(m.flags, &m.keywords, view.recent.contains(&uid))
+                    )
+                    .as_bytes(),
+                );
+                view.told.insert(uid, (m.flags, m.keywords.clone()));
+            }
+        }
+        view.snapshot = snap;
+        Ok(())
+    }
+
+    fn positions(&mut self, set: &WireSet, uid: bool) -> Result<Vec<usize>, Status> {
+        let view = self.selected()?;
+        Ok(if uid {
+            convert::uid_positions(set, &view.uids)
+        } else {
+            // RFC 3501: a sequence number above the message count is an error.
+            let positions = convert::seq_positions(set, view.uids.len());
+            let too_big = set.0.as_ref().iter().any(|s| {
+                use imap_codec::imap_types::sequence::{SeqOrUid, Sequence};
+                let big = |b: &SeqOrUid| matches!(b, SeqOrUid::Value(v) if v.get() as usize > view.uids.len());
+                match s {
+                    Sequence::Single(a) => big(a),
+                    Sequence::Range(a, b) => big(a) && big(b),
+                }
+            });
+            if too_big {
+                return Err(Status::Bad("Invalid message sequence number".into()));
+            }
+            positions
+        })
+    }
+
+    fn expunge(&mut self, set: Option<&WireSet>, out: &mut Vec<u8>) -> Result<String, Status> {
+        let positions = match set {
+            Some(s) => Some(self.positions(s, true)?),
+            None => None,
+        };
+        let view = self.selected()?;
+        if view.read_only {
+            return Err(Status::No("[READ-ONLY] Mailbox is read-only".into()));
+        }
+        let wanted: Option<HashSet<u32>> = positions.map(|p| p.iter().map(|&i| view.uids[i]).collect());
+        let deleted: Vec<u32> = view
+            .snapshot
+            .messages
+            .iter()
+            .filter(|m| m.flags.contains(Flags::DELETED))
+            .filter(|m| wanted.as_ref().is_none_or(|w| w.contains(&m.uid)))
+            .map(|m| m.uid)
+            .collect();
+        if !deleted.is_empty() {
+            let gone = view.mailbox.expunge(&deleted).map_err(|e| Status::No(store_no(&e)))?;
+            let name = view.name.clone();
+            let home = self.home()?.dir.clone();
+            self.shared.hooks.expunged(&home, &name, &gone);
+        }
+        self.refresh(out, true).map_err(Status::No)?;
+        Ok("EXPUNGE completed".into())
+    }
+
+    fn program(
+        &mut self,
+        charset: Option<&str>,
+        criteria: &[WireKey<'_>],
+        uid: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<mailfts_query::SearchProgram, Status> {
+        // New mail becomes part of the view first, so the answer can name it.
+        self.refresh(out, uid).map_err(Status::No)?;
+        let view = self.selected()?;
+        convert::program(charset, criteria, &view.uids).map_err(|e| match e {
+            ConvertError::BadCharset(_) => Status::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into()),
+            ConvertError::Unsupported(what) => Status::Bad(format!("Unsupported {what}")),
+        })
+    }
+
+    /// Runs the search; returns UIDs (uid) or sequence numbers, ascending.
+    fn search(
+        &mut self,
+        charset: Option<&str>,
+        criteria: &Vec1<WireKey<'_>>,
+        uid: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<Vec<u32>, Status> {
+        let program = self.program(charset, criteria.as_ref(), uid, out)?;
+        let uids = self.run_search(&program)?;
+        let view = self.selected()?;
+        if uid {
+            let known: HashSet<u32> = view.uids.iter().copied().collect();
+            Ok(uids.into_iter().filter(|u| known.contains(u)).collect())
+        } else {
+            let seq: HashMap<u32, u32> = view.uids.iter().enumerate().map(|(i, &u)| (u, i as u32 + 1)).collect();
+            let mut v: Vec<u32> = uids.iter().filter_map(|u| seq.get(u).copied()).collect();
+            v.sort_unstable();
+            Ok(v)
+        }
+    }
+
+    fn run_search(&mut self, program: &mailfts_query::SearchProgram) -> Result<Vec<u32>, Status> {
+        let home = self.home()?.clone();
+        let name = self.selected()?.name.clone();
+        let index = home.index();
+        let engine = Engine::new(&home.store, index.as_deref());
+        let t = std::time::Instant::now();
+        let answer = engine
+            .search(&name, program, self.shared.config.search_mode)
+            .map_err(|e| {
+                tracing::warn!(mailbox = name, error = %e, "search failed");
+                Status::No("[SERVERBUG] Search failed (logged)".into())
+            })?;
+        tracing::debug!(mailbox = name, program = %program, hits = answer.uids.len(),
+            ms = t.elapsed().as_secs_f64() * 1e3, source = answer.explain.source, "search");
+        Ok(answer.uids)
+    }
+
+    /// (id, seq, keys) of the matching messages.
+    fn sorted_items(
+        &mut self,
+        charset: &str,
+        criteria: &Vec1<WireKey<'_>>,
+        uid: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<Vec<(u32, u32, Arc<SortKeys>)>, Status> {
+        let program = self.program(Some(charset), criteria.as_ref(), uid, out)?;
+        let all = matches!(program.key, mailfts_query::SearchKey::All);
+        let view = self.selected()?;
+        let uids = if all {
+            view.uids.clone()
+        } else {
+            self.run_search(&program)?
+        };
+        let home = self.home()?.clone();
+        let view = self.selected()?;
+        let cache = home.sort.mailbox(&view.name);
+        let keys = cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys(&view.snapshot, &uids);
+        let seq: HashMap<u32, u32> = view.uids.iter().enumerate().map(|(i, &u)| (u, i as u32 + 1)).collect();
+        Ok(keys
+            .into_iter()
+            .filter_map(|(u, k)| seq.get(&u).map(|&s| (if uid { u } else { s }, s, k)))
+            .collect())
+    }
+
+    fn sort(
+        &mut self,
+        criteria: &Vec1<SortCriterion>,
+        charset: &str,
+        search: &Vec1<WireKey<'_>>,
+        uid: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        let mut items = self.sorted_items(charset, search, uid, out)?;
+        sort::sort(&mut items, criteria.as_ref());
+        out.extend_from_slice(b"* SORT");
+        for (id, _, _) in &items {
+            out.extend_from_slice(format!(" {id}").as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        Ok("SORT completed".into())
+    }
+
+    fn thread(
+        &mut self,
+        algorithm: &ThreadingAlgorithm<'_>,
+        charset: &str,
+        search: &Vec1<WireKey<'_>>,
+        uid: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        let items = self.sorted_items(charset, search, uid, out)?;
+        let threads = match algorithm {
+            ThreadingAlgorithm::OrderedSubject => sort::ordered_subject(&items),
+            ThreadingAlgorithm::References => sort::references(&items),
+            _ => return Err(Status::No("Unsupported threading algorithm".into())),
+        };
+        out.extend_from_slice(format!("* THREAD {}\r\n", sort::format_threads(&threads)).as_bytes());
+        Ok("THREAD completed".into())
+    }
+
+    fn fetch(
+        &mut self,
+        set: &WireSet,
+        items: &MacroOrMessageDataItemNames<'_>,
+        uid: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        self.refresh(out, uid).map_err(Status::No)?;
+        let positions = self.positions(set, uid)?;
+        let mut names: Vec<MessageDataItemName<'_>> = match items {
+            MacroOrMessageDataItemNames::Macro(m) => {
+                let mut v = vec![
+                    MessageDataItemName::Flags,
+                    MessageDataItemName::InternalDate,
+                    MessageDataItemName::Rfc822Size,
+                ];
+                match m {
+                    Macro::Fast => {}
+                    Macro::All => v.push(MessageDataItemName::Envelope),
+                    Macro::Full => {
+                        v.push(MessageDataItemName::Envelope);
+                        v.push(MessageDataItemName::Body);
+                    }
+                    #[allow(unreachable_patterns)]
+                    _ => {}
+                }
+                v
+            }
+            MacroOrMessageDataItemNames::MessageDataItemNames(v) => v.clone(),
+        };
+        if uid && !names.contains(&MessageDataItemName::Uid) {
+            names.insert(0, MessageDataItemName::Uid);
+        }
+        let view = self.selected()?;
+        let sets_seen = !view.read_only
+            && names.iter().any(|n| {
+                matches!(
+                    n,
+                    MessageDataItemName::BodyExt { peek: false, .. }
+                        | MessageDataItemName::Rfc822
+                        | MessageDataItemName::Rfc822Text
+                )
+            });
+        let needs_content = names.iter().any(|n| {
+            !matches!(
+                n,
+                MessageDataItemName::Uid | MessageDataItemName::Flags | MessageDataItemName::InternalDate
+            )
+        });
+        let mut expunged = false;
+        for pos in positions {
+            let uid_v = view.uids[pos];
+            let Some(entry) = view.snapshot.get(uid_v).cloned() else {
+                expunged = true;
+                continue;
+            };
+            let mut flags = entry.flags;
+            let mut keywords = entry.keywords.clone();
+            let mut flags_changed = false;
+            if sets_seen && !flags.contains(Flags::SEEN) {
+                flags.set(Flags::SEEN, true);
+                let kw: Vec<&str> = keywords.iter().map(String::as_str).collect();
+                if view.mailbox.set_flags(uid_v, flags, &kw).is_ok() {
+                    flags_changed = true;
+                    view.told.insert(uid_v, (flags, keywords.clone()));
+                } else {
+                    flags.set(Flags::SEEN, false);
+                }
+            }
+            let content = if needs_content {
+                let read = entry.read().or_else(|_| {
+                    // Renamed since our sync (a flag change elsewhere): look again.
+                    let snap = view.mailbox.sync().map_err(std::io::Error::other)?;
+                    let e = snap.get(uid_v).cloned().ok_or(std::io::ErrorKind::NotFound)?;
+                    flags = e.flags;
+                    keywords = e.keywords.clone();
+                    e.read()
+                });
+                match read {
+                    Ok(raw) => Some(wire::to_crlf(raw)),
+                    Err(_) => {
+                        expunged = true;
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            let mut parsed: Option<mime::Part> = None;
+            let mut items_out: Vec<Vec<u8>> = Vec::new();
+            let mut flags_sent = false;
+            for name in &names {
+                let mut item = Vec::new();
+                match name {
+                    MessageDataItemName::Uid => item.extend_from_slice(format!("UID {uid_v}").as_bytes()),
+                    MessageDataItemName::Flags => {
+                        flags_sent = true;
+                        item.extend_from_slice(
+                            format!("FLAGS {}", flag_list(flags, &keywords, view.recent.contains(&uid_v))).as_bytes(),
+                        );
+                    }
+                    MessageDataItemName::InternalDate => {
+                        let secs = entry.internal_date().unwrap_or(0);
+                        item.extend_from_slice(format!("INTERNALDATE \"{}\"", internal_date(secs)).as_bytes());
+                    }
+                    MessageDataItemName::Rfc822Size => {
+                        let n = content.as_ref().map_or(0, |c| c.len());
+                        item.extend_from_slice(format!("RFC822.SIZE {n}").as_bytes());
+                    }
+                    other => {
+                        let msg = content.as_deref().unwrap_or(&[]);
+                        let root = parsed.get_or_insert_with(|| mime::parse(msg, 0..msg.len()));
+                        if !fetch_content_item(&mut item, other, msg, root) {
+                            continue;
+                        }
+                    }
+                }
+                items_out.push(item);
+            }
+            if flags_changed && !flags_sent {
+                items_out.push(format!("FLAGS {}", flag_list(flags, &keywords, view.recent.contains(&uid_v))).into_bytes());
+            }
+            out.extend_from_slice(format!("* {} FETCH (", pos + 1).as_bytes());
+            for (i, it) in items_out.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(it);
+            }
+            out.extend_from_slice(b")\r\n");
+        }
+        if expunged {
+            return Err(Status::No("[EXPUNGEISSUED] Some messages were expunged".into()));
+        }
+        Ok("FETCH completed".into())
+    }
+
+    fn store(
+        &mut self,
+        set: &WireSet,
+        kind: &StoreType,
+        response: &StoreResponse,
+        flags: &[Flag<'_>],
+        uid: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        self.refresh(out, uid).map_err(Status::No)?;
+        let positions = self.positions(set, uid)?;
+        let view = self.selected()?;
+        if view.read_only {
+            return Err(Status::No("[READ-ONLY] Mailbox is read-only".into()));
+        }
+        let mut changed = Vec::new();
+        let mut failed = None;
+        for pos in positions {
+            let u = view.uids[pos];
+            let Some(entry) = view.snapshot.get(u) else { continue };
+            let (f, kws) = flags_of(flags, entry.flags, &entry.keywords, kind);
+            if f != entry.flags || kws != entry.keywords {
+                let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
+                match view.mailbox.set_flags(u, f, &kw) {
+                    Ok(()) => changed.push(u),
+                    Err(e) if matches!(e, StoreError::UidNotFound { .. }) => continue,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            view.told.insert(u, (f, kws.clone()));
+            if *response == StoreResponse::Answer {
+                let uid_part = if uid { format!(" UID {u}") } else { String::new() };
+                out.extend_from_slice(
+                    format!(
+                        "* {} FETCH (FLAGS {}{uid_part})\r\n",
+                        pos + 1,
+                        flag_list(f, &kws, view.recent.contains(&u))
+                    )
+                    .as_bytes(),
+                );
+            }
+        }
+        let name = view.name.clone();
+        if !changed.is_empty() {
+            let home = self.home()?.dir.clone();
+            self.shared.hooks.flags_changed(&home, &name, &changed);
+        }
+        match failed {
+            Some(e) => Err(Status::No(store_no(&e))),
+            None => Ok("STORE completed".into()),
+        }
+    }
+
+    fn copy(
+        &mut self,
+        set: &WireSet,
+        mailbox: &WireMailbox<'_>,
+        uid: bool,
+        is_move: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        self.refresh(out, uid || is_move).map_err(Status::No)?;
+        let positions = self.positions(set, uid)?;
+        let dest_name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+        let home = self.home()?.clone();
+        let dest = home.store.mailbox(&dest_name).map_err(|e| match e {
+            StoreError::MailboxNotFound { .. } => Status::No("[TRYCREATE] Mailbox does not exist".into()),
+            e => Status::No(store_no(&e)),
+        })?;
+        let view = self.selected()?;
+        if is_move && view.read_only {
+            return Err(Status::No("[READ-ONLY] Mailbox is read-only".into()));
+        }
+        let mut src_uids = Vec::new();
+        let mut dst_uids = Vec::new();
+        for pos in positions {
+            let u = view.uids[pos];
+            match view.mailbox.copy_to(u, &dest) {
+                Ok(new) => {
+                    src_uids.push(u);
+                    dst_uids.push(new);
+                }
+                Err(StoreError::UidNotFound { .. }) => {}
+                Err(e) => return Err(Status::No(store_no(&e))),
+            }
+        }
+        let src_name = view.name.clone();
+        let validity = dest.sync().map(|s| s.uid_validity).unwrap_or(0);
+        if !dst_uids.is_empty() {
+            self.shared.hooks.saved(&home.dir, &dest_name, &dst_uids);
+        }
+        let copyuid = if src_uids.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "[COPYUID {validity} {} {}] ",
+                src_uids.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+                dst_uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+            )
+        };
+        if is_move {
+            if !copyuid.is_empty() {
+                out.extend_from_slice(format!("* OK {copyuid}Moved\r\n").as_bytes());
+            }
+            let view = self.selected()?;
+            let gone = view.mailbox.expunge(&src_uids).map_err(|e| Status::No(store_no(&e)))?;
+            self.shared.hooks.expunged(&home.dir, &src_name, &gone);
+            self.refresh(out, true).map_err(Status::No)?;
+            Ok("MOVE completed".into())
+        } else {
+            Ok(format!("{copyuid}COPY completed"))
+        }
+    }
+}
+
+/// Outcome of a command other than OK.
+#[derive(Debug)]
+enum Status {
+    No(String),
+    Bad(String),
+    /// The driver completes the command (IDLE, AUTHENTICATE); nothing tagged now.
+    Pending,
+}
+
+/// The flags and keywords after applying a STORE (or APPEND) flag list to the current ones.
+fn flags_of(
+    list: &[Flag<'_>],
+    current: Flags,
+    keywords: &[String],
+    kind: &StoreType,
+) -> (Flags, Vec<String>) {
+    let mut f = Flags::empty();
+    let mut kws: Vec<String> = Vec::new();
+    for flag in list {
+        match flag {
+            Flag::Answered => f.set(Flags::ANSWERED, true),
+            Flag::Deleted => f.set(Flags::DELETED, true),
+            Flag::Draft => f.set(Flags::DRAFT, true),
+            Flag::Flagged => f.set(Flags::FLAGGED, true),
+            Flag::Seen => f.set(Flags::SEEN, true),
+            Flag::Keyword(k) if k.as_ref().eq_ignore_ascii_case("$Forwarded") => f.set(Flags::PASSED, true),
+            Flag::Keyword(k) => kws.push(k.as_ref().to_owned()),
+            Flag::Extension(_) => {}
+        }
+    }
+    match kind {
+        StoreType::Replace => (f, kws),
+        StoreType::Add => {
+            let mut all = keywords.to_vec();
+            for k in kws {
+                if !all.contains(&k) {
+                    all.push(k);
+                }
+            }
+            (current.union(f), all)
+        }
+        StoreType::Remove => (
+            Flags::from_bits(current.bits() & !f.bits()),
+            keywords.iter().filter(|k| !kws.contains(k)).cloned().collect(),
+        ),
+    }
+}
+
+fn part_path(p: &Option<WirePart>) -> Vec<u32> {
+    p.as_ref()
+        .map(|p| p.0.as_ref().iter().map(|n| n.get()).collect())
+        .unwrap_or_default()
+}
+
+fn section_name(section: &Option<Section<'_>>) -> String {
+    let prefix = |p: &Option<WirePart>| {
+        let path = part_path(p);
+        if path.is_empty() {
+            String::new()
+        } else {
+            format!("{}.", path.iter().map(u32::to_string).collect::<Vec<_>>().join("."))
+        }
+    };
+    let names = |v: &Vec1<imap_codec::imap_types::core::AString<'_>>| {
+        let mut out = Vec::new();
+        for (i, n) in v.as_ref().iter().enumerate() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            wire::astring(&mut out, n.as_ref());
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    match section {
+        None => String::new(),
+        Some(Section::Part(p)) => p.0.as_ref().iter().map(|n| n.get().to_string()).collect::<Vec<_>>().join("."),
+        Some(Section::Header(p)) => format!("{}HEADER", prefix(p)),
+        Some(Section::HeaderFields(p, v)) => format!("{}HEADER.FIELDS ({})", prefix(p), names(v)),
+        Some(Section::HeaderFieldsNot(p, v)) => format!("{}HEADER.FIELDS.NOT ({})", prefix(p), names(v)),
+        Some(Section::Text(p)) => format!("{}TEXT", prefix(p)),
+        Some(Section::Mime(p)) => format!(
+            "{}.MIME",
+            p.0.as_ref().iter().map(|n| n.get().to_string()).collect::<Vec<_>>().join(".")
+        ),
+    }
+}
+
+/// The bytes a section names (RFC 3501 §6.4.5), empty when the part does not exist.
+fn section_bytes(section: &Option<Section<'_>>, msg: &[u8], root: &mime::Part) -> Vec<u8> {
+    // The message whose header/text a `[p.]HEADER`/`TEXT` names.
+    let message_at = |p: &Option<WirePart>| -> Option<&mime::Part> {
+        let path = part_path(p);
+        if path.is_empty() {
+            return Some(root);
+        }
+        mime::locate(root, &path).and_then(|part| part.message.as_deref())
+    };
+    let slice = |r: std::ops::Range<usize>| msg[r].to_vec();
+    match section {
+        None => msg.to_vec(),
+        Some(Section::Part(p)) => {
+            let path: Vec<u32> = p.0.as_ref().iter().map(|n| n.get()).collect();
+            mime::locate(root, &path).map(|part| slice(part.body.clone())).unwrap_or_default()
+        }
+        Some(Section::Header(p)) => message_at(p).map(|m| slice(m.header.clone())).unwrap_or_default(),
+        Some(Section::Text(p)) => message_at(p).map(|m| slice(m.body.clone())).unwrap_or_default(),
+        Some(Section::HeaderFields(p, v)) | Some(Section::HeaderFieldsNot(p, v)) => {
+            let not = matches!(section, Some(Section::HeaderFieldsNot(..)));
+            let names: Vec<Vec<u8>> = v.as_ref().iter().map(|n| n.as_ref().to_vec()).collect();
+            message_at(p)
+                .map(|m| mime::header_fields(&msg[m.header.clone()], &names, not))
+                .unwrap_or_default()
+        }
+        Some(Section::Mime(p)) => {
+            let path: Vec<u32> = p.0.as_ref().iter().map(|n| n.get()).collect();
+            mime::locate(root, &path).map(|part| slice(part.header.clone())).unwrap_or_default()
+        }
+    }
+}
+
+/// Writes one content item of a FETCH response; false when the item is not supported.
+fn fetch_content_item(item: &mut Vec<u8>, name: &MessageDataItemName<'_>, msg: &[u8], root: &mime::Part) -> bool {
+    match name {
+        MessageDataItemName::Envelope => {
+            item.extend_from_slice(b"ENVELOPE ");
+            mime::envelope(item, &mime::fields(&msg[root.header.clone()]));
+        }
+        MessageDataItemName::BodyStructure => {
+            item.extend_from_slice(b"BODYSTRUCTURE ");
+            mime::body_structure(item, msg, root, true);
+        }
+        MessageDataItemName::Body => {
+            item.extend_from_slice(b"BODY ");
+            mime::body_structure(item, msg, root, false);
+        }
+        MessageDataItemName::Rfc822 => {
+            item.extend_from_slice(b"RFC822 ");
+            wire::literal(item, msg);
+        }
+        MessageDataItemName::Rfc822Header => {
+            item.extend_from_slice(b"RFC822.HEADER ");
+            wire::literal(item, &msg[root.header.clone()]);
+        }
+        MessageDataItemName::Rfc822Text => {
+            item.extend_from_slice(b"RFC822.TEXT ");
+            wire::literal(item, &msg[root.body.clone()]);
+        }
+        MessageDataItemName::BodyExt { section, partial, .. } => {
+            let data = section_bytes(section, msg, root);
+            item.extend_from_slice(format!("BODY[{}]", section_name(section)).as_bytes());
+            match partial {
+                Some((start, len)) => {
+                    let s = (*start as usize).min(data.len());
+                    let e = s.saturating_add(len.get() as usize).min(data.len());
+                    item.extend_from_slice(format!("<{start}> ").as_bytes());
+                    wire::literal(item, &data[s..e]);
+                }
+                None => {
+                    item.push(b' ');
+                    wire::literal(item, &data);
+                }
+            }
+        }
+        _ => return false,
+    }
+    true
+}

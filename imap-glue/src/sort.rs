@@ -1,0 +1,563 @@
+//! SORT and THREAD (RFC 5256): sort keys, base subjects, the orderings and the thread trees.
+//!
+//! Sort keys are computed from the message headers once per message and kept in memory per
+//! (home, mailbox, UIDVALIDITY) in a [`SortCache`]; sessions add the keys of new messages as they
+//! see them arrive, so `UID SORT (REVERSE DATE) UTF-8 ALL` on a warm cache only sorts. Expunged
+//! UIDs are dropped from the cache when it is next used. A cache lost on restart is rebuilt on the
+//! first SORT (about one header read per message).
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
+use mailfts_store::{MessageEntry, Snapshot};
+
+/// The sort and thread keys of one message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SortKeys {
+    /// INTERNALDATE, unix seconds (ARRIVAL).
+    pub arrival: i64,
+    /// The `Date:` header in UTC, or the internal date when it is missing or unreadable (DATE).
+    pub date: i64,
+    /// RFC822.SIZE (SIZE).
+    pub size: u64,
+    /// The base subject (RFC 5256 §2.1), lower case (SUBJECT).
+    pub subject: String,
+    /// Local part of the first From address, lower case (FROM).
+    pub from: String,
+    /// Local part of the first To address, lower case (TO).
+    pub to: String,
+    /// Local part of the first Cc address, lower case (CC).
+    pub cc: String,
+    /// Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    /// References, or else the first In-Reply-To id, oldest first.
+    pub references: Vec<String>,
+}
+
+impl SortKeys {
+    /// Computes the keys of a stored message (reads its file). `None`: the file is gone.
+    pub fn of(entry: &MessageEntry) -> Option<SortKeys> {
+        let raw = entry.read().ok()?;
+        let arrival = entry.internal_date().unwrap_or(0);
+        let size = entry
+            .vsize_hint
+            .unwrap_or_else(|| mailfts_indexer::document::rfc822_size(&raw));
+        Some(SortKeys::from_message(&raw, arrival, size))
+    }
+
+    /// Computes the keys from the message bytes.
+    pub fn from_message(raw: &[u8], arrival: i64, size: u64) -> SortKeys {
+        let end = header_end(raw);
+        let parsed = mail_parser::MessageParser::default().parse_headers(&raw[..end]);
+        let mut k = SortKeys {
+            arrival,
+            date: arrival,
+            size,
+            ..SortKeys::default()
+        };
+        let Some(m) = parsed else { return k };
+        if let Some(d) = m.date().filter(|d| d.is_valid()) {
+            k.date = d.to_timestamp();
+        }
+        k.subject = base_subject(m.subject().unwrap_or(""));
+        let first = |a: Option<&mail_parser::Address<'_>>| -> String {
+            a.and_then(|a| a.first())
+                .and_then(|a| a.address.as_deref())
+                .map(|s| s.split('@').next().unwrap_or("").to_lowercase())
+                .unwrap_or_default()
+        };
+        k.from = first(m.from());
+        k.to = first(m.to());
+        k.cc = first(m.cc());
+        k.message_id = m.message_id().map(str::to_owned);
+        let ids = |v: &mail_parser::HeaderValue<'_>| -> Vec<String> {
+            match v {
+                mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+                mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+                _ => Vec::new(),
+            }
+        };
+        k.references = ids(m.references());
+        if k.references.is_empty() {
+            k.references = ids(m.in_reply_to()).into_iter().take(1).collect();
+        }
+        k
+    }
+}
+
+fn header_end(raw: &[u8]) -> usize {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(raw.len()),
+    }
+}
+
+/// The sort keys of one mailbox in one UIDVALIDITY.
+#[derive(Debug, Default)]
+pub struct SortCache {
+    uid_validity: u32,
+    keys: HashMap<u32, Arc<SortKeys>>,
+}
+
+/// The caches of one home, by mailbox name.
+#[derive(Debug, Default)]
+pub struct SortCaches {
+    map: Mutex<HashMap<String, Arc<Mutex<SortCache>>>>,
+}
+
+impl SortCaches {
+    /// The cache of a mailbox (created empty).
+    pub fn mailbox(&self, name: &str) -> Arc<Mutex<SortCache>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// The cache of a mailbox if it was ever filled.
+    pub fn existing(&self, name: &str) -> Option<Arc<Mutex<SortCache>>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Forgets a mailbox (deleted or renamed).
+    pub fn forget(&self, name: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
+    }
+}
+
+impl SortCache {
+    /// Number of messages with keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when no keys are cached.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys of `uids` (messages of `snapshot`), computing the missing ones (in parallel).
+    /// UIDs whose file is gone are left out.
+    pub fn keys(&mut self, snapshot: &Snapshot, uids: &[u32]) -> Vec<(u32, Arc<SortKeys>)> {
+        if self.uid_validity != snapshot.uid_validity {
+            self.keys.clear();
+            self.uid_validity = snapshot.uid_validity;
+        }
+        if self.keys.len() > snapshot.messages.len() {
+            self.keys.retain(|u, _| snapshot.get(*u).is_some());
+        }
+        let missing: Vec<&MessageEntry> = uids
+            .iter()
+            .filter(|u| !self.keys.contains_key(u))
+            .filter_map(|&u| snapshot.get(u))
+            .collect();
+        if !missing.is_empty() {
+            for (uid, k) in compute_parallel(&missing) {
+                self.keys.insert(uid, Arc::new(k));
+            }
+        }
+        uids.iter()
+            .filter_map(|u| self.keys.get(u).map(|k| (*u, k.clone())))
+            .collect()
+    }
+}
+
+fn compute_parallel(entries: &[&MessageEntry]) -> Vec<(u32, SortKeys)> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let chunk = entries.len().div_ceil(threads).max(64);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .map(|c| {
+                s.spawn(move || {
+                    c.iter()
+                        .filter_map(|e| SortKeys::of(e).map(|k| (e.uid, k)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The base subject of RFC 5256 §2.1 (input already decoded to UTF-8), lower-cased for
+/// `i;unicode-casemap`-like comparison.
+pub fn base_subject(subject: &str) -> String {
+    // (1) collapse white space
+    let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    loop {
+        // (2) trailing "(fwd)" and white space
+        loop {
+            let t = s.trim_end();
+            if t.len() >= 5 && t[t.len() - 5..].eq_ignore_ascii_case("(fwd)") {
+                s = t[..t.len() - 5].to_owned();
+            } else {
+                s = t.to_owned();
+                break;
+            }
+        }
+        // (3) and (4) leading subj-leader and subj-blob, until nothing changes
+        loop {
+            let before = s.len();
+            while let Some(rest) = strip_leader(&s) {
+                s = rest.to_owned();
+            }
+            if let Some(rest) = strip_blob(&s) {
+                if !rest.trim().is_empty() {
+                    s = rest.to_owned();
+                }
+            }
+            if s.len() == before {
+                break;
+            }
+        }
+        // (6) [fwd: …]
+        let lower = s.to_ascii_lowercase();
+        if lower.starts_with("[fwd:") && lower.ends_with(']') {
+            s = s[5..s.len() - 1].to_owned();
+            continue;
+        }
+        break;
+    }
+    s.trim().to_lowercase()
+}
+
+/// `subj-blob = "[" *BLOBCHAR "]" *WSP`: the rest after one blob.
+fn strip_blob(s: &str) -> Option<&str> {
+    let s2 = s.trim_start();
+    let rest = s2.strip_prefix('[')?;
+    let close = rest.find(']')?;
+    if rest[..close].contains('[') {
+        return None;
+    }
+    Some(rest[close + 1..].trim_start())
+}
+
+/// `subj-leader = (*subj-blob subj-refwd) / WSP`, `subj-refwd = ("re" / ("fw" ["d"])) *WSP
+/// [subj-blob] ":"`: the rest after one leader.
+fn strip_leader(s: &str) -> Option<&str> {
+    if s.starts_with([' ', '\t']) {
+        return Some(s.trim_start());
+    }
+    let mut rest = s;
+    while let Some(r) = strip_blob(rest) {
+        rest = r;
+    }
+    let lower = rest.to_ascii_lowercase();
+    let n = if lower.starts_with("fwd") {
+        3
+    } else if lower.starts_with("re") || lower.starts_with("fw") {
+        2
+    } else {
+        return None;
+    };
+    let mut r = rest[n..].trim_start();
+    if let Some(after) = strip_blob(r) {
+        r = after;
+    }
+    r.strip_prefix(':')
+}
+
+/// Orders `items` (uid, sequence number, keys) by the SORT criteria; ties by sequence number.
+pub fn sort(items: &mut [(u32, u32, Arc<SortKeys>)], criteria: &[SortCriterion]) {
+    items.sort_by(|a, b| {
+        for c in criteria {
+            let o = compare(&a.2, &b.2, &c.key);
+            let o = if c.reverse { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        a.1.cmp(&b.1)
+    });
+}
+
+fn compare(a: &SortKeys, b: &SortKeys, key: &SortKey) -> Ordering {
+    match key {
+        SortKey::Arrival => a.arrival.cmp(&b.arrival),
+        SortKey::Date => a.date.cmp(&b.date),
+        SortKey::Size => a.size.cmp(&b.size),
+        SortKey::Subject => a.subject.cmp(&b.subject),
+        SortKey::From | SortKey::DisplayFrom => a.from.cmp(&b.from),
+        SortKey::To | SortKey::DisplayTo => a.to.cmp(&b.to),
+        SortKey::Cc => a.cc.cmp(&b.cc),
+    }
+}
+
+/// A thread: a message (None for a missing parent) and its replies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadNode {
+    /// The number shown (UID or sequence number); None for a message that is not there.
+    pub id: Option<u32>,
+    /// Replies, oldest first.
+    pub children: Vec<ThreadNode>,
+}
+
+/// THREAD=ORDEREDSUBJECT: groups by base subject; in each group the oldest message is the parent
+/// of the others; threads ordered by their first message's date. Items: (id, seq, keys).
+pub fn ordered_subject(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
+    let mut v: Vec<&(u32, u32, Arc<SortKeys>)> = items.iter().collect();
+    v.sort_by(|a, b| {
+        (a.2.subject.as_str(), a.2.date, a.1).cmp(&(b.2.subject.as_str(), b.2.date, b.1))
+    });
+    let mut threads: Vec<(i64, u32, ThreadNode)> = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        let mut j = i + 1;
+        while j < v.len() && v[j].2.subject == v[i].2.subject {
+            j += 1;
+        }
+        let node = ThreadNode {
+            id: Some(v[i].0),
+            children: v[i + 1..j]
+                .iter()
+                .map(|m| ThreadNode {
+                    id: Some(m.0),
+                    children: Vec::new(),
+                })
+                .collect(),
+        };
+        threads.push((v[i].2.date, v[i].1, node));
+        i = j;
+    }
+    threads.sort_by_key(|t| (t.0, t.1));
+    threads.into_iter().map(|t| t.2).collect()
+}
+
+/// THREAD=REFERENCES (RFC 5256 §2.2, steps 1–4 and 6: parent/child links from References and
+/// In-Reply-To, dummies pruned, siblings by date). The subject-merging step (5) is not done.
+pub fn references(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
+    struct C {
+        msg: Option<usize>,
+        parent: Option<usize>,
+        children: Vec<usize>,
+    }
+    let mut cs: Vec<C> = Vec::new();
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let new = |cs: &mut Vec<C>| {
+        cs.push(C {
+            msg: None,
+            parent: None,
+            children: Vec::new(),
+        });
+        cs.len() - 1
+    };
+    fn is_ancestor(cs: &[C], anc: usize, mut node: usize) -> bool {
+        let mut steps = 0;
+        while let Some(p) = cs[node].parent {
+            if p == anc {
+                return true;
+            }
+            node = p;
+            steps += 1;
+            if steps > cs.len() {
+                return true;
+            }
+        }
+        false
+    }
+    fn link(cs: &mut [C], parent: usize, child: usize) {
+        if let Some(old) = cs[child].parent.take() {
+            cs[old].children.retain(|&c| c != child);
+        }
+        cs[child].parent = Some(parent);
+        cs[parent].children.push(child);
+    }
+    for (mi, (_, _, k)) in items.iter().enumerate() {
+        let c = match k.message_id.as_ref().and_then(|id| ids.get(id).copied()) {
+            Some(c) if cs[c].msg.is_none() => c,
+            _ => {
+                let c = new(&mut cs);
+                if let Some(id) = &k.message_id {
+                    ids.entry(id.clone()).or_insert(c);
+                }
+                c
+            }
+        };
+        cs[c].msg = Some(mi);
+        let mut prev: Option<usize> = None;
+        for r in &k.references {
+            let rc = match ids.get(r) {
+                Some(&x) => x,
+                None => {
+                    let x = new(&mut cs);
+                    ids.insert(r.clone(), x);
+                    x
+                }
+            };
+            if let Some(p) = prev {
+                if cs[rc].parent.is_none()
+                    && rc != p
+                    && !is_ancestor(&cs, rc, p)
+                    && !is_ancestor(&cs, p, rc)
+                {
+                    link(&mut cs, p, rc);
+                }
+            }
+            prev = Some(rc);
+        }
+        match prev {
+            Some(p) if p != c && !is_ancestor(&cs, c, p) => link(&mut cs, p, c),
+            _ => {
+                if let Some(old) = cs[c].parent.take() {
+                    cs[old].children.retain(|&x| x != c);
+                }
+            }
+        }
+    }
+    // Build trees, pruning dummies.
+    fn build(cs: &[C], items: &[(u32, u32, Arc<SortKeys>)], c: usize, root: bool) -> Vec<ThreadNode> {
+        let mut kids: Vec<ThreadNode> = cs[c]
+            .children
+            .iter()
+            .flat_map(|&k| build(cs, items, k, false))
+            .collect();
+        sort_siblings(&mut kids, items);
+        match cs[c].msg {
+            Some(m) => vec![ThreadNode {
+                id: Some(items[m].0),
+                children: kids,
+            }],
+            None if kids.is_empty() => Vec::new(),
+            None if kids.len() == 1 || !root => kids,
+            None => vec![ThreadNode {
+                id: None,
+                children: kids,
+            }],
+        }
+    }
+    let roots: Vec<usize> = (0..cs.len()).filter(|&c| cs[c].parent.is_none()).collect();
+    let mut out: Vec<ThreadNode> = roots
+        .into_iter()
+        .flat_map(|r| build(&cs, items, r, true))
+        .collect();
+    sort_siblings(&mut out, items);
+    out
+}
+
+fn first_key(n: &ThreadNode, by_id: &HashMap<u32, (i64, u32)>) -> (i64, u32) {
+    match n.id {
+        Some(id) => by_id.get(&id).copied().unwrap_or((i64::MAX, u32::MAX)),
+        None => n
+            .children
+            .first()
+            .map_or((i64::MAX, u32::MAX), |c| first_key(c, by_id)),
+    }
+}
+
+fn sort_siblings(nodes: &mut [ThreadNode], items: &[(u32, u32, Arc<SortKeys>)]) {
+    if nodes.len() < 2 {
+        return;
+    }
+    let by_id: HashMap<u32, (i64, u32)> = items.iter().map(|(id, seq, k)| (*id, (k.date, *seq))).collect();
+    nodes.sort_by_key(|n| first_key(n, &by_id));
+}
+
+/// Writes threads as in `* THREAD (2)(3 6 (4 23)(44 7 96))`.
+pub fn format_threads(threads: &[ThreadNode]) -> String {
+    fn inner(n: &ThreadNode, out: &mut String) {
+        if let Some(id) = n.id {
+            out.push_str(&id.to_string());
+        }
+        match n.children.len() {
+            0 => {}
+            1 if n.id.is_some() => {
+                out.push(' ');
+                inner(&n.children[0], out);
+            }
+            _ => {
+                if n.id.is_some() {
+                    out.push(' ');
+                }
+                for c in &n.children {
+                    out.push('(');
+                    inner(c, out);
+                    out.push(')');
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    for t in threads {
+        out.push('(');
+        inner(t, &mut out);
+        out.push(')');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_subjects() {
+        for (s, want) in [
+            ("Re: hello", "hello"),
+            ("RE: [list] Re: Fwd: hello (fwd)", "hello"),
+            ("[PATCH v2] usb: fix", "usb: fix"),
+            ("[fwd: Re: x]", "x"),
+            ("  many   spaces ", "many spaces"),
+            ("[only blob]", "[only blob]"),
+            ("Fw[x]: y", "y"),
+        ] {
+            assert_eq!(base_subject(s), want, "{s:?}");
+        }
+    }
+
+    fn keys(id: &str, refs: &[&str], date: i64, subject: &str) -> Arc<SortKeys> {
+        Arc::new(SortKeys {
+            date,
+            message_id: Some(id.into()),
+            references: refs.iter().map(|s| s.to_string()).collect(),
+            subject: base_subject(subject),
+            ..SortKeys::default()
+        })
+    }
+
+    #[test]
+    fn threads_by_references() {
+        let items = vec![
+            (1, 1, keys("a", &[], 10, "x")),
+            (2, 2, keys("b", &["a"], 20, "Re: x")),
+            (3, 3, keys("c", &[], 15, "y")),
+            (4, 4, keys("d", &["a", "b"], 30, "Re: x")),
+            (5, 5, keys("e", &["a"], 25, "Re: x")),
+            (6, 6, keys("f", &["zz"], 5, "orphan")),
+            (7, 7, keys("g", &["zz"], 6, "orphan")),
+        ];
+        let t = references(&items);
+        assert_eq!(format_threads(&t), "((6)(7))(1 (2 4)(5))(3)");
+        let t = ordered_subject(&items);
+        assert_eq!(format_threads(&t), "(6 7)(1 (2)(5)(4))(3)");
+    }
+
+    #[test]
+    fn keys_from_headers() {
+        let k = SortKeys::from_message(
+            b"Date: Tue, 1 Jan 2002 10:00:00 +0100\r\nFrom: \"A\" <Alice@x.org>\r\nSubject: =?utf-8?q?Re=3A_gr=C3=BC=C3=9Fe?=\r\nReferences: <p@x> <q@x>\r\n\r\nbody",
+            7,
+            9,
+        );
+        assert_eq!(k.date, 1009875600);
+        assert_eq!(k.from, "alice");
+        assert_eq!(k.subject, "grüße");
+        assert_eq!(k.references, ["p@x", "q@x"]);
+    }
+}

@@ -1,0 +1,10 @@
+//! `mailfts serve`: see [`crate::daemon`].
+
+use std::process::ExitCode;
+
+pub use crate::daemon::config::ServeArgs;
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
+    crate::daemon::run(a)
+}

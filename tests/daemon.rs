@@ -1,0 +1,739 @@
+//! End-to-end tests of `mailfts serve`: real daemons on loopback, real Maildirs in temporary
+//! directories, deliveries the way an MDA makes them (write to `tmp/`, rename into `new/`), and
+//! clients over gRPC (Rust, generated from the same proto; Python grpcio when installed), the
+//! local socket (`mailfts hook saved`) and the metrics endpoint. Every wait is a poll with a deadline.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use mailfts_corpora::{write_maildir, CorpusSpec};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+mod pb {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("mailfts.v1");
+}
+
+use pb::mailfts_client::MailftsClient;
+
+const TOKEN: &str = "test-token-7f3a9c";
+const DEADLINE: Duration = Duration::from_secs(90);
+
+/// A running `mailfts serve`.
+struct Served {
+    child: Child,
+    grpc: String,
+    metrics: String,
+    imap: Option<String>,
+    socket: PathBuf,
+    log: PathBuf,
+}
+
+impl Served {
+    /// Starts a daemon for the users of `passwd` on free loopback ports (port 0, read back from
+    /// its stdout).
+    fn start(dir: &Path, passwd: &Path, tag: &str) -> Served {
+        Served::start_with(dir, passwd, tag, &[])
+    }
+
+    fn start_with(dir: &Path, passwd: &Path, tag: &str, extra: &[&str]) -> Served {
+        let token = dir.join("token");
+        std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
+        let socket = dir.join(format!("grpc-{tag}.sock"));
+        let log = dir.join(format!("serve-{tag}.log"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailfts"))
+            .args(["serve", "--passwd"])
+            .arg(passwd)
+            .args(["--grpc-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+            .arg("--grpc-token-file")
+            .arg(&token)
+            .arg("--grpc-socket")
+            .arg(&socket)
+            .args(["--debounce-ms", "100"])
+            .args(extra)
+            .env("MAILFTS_LOG", "info,tantivy=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("spawn mailfts serve");
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let (mut grpc, mut metrics, mut imap) = (None, None, None);
+        let started = Instant::now();
+        loop {
+            let left = DEADLINE.saturating_sub(started.elapsed());
+            let line = rx.recv_timeout(left).unwrap_or_else(|_| {
+                panic!("daemon did not start: {}", std::fs::read_to_string(&log).unwrap_or_default())
+            });
+            if let Some(a) = line.strip_prefix("mailfts: grpc listening on ") {
+                grpc = Some(a.to_string());
+            } else if let Some(a) = line.strip_prefix("mailfts: metrics listening on ") {
+                metrics = Some(a.to_string());
+            } else if let Some(a) = line.strip_prefix("mailfts: imap listening on ") {
+                imap = Some(a.to_string());
+            } else if line.starts_with("mailfts: serving") {
+                break;
+            }
+        }
+        Served {
+            child,
+            grpc: grpc.expect("grpc address printed"),
+            metrics: metrics.expect("metrics address printed"),
+            imap,
+            socket,
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.grpc))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the daemon")
+    }
+
+    async fn client(&self) -> MailftsClient<InterceptedService<Channel, Bearer>> {
+        MailftsClient::with_interceptor(self.channel().await, Bearer(TOKEN))
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(started.elapsed() < DEADLINE, "daemon ignored SIGTERM: {}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: no shutdown at all.
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn metrics_text(&self) -> String {
+        let mut s = TcpStream::connect(&self.metrics).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+struct Bearer(&'static str);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        req.metadata_mut()
+            .insert("authorization", format!("Bearer {}", self.0).parse().unwrap());
+        Ok(req)
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Polls `f` until it gives `Some`, failing after [`DEADLINE`] with `what`.
+async fn poll<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn write_passwd(dir: &Path, users: &[(&str, &Path)]) -> PathBuf {
+    let p = dir.join("users");
+    let text: String = users
+        .iter()
+        .map(|(u, h)| format!("{u}:{{PLAIN}}pw-{u}:1000:1000::{}::\n", h.display()))
+        .collect();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Delivers like an MDA: write into `tmp/`, then rename into `new/`. Returns the final path.
+fn deliver(folder: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let tmp = folder.join("tmp").join(name);
+    std::fs::write(&tmp, bytes).unwrap();
+    let new = folder.join("new").join(name);
+    std::fs::rename(&tmp, &new).unwrap();
+    new
+}
+
+fn message(subject: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: Carol <carol@example.net>\r\nTo: alice@example.org\r\nSubject: {subject}\r\n\
+         Date: Mon, 3 Jun 2024 10:00:00 +0000\r\nMessage-ID: <{}@test>\r\n\r\n{body}\r\n",
+        subject.replace(' ', ".")
+    )
+    .into_bytes()
+}
+
+fn search_req(user: &str, query: &str) -> pb::SearchRequest {
+    pb::SearchRequest {
+        user: user.into(),
+        mailbox: "INBOX".into(),
+        query: query.into(),
+        ..Default::default()
+    }
+}
+
+async fn user_status(
+    c: &mut MailftsClient<InterceptedService<Channel, Bearer>>,
+    user: &str,
+) -> pb::UserStatus {
+    c.status(pb::StatusRequest { user: user.into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap()
+}
+
+/// Every mailbox: all messages indexed, each once, and the high-water mark at the last UID.
+fn caught_up(st: &pb::UserStatus) -> bool {
+    st.has_index
+        && st.mailboxes.iter().all(|m| {
+            m.in_index == m.in_store
+                && m.documents == m.in_index
+                && m.high_water + 1 >= m.uid_next
+        })
+}
+
+fn code<T>(r: Result<T, Status>) -> Code {
+    match r {
+        Ok(_) => Code::Ok,
+        Err(s) => s.code(),
+    }
+}
+
+#[test]
+fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("alice");
+    write_maildir(&CorpusSpec::new(7, 60), &home.join("Maildir"), &mut |_| {}).unwrap();
+    let passwd = write_passwd(dir.path(), &[("alice", &home)]);
+    let served = Served::start(dir.path(), &passwd, "a");
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = served.client().await;
+        // the startup check builds the index
+        poll("the startup check to index the home", async || {
+            caught_up(&user_status(&mut c, "alice").await).then_some(())
+        })
+        .await;
+
+        // an MDA delivery is found, and soon from the index rather than the tail scan
+        let inbox = home.join("Maildir");
+        deliver(&inbox, "1717400000.M1P1.mda", &message("zebra crossing 4711", "the quokkaword appears here"));
+        let uid = poll("the delivery to be indexed", async || {
+            let r = c.search(search_req("alice", "BODY quokkaword")).await.unwrap().into_inner();
+            let mb = &r.mailboxes[0];
+            let plan = mb.plan.as_ref().unwrap();
+            (mb.uids.len() == 1 && plan.tail_scanned == 0 && plan.source == "index").then(|| mb.uids[0])
+        })
+        .await;
+        let all = c
+            .search(pb::SearchRequest {
+                user: "alice".into(),
+                all_mailboxes: true,
+                query: "SUBJECT \"zebra crossing\"".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let found: Vec<(&str, &[u32])> = all
+            .mailboxes
+            .iter()
+            .filter(|m| !m.uids.is_empty())
+            .map(|m| (m.mailbox.as_str(), m.uids.as_slice()))
+            .collect();
+        assert_eq!(found, [("INBOX", &[uid][..])]);
+        for mode in [pb::SearchMode::Exact, pb::SearchMode::Scan] {
+            let mut q = search_req("alice", "BODY quokkaword");
+            q.mode = mode as i32;
+            let r = c.search(q).await.unwrap().into_inner();
+            assert_eq!(r.mailboxes[0].uids, [uid], "{mode:?}");
+        }
+
+        // errors: unknown user, bad program with its position, unknown mailbox
+        let e = c.search(search_req("mallory", "ALL")).await.unwrap_err();
+        assert_eq!(e.code(), Code::NotFound, "{e:?}");
+        let e = c.search(search_req("alice", "SINCE 31-Feb-2024")).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("at byte 6"), "{}", e.message());
+        let mut q = search_req("alice", "ALL");
+        q.mailbox = "No.Such.Box".into();
+        assert_eq!(c.search(q).await.unwrap_err().code(), Code::NotFound);
+
+        // no token, a wrong token: refused; health needs none
+        let mut bare = MailftsClient::new(served.channel().await);
+        assert_eq!(code(bare.search(search_req("alice", "ALL")).await), Code::Unauthenticated);
+        assert_eq!(
+            code(bare.status(pb::StatusRequest::default()).await),
+            Code::Unauthenticated
+        );
+        let mut wrong = MailftsClient::with_interceptor(served.channel().await, Bearer("nope"));
+        assert_eq!(code(wrong.search(search_req("alice", "ALL")).await), Code::Unauthenticated);
+        let mut health = tonic_health::pb::health_client::HealthClient::new(served.channel().await);
+        let h = health
+            .check(tonic_health::pb::HealthCheckRequest { service: String::new() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(h.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+
+        // reflection lists the service (with the token; without it, refused)
+        let services = list_services(&served, Some(TOKEN)).await.unwrap();
+        assert!(services.contains(&"mailfts.v1.Mailfts".to_string()), "{services:?}");
+        assert!(services.contains(&"grpc.health.v1.Health".to_string()), "{services:?}");
+        assert_eq!(list_services(&served, None).await.unwrap_err().code(), Code::Unauthenticated);
+
+        // the delivery hook over the local socket: returns once the message is committed
+        let file = deliver(&inbox, "1717400001.M2P1.mda", &message("hook test", "narwhalword"));
+        let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
+            .args(["hook", "saved", "--user", "alice", "--mailbox", "INBOX", "--strict", "--socket"])
+            .arg(&served.socket)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("indexed"));
+        let r = c.search(search_req("alice", "BODY narwhalword")).await.unwrap().into_inner();
+        assert_eq!(r.mailboxes[0].uids.len(), 1);
+        assert_eq!(r.mailboxes[0].plan.as_ref().unwrap().tail_scanned, 0, "committed before the hook returned");
+        let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
+            .args(["hook", "saved", "--user", "nobody", "--strict", "--socket"])
+            .arg(&served.socket)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(75), "unknown user: EX_TEMPFAIL with --strict");
+
+        // IndexMessages over TCP, a streamed rescan, an optimize
+        let r = c
+            .index_messages(pb::IndexMessagesRequest { user: "alice".into(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(r.committed && r.high_water >= uid);
+        let mut stream = c
+            .rescan(pb::RescanRequest { user: "alice".into(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut last = None;
+        while let Some(p) = stream.message().await.unwrap() {
+            last = Some(p);
+        }
+        let last = last.expect("progress messages");
+        assert_eq!(last.state, pb::rescan_progress::State::Done as i32);
+        assert_eq!(last.users_done, 1);
+        let o = c
+            .optimize(pb::OptimizeRequest { user: "alice".into(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(o.results[0].error, "");
+        assert!(o.results[0].segments_after <= 1, "{o:?}");
+        let r = c.search(search_req("alice", "BODY quokkaword")).await.unwrap().into_inner();
+        assert_eq!(r.mailboxes[0].uids, [uid], "same answer after the merge");
+    });
+
+    python_client(&served, &home);
+
+    let metrics = served.metrics_text();
+    for needle in [
+        "mailfts_documents_indexed_total ",
+        "mailfts_grpc_calls_total{method=\"Search\",code=\"Ok\"}",
+        "mailfts_grpc_calls_total{method=\"Search\",code=\"Unauthenticated\"}",
+        "mailfts_search_duration_seconds_bucket{plan=\"index\",le=\"+Inf\"}",
+        "mailfts_imap_sessions_total ",
+        "mailfts_rescan_messages_done ",
+    ] {
+        assert!(metrics.contains(needle), "{needle} missing from:\n{metrics}");
+    }
+
+    let log = served.log();
+    let status = served.terminate();
+    assert!(status.success(), "SIGTERM: exit 0, got {status:?}\n{log}");
+}
+
+/// Lists the services through server reflection (v1).
+async fn list_services(served: &Served, token: Option<&'static str>) -> Result<Vec<String>, Status> {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let mut client = ServerReflectionClient::new(served.channel().await);
+    let mut req = Request::new(tokio_stream::iter(vec![ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    }]));
+    if let Some(t) = token {
+        req.metadata_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    let mut stream = client.server_reflection_info(req).await?.into_inner();
+    let mut names = Vec::new();
+    while let Some(r) = stream.message().await? {
+        if let Some(MessageResponse::ListServicesResponse(l)) = r.message_response {
+            names.extend(l.service.into_iter().map(|s| s.name));
+        }
+    }
+    Ok(names)
+}
+
+/// The Python grpcio client (tests/py/check_daemon.py), when python3 with grpcio, grpcio-tools and
+/// grpcio-reflection is installed (`.ci/run` installs them).
+fn python_client(served: &Served, _home: &Path) {
+    let have = Command::new("python3")
+        .args(["-c", "import grpc, grpc_tools, grpc_reflection"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        eprintln!("note: python3 with grpcio/grpcio-tools/grpcio-reflection not installed: Python client check skipped");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/check_daemon.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["--addr", &served.grpc, "--token", TOKEN, "--user", "alice", "--word", "quokkaword"])
+        .arg("--proto")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/proto"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python client failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn kill_9_in_a_burst_of_2000_deliveries_loses_nothing_and_duplicates_nothing() {
+    const N: usize = 2000;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("bob");
+    let maildir = home.join("Maildir");
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let passwd = write_passwd(dir.path(), &[("bob", &home)]);
+    let served = Served::start(dir.path(), &passwd, "first");
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
+    // Deliveries go on before, during and after the kill; halfway the burst waits for the kill,
+    // so that it always lands in the middle however fast this machine is.
+    let burst = {
+        let (maildir, delivered, killed) = (maildir.clone(), delivered.clone(), killed.clone());
+        std::thread::spawn(move || {
+            for i in 0..N {
+                if i == N / 2 {
+                    while !killed.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+                let name = format!("1717500000.M{i}P42.burst");
+                let body = format!("burstmarker number {i}");
+                deliver(&maildir, &name, &message(&format!("burst {i:04} end"), &body));
+                delivered.store(i + 1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let rt = runtime();
+    // kill once the daemon has committed part of the burst while deliveries go on
+    rt.block_on(async {
+        let mut c = served.client().await;
+        poll("part of the burst to be indexed", async || {
+            let st = user_status(&mut c, "bob").await;
+            let indexed = st.mailboxes.first().map_or(0, |m| m.in_index);
+            (indexed > 0 && delivered.load(Ordering::SeqCst) >= 300).then_some(())
+        })
+        .await;
+    });
+    let at_kill = delivered.load(Ordering::SeqCst);
+    let log = served.log();
+    served.kill_9();
+    eprintln!(
+        "killed after {at_kill} deliveries, {} commits logged",
+        log.matches("committed").count()
+    );
+    killed.store(true, Ordering::SeqCst);
+    assert!(at_kill <= N / 2);
+
+    // restarted while the second half of the burst is being delivered
+    let served = Served::start(dir.path(), &passwd, "second");
+    burst.join().unwrap();
+    rt.block_on(async {
+        let mut c = served.client().await;
+        let st = poll("the restarted daemon to catch up", async || {
+            let st = user_status(&mut c, "bob").await;
+            (caught_up(&st) && st.mailboxes[0].in_store == N as u64).then_some(st)
+        })
+        .await;
+        let inbox = &st.mailboxes[0];
+        assert_eq!((inbox.in_index, inbox.documents), (N as u64, N as u64), "{inbox:?}");
+
+        // every delivered file is one message, found from the index, each once
+        let files = ["new", "cur"]
+            .iter()
+            .map(|s| std::fs::read_dir(maildir.join(s)).unwrap().count())
+            .sum::<usize>();
+        assert_eq!(files, N);
+        let r = c.search(search_req("bob", "BODY burstmarker")).await.unwrap().into_inner();
+        let mb = &r.mailboxes[0];
+        assert_eq!(mb.plan.as_ref().unwrap().tail_scanned, 0, "{:?}", mb.plan);
+        let mut uids = mb.uids.clone();
+        uids.dedup();
+        assert_eq!(uids.len(), N);
+        let all = c.search(search_req("bob", "ALL")).await.unwrap().into_inner();
+        assert_eq!(all.mailboxes[0].uids, mb.uids);
+        for i in [0, 1, at_kill - 1, at_kill, at_kill + 1, N - 1] {
+            let r = c
+                .search(search_req("bob", &format!("SUBJECT \"burst {i:04} end\"")))
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(r.mailboxes[0].uids.len(), 1, "message {i}");
+        }
+    });
+    let status = served.terminate();
+    assert!(status.success());
+}
+
+#[test]
+fn serve_explains_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
+            .arg("serve")
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("passwd"), "{err}");
+    let passwd = write_passwd(dir.path(), &[("alice", &dir.path().join("alice"))]);
+    let p = passwd.to_str().unwrap();
+    let (code, err) = run(&["--passwd", p, "--grpc-listen", "127.0.0.1:0"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("token"), "{err}");
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[indexing]\nworkerz = 3\n").unwrap();
+    let (code, err) = run(&["--config", cfg.to_str().unwrap(), "--passwd", p]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("workerz"), "{err}");
+}
+
+/// A minimal IMAP client over a blocking socket: one command at a time, lines in.
+struct Imap {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Imap {
+    fn connect(addr: &str) -> Imap {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        let mut c = Imap { reader: BufReader::new(s.try_clone().unwrap()), writer: s };
+        let greeting = c.line_until(Instant::now() + DEADLINE).expect("greeting");
+        assert!(greeting.starts_with("* OK"), "{greeting}");
+        c
+    }
+
+    /// The next line, or `None` when `deadline` passed first.
+    fn line_until(&mut self, deadline: Instant) -> Option<String> {
+        let mut line = String::new();
+        loop {
+            match self.reader.read_line(&mut line) {
+                Ok(0) => panic!("IMAP server closed the connection"),
+                Ok(_) if line.ends_with('\n') => return Some(line.trim_end().to_string()),
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    if Instant::now() > deadline {
+                        return None;
+                    }
+                }
+                Err(e) => panic!("IMAP read: {e}"),
+            }
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        self.writer.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+    }
+
+    /// Sends a tagged command; returns the untagged lines and checks the tagged OK.
+    #[track_caller]
+    fn command(&mut self, tag: &str, cmd: &str) -> Vec<String> {
+        self.send(&format!("{tag} {cmd}"));
+        let mut lines = Vec::new();
+        loop {
+            let line = self.line_until(Instant::now() + DEADLINE).expect("a response");
+            if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
+                assert!(rest.starts_with("OK"), "{cmd}: {line}");
+                return lines;
+            }
+            lines.push(line);
+        }
+    }
+}
+
+fn exists_of(lines: &[String]) -> Option<u32> {
+    lines.iter().rev().find_map(|l| {
+        l.strip_prefix("* ")?.strip_suffix(" EXISTS")?.parse().ok()
+    })
+}
+
+#[test]
+fn an_imap_idle_client_is_told_exists_and_imap_search_finds_the_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("alice");
+    write_maildir(&CorpusSpec::new(11, 20), &home.join("Maildir"), &mut |_| {}).unwrap();
+    let passwd = write_passwd(dir.path(), &[("alice", &home)]);
+    let served = Served::start_with(
+        dir.path(),
+        &passwd,
+        "imap",
+        &["--imap-listen", "127.0.0.1:0", "--imap-allow-plaintext"],
+    );
+    let mut imap = Imap::connect(served.imap.as_deref().expect("imap address printed"));
+    imap.command("a1", "LOGIN alice pw-alice");
+    let before = exists_of(&imap.command("a2", "SELECT INBOX")).expect("EXISTS after SELECT");
+    imap.send("a3 IDLE");
+    let cont = imap.line_until(Instant::now() + DEADLINE).unwrap();
+    assert!(cont.starts_with('+'), "{cont}");
+    deliver(&home.join("Maildir"), "1717600000.M9P9.mda", &message("idle news", "wombatword inside"));
+    let deadline = Instant::now() + DEADLINE;
+    let now = loop {
+        let line = imap.line_until(deadline).expect("EXISTS while idling");
+        if let Some(n) = exists_of(std::slice::from_ref(&line)) {
+            break n;
+        }
+    };
+    assert_eq!(now, before + 1);
+    imap.send("DONE");
+    loop {
+        let line = imap.line_until(Instant::now() + DEADLINE).unwrap();
+        if line.starts_with("a3 ") {
+            assert!(line.starts_with("a3 OK"), "{line}");
+            break;
+        }
+    }
+    let found = imap.command("a4", "UID SEARCH BODY wombatword");
+    let uids: Vec<&String> = found.iter().filter(|l| l.starts_with("* SEARCH ")).collect();
+    assert_eq!(uids.len(), 1, "{found:?}");
+    assert_eq!(uids[0].split(' ').count(), 3, "one UID: {found:?}");
+    // and the daemon indexes it: gRPC finds it from the index
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = served.client().await;
+        poll("the delivery to be indexed", async || {
+            let r = c.search(search_req("alice", "BODY wombatword")).await.unwrap().into_inner();
+            let mb = &r.mailboxes[0];
+            (mb.uids.len() == 1 && mb.plan.as_ref().unwrap().tail_scanned == 0).then_some(())
+        })
+        .await;
+    });
+    imap.command("a5", "LOGOUT");
+    assert!(served.terminate().success());
+}
+
+#[test]
+fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
+    const N: usize = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("carol");
+    write_maildir(&CorpusSpec::new(5, N), &home.join("Maildir"), &mut |_| {}).unwrap();
+    let passwd = write_passwd(dir.path(), &[("carol", &home)]);
+    let config = dir.path().join("mailfts.toml");
+    std::fs::write(&config, "[indexing]\nbatch_messages = 100\nstartup_check = false\nwatch = false\n").unwrap();
+    let served = Served::start_with(dir.path(), &passwd, "cancel", &["--config", config.to_str().unwrap()]);
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = served.client().await;
+        let mut stream = c
+            .rescan(pb::RescanRequest { all_users: true, ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        while let Some(p) = stream.message().await.unwrap() {
+            assert_ne!(p.state, pb::rescan_progress::State::Done as i32, "finished before the cancel");
+            if p.done >= 200 {
+                break;
+            }
+        }
+        drop(stream); // the client goes away
+        poll("the rescan to stop", async || {
+            served.metrics_text().contains("\nmailfts_rescan_running 0\n").then_some(())
+        })
+        .await;
+        let st = user_status(&mut c, "carol").await;
+        let (indexed, docs): (u64, u64) = st.mailboxes.iter().map(|m| (m.in_index, m.documents)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        assert!(indexed >= 100 && indexed < N as u64, "stopped early with its commits kept: {indexed}");
+        assert_eq!(docs, indexed, "no duplicates");
+
+        // the next rescan resumes: it adds only what is missing
+        let mut stream = c
+            .rescan(pb::RescanRequest { user: "carol".into(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut last = None;
+        while let Some(p) = stream.message().await.unwrap() {
+            last = Some(p);
+        }
+        let stats = last.unwrap().stats.unwrap();
+        assert_eq!(stats.added, N as u64 - indexed);
+        let st = user_status(&mut c, "carol").await;
+        assert!(caught_up(&st), "{st:?}");
+    });
+    assert!(served.terminate().success());
+}

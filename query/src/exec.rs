@@ -399,8 +399,11 @@ impl Planner<'_> {
                 let t = Instant::now();
                 let f = self.snap.fields.headers;
                 let mut maybe = self.indexed.clone();
-                for part in [name.as_str(), s.as_str()] {
-                    let plan = plan_text(part, true);
+                // the field name stands whole at a line start (`Name: value`), so its words are
+                // looked up as they are; the value may begin inside a word, so it is looked up with
+                // infix expansion to keep the candidates a superset of the answer
+                for (part, infix) in [(name.as_str(), false), (s.as_str(), true)] {
+                    let plan = plan_text(part, infix);
                     if let Some(q) = plan.query(f, &self.snap.searcher) {
                         maybe &= &self.run(q)?;
                     }

@@ -1,5 +1,15 @@
-//! The query side of mailfts: IMAP SEARCH programs as data ([`ast`]), their parser ([`parse`]) and
-//! the exact evaluator that defines what every search must answer ([`eval`]).
+//! The query side of mailfts: IMAP SEARCH programs as data ([`ast`]), their parser ([`parse`]), the
+//! exact evaluator that defines what every search must answer ([`eval`]), and the engine that gets
+//! that answer fast ([`exec`], with [`textplan`] turning strings into index lookups).
+//!
+//! How the pieces fit: a program is parsed (or converted from the IMAP server's own parse) into a
+//! [`SearchKey`] tree. [`exec::Engine`] syncs the mailbox from the store, then plans every key over
+//! the *indexed range* of the mailbox: the store answers flags, keywords and UID/sequence sets; index
+//! fast fields answer dates and sizes; header columns answer SUBJECT/FROM/TO/CC/BCC by substring;
+//! tantivy answers BODY/TEXT words exactly and phrases as candidates. Candidates, and the messages
+//! delivered since the last indexing (the tail), go through the exact evaluator on the message file.
+//! With no usable index the evaluator runs over every message ([`exec::scan`]), which is also the
+//! oracle that the tests compare every indexed answer with.
 //!
 //! ```
 //! use mailfts_query::{compile, parse_program, MailboxContext, MessageMeta, MessageContent};
@@ -16,7 +26,6 @@ pub mod ast;
 pub mod eval;
 pub mod parse;
 
-// planner and executor modules: see plan.rs / exec.rs (added by the lead)
 mod error;
 pub mod exec;
 pub mod textplan;

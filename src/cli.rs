@@ -36,6 +36,11 @@ pub enum Command {
     /// Delivery-agent hooks that ask the running daemon to index now.
     #[command(subcommand)]
     Hook(crate::cmd_hook::HookCommand),
+    /// Run the IMAP server (Dovecot-style passwd file, STARTTLS, SEARCH/SORT/THREAD from the index).
+    Imap(crate::cmd_imap::ImapArgs),
+    /// Manage the IMAP server's passwd file.
+    #[command(subcommand)]
+    User(crate::cmd_user::UserCommand),
 }
 
 /// Where a home's mail and index are.
@@ -117,7 +122,8 @@ pub struct BenchArgs {
     /// Query file: one IMAP search program per line, `#` comments (default: derived from the mail).
     #[arg(long)]
     pub queries: Option<PathBuf>,
-    /// Timed runs per query and mode (the median is reported).
+    /// Timed runs per query for the scan and exact mode (median reported; 0 = one run without
+    /// warm-up, for very large mailboxes); the default mode runs max(20 × this, 100) times.
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
     /// Mailbox to search.

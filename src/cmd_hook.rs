@@ -50,6 +50,9 @@ pub struct SavedArgs {
     /// File with the bearer token (with --grpc).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// PEM CA of the daemon's certificate, for a gRPC listener with TLS (`https://` address).
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
     /// Return once queued instead of waiting for the commit.
     #[arg(long)]
     pub no_wait: bool,
@@ -83,7 +86,11 @@ fn target(a: &SavedArgs) -> anyhow::Result<Target> {
         return Ok(Target::Socket(s.clone()));
     }
     if let Some(g) = &a.grpc {
-        let uri = if g.contains("://") { g.clone() } else { format!("http://{g}") };
+        let uri = if g.contains("://") {
+            g.clone()
+        } else {
+            format!("http://{g}")
+        };
         let token = a.token_file.as_deref().map(read_token).transpose()?;
         return Ok(Target::Tcp { uri, token });
     }
@@ -99,12 +106,18 @@ fn target(a: &SavedArgs) -> anyhow::Result<Target> {
     if let Some(addr) = cfg.grpc.listen {
         let token_file = a.token_file.clone().or(cfg.grpc.token_file);
         let token = token_file.as_deref().map(read_token).transpose()?;
-        return Ok(Target::Tcp { uri: format!("http://{addr}"), token });
+        return Ok(Target::Tcp {
+            uri: format!("http://{addr}"),
+            token,
+        });
     }
-    bail!("{} has neither grpc.socket nor grpc.listen", config.display())
+    bail!(
+        "{} has neither grpc.socket nor grpc.listen",
+        config.display()
+    )
 }
 
-async fn connect(t: &Target) -> anyhow::Result<(Channel, Option<String>)> {
+async fn connect(t: &Target, tls_ca: Option<&Path>) -> anyhow::Result<(Channel, Option<String>)> {
     match t {
         Target::Socket(path) => {
             let path = path.clone();
@@ -119,14 +132,27 @@ async fn connect(t: &Target) -> anyhow::Result<(Channel, Option<String>)> {
                     }
                 }))
                 .await
-                .with_context(|| format!("connecting to the daemon's socket {}", match t {
-                    Target::Socket(p) => p.display().to_string(),
-                    _ => String::new(),
-                }))?;
+                .with_context(|| {
+                    format!(
+                        "connecting to the daemon's socket {}",
+                        match t {
+                            Target::Socket(p) => p.display().to_string(),
+                            _ => String::new(),
+                        }
+                    )
+                })?;
             Ok((channel, None))
         }
         Target::Tcp { uri, token } => {
-            let channel = Endpoint::from_shared(uri.clone())?
+            let mut endpoint = Endpoint::from_shared(uri.clone())?;
+            if let Some(ca) = tls_ca {
+                let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+                endpoint = endpoint.tls_config(
+                    tonic::transport::ClientTlsConfig::new()
+                        .ca_certificate(tonic::transport::Certificate::from_pem(pem)),
+                )?;
+            }
+            let channel = endpoint
                 .connect()
                 .await
                 .with_context(|| format!("connecting to the daemon at {uri}"))?;
@@ -141,7 +167,7 @@ fn saved(a: &SavedArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let outcome = runtime.block_on(async {
         let t = target(a)?;
-        let (channel, token) = connect(&t).await?;
+        let (channel, token) = connect(&t, a.tls_ca.as_deref()).await?;
         let mut client = MailftsClient::new(channel);
         let mut req = tonic::Request::new(pb::IndexMessagesRequest {
             user: a.user.clone(),
@@ -154,9 +180,10 @@ fn saved(a: &SavedArgs) -> anyhow::Result<ExitCode> {
             req.metadata_mut()
                 .insert("authorization", format!("Bearer {token}").parse()?);
         }
-        let r = client.index_messages(req).await.map_err(|s| {
-            anyhow::anyhow!("daemon answered {:?}: {}", s.code(), s.message())
-        })?;
+        let r = client
+            .index_messages(req)
+            .await
+            .map_err(|s| anyhow::anyhow!("daemon answered {:?}: {}", s.code(), s.message()))?;
         Ok::<_, anyhow::Error>(r.into_inner())
     });
     match outcome {

@@ -48,7 +48,9 @@ pub fn run(a: &ImapArgs) -> anyhow::Result<ExitCode> {
         config.tls = Some(load_tls(cert, key)?);
     }
     if config.tls.is_none() && !a.allow_plaintext {
-        eprintln!("mailfts imap: no TLS and no --allow-plaintext: clients cannot log in (LOGINDISABLED)");
+        eprintln!(
+            "mailfts imap: no TLS and no --allow-plaintext: clients cannot log in (LOGINDISABLED)"
+        );
     }
     mailfts_imap_glue::auth::read_passwd(&a.passwd)
         .with_context(|| format!("reading {}", a.passwd.display()))?;
@@ -67,7 +69,13 @@ pub fn run(a: &ImapArgs) -> anyhow::Result<ExitCode> {
             let _ = tokio::signal::ctrl_c().await;
             stop.cancel();
         });
-        serve(listener, Arc::new(config), Arc::new(DirectIndexing::new()), shutdown).await?;
+        serve(
+            listener,
+            Arc::new(config),
+            Arc::new(DirectIndexing::new()),
+            shutdown,
+        )
+        .await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

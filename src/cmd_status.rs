@@ -117,6 +117,17 @@ pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
             status.maildir_bytes as f64 / 1e6,
             status.index_percent
         );
+        if !status.failures.is_empty() {
+            let list: Vec<String> = status
+                .failures
+                .iter()
+                .map(|(format, n)| format!("{format} {n}"))
+                .collect();
+            println!(
+                "attachments not extracted (messages still indexed), by format: {}",
+                list.join(", ")
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -41,7 +41,10 @@ pub fn run(c: &UserCommand) -> anyhow::Result<ExitCode> {
 
 fn add(a: &UserAddArgs) -> anyhow::Result<ExitCode> {
     let Some(scheme) = Scheme::parse(&a.scheme) else {
-        bail!("unknown scheme {:?} (ARGON2ID, SHA512-CRYPT, BLF-CRYPT, PLAIN)", a.scheme);
+        bail!(
+            "unknown scheme {:?} (ARGON2ID, SHA512-CRYPT, BLF-CRYPT, PLAIN)",
+            a.scheme
+        );
     };
     let mut password = String::new();
     std::io::stdin()
@@ -55,6 +58,11 @@ fn add(a: &UserAddArgs) -> anyhow::Result<ExitCode> {
     let home = std::path::absolute(&a.home).context("resolving --home")?;
     let hashed = hash_password(scheme, password).map_err(anyhow::Error::msg)?;
     upsert_user(&a.passwd, &a.user, &hashed, &home)?;
-    eprintln!("user {} ({}) written to {}", a.user, scheme.name(), a.passwd.display());
+    eprintln!(
+        "user {} ({}) written to {}",
+        a.user,
+        scheme.name(),
+        a.passwd.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

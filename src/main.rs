@@ -8,10 +8,12 @@ mod cmd_bench;
 mod cmd_corpus;
 mod cmd_demo;
 mod cmd_hook;
+mod cmd_imap;
 mod cmd_rescan;
 mod cmd_search;
 mod cmd_serve;
 mod cmd_status;
+mod cmd_user;
 mod daemon;
 mod home;
 mod progress;
@@ -31,6 +33,8 @@ fn main() -> std::process::ExitCode {
         cli::Command::Corpus(c) => cmd_corpus::run(&c),
         cli::Command::Serve(a) => cmd_serve::run(&a),
         cli::Command::Hook(c) => cmd_hook::run(&c),
+        cli::Command::Imap(a) => cmd_imap::run(&a),
+        cli::Command::User(c) => cmd_user::run(&c),
     };
     match result {
         Ok(code) => code,

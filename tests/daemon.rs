@@ -51,7 +51,12 @@ impl Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailfts"))
             .args(["serve", "--passwd"])
             .arg(passwd)
-            .args(["--grpc-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+            .args([
+                "--grpc-listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ])
             .arg("--grpc-token-file")
             .arg(&token)
             .arg("--grpc-socket")
@@ -76,10 +81,13 @@ impl Served {
         loop {
             let left = DEADLINE.saturating_sub(started.elapsed());
             let line = rx.recv_timeout(left).unwrap_or_else(|_| {
-                panic!("daemon did not start: {}", std::fs::read_to_string(&log).unwrap_or_default())
+                panic!(
+                    "daemon did not start: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
             });
             if let Some(a) = line.strip_prefix("mailfts: grpc listening on ") {
-                grpc = Some(a.to_string());
+                grpc = a.split_whitespace().next().map(str::to_string);
             } else if let Some(a) = line.strip_prefix("mailfts: metrics listening on ") {
                 metrics = Some(a.to_string());
             } else if let Some(a) = line.strip_prefix("mailfts: imap listening on ") {
@@ -123,7 +131,11 @@ impl Served {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return s;
             }
-            assert!(started.elapsed() < DEADLINE, "daemon ignored SIGTERM: {}", self.log());
+            assert!(
+                started.elapsed() < DEADLINE,
+                "daemon ignored SIGTERM: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -136,7 +148,8 @@ impl Served {
 
     fn metrics_text(&self) -> String {
         let mut s = TcpStream::connect(&self.metrics).unwrap();
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out
@@ -156,8 +169,10 @@ struct Bearer(&'static str);
 
 impl tonic::service::Interceptor for Bearer {
     fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        req.metadata_mut()
-            .insert("authorization", format!("Bearer {}", self.0).parse().unwrap());
+        req.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.0).parse().unwrap(),
+        );
         Ok(req)
     }
 }
@@ -235,9 +250,7 @@ async fn user_status(
 fn caught_up(st: &pb::UserStatus) -> bool {
     st.has_index
         && st.mailboxes.iter().all(|m| {
-            m.in_index == m.in_store
-                && m.documents == m.in_index
-                && m.high_water + 1 >= m.uid_next
+            m.in_index == m.in_store && m.documents == m.in_index && m.high_water + 1 >= m.uid_next
         })
 }
 
@@ -266,12 +279,21 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
 
         // an MDA delivery is found, and soon from the index rather than the tail scan
         let inbox = home.join("Maildir");
-        deliver(&inbox, "1717400000.M1P1.mda", &message("zebra crossing 4711", "the quokkaword appears here"));
+        deliver(
+            &inbox,
+            "1717400000.M1P1.mda",
+            &message("zebra crossing 4711", "the quokkaword appears here"),
+        );
         let uid = poll("the delivery to be indexed", async || {
-            let r = c.search(search_req("alice", "BODY quokkaword")).await.unwrap().into_inner();
+            let r = c
+                .search(search_req("alice", "BODY quokkaword"))
+                .await
+                .unwrap()
+                .into_inner();
             let mb = &r.mailboxes[0];
             let plan = mb.plan.as_ref().unwrap();
-            (mb.uids.len() == 1 && plan.tail_scanned == 0 && plan.source == "index").then(|| mb.uids[0])
+            (mb.uids.len() == 1 && plan.tail_scanned == 0 && plan.source == "index")
+                .then(|| mb.uids[0])
         })
         .await;
         let all = c
@@ -301,7 +323,10 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
         // errors: unknown user, bad program with its position, unknown mailbox
         let e = c.search(search_req("mallory", "ALL")).await.unwrap_err();
         assert_eq!(e.code(), Code::NotFound, "{e:?}");
-        let e = c.search(search_req("alice", "SINCE 31-Feb-2024")).await.unwrap_err();
+        let e = c
+            .search(search_req("alice", "SINCE 31-Feb-2024"))
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Code::InvalidArgument);
         assert!(e.message().contains("at byte 6"), "{}", e.message());
         let mut q = search_req("alice", "ALL");
@@ -310,56 +335,111 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
 
         // no token, a wrong token: refused; health needs none
         let mut bare = MailftsClient::new(served.channel().await);
-        assert_eq!(code(bare.search(search_req("alice", "ALL")).await), Code::Unauthenticated);
+        assert_eq!(
+            code(bare.search(search_req("alice", "ALL")).await),
+            Code::Unauthenticated
+        );
         assert_eq!(
             code(bare.status(pb::StatusRequest::default()).await),
             Code::Unauthenticated
         );
         let mut wrong = MailftsClient::with_interceptor(served.channel().await, Bearer("nope"));
-        assert_eq!(code(wrong.search(search_req("alice", "ALL")).await), Code::Unauthenticated);
+        assert_eq!(
+            code(wrong.search(search_req("alice", "ALL")).await),
+            Code::Unauthenticated
+        );
         let mut health = tonic_health::pb::health_client::HealthClient::new(served.channel().await);
         let h = health
-            .check(tonic_health::pb::HealthCheckRequest { service: String::new() })
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(h.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+        assert_eq!(
+            h.status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+        );
 
         // reflection lists the service (with the token; without it, refused)
         let services = list_services(&served, Some(TOKEN)).await.unwrap();
-        assert!(services.contains(&"mailfts.v1.Mailfts".to_string()), "{services:?}");
-        assert!(services.contains(&"grpc.health.v1.Health".to_string()), "{services:?}");
-        assert_eq!(list_services(&served, None).await.unwrap_err().code(), Code::Unauthenticated);
+        assert!(
+            services.contains(&"mailfts.v1.Mailfts".to_string()),
+            "{services:?}"
+        );
+        assert!(
+            services.contains(&"grpc.health.v1.Health".to_string()),
+            "{services:?}"
+        );
+        assert_eq!(
+            list_services(&served, None).await.unwrap_err().code(),
+            Code::Unauthenticated
+        );
 
         // the delivery hook over the local socket: returns once the message is committed
-        let file = deliver(&inbox, "1717400001.M2P1.mda", &message("hook test", "narwhalword"));
+        let file = deliver(
+            &inbox,
+            "1717400001.M2P1.mda",
+            &message("hook test", "narwhalword"),
+        );
         let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-            .args(["hook", "saved", "--user", "alice", "--mailbox", "INBOX", "--strict", "--socket"])
+            .args([
+                "hook",
+                "saved",
+                "--user",
+                "alice",
+                "--mailbox",
+                "INBOX",
+                "--strict",
+                "--socket",
+            ])
             .arg(&served.socket)
             .arg(&file)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).starts_with("indexed"));
-        let r = c.search(search_req("alice", "BODY narwhalword")).await.unwrap().into_inner();
+        let r = c
+            .search(search_req("alice", "BODY narwhalword"))
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(r.mailboxes[0].uids.len(), 1);
-        assert_eq!(r.mailboxes[0].plan.as_ref().unwrap().tail_scanned, 0, "committed before the hook returned");
+        assert_eq!(
+            r.mailboxes[0].plan.as_ref().unwrap().tail_scanned,
+            0,
+            "committed before the hook returned"
+        );
         let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
             .args(["hook", "saved", "--user", "nobody", "--strict", "--socket"])
             .arg(&served.socket)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(75), "unknown user: EX_TEMPFAIL with --strict");
+        assert_eq!(
+            out.status.code(),
+            Some(75),
+            "unknown user: EX_TEMPFAIL with --strict"
+        );
 
         // IndexMessages over TCP, a streamed rescan, an optimize
         let r = c
-            .index_messages(pb::IndexMessagesRequest { user: "alice".into(), ..Default::default() })
+            .index_messages(pb::IndexMessagesRequest {
+                user: "alice".into(),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .into_inner();
         assert!(r.committed && r.high_water >= uid);
         let mut stream = c
-            .rescan(pb::RescanRequest { user: "alice".into(), ..Default::default() })
+            .rescan(pb::RescanRequest {
+                user: "alice".into(),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .into_inner();
@@ -371,13 +451,20 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
         assert_eq!(last.state, pb::rescan_progress::State::Done as i32);
         assert_eq!(last.users_done, 1);
         let o = c
-            .optimize(pb::OptimizeRequest { user: "alice".into(), ..Default::default() })
+            .optimize(pb::OptimizeRequest {
+                user: "alice".into(),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .into_inner();
         assert_eq!(o.results[0].error, "");
         assert!(o.results[0].segments_after <= 1, "{o:?}");
-        let r = c.search(search_req("alice", "BODY quokkaword")).await.unwrap().into_inner();
+        let r = c
+            .search(search_req("alice", "BODY quokkaword"))
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(r.mailboxes[0].uids, [uid], "same answer after the merge");
     });
 
@@ -392,7 +479,10 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
         "mailfts_imap_sessions_total ",
         "mailfts_rescan_messages_done ",
     ] {
-        assert!(metrics.contains(needle), "{needle} missing from:\n{metrics}");
+        assert!(
+            metrics.contains(needle),
+            "{needle} missing from:\n{metrics}"
+        );
     }
 
     let log = served.log();
@@ -401,7 +491,10 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
 }
 
 /// Lists the services through server reflection (v1).
-async fn list_services(served: &Served, token: Option<&'static str>) -> Result<Vec<String>, Status> {
+async fn list_services(
+    served: &Served,
+    token: Option<&'static str>,
+) -> Result<Vec<String>, Status> {
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
@@ -440,7 +533,16 @@ fn python_client(served: &Served, _home: &Path) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/check_daemon.py");
     let out = Command::new("python3")
         .arg(script)
-        .args(["--addr", &served.grpc, "--token", TOKEN, "--user", "alice", "--word", "quokkaword"])
+        .args([
+            "--addr",
+            &served.grpc,
+            "--token",
+            TOKEN,
+            "--user",
+            "alice",
+            "--word",
+            "quokkaword",
+        ])
         .arg("--proto")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/proto"))
         .output()
@@ -479,7 +581,11 @@ fn kill_9_in_a_burst_of_2000_deliveries_loses_nothing_and_duplicates_nothing() {
                 }
                 let name = format!("1717500000.M{i}P42.burst");
                 let body = format!("burstmarker number {i}");
-                deliver(&maildir, &name, &message(&format!("burst {i:04} end"), &body));
+                deliver(
+                    &maildir,
+                    &name,
+                    &message(&format!("burst {i:04} end"), &body),
+                );
                 delivered.store(i + 1, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -517,7 +623,11 @@ fn kill_9_in_a_burst_of_2000_deliveries_loses_nothing_and_duplicates_nothing() {
         })
         .await;
         let inbox = &st.mailboxes[0];
-        assert_eq!((inbox.in_index, inbox.documents), (N as u64, N as u64), "{inbox:?}");
+        assert_eq!(
+            (inbox.in_index, inbox.documents),
+            (N as u64, N as u64),
+            "{inbox:?}"
+        );
 
         // every delivered file is one message, found from the index, each once
         let files = ["new", "cur"]
@@ -525,13 +635,21 @@ fn kill_9_in_a_burst_of_2000_deliveries_loses_nothing_and_duplicates_nothing() {
             .map(|s| std::fs::read_dir(maildir.join(s)).unwrap().count())
             .sum::<usize>();
         assert_eq!(files, N);
-        let r = c.search(search_req("bob", "BODY burstmarker")).await.unwrap().into_inner();
+        let r = c
+            .search(search_req("bob", "BODY burstmarker"))
+            .await
+            .unwrap()
+            .into_inner();
         let mb = &r.mailboxes[0];
         assert_eq!(mb.plan.as_ref().unwrap().tail_scanned, 0, "{:?}", mb.plan);
         let mut uids = mb.uids.clone();
         uids.dedup();
         assert_eq!(uids.len(), N);
-        let all = c.search(search_req("bob", "ALL")).await.unwrap().into_inner();
+        let all = c
+            .search(search_req("bob", "ALL"))
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(all.mailboxes[0].uids, mb.uids);
         for i in [0, 1, at_kill - 1, at_kill, at_kill + 1, N - 1] {
             let r = c
@@ -555,7 +673,10 @@ fn serve_explains_what_is_missing() {
             .args(args)
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, err) = run(&[]);
     assert_eq!(code, Some(2));
@@ -581,8 +702,12 @@ struct Imap {
 impl Imap {
     fn connect(addr: &str) -> Imap {
         let s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-        let mut c = Imap { reader: BufReader::new(s.try_clone().unwrap()), writer: s };
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut c = Imap {
+            reader: BufReader::new(s.try_clone().unwrap()),
+            writer: s,
+        };
         let greeting = c.line_until(Instant::now() + DEADLINE).expect("greeting");
         assert!(greeting.starts_with("* OK"), "{greeting}");
         c
@@ -596,7 +721,12 @@ impl Imap {
                 Ok(0) => panic!("IMAP server closed the connection"),
                 Ok(_) if line.ends_with('\n') => return Some(line.trim_end().to_string()),
                 Ok(_) => {}
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
                     if Instant::now() > deadline {
                         return None;
                     }
@@ -607,7 +737,9 @@ impl Imap {
     }
 
     fn send(&mut self, line: &str) {
-        self.writer.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        self.writer
+            .write_all(format!("{line}\r\n").as_bytes())
+            .unwrap();
     }
 
     /// Sends a tagged command; returns the untagged lines and checks the tagged OK.
@@ -616,7 +748,9 @@ impl Imap {
         self.send(&format!("{tag} {cmd}"));
         let mut lines = Vec::new();
         loop {
-            let line = self.line_until(Instant::now() + DEADLINE).expect("a response");
+            let line = self
+                .line_until(Instant::now() + DEADLINE)
+                .expect("a response");
             if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
                 assert!(rest.starts_with("OK"), "{cmd}: {line}");
                 return lines;
@@ -627,9 +761,10 @@ impl Imap {
 }
 
 fn exists_of(lines: &[String]) -> Option<u32> {
-    lines.iter().rev().find_map(|l| {
-        l.strip_prefix("* ")?.strip_suffix(" EXISTS")?.parse().ok()
-    })
+    lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("* ")?.strip_suffix(" EXISTS")?.parse().ok())
 }
 
 #[test]
@@ -650,7 +785,11 @@ fn an_imap_idle_client_is_told_exists_and_imap_search_finds_the_delivery() {
     imap.send("a3 IDLE");
     let cont = imap.line_until(Instant::now() + DEADLINE).unwrap();
     assert!(cont.starts_with('+'), "{cont}");
-    deliver(&home.join("Maildir"), "1717600000.M9P9.mda", &message("idle news", "wombatword inside"));
+    deliver(
+        &home.join("Maildir"),
+        "1717600000.M9P9.mda",
+        &message("idle news", "wombatword inside"),
+    );
     let deadline = Instant::now() + DEADLINE;
     let now = loop {
         let line = imap.line_until(deadline).expect("EXISTS while idling");
@@ -668,7 +807,10 @@ fn an_imap_idle_client_is_told_exists_and_imap_search_finds_the_delivery() {
         }
     }
     let found = imap.command("a4", "UID SEARCH BODY wombatword");
-    let uids: Vec<&String> = found.iter().filter(|l| l.starts_with("* SEARCH ")).collect();
+    let uids: Vec<&String> = found
+        .iter()
+        .filter(|l| l.starts_with("* SEARCH "))
+        .collect();
     assert_eq!(uids.len(), 1, "{found:?}");
     assert_eq!(uids[0].split(' ').count(), 3, "one UID: {found:?}");
     // and the daemon indexes it: gRPC finds it from the index
@@ -676,7 +818,11 @@ fn an_imap_idle_client_is_told_exists_and_imap_search_finds_the_delivery() {
     rt.block_on(async {
         let mut c = served.client().await;
         poll("the delivery to be indexed", async || {
-            let r = c.search(search_req("alice", "BODY wombatword")).await.unwrap().into_inner();
+            let r = c
+                .search(search_req("alice", "BODY wombatword"))
+                .await
+                .unwrap()
+                .into_inner();
             let mb = &r.mailboxes[0];
             (mb.uids.len() == 1 && mb.plan.as_ref().unwrap().tail_scanned == 0).then_some(())
         })
@@ -694,35 +840,64 @@ fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
     write_maildir(&CorpusSpec::new(5, N), &home.join("Maildir"), &mut |_| {}).unwrap();
     let passwd = write_passwd(dir.path(), &[("carol", &home)]);
     let config = dir.path().join("mailfts.toml");
-    std::fs::write(&config, "[indexing]\nbatch_messages = 100\nstartup_check = false\nwatch = false\n").unwrap();
-    let served = Served::start_with(dir.path(), &passwd, "cancel", &["--config", config.to_str().unwrap()]);
+    std::fs::write(
+        &config,
+        "[indexing]\nbatch_messages = 100\nstartup_check = false\nwatch = false\n",
+    )
+    .unwrap();
+    let served = Served::start_with(
+        dir.path(),
+        &passwd,
+        "cancel",
+        &["--config", config.to_str().unwrap()],
+    );
     let rt = runtime();
     rt.block_on(async {
         let mut c = served.client().await;
         let mut stream = c
-            .rescan(pb::RescanRequest { all_users: true, ..Default::default() })
+            .rescan(pb::RescanRequest {
+                all_users: true,
+                ..Default::default()
+            })
             .await
             .unwrap()
             .into_inner();
         while let Some(p) = stream.message().await.unwrap() {
-            assert_ne!(p.state, pb::rescan_progress::State::Done as i32, "finished before the cancel");
+            assert_ne!(
+                p.state,
+                pb::rescan_progress::State::Done as i32,
+                "finished before the cancel"
+            );
             if p.done >= 200 {
                 break;
             }
         }
         drop(stream); // the client goes away
         poll("the rescan to stop", async || {
-            served.metrics_text().contains("\nmailfts_rescan_running 0\n").then_some(())
+            served
+                .metrics_text()
+                .contains("\nmailfts_rescan_running 0\n")
+                .then_some(())
         })
         .await;
         let st = user_status(&mut c, "carol").await;
-        let (indexed, docs): (u64, u64) = st.mailboxes.iter().map(|m| (m.in_index, m.documents)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-        assert!(indexed >= 100 && indexed < N as u64, "stopped early with its commits kept: {indexed}");
+        let (indexed, docs): (u64, u64) = st
+            .mailboxes
+            .iter()
+            .map(|m| (m.in_index, m.documents))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        assert!(
+            indexed >= 100 && indexed < N as u64,
+            "stopped early with its commits kept: {indexed}"
+        );
         assert_eq!(docs, indexed, "no duplicates");
 
         // the next rescan resumes: it adds only what is missing
         let mut stream = c
-            .rescan(pb::RescanRequest { user: "carol".into(), ..Default::default() })
+            .rescan(pb::RescanRequest {
+                user: "carol".into(),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .into_inner();
@@ -734,6 +909,126 @@ fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
         assert_eq!(stats.added, N as u64 - indexed);
         let st = user_status(&mut c, "carol").await;
         assert!(caught_up(&st), "{st:?}");
+    });
+    assert!(served.terminate().success());
+}
+
+/// docs/scale-out/run-haproxy-demo.sh: two daemons behind HAProxy, routed by user. Runs when
+/// haproxy and Python grpcio are installed.
+#[test]
+fn two_daemons_behind_haproxy_answer_their_own_users() {
+    let have = |cmd: &str, args: &[&str]| {
+        Command::new(cmd)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !have("haproxy", &["-v"]) || !have("python3", &["-c", "import grpc, grpc_tools"]) {
+        eprintln!("note: haproxy or Python grpcio not installed: scale-out demo skipped");
+        return;
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/scale-out/run-haproxy-demo.sh"
+    );
+    let out = Command::new("bash")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_mailfts"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("scale-out demo: ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Makes a CA, a server certificate for localhost/127.0.0.1 and a client certificate with openssl.
+fn make_certs(dir: &Path) -> bool {
+    let sh = |script: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    sh("command -v openssl")
+        && sh("set -e
+            ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
+            openssl req -x509 $ec -keyout ca.key -out ca.pem -days 2 -subj /CN=mailfts-test-ca
+            openssl req $ec -keyout server.key -out server.csr -subj /CN=localhost
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' > server.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext
+            openssl req $ec -keyout client.key -out client.csr -subj /CN=portal
+            printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' > client.ext
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext")
+}
+
+#[test]
+fn grpc_over_tls_accepts_a_client_certificate_or_the_token() {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let dir = tempfile::tempdir().unwrap();
+    if !make_certs(dir.path()) {
+        eprintln!("note: openssl not available: TLS test skipped");
+        return;
+    }
+    let home = dir.path().join("alice");
+    write_maildir(&CorpusSpec::new(3, 10), &home.join("Maildir"), &mut |_| {}).unwrap();
+    let passwd = write_passwd(dir.path(), &[("alice", &home)]);
+    let config = dir.path().join("mailfts.toml");
+    std::fs::write(
+        &config,
+        "[tls]\ngrpc = true\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = \"ca.pem\"\n",
+    )
+    .unwrap();
+    let served = Served::start_with(
+        dir.path(),
+        &passwd,
+        "tls",
+        &["--config", config.to_str().unwrap()],
+    );
+    let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        let connect = |identity: Option<Identity>| {
+            let mut tls = ClientTlsConfig::new()
+                .domain_name("localhost")
+                .ca_certificate(Certificate::from_pem(read("ca.pem")));
+            if let Some(id) = identity {
+                tls = tls.identity(id);
+            }
+            let endpoint = Channel::from_shared(format!("https://{}", served.grpc))
+                .unwrap()
+                .tls_config(tls)
+                .unwrap();
+            async move { endpoint.connect().await.expect("TLS connect") }
+        };
+        let status = pb::StatusRequest {
+            user: "alice".into(),
+        };
+        // the token over TLS
+        let mut c = MailftsClient::with_interceptor(connect(None).await, Bearer(TOKEN));
+        c.status(status.clone()).await.unwrap();
+        // a client certificate and no token
+        let id = Identity::from_pem(read("client.pem"), read("client.key"));
+        let mut c = MailftsClient::new(connect(Some(id)).await);
+        let st = c.status(status.clone()).await.unwrap().into_inner();
+        assert_eq!(st.user.unwrap().user, "alice");
+        // neither
+        let mut c = MailftsClient::new(connect(None).await);
+        assert_eq!(code(c.status(status.clone()).await), Code::Unauthenticated);
+        // plaintext is not spoken
+        let plain = Channel::from_shared(format!("http://{}", served.grpc)).unwrap();
+        if let Ok(ch) = plain.connect().await {
+            let mut c = MailftsClient::with_interceptor(ch, Bearer(TOKEN));
+            assert!(c.status(status).await.is_err());
+        }
     });
     assert!(served.terminate().success());
 }

@@ -55,27 +55,32 @@ class Client:
         self.stub = self.pb_grpc.MailftsStub(self.channel)
         self.metadata = [("authorization", f"Bearer {token}")] if token else []
 
+    def _md(self, user):
+        # `x-mailfts-user` is the routing key of a proxy that shards users across backends
+        # (docs/scale-out.md); the daemon itself reads the user from the request.
+        return self.metadata + ([("x-mailfts-user", user)] if user else [])
+
     def search(self, user, query, mailbox="INBOX", all_mailboxes=False, mode="index"):
         """Returns {mailbox: [uids]} and the raw response (plans, timings)."""
         modes = {"index": self.pb.SEARCH_MODE_INDEX, "exact": self.pb.SEARCH_MODE_EXACT,
                  "scan": self.pb.SEARCH_MODE_SCAN}
         req = self.pb.SearchRequest(user=user, mailbox=mailbox, all_mailboxes=all_mailboxes,
                                     query=query, mode=modes[mode])
-        resp = self.stub.Search(req, metadata=self.metadata)
+        resp = self.stub.Search(req, metadata=self._md(user))
         return {m.mailbox: list(m.uids) for m in resp.mailboxes}, resp
 
     def status(self, user=""):
-        return self.stub.Status(self.pb.StatusRequest(user=user), metadata=self.metadata)
+        return self.stub.Status(self.pb.StatusRequest(user=user), metadata=self._md(user))
 
     def index(self, user, mailbox="INBOX"):
         req = self.pb.IndexMessagesRequest(user=user, mailbox=mailbox)
-        return self.stub.IndexMessages(req, metadata=self.metadata)
+        return self.stub.IndexMessages(req, metadata=self._md(user))
 
     def rescan(self, user="", all_users=False, mailbox=""):
         """Yields progress messages; closing the iterator cancels the rescan (what was committed
         stays, and the next rescan resumes from there)."""
         req = self.pb.RescanRequest(user=user, all_users=all_users, mailbox=mailbox)
-        return self.stub.Rescan(req, metadata=self.metadata)
+        return self.stub.Rescan(req, metadata=self._md(user))
 
 
 def main():

@@ -93,7 +93,8 @@ pub struct TlsSection {
     pub cert: Option<PathBuf>,
     /// PEM private key.
     pub key: Option<PathBuf>,
-    /// PEM CA bundle: when set, gRPC clients must present a certificate it signed (mTLS).
+    /// PEM CA bundle: gRPC clients with a certificate it signed need no token (mTLS); without a
+    /// token file, a client certificate is required.
     pub client_ca: Option<PathBuf>,
     /// Serve gRPC over TLS with `cert` and `key`.
     pub grpc: bool,
@@ -311,14 +312,20 @@ impl Config {
         if self.passwd.is_none() {
             bail!("no passwd-file: set `passwd` in the config or pass --passwd");
         }
+        let mtls = self.tls.grpc && self.tls.client_ca.is_some();
         if self.grpc.listen.is_some()
             && self.grpc.token_file.is_none()
+            && !mtls
             && !self.grpc.allow_unauthenticated
         {
             bail!(
                 "the gRPC listener needs a token: set `grpc.token_file` or pass --grpc-token-file \
-                 (or `grpc.allow_unauthenticated = true` on a trusted network)"
+                 (or client certificates: `tls.grpc` with `tls.client_ca`; or \
+                 `grpc.allow_unauthenticated = true` on a trusted network)"
             );
+        }
+        if self.tls.client_ca.is_some() && !self.tls.grpc {
+            bail!("`tls.client_ca` (gRPC client certificates) needs `tls.grpc = true`");
         }
         if self.tls.grpc && (self.tls.cert.is_none() || self.tls.key.is_none()) {
             bail!("`tls.grpc = true` needs `tls.cert` and `tls.key`");

@@ -60,12 +60,26 @@ pub fn check_token(token: Option<&str>, md: &MetadataMap) -> Result<(), Status> 
     }
 }
 
+/// Authorizes a call on the TCP listener: a client certificate verified against `tls.client_ca`
+/// (when `mtls`), or the bearer token.
+pub fn authorize<T>(token: Option<&str>, mtls: bool, req: &Request<T>) -> Result<(), Status> {
+    if mtls && req.peer_certs().is_some_and(|c| !c.is_empty()) {
+        return Ok(());
+    }
+    if mtls && token.is_none() {
+        return Err(Status::unauthenticated("a client certificate is required"));
+    }
+    check_token(token, req.metadata())
+}
+
 /// The service.
 pub struct Api {
     d: Arc<Daemon>,
     token: Option<Arc<str>>,
     /// Serves the local socket.
     local: bool,
+    /// A client certificate verified against `tls.client_ca` authenticates (mTLS).
+    mtls: bool,
     searches: Arc<Semaphore>,
 }
 
@@ -73,19 +87,21 @@ impl Api {
     /// The service for the TCP listener (`local` false) or the local socket.
     pub fn new(d: Arc<Daemon>, token: Option<Arc<str>>, local: bool) -> Api {
         let n = d.cfg.limits.max_concurrent_searches.max(1);
+        let mtls = !local && d.cfg.tls.grpc && d.cfg.tls.client_ca.is_some();
         Api {
             d,
             token,
             local,
+            mtls,
             searches: Arc::new(Semaphore::new(n)),
         }
     }
 
-    fn authorize(&self, md: &MetadataMap, local_ok: bool) -> Result<(), Status> {
+    fn authorize<T>(&self, req: &Request<T>, local_ok: bool) -> Result<(), Status> {
         if self.local && local_ok {
             return Ok(());
         }
-        check_token(self.token.as_deref(), md)
+        authorize(self.token.as_deref(), self.mtls, req)
     }
 
     fn home(&self, user: &str) -> Result<Arc<HomeState>, Status> {
@@ -212,7 +228,7 @@ impl Api {
         &self,
         request: Request<pb::SearchRequest>,
     ) -> Result<Response<pb::SearchResponse>, Status> {
-        self.authorize(request.metadata(), false)?;
+        self.authorize(&request, false)?;
         let started = Instant::now();
         let q = request.into_inner();
         let home = self.home(&q.user)?;
@@ -235,7 +251,10 @@ impl Api {
         let d = self.d.clone();
         let mode = mode_of(q.mode);
         let answers = tokio::task::spawn_blocking(move || {
-            let open = d.cache.get(&home).map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
+            let open = d
+                .cache
+                .get(&home)
+                .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
             let engine = match &open.index {
                 Ok(Some(index)) => Engine::new(&open.store, Some(index)),
                 Ok(None) => Engine::without_index(&open.store, "no index yet"),
@@ -303,14 +322,21 @@ impl Api {
         &self,
         request: Request<pb::IndexMessagesRequest>,
     ) -> Result<Response<pb::IndexMessagesResponse>, Status> {
-        self.authorize(request.metadata(), true)?;
+        self.authorize(&request, true)?;
         let q = request.into_inner();
         let home = self.home(&q.user)?;
         let d = self.d.clone();
-        let wanted = if q.mailbox.is_empty() { "INBOX".to_string() } else { q.mailbox.clone() };
+        let wanted = if q.mailbox.is_empty() {
+            "INBOX".to_string()
+        } else {
+            q.mailbox.clone()
+        };
         let h = home.clone();
         let mailbox = tokio::task::spawn_blocking(move || {
-            let open = d.cache.get(&h).map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
+            let open = d
+                .cache
+                .get(&h)
+                .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
             let mb = open.store.mailbox(&wanted).map_err(|e| store_status(&e))?;
             Ok::<_, Status>(mb.name().to_string())
         })
@@ -328,9 +354,12 @@ impl Api {
             mailbox: mailbox.clone(),
             tx,
         };
-        self.d
-            .queue
-            .push(&home.user, Work::Mailbox(mailbox), Duration::ZERO, Some(waiter));
+        self.d.queue.push(
+            &home.user,
+            Work::Mailbox(mailbox),
+            Duration::ZERO,
+            Some(waiter),
+        );
         let wait = Duration::from_secs(self.d.cfg.limits.index_wait_secs.max(1));
         match tokio::time::timeout(wait, rx).await {
             Err(_) => Err(Status::deadline_exceeded(
@@ -351,7 +380,7 @@ impl Api {
         &self,
         request: Request<pb::RescanRequest>,
     ) -> Result<Response<RescanStream>, Status> {
-        self.authorize(request.metadata(), false)?;
+        self.authorize(&request, false)?;
         let q = request.into_inner();
         let homes = self.users(&q.user, q.all_users)?;
         let mailbox = (!q.mailbox.is_empty()).then(|| q.mailbox.clone());
@@ -365,10 +394,15 @@ impl Api {
         job.position_mut().users_total = homes.len() as u32;
         let d = self.d.clone();
         let j = job.clone();
-        std::thread::Builder::new()
+        // counted before the thread starts, so that a shutdown right now waits for it
+        self.d.metrics.rescan_running.fetch_add(1, Relaxed);
+        let spawned = std::thread::Builder::new()
             .name("mailfts-rescan".into())
-            .spawn(move || admin_rescan(&d, &homes, mailbox.as_deref(), &j, &events_tx))
-            .map_err(internal)?;
+            .spawn(move || admin_rescan(&d, &homes, mailbox.as_deref(), &j, &events_tx));
+        if let Err(e) = spawned {
+            self.d.metrics.rescan_running.fetch_sub(1, Relaxed);
+            return Err(internal(e));
+        }
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
             let mut last = (u64::MAX, u64::MAX);
@@ -400,7 +434,7 @@ impl Api {
         &self,
         request: Request<pb::StatusRequest>,
     ) -> Result<Response<pb::StatusResponse>, Status> {
-        self.authorize(request.metadata(), true)?;
+        self.authorize(&request, true)?;
         let q = request.into_inner();
         let d = &self.d;
         let daemon = pb::DaemonStatus {
@@ -435,7 +469,7 @@ impl Api {
         &self,
         request: Request<pb::OptimizeRequest>,
     ) -> Result<Response<pb::OptimizeResponse>, Status> {
-        self.authorize(request.metadata(), false)?;
+        self.authorize(&request, false)?;
         let q = request.into_inner();
         let homes = self.users(&q.user, q.all_users)?;
         let d = self.d.clone();
@@ -472,7 +506,7 @@ impl Api {
         &self,
         request: Request<pb::DeleteIndexRequest>,
     ) -> Result<Response<pb::DeleteIndexResponse>, Status> {
-        self.authorize(request.metadata(), false)?;
+        self.authorize(&request, false)?;
         let q = request.into_inner();
         let home = self.home(&q.user)?;
         let d = self.d.clone();
@@ -536,7 +570,10 @@ fn user_status(d: &Daemon, home: &HomeState) -> Result<pb::UserStatus, Status> {
             uid_validity: s.uid_validity,
             ..Default::default()
         };
-        if let Some(mb) = snap.as_ref().and_then(|x| x.meta.mailboxes.get(&s.name).map(|m| (x, m))) {
+        if let Some(mb) = snap
+            .as_ref()
+            .and_then(|x| x.meta.mailboxes.get(&s.name).map(|m| (x, m)))
+        {
             let (snap, meta) = mb;
             m.in_index = snap.uids_of(meta.id).map_err(internal)?.len();
             m.documents = snap.doc_count_of(meta.id).map_err(internal)? as u64;
@@ -585,7 +622,7 @@ impl Job {
     }
 }
 
-/// Decrements the admin rescan gauges by what this job added to them when it ends.
+/// Counts the admin rescan as ended when it ends (even by a panic).
 struct GaugeGuard<'a> {
     running: &'a AtomicI64,
 }
@@ -604,7 +641,6 @@ fn admin_rescan(
     events: &mpsc::UnboundedSender<pb::RescanProgress>,
 ) {
     use pb::rescan_progress::State;
-    d.metrics.rescan_running.fetch_add(1, Relaxed);
     let _gauge = GaugeGuard {
         running: &d.metrics.rescan_running,
     };
@@ -621,8 +657,12 @@ fn admin_rescan(
             p.mailbox.clear();
         }
         let c = &job.counters;
-        d.metrics.rescan_done.fetch_sub(c.done.swap(0, Relaxed), Relaxed);
-        d.metrics.rescan_total.fetch_sub(c.total.swap(0, Relaxed), Relaxed);
+        d.metrics
+            .rescan_done
+            .fetch_sub(c.done.swap(0, Relaxed), Relaxed);
+        d.metrics
+            .rescan_total
+            .fetch_sub(c.total.swap(0, Relaxed), Relaxed);
         c.bytes.store(0, Relaxed);
         let started = Instant::now();
         let outcome = (|| -> anyhow::Result<(mailfts_indexer::rescan::RescanStats, u64)> {
@@ -638,14 +678,32 @@ fn admin_rescan(
                     break;
                 }
                 job.position_mut().mailbox = name.clone();
-                let s = indexing::rescan_chunked_as(d, home, &store, &index, Some(name), &job.counters, &cancelled, true)?;
+                let s = indexing::rescan_chunked_as(
+                    d,
+                    home,
+                    &store,
+                    &index,
+                    Some(name),
+                    &job.counters,
+                    &cancelled,
+                    true,
+                )?;
                 indexing::merge_stats(&mut stats, &s);
                 n += 1;
             }
             if mailbox.is_none() && !cancelled() {
                 let meta = index.meta()?;
                 if meta.mailboxes.keys().any(|k| !names.contains(k)) {
-                    let s = indexing::rescan_chunked_as(d, home, &store, &index, None, &job.counters, &cancelled, true)?;
+                    let s = indexing::rescan_chunked_as(
+                        d,
+                        home,
+                        &store,
+                        &index,
+                        None,
+                        &job.counters,
+                        &cancelled,
+                        true,
+                    )?;
                     indexing::merge_stats(&mut stats, &s);
                 }
             }
@@ -670,8 +728,12 @@ fn admin_rescan(
         let _ = events.send(p);
     }
     let c = &job.counters;
-    d.metrics.rescan_done.fetch_sub(c.done.swap(0, Relaxed), Relaxed);
-    d.metrics.rescan_total.fetch_sub(c.total.swap(0, Relaxed), Relaxed);
+    d.metrics
+        .rescan_done
+        .fetch_sub(c.done.swap(0, Relaxed), Relaxed);
+    d.metrics
+        .rescan_total
+        .fetch_sub(c.total.swap(0, Relaxed), Relaxed);
     let mut p = job.progress(State::Done);
     p.stats = Some(stats_pb(&all, all_mailboxes));
     let _ = events.send(p);
@@ -688,7 +750,10 @@ mod tests {
         assert!(!ct_eq(b"secret", b"secret2"));
         assert!(!ct_eq(b"", b"x"));
         let mut md = MetadataMap::new();
-        assert_eq!(check_token(Some("t"), &md).unwrap_err().code(), Code::Unauthenticated);
+        assert_eq!(
+            check_token(Some("t"), &md).unwrap_err().code(),
+            Code::Unauthenticated
+        );
         md.insert("authorization", "Bearer t".parse().unwrap());
         assert!(check_token(Some("t"), &md).is_ok());
         assert!(check_token(Some("u"), &md).is_err());

@@ -139,11 +139,19 @@ impl IndexCache {
     }
 
     /// The home's store and index, for writing: the index is created (or rebuilt, when it was
-    /// written by another schema version) if needed.
+    /// written by another schema version) if needed, under the home's write lock (the caller must
+    /// not hold it).
     pub fn get_writable(&self, home: &HomeState) -> anyhow::Result<(Store, Arc<HomeIndex>)> {
         let open = self.get(home)?;
         if let Ok(Some(index)) = &open.index {
             return Ok((open.store.clone(), index.clone()));
+        }
+        // creating (or rebuilding) an index is a write: never two at once for one home
+        let _w = home.write_lock();
+        if let Some(open) = self.lookup(&home.user) {
+            if let Ok(Some(index)) = &open.index {
+                return Ok((open.store.clone(), index.clone()));
+            }
         }
         let index = Arc::new(
             HomeIndex::open_or_create(&home.index_dir)
@@ -192,7 +200,10 @@ impl IndexCache {
                 .min_by_key(|(_, (_, used))| *used)
                 .map(|(k, _)| k.clone())
                 .expect("not empty");
-            tracing::debug!(user = oldest, "index cache full: closing the least recently used index");
+            tracing::debug!(
+                user = oldest,
+                "index cache full: closing the least recently used index"
+            );
             lru.entries.remove(&oldest);
         }
         open

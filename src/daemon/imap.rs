@@ -82,12 +82,15 @@ impl QueueHooks {
 
     fn queue(&self, home: &Path, mailbox: &str) {
         match self.by_home.get(home) {
-            Some(user) => {
-                self.d
-                    .queue
-                    .push(user, Work::Mailbox(mailbox.to_string()), self.d.cfg.debounce(), None)
+            Some(user) => self.d.queue.push(
+                user,
+                Work::Mailbox(mailbox.to_string()),
+                self.d.cfg.debounce(),
+                None,
+            ),
+            None => {
+                tracing::warn!(home = %home.display(), "IMAP change in a home the daemon does not serve")
             }
-            None => tracing::warn!(home = %home.display(), "IMAP change in a home the daemon does not serve"),
         }
     }
 }

@@ -209,7 +209,12 @@ fn process(d: &Daemon, user: &str, mut pending: Pending) {
     let outcome = process_home(d, &home, &pending, &mut done);
     match outcome {
         Ok(()) => {
-            tracing::debug!(user, mailboxes = done.len(), ms = started.elapsed().as_millis() as u64, "home indexed");
+            tracing::debug!(
+                user,
+                mailboxes = done.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "home indexed"
+            );
             for w in pending.waiters {
                 let r = done.get(&w.mailbox).cloned().unwrap_or_default();
                 let _ = w.tx.send(Ok(r));
@@ -219,14 +224,17 @@ fn process(d: &Daemon, user: &str, mut pending: Pending) {
             tracing::info!(user, "index locked by another process; retrying in 2 s");
             let waiters = std::mem::take(&mut pending.waiters);
             for m in std::mem::take(&mut pending.mailboxes) {
-                d.queue.push(user, Work::Mailbox(m), Duration::from_secs(2), None);
+                d.queue
+                    .push(user, Work::Mailbox(m), Duration::from_secs(2), None);
             }
             if pending.check {
-                d.queue.push(user, Work::Check, Duration::from_secs(2), None);
+                d.queue
+                    .push(user, Work::Check, Duration::from_secs(2), None);
             }
             for w in waiters {
                 let m = w.mailbox.clone();
-                d.queue.push(user, Work::Mailbox(m), Duration::from_secs(2), Some(w));
+                d.queue
+                    .push(user, Work::Mailbox(m), Duration::from_secs(2), Some(w));
             }
         }
         Err(Failure::Other(e)) => {
@@ -253,6 +261,10 @@ fn process_home(
     pending: &Pending,
     done: &mut HashMap<String, Done>,
 ) -> Result<(), Failure> {
+    if !home.maildir.is_dir() {
+        tracing::debug!(user = home.user, maildir = %home.maildir.display(), "no Maildir yet: nothing to index");
+        return Ok(());
+    }
     let (store, index) = d.cache.get_writable(home).map_err(failure)?;
     let snap = index.snapshot().map_err(failure)?;
     let mut candidates: BTreeSet<String> = pending.mailboxes.clone();
@@ -270,9 +282,15 @@ fn process_home(
         match mailbox_differs(&store, &snap, name) {
             Ok(false) => {}
             Ok(true) => {
-                let stats = rescan_chunked(d, home, &store, &index, Some(name), &Counters::default(), &|| {
-                    d.shutdown.is_triggered()
-                })
+                let stats = rescan_chunked(
+                    d,
+                    home,
+                    &store,
+                    &index,
+                    Some(name),
+                    &Counters::default(),
+                    &|| d.shutdown.is_triggered(),
+                )
                 .map_err(failure)?;
                 done.insert(
                     name.clone(),
@@ -291,8 +309,10 @@ fn process_home(
     }
     if gone && !d.shutdown.is_triggered() {
         // mailboxes deleted or renamed away: a full rescan drops their documents
-        rescan_chunked(d, home, &store, &index, None, &Counters::default(), &|| false)
-            .map_err(failure)?;
+        rescan_chunked(d, home, &store, &index, None, &Counters::default(), &|| {
+            false
+        })
+        .map_err(failure)?;
     }
     if let Ok(meta) = index.meta() {
         d.metrics.set_failures(&home.user, &meta.failures);
@@ -302,8 +322,17 @@ fn process_home(
             }
         }
         for w in &pending.waiters {
-            if let (Some(m), false) = (meta.mailboxes.get(&w.mailbox), done.contains_key(&w.mailbox)) {
-                done.insert(w.mailbox.clone(), Done { high_water: m.high_water, ..Done::default() });
+            if let (Some(m), false) = (
+                meta.mailboxes.get(&w.mailbox),
+                done.contains_key(&w.mailbox),
+            ) {
+                done.insert(
+                    w.mailbox.clone(),
+                    Done {
+                        high_water: m.high_water,
+                        ..Done::default()
+                    },
+                );
             }
         }
     }
@@ -466,7 +495,12 @@ pub fn optimize(home: &HomeState, index: &HomeIndex) -> anyhow::Result<(usize, u
     writer.garbage_collect_files().wait()?;
     writer.wait_merging_threads()?;
     let after = index.tantivy().searchable_segment_ids()?.len();
-    tracing::info!(user = home.user, before = before.len(), after, "index optimized");
+    tracing::info!(
+        user = home.user,
+        before = before.len(),
+        after,
+        "index optimized"
+    );
     Ok((before.len(), after))
 }
 

@@ -170,21 +170,74 @@ impl Metrics {
             let mut cum = 0;
             for (b, c) in BUCKETS.iter().zip(h.counts) {
                 cum += c;
-                let _ = writeln!(o, "mailfts_search_duration_seconds_bucket{{plan=\"{plan}\",le=\"{b}\"}} {cum}");
+                let _ = writeln!(
+                    o,
+                    "mailfts_search_duration_seconds_bucket{{plan=\"{plan}\",le=\"{b}\"}} {cum}"
+                );
             }
-            let _ = writeln!(o, "mailfts_search_duration_seconds_bucket{{plan=\"{plan}\",le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(o, "mailfts_search_duration_seconds_sum{{plan=\"{plan}\"}} {}", h.sum);
-            let _ = writeln!(o, "mailfts_search_duration_seconds_count{{plan=\"{plan}\"}} {}", h.count);
+            let _ = writeln!(
+                o,
+                "mailfts_search_duration_seconds_bucket{{plan=\"{plan}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                o,
+                "mailfts_search_duration_seconds_sum{{plan=\"{plan}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                o,
+                "mailfts_search_duration_seconds_count{{plan=\"{plan}\"}} {}",
+                h.count
+            );
         }
-        scalar(o, "mailfts_documents_indexed_total", "counter", "Documents added to indexes.", self.docs_indexed.load(Relaxed));
-        scalar(o, "mailfts_documents_removed_total", "counter", "Documents removed from indexes (expunged mail).", self.docs_removed.load(Relaxed));
-        scalar(o, "mailfts_bytes_indexed_total", "counter", "Raw message bytes indexed.", self.bytes_indexed.load(Relaxed));
-        scalar(o, "mailfts_index_commits_total", "counter", "Rescans that committed (incremental and admin).", self.commits.load(Relaxed));
-        header(o, "mailfts_index_problems_total", "counter", "Messages indexed with decoding problems, by kind.");
+        scalar(
+            o,
+            "mailfts_documents_indexed_total",
+            "counter",
+            "Documents added to indexes.",
+            self.docs_indexed.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_documents_removed_total",
+            "counter",
+            "Documents removed from indexes (expunged mail).",
+            self.docs_removed.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_bytes_indexed_total",
+            "counter",
+            "Raw message bytes indexed.",
+            self.bytes_indexed.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_index_commits_total",
+            "counter",
+            "Rescans that committed (incremental and admin).",
+            self.commits.load(Relaxed),
+        );
+        header(
+            o,
+            "mailfts_index_problems_total",
+            "counter",
+            "Messages indexed with decoding problems, by kind.",
+        );
         for (k, v) in lock(&self.problems).iter() {
-            let _ = writeln!(o, "mailfts_index_problems_total{{kind=\"{}\"}} {v}", escape(k));
+            let _ = writeln!(
+                o,
+                "mailfts_index_problems_total{{kind=\"{}\"}} {v}",
+                escape(k)
+            );
         }
-        header(o, "mailfts_extraction_failures", "gauge", "Extraction failures by format, from the index metadata of the homes seen since start.");
+        header(
+            o,
+            "mailfts_extraction_failures",
+            "gauge",
+            "Extraction failures by format, from the index metadata of the homes seen since start.",
+        );
         let mut by_format: BTreeMap<&str, u64> = BTreeMap::new();
         let failures = lock(&self.failures);
         for f in failures.values() {
@@ -193,26 +246,102 @@ impl Metrics {
             }
         }
         for (k, v) in by_format {
-            let _ = writeln!(o, "mailfts_extraction_failures{{format=\"{}\"}} {v}", escape(k));
+            let _ = writeln!(
+                o,
+                "mailfts_extraction_failures{{format=\"{}\"}} {v}",
+                escape(k)
+            );
         }
         drop(failures);
-        scalar(o, "mailfts_rescan_running", "gauge", "Admin rescans running.", self.rescan_running.load(Relaxed));
-        scalar(o, "mailfts_rescan_messages_done", "gauge", "Messages processed by the running admin rescans.", self.rescan_done.load(Relaxed));
-        scalar(o, "mailfts_rescan_messages_total", "gauge", "Messages known to be processed by the running admin rescans.", self.rescan_total.load(Relaxed));
-        scalar(o, "mailfts_imap_sessions_total", "counter", "IMAP connections accepted.", self.imap.sessions_total.load(Relaxed));
-        scalar(o, "mailfts_imap_sessions_active", "gauge", "IMAP connections open.", self.imap.sessions_active.load(Relaxed));
-        header(o, "mailfts_imap_commands_total", "counter", "IMAP commands by name and status.");
+        scalar(
+            o,
+            "mailfts_rescan_running",
+            "gauge",
+            "Admin rescans running.",
+            self.rescan_running.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_rescan_messages_done",
+            "gauge",
+            "Messages processed by the running admin rescans.",
+            self.rescan_done.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_rescan_messages_total",
+            "gauge",
+            "Messages known to be processed by the running admin rescans.",
+            self.rescan_total.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_imap_sessions_total",
+            "counter",
+            "IMAP connections accepted.",
+            self.imap.sessions_total.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_imap_sessions_active",
+            "gauge",
+            "IMAP connections open.",
+            self.imap.sessions_active.load(Relaxed),
+        );
+        header(
+            o,
+            "mailfts_imap_commands_total",
+            "counter",
+            "IMAP commands by name and status.",
+        );
         for ((c, s), v) in lock(&self.imap.commands).iter() {
-            let _ = writeln!(o, "mailfts_imap_commands_total{{command=\"{}\",status=\"{}\"}} {v}", escape(c), escape(s));
+            let _ = writeln!(
+                o,
+                "mailfts_imap_commands_total{{command=\"{}\",status=\"{}\"}} {v}",
+                escape(c),
+                escape(s)
+            );
         }
-        header(o, "mailfts_grpc_calls_total", "counter", "gRPC calls by method and status code.");
+        header(
+            o,
+            "mailfts_grpc_calls_total",
+            "counter",
+            "gRPC calls by method and status code.",
+        );
         for ((m, c), v) in lock(&self.grpc).iter() {
-            let _ = writeln!(o, "mailfts_grpc_calls_total{{method=\"{m}\",code=\"{c}\"}} {v}");
+            let _ = writeln!(
+                o,
+                "mailfts_grpc_calls_total{{method=\"{m}\",code=\"{c}\"}} {v}"
+            );
         }
-        scalar(o, "mailfts_open_indexes", "gauge", "Home indexes open in the cache.", g.open_indexes);
-        scalar(o, "mailfts_index_queue_homes", "gauge", "Homes with queued indexing work.", g.queued_homes);
-        scalar(o, "mailfts_watched_directories", "gauge", "Maildir directories watched with inotify.", g.watched_directories);
-        scalar(o, "mailfts_users", "gauge", "Users in the passwd-file.", g.users);
+        scalar(
+            o,
+            "mailfts_open_indexes",
+            "gauge",
+            "Home indexes open in the cache.",
+            g.open_indexes,
+        );
+        scalar(
+            o,
+            "mailfts_index_queue_homes",
+            "gauge",
+            "Homes with queued indexing work.",
+            g.queued_homes,
+        );
+        scalar(
+            o,
+            "mailfts_watched_directories",
+            "gauge",
+            "Maildir directories watched with inotify.",
+            g.watched_directories,
+        );
+        scalar(
+            o,
+            "mailfts_users",
+            "gauge",
+            "Users in the passwd-file.",
+            g.users,
+        );
         out
     }
 }
@@ -273,10 +402,22 @@ pub async fn serve(
             let mut parts = line.split_whitespace();
             let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
             let (status, ctype, body) = match (method, path.split('?').next().unwrap_or("")) {
-                ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", render()),
-                ("GET", "/") => ("200 OK", "text/plain; charset=utf-8", "mailfts: metrics at /metrics\n".to_string()),
+                ("GET", "/metrics") => (
+                    "200 OK",
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    render(),
+                ),
+                ("GET", "/") => (
+                    "200 OK",
+                    "text/plain; charset=utf-8",
+                    "mailfts: metrics at /metrics\n".to_string(),
+                ),
                 ("GET", _) => ("404 Not Found", "text/plain", "not found\n".to_string()),
-                _ => ("405 Method Not Allowed", "text/plain", "GET only\n".to_string()),
+                _ => (
+                    "405 Method Not Allowed",
+                    "text/plain",
+                    "GET only\n".to_string(),
+                ),
             };
             let response = format!(
                 "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -299,11 +440,22 @@ mod tests {
         m.search("index", Duration::from_millis(3));
         m.grpc("Search", tonic::Code::Ok);
         m.imap.command("uid search", "ok");
-        let text = m.render(&Gauges { open_indexes: 1, queued_homes: 0, watched_directories: 3, users: 1 });
-        assert!(text.contains("mailfts_search_duration_seconds_bucket{plan=\"index\",le=\"0.0005\"} 1"));
-        assert!(text.contains("mailfts_search_duration_seconds_bucket{plan=\"index\",le=\"0.005\"} 2"));
+        let text = m.render(&Gauges {
+            open_indexes: 1,
+            queued_homes: 0,
+            watched_directories: 3,
+            users: 1,
+        });
+        assert!(
+            text.contains("mailfts_search_duration_seconds_bucket{plan=\"index\",le=\"0.0005\"} 1")
+        );
+        assert!(
+            text.contains("mailfts_search_duration_seconds_bucket{plan=\"index\",le=\"0.005\"} 2")
+        );
         assert!(text.contains("mailfts_search_duration_seconds_count{plan=\"index\"} 2"));
         assert!(text.contains("mailfts_grpc_calls_total{method=\"Search\",code=\"Ok\"} 1"));
-        assert!(text.contains("mailfts_imap_commands_total{command=\"UID SEARCH\",status=\"OK\"} 1"));
+        assert!(
+            text.contains("mailfts_imap_commands_total{command=\"UID SEARCH\",status=\"OK\"} 1")
+        );
     }
 }

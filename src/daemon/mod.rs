@@ -101,9 +101,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         Some(imap::configure(&cfg)?)
     };
-    if cfg.tls.grpc {
-        bail!("gRPC over TLS (`tls.grpc`) is not yet available in this build; use the bearer token on a trusted network or a TLS-terminating proxy");
-    }
     let homes = Homes::new(users, &cfg);
     let daemon = Arc::new(Daemon::new(cfg, homes));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -143,7 +140,10 @@ async fn serve(
     };
     let mut imap_listeners = Vec::new();
     if let Some(l) = &imap {
-        for (addrs, config) in [(&cfg.imap.listen, Some(&l.plain)), (&cfg.imap.tls_listen, l.tls.as_ref())] {
+        for (addrs, config) in [
+            (&cfg.imap.listen, Some(&l.plain)),
+            (&cfg.imap.tls_listen, l.tls.as_ref()),
+        ] {
             for addr in addrs {
                 let listener = TcpListener::bind(addr)
                     .await
@@ -192,9 +192,9 @@ async fn serve(
     if let Some(listener) = grpc_listener {
         let addr = listener.local_addr()?;
         let t = token.clone();
-        let auth = move |req: tonic::Request<()>| {
-            grpc::check_token(t.as_deref(), req.metadata()).map(|()| req)
-        };
+        let mtls = cfg.tls.grpc && cfg.tls.client_ca.is_some();
+        let auth =
+            move |req: tonic::Request<()>| grpc::authorize(t.as_deref(), mtls, &req).map(|()| req);
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -203,7 +203,7 @@ async fn serve(
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        let router = Server::builder()
+        let router = grpc_builder(cfg, token.is_some())?
             .add_service(health.clone())
             .add_service(InterceptedService::new(reflection_v1, auth.clone()))
             .add_service(InterceptedService::new(reflection_v1alpha, auth))
@@ -221,16 +221,13 @@ async fn serve(
                 .await
                 .context("gRPC server")
         });
-        println!("mailfts: grpc listening on {addr}");
+        let tls = if cfg.tls.grpc { " (TLS)" } else { "" };
+        println!("mailfts: grpc listening on {addr}{tls}");
     }
     if let Some(listener) = socket_listener {
-        let router = Server::builder()
-            .add_service(health.clone())
-            .add_service(pb::mailfts_server::MailftsServer::new(grpc::Api::new(
-                d.clone(),
-                token.clone(),
-                true,
-            )));
+        let router = Server::builder().add_service(health.clone()).add_service(
+            pb::mailfts_server::MailftsServer::new(grpc::Api::new(d.clone(), token.clone(), true)),
+        );
         let sd = d.shutdown.clone();
         let path = cfg.grpc.socket.clone().expect("set");
         tasks.spawn(async move {
@@ -249,7 +246,8 @@ async fn serve(
         );
     }
     if !imap_listeners.is_empty() {
-        let hooks: Arc<dyn mailfts_imap_glue::SaveHooks> = Arc::new(imap::QueueHooks::new(d.clone()));
+        let hooks: Arc<dyn mailfts_imap_glue::SaveHooks> =
+            Arc::new(imap::QueueHooks::new(d.clone()));
         let cancel = tokio_util::sync::CancellationToken::new();
         let (sd, c) = (d.shutdown.clone(), cancel.clone());
         tokio::spawn(async move {
@@ -312,7 +310,14 @@ async fn serve(
             let _ = w.join();
         }
     });
-    if tokio::time::timeout(grace, joined).await.is_err() {
+    let rescans = async {
+        // admin rescans stop at their next commit once the shutdown flag is up
+        while d.metrics.rescan_running.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = joined.await;
+    };
+    if tokio::time::timeout(grace, rescans).await.is_err() {
         tracing::warn!("indexing did not stop within the grace period; exiting anyway (the next start resumes from the last commit)");
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), async {
@@ -324,6 +329,29 @@ async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The gRPC server builder of the TCP listener: TLS with `tls.cert`/`tls.key` when `tls.grpc`, and
+/// client certificates from `tls.client_ca` (optional when a token also authenticates).
+fn grpc_builder(cfg: &Config, has_token: bool) -> anyhow::Result<Server> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let builder = Server::builder();
+    if !cfg.tls.grpc {
+        return Ok(builder);
+    }
+    let read =
+        |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    let (cert, key) = (
+        cfg.tls.cert.as_deref().expect("validated"),
+        cfg.tls.key.as_deref().expect("validated"),
+    );
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+    if let Some(ca) = &cfg.tls.client_ca {
+        tls = tls
+            .client_ca_root(Certificate::from_pem(read(ca)?))
+            .client_auth_optional(has_token);
+    }
+    builder.tls_config(tls).context("gRPC TLS configuration")
 }
 
 /// Binds the local gRPC socket, replacing a stale one, with the configured file mode.

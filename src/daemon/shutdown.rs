@@ -51,7 +51,10 @@ pub fn on_signals(shutdown: Shutdown) -> anyhow::Result<()> {
             _ = term.recv() => "SIGTERM",
             _ = int.recv() => "SIGINT",
         };
-        tracing::info!(signal = which, "shutting down: no new connections, finishing commits");
+        tracing::info!(
+            signal = which,
+            "shutting down: no new connections, finishing commits"
+        );
         shutdown.trigger();
     });
     Ok(())

@@ -51,7 +51,10 @@ pub fn parse(text: &str) -> anyhow::Result<BTreeMap<String, User>> {
             continue;
         }
         if !home.starts_with('/') {
-            bail!("line {}: home of {name} is not an absolute path: {home}", n + 1);
+            bail!(
+                "line {}: home of {name} is not an absolute path: {home}",
+                n + 1
+            );
         }
         let user = User {
             name: name.to_string(),

@@ -55,7 +55,10 @@ fn run(
     for home in d.homes.all() {
         refresh(&d, &mut watcher, &mut w, home);
     }
-    tracing::info!(directories = w.dirs.len() + w.roots.len(), "watching Maildirs");
+    tracing::info!(
+        directories = w.dirs.len() + w.roots.len(),
+        "watching Maildirs"
+    );
     let refresh_every = match d.cfg.indexing.check_interval_secs {
         0 => Duration::from_secs(3600),
         s => Duration::from_secs(s),

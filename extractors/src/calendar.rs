@@ -55,7 +55,11 @@ pub(crate) fn extract(text: &str, vcard: bool, sink: &mut Sink) {
             .strip_prefix("mailto:")
             .or_else(|| value.strip_prefix("MAILTO:"))
             .unwrap_or(value);
-        push_unescaped(sink, value, vcard && matches!(name.to_ascii_uppercase().as_str(), "N" | "ADR" | "ORG"));
+        push_unescaped(
+            sink,
+            value,
+            vcard && matches!(name.to_ascii_uppercase().as_str(), "N" | "ADR" | "ORG"),
+        );
         sink.newline();
     }
 }
@@ -129,6 +133,10 @@ mod tests {
         extract(vcf, true, &mut s);
         assert!(s.text.contains("Zoë Müller\nMüller Zoë"), "{}", s.text);
         assert!(s.text.contains("zoe@example.org"), "{}", s.text);
-        assert!(s.text.contains("Hauptstr. 5 Berlin 10115 Germany"), "{}", s.text);
+        assert!(
+            s.text.contains("Hauptstr. 5 Berlin 10115 Germany"),
+            "{}",
+            s.text
+        );
     }
 }

@@ -40,7 +40,13 @@ pub fn extract(
     limits: &Limits,
 ) -> Extracted {
     let format = Format::detect(content_type, file_name, bytes);
-    let produced = extract_as(format, charset_of(content_type), bytes, limits, limits.max_output_bytes);
+    let produced = extract_as(
+        format,
+        charset_of(content_type),
+        bytes,
+        limits,
+        limits.max_output_bytes,
+    );
     Extracted {
         format: Some(format),
         text: produced.text,
@@ -72,7 +78,11 @@ pub(crate) fn decode_text<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a,
         Err(_) if std::str::from_utf8(&bytes[..bytes.len().min(4096)]).is_ok() => {
             String::from_utf8_lossy(bytes)
         }
-        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
+        Err(_) => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+        }
     }
 }
 
@@ -110,7 +120,7 @@ pub(crate) fn extract_as(
             Produced::from_sink(sink, None)
         }
         Format::Html => isolate::in_process(format, max_output, |sink| {
-            html::html_to_text(&decode_text(bytes, charset).as_bytes(), sink)
+            html::html_to_text(decode_text(bytes, charset).as_bytes(), sink)
                 .map_err(|e| ExtractError::malformed(Format::Html, e))
         }),
         Format::Calendar | Format::VCard => isolate::in_process(format, max_output, |sink| {
@@ -123,16 +133,24 @@ pub(crate) fn extract_as(
 }
 
 /// Extracts already decoded text of a given format (text parts the MIME parser decoded).
-pub(crate) fn extract_text_as(format: Format, text: &str, limits: &Limits, max_output: usize) -> Produced {
+pub(crate) fn extract_text_as(
+    format: Format,
+    text: &str,
+    limits: &Limits,
+    max_output: usize,
+) -> Produced {
     match format {
         Format::Html => isolate::in_process(format, max_output, |sink| {
-            html::html_to_text(text.as_bytes(), sink).map_err(|e| ExtractError::malformed(Format::Html, e))
+            html::html_to_text(text.as_bytes(), sink)
+                .map_err(|e| ExtractError::malformed(Format::Html, e))
         }),
         Format::Calendar | Format::VCard => isolate::in_process(format, max_output, |sink| {
             calendar::extract(text, format == Format::VCard, sink);
             Ok(())
         }),
-        Format::Rtf => isolate::in_process(format, max_output, |sink| rtf::extract(text.as_bytes(), sink)),
+        Format::Rtf => isolate::in_process(format, max_output, |sink| {
+            rtf::extract(text.as_bytes(), sink)
+        }),
         Format::Text | Format::Binary | Format::Message => {
             let mut sink = Sink::new(max_output);
             sink.push_str(text);

@@ -6,7 +6,7 @@
 //! use mailfts_extractors::{fixtures, extract, Limits};
 //! let docx = fixtures::docx(&["Hello from a document"]);
 //! let e = extract("application/octet-stream", Some("a.docx"), &docx, &Limits::default());
-//! assert_eq!(e.text.trim(), "Hello from a document");
+//! assert!(e.text.contains("Hello from a document"));
 //! ```
 
 use std::io::{Cursor, Write};
@@ -19,7 +19,8 @@ pub fn pdf(pages: &[&str]) -> Vec<u8> {
     let mut objects = vec![
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         Vec::new(), // pages, filled below
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
     ];
     let mut kids = Vec::new();
     for text in pages {
@@ -42,7 +43,10 @@ pub fn pdf(pages: &[&str]) -> Vec<u8> {
 /// A PDF whose only page draws a form XObject that draws itself: pdf-extract recurses until the
 /// stack overflows (which no in-process guard can survive).
 pub fn pdf_self_drawing() -> Vec<u8> {
-    let content = format!("{}\n/X1 Do", String::from_utf8_lossy(&text_content("before the form")));
+    let content = format!(
+        "{}\n/X1 Do",
+        String::from_utf8_lossy(&text_content("before the form"))
+    );
     let objects = vec![
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         pages_dict(&["4 0 R".to_string()]),
@@ -132,7 +136,9 @@ fn assemble(objects: &[Vec<u8>]) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
@@ -154,15 +160,20 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
         } else {
             CompressionMethod::Deflated
         };
-        w.start_file(*name, SimpleFileOptions::default().compression_method(method))
-            .expect("zip entry");
+        w.start_file(
+            *name,
+            SimpleFileOptions::default().compression_method(method),
+        )
+        .expect("zip entry");
         w.write_all(data).expect("zip write");
     }
     w.finish().expect("zip finish").into_inner()
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 const CORE: &str = r#"<?xml version="1.0" encoding="UTF-8"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Fixture</dc:title></cp:coreProperties>"#;
@@ -207,10 +218,15 @@ pub fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
     }
     let ns = "xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"";
     let sst = format!("<?xml version=\"1.0\"?><sst {ns}>{}</sst>", shared.concat());
-    let sheet = format!("<?xml version=\"1.0\"?><worksheet {ns}><sheetData>{sheet}</sheetData></worksheet>");
+    let sheet = format!(
+        "<?xml version=\"1.0\"?><worksheet {ns}><sheetData>{sheet}</sheetData></worksheet>"
+    );
     zip_of(&[
         ("[Content_Types].xml", b"<?xml version=\"1.0\"?><Types/>"),
-        ("xl/workbook.xml", format!("<?xml version=\"1.0\"?><workbook {ns}/>").as_bytes()),
+        (
+            "xl/workbook.xml",
+            format!("<?xml version=\"1.0\"?><workbook {ns}/>").as_bytes(),
+        ),
         ("xl/sharedStrings.xml", sst.as_bytes()),
         ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
     ])
@@ -219,8 +235,14 @@ pub fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
 /// A PPTX with one slide per string.
 pub fn pptx(slides: &[&str]) -> Vec<u8> {
     let mut entries: Vec<(String, Vec<u8>)> = vec![
-        ("[Content_Types].xml".into(), b"<?xml version=\"1.0\"?><Types/>".to_vec()),
-        ("ppt/presentation.xml".into(), b"<?xml version=\"1.0\"?><p:presentation xmlns:p=\"p\"/>".to_vec()),
+        (
+            "[Content_Types].xml".into(),
+            b"<?xml version=\"1.0\"?><Types/>".to_vec(),
+        ),
+        (
+            "ppt/presentation.xml".into(),
+            b"<?xml version=\"1.0\"?><p:presentation xmlns:p=\"p\"/>".to_vec(),
+        ),
     ];
     for (i, s) in slides.iter().enumerate() {
         entries.push((
@@ -228,7 +250,10 @@ pub fn pptx(slides: &[&str]) -> Vec<u8> {
             format!("<?xml version=\"1.0\"?><p:sld xmlns:p=\"p\" xmlns:a=\"a\"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>{}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>", xml_escape(s)).into_bytes(),
         ));
     }
-    let refs: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    let refs: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
     zip_of(&refs)
 }
 
@@ -249,7 +274,10 @@ pub fn odf(kind: &str, paragraphs: &[&str]) -> Vec<u8> {
     zip_of(&[
         ("mimetype", mimetype.as_bytes()),
         ("content.xml", content.as_bytes()),
-        ("META-INF/manifest.xml", b"<?xml version=\"1.0\"?><manifest/>"),
+        (
+            "META-INF/manifest.xml",
+            b"<?xml version=\"1.0\"?><manifest/>",
+        ),
     ])
 }
 
@@ -270,9 +298,14 @@ pub fn docx_bomb(inflated: u64) -> Vec<u8> {
         loop {
             let consumed = c.total_in() as usize;
             out.reserve(64 << 10);
-            let status = c.compress_vec(&data[consumed..], &mut out, flush).expect("deflate");
+            let status = c
+                .compress_vec(&data[consumed..], &mut out, flush)
+                .expect("deflate");
             let done = c.total_in() as usize == data.len();
-            if done && (flush != FlushCompress::Finish || status == flate2::Status::StreamEnd) && out.capacity() > out.len() {
+            if done
+                && (flush != FlushCompress::Finish || status == flate2::Status::StreamEnd)
+                && out.capacity() > out.len()
+            {
                 break;
             }
         }
@@ -287,7 +320,11 @@ pub fn docx_bomb(inflated: u64) -> Vec<u8> {
         data.extend_from_slice(&block);
     }
     let mut c = Compress::new(Compression::best(), false);
-    data.extend_from_slice(&deflate(b"</w:p></w:body></w:document>", FlushCompress::Finish, &mut c));
+    data.extend_from_slice(&deflate(
+        b"</w:p></w:body></w:document>",
+        FlushCompress::Finish,
+        &mut c,
+    ));
     let size = (head.len() as u64 + repeats * chunk.len() as u64 + 28).min(u32::MAX as u64) as u32;
     let name = b"word/document.xml";
     let mut zip = Vec::new();
@@ -339,9 +376,14 @@ pub fn mail(subject: &str, body: &str, parts: &[Part<'_>]) -> Vec<u8> {
          Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     );
     for p in parts {
-        m.push_str(&format!("--=_fixture\r\nContent-Type: {}\r\n", p.content_type));
+        m.push_str(&format!(
+            "--=_fixture\r\nContent-Type: {}\r\n",
+            p.content_type
+        ));
         if let Some(name) = p.file_name {
-            m.push_str(&format!("Content-Disposition: attachment; filename=\"{name}\"\r\n"));
+            m.push_str(&format!(
+                "Content-Disposition: attachment; filename=\"{name}\"\r\n"
+            ));
         }
         m.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
         m.push_str(&base64(p.bytes));
@@ -360,9 +402,13 @@ pub fn nested_mail(depth: usize, outer_body: &str, innermost: &str) -> Vec<u8> {
     )
     .into_bytes();
     for level in 1..depth {
-        m.extend_from_slice(format!("Subject: level {level}\r\nContent-Type: message/rfc822\r\n\r\n").as_bytes());
+        m.extend_from_slice(
+            format!("Subject: level {level}\r\nContent-Type: message/rfc822\r\n\r\n").as_bytes(),
+        );
     }
-    m.extend_from_slice(format!("Subject: level {depth}\r\n\r\n{innermost}\r\n--=_n--\r\n").as_bytes());
+    m.extend_from_slice(
+        format!("Subject: level {depth}\r\n\r\n{innermost}\r\n--=_n--\r\n").as_bytes(),
+    );
     m
 }
 
@@ -374,11 +420,21 @@ pub fn base64(data: &[u8]) -> String {
         if i > 0 && i % 19 == 0 {
             out.push_str("\r\n");
         }
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
         out.push(A[(n >> 18) as usize & 63] as char);
         out.push(A[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 { A[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if c.len() > 2 { A[n as usize & 63] as char } else { '=' });
+        out.push(if c.len() > 1 {
+            A[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if c.len() > 2 {
+            A[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }

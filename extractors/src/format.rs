@@ -42,8 +42,13 @@ fn sniff(bytes: &[u8], content_type: &str, file_name: Option<&str>) -> Option<Fo
     let head = &bytes[..bytes.len().min(1024)];
     // PDF readers accept the header anywhere in the first KiB; text that merely mentions it does
     // not count
-    let declared_text = content_type.trim_start().get(..5).is_some_and(|t| t.eq_ignore_ascii_case("text/"));
-    if bytes.starts_with(b"%PDF-") || !declared_text && memchr::memmem::find(head, b"%PDF-").is_some() {
+    let declared_text = content_type
+        .trim_start()
+        .get(..5)
+        .is_some_and(|t| t.eq_ignore_ascii_case("text/"));
+    if bytes.starts_with(b"%PDF-")
+        || !declared_text && memchr::memmem::find(head, b"%PDF-").is_some()
+    {
         return Some(Format::Pdf);
     }
     if bytes.starts_with(b"{\\rtf") {
@@ -65,7 +70,12 @@ fn sniff(bytes: &[u8], content_type: &str, file_name: Option<&str>) -> Option<Fo
 /// Which office format a zip archive is: the declared type or extension when it names one, else
 /// the ODF `mimetype` entry (always first, stored) or the OOXML part names near the start.
 fn zip_kind(bytes: &[u8], content_type: &str, file_name: Option<&str>) -> Format {
-    let ct = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if let Some(f) = by_type(&ct).filter(|f| f.is_isolated()) {
         return f;
     }
@@ -76,8 +86,14 @@ fn zip_kind(bytes: &[u8], content_type: &str, file_name: Option<&str>) -> Format
         let media = &bytes[38..bytes.len().min(38 + 80)];
         for (name, f) in [
             (&b"application/vnd.oasis.opendocument.text"[..], Format::Odt),
-            (b"application/vnd.oasis.opendocument.spreadsheet", Format::Ods),
-            (b"application/vnd.oasis.opendocument.presentation", Format::Odp),
+            (
+                b"application/vnd.oasis.opendocument.spreadsheet",
+                Format::Ods,
+            ),
+            (
+                b"application/vnd.oasis.opendocument.presentation",
+                Format::Odp,
+            ),
         ] {
             if media.starts_with(name) {
                 return f;
@@ -92,7 +108,9 @@ fn zip_kind(bytes: &[u8], content_type: &str, file_name: Option<&str>) -> Format
         (b"xl/workbook.xml", Format::Xlsx),
         (b"ppt/presentation.xml", Format::Pptx),
     ] {
-        if memchr::memmem::find(head, needle).is_some() || memchr::memmem::find(tail, needle).is_some() {
+        if memchr::memmem::find(head, needle).is_some()
+            || memchr::memmem::find(tail, needle).is_some()
+        {
             return f;
         }
     }
@@ -114,10 +132,17 @@ fn by_type(ct: &str) -> Option<Format> {
         "text/rtf" | "application/rtf" => Format::Rtf,
         "message/rfc822" | "message/global" => Format::Message,
         // signatures and keys are text, but not text anyone searches for
-        "application/pgp-signature" | "application/pgp-keys" | "application/pgp-encrypted"
-        | "application/pkcs7-signature" | "application/x-pkcs7-signature" => Format::Binary,
-        "application/x-patch" | "application/x-diff" | "application/json" | "application/xml"
-        | "application/x-sh" | "application/x-shellscript" => Format::Text,
+        "application/pgp-signature"
+        | "application/pgp-keys"
+        | "application/pgp-encrypted"
+        | "application/pkcs7-signature"
+        | "application/x-pkcs7-signature" => Format::Binary,
+        "application/x-patch"
+        | "application/x-diff"
+        | "application/json"
+        | "application/xml"
+        | "application/x-sh"
+        | "application/x-shellscript" => Format::Text,
         _ => return None,
     })
 }

@@ -28,6 +28,8 @@ pub(crate) fn html_to_text(html: &[u8], sink: &mut Sink) -> Result<(), String> {
     }));
     let result = run(html, &state);
     *sink = std::mem::take(&mut state.borrow_mut().sink);
+    let end = sink.text.trim_end().len();
+    sink.text.truncate(end);
     result
 }
 
@@ -93,7 +95,10 @@ fn run(html: &[u8], state: &Rc<RefCell<State>>) -> Result<(), String> {
     };
     let settings = Settings::new()
         .append_element_content_handler(element!(BLOCKS, on_block))
-        .append_element_content_handler(element!("[alt], img[title], abbr[title], acronym[title]", on_alt))
+        .append_element_content_handler(element!(
+            "[alt], img[title], abbr[title], acronym[title]",
+            on_alt
+        ))
         .append_element_content_handler(element!("td, th", |_el| {
             state.borrow_mut().sink.space();
             Ok(())
@@ -217,9 +222,9 @@ fn decode_one(s: &str) -> Option<(usize, Replacement)> {
         }
     }
     // legacy references without `;`: the longest known prefix
-    (2..=name_len.min(6)).rev().find_map(|n| {
-        lookup(&s[1..1 + n]).map(|text| (n + 1, Replacement::Str(text)))
-    })
+    (2..=name_len.min(6))
+        .rev()
+        .find_map(|n| lookup(&s[1..1 + n]).map(|text| (n + 1, Replacement::Str(text))))
 }
 
 enum Replacement {
@@ -284,7 +289,10 @@ mod tests {
              <!-- commentword --><p>Hello&nbsp;<b>wor</b>ld &amp; more</p><div>next\n\n   line</div>\
              <img src=x alt=\"photo &quot;alt&quot;\"><table><tr><td>a</td><td>b</td></tr></table></body></html>",
         );
-        assert!(!t.contains("scriptword") && !t.contains("color") && !t.contains("commentword"), "{t}");
+        assert!(
+            !t.contains("scriptword") && !t.contains("color") && !t.contains("commentword"),
+            "{t}"
+        );
         assert!(t.contains("Título"), "{t}");
         assert!(t.contains("Hello world & more"), "{t}");
         assert!(t.contains("next line"), "{t}");
@@ -298,7 +306,7 @@ mod tests {
         html.push_str(&"x".repeat((64 << 10) - 5));
         html.push_str("&amp;tail</p>");
         let t = text(&html);
-        assert!(t.trim_end().ends_with("&tail"), "{}", &t[t.len() - 10..]);
+        assert!(t.ends_with("&tail"), "{}", &t[t.len() - 10..]);
         let mut sink = Sink::new(10);
         html_to_text(b"<p>0123456789abcdef</p>", &mut sink).unwrap();
         assert!(sink.truncated);

@@ -20,7 +20,13 @@
 //! Fork in a multi-threaded process: only the forking thread exists in the child, so a lock held
 //! by another thread at that moment stays held. The child only allocates (glibc's `fork` resets
 //! the allocator's locks) and runs the extractor; `log` is switched off so a logger's lock is
-//! never taken. If it still blocks on an inherited lock, the deadline kills it like any hang.
+//! never taken, and the process's panic hook is wrapped once (delegating to the previous hook
+//! everywhere but in a worker) so that a panic in a worker takes no output or backtrace lock. If
+//! the child still blocks on an inherited lock, the deadline kills it like any hang.
+//!
+//! No thread is ever abandoned, so there is no pool of hung threads to bound: at most one worker
+//! per calling thread exists at a time, and each is killed and reaped before `run` returns.
+//! [`Isolation::InProcess`] (non-unix, benchmarks) catches panics only.
 
 use std::time::{Duration, Instant};
 
@@ -174,7 +180,8 @@ mod worker {
                 libc::kill(self.pid, libc::SIGKILL);
                 while libc::waitpid(self.pid, &mut st, 0) < 0
                     && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-                {}
+                {
+                }
             }
             self.status = Some(st);
             st
@@ -248,7 +255,8 @@ mod worker {
             libc::fcntl(rd.0, libc::F_SETFD, libc::FD_CLOEXEC);
             libc::fcntl(wr.0, libc::F_SETFD, libc::FD_CLOEXEC);
         }
-        let memory_limit = address_space().map(|base| base.saturating_add(limits.max_worker_memory));
+        let memory_limit =
+            address_space().map(|base| base.saturating_add(limits.max_worker_memory));
         let cpu_seconds = limits.timeout.as_secs() + 2;
         // SAFETY: the child only runs `child_main`, which never returns (see the module docs).
         let pid = unsafe { libc::fork() };
@@ -306,7 +314,9 @@ mod worker {
                     }
                     continue;
                 }
-                if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
                     continue;
                 }
                 // end of file: the child is gone (or closed its end) without a full frame
@@ -386,7 +396,9 @@ mod worker {
             // SAFETY: writing from a live buffer.
             let n = unsafe { libc::write(wr, frame[off..].as_ptr().cast(), frame.len() - off) };
             if n <= 0 {
-                if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
                     continue;
                 }
                 break;
@@ -425,30 +437,38 @@ mod worker {
                 Err(ExtractError::malformed(Format::Pdf, "bad xref"))
             });
             assert_eq!((cut.text.as_str(), cut.truncated), ("01234", true));
-            assert_eq!(cut.error.unwrap().to_string(), "extract pdf: malformed: bad xref");
+            assert_eq!(
+                cut.error.unwrap().to_string(),
+                "extract pdf: malformed: bad xref"
+            );
 
             let panicked = run(Format::Pdf, &l, 100, |s| {
                 s.push_str("partial");
                 panic!("boom {}", 42)
             });
             assert_eq!(panicked.text, "partial", "{panicked:?}");
-            assert!(matches!(panicked.error, Some(ExtractError::Panicked { ref message, .. }) if message == "boom 42"));
+            assert!(
+                matches!(panicked.error, Some(ExtractError::Panicked { ref message, .. }) if message == "boom 42")
+            );
 
             let started = Instant::now();
             let hung = run(Format::Pdf, &limits(200), 100, |_| loop {
                 std::hint::spin_loop();
             });
-            assert!(matches!(hung.error, Some(ExtractError::TimedOut { millis: 200, .. })));
+            assert!(matches!(
+                hung.error,
+                Some(ExtractError::TimedOut { millis: 200, .. })
+            ));
             assert!(started.elapsed() < Duration::from_secs(2));
 
             #[allow(unconditional_recursion)]
-            fn recurse(n: u64, s: &mut Sink) -> u64 {
+            fn recurse(n: u64) -> u64 {
                 let pad = [n; 64];
                 std::hint::black_box(&pad);
-                recurse(n + 1, s) + pad[3]
+                recurse(n + 1) + pad[3]
             }
-            let overflow = run(Format::Pdf, &l, 100, |s| {
-                recurse(0, s);
+            let overflow = run(Format::Pdf, &l, 100, |_| {
+                recurse(0);
                 Ok(())
             });
             assert!(

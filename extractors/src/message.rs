@@ -291,18 +291,26 @@ impl Walker<'_> {
     fn attachments_of(&mut self, msg: &Message<'_>, depth: usize) {
         for &i in &msg.attachments {
             if let Some(part) = msg.parts.get(i as usize) {
-                self.part(part, depth);
+                self.part(part, msg.raw_message.as_ref(), depth);
             }
         }
     }
 
-    fn part(&mut self, part: &MessagePart<'_>, depth: usize) {
+    fn part(&mut self, part: &MessagePart<'_>, raw: &[u8], depth: usize) {
         let content_type = part.content_type().map(|ct| match &ct.c_subtype {
             Some(sub) => format!("{}/{}", ct.c_type, sub),
             None => ct.c_type.to_string(),
         });
-        let content_type = content_type.as_deref().unwrap_or("application/octet-stream");
-        let name = part.attachment_name();
+        let content_type = content_type
+            .as_deref()
+            .unwrap_or("application/octet-stream");
+        let mut name = part.attachment_name().map(std::borrow::Cow::Borrowed);
+        if name.as_deref().is_some_and(|n| n.contains('\u{FFFD}')) {
+            if let Some(fixed) = rfc2231_name(part, raw) {
+                name = Some(std::borrow::Cow::Owned(fixed));
+            }
+        }
+        let name = name.as_deref();
         if let Some(name) = name {
             self.push(name);
         }
@@ -405,6 +413,90 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+/// The file name of a part from its raw `Content-Disposition` / `Content-Type` header, decoding
+/// RFC 2231 continuations (`filename*0*=charset'lang'%xx; filename*1*=%xx`) as one byte string in
+/// the charset of the first segment (mail-parser decodes each segment on its own, which breaks
+/// multi-byte and non-UTF-8 names split across segments).
+fn rfc2231_name(part: &MessagePart<'_>, raw: &[u8]) -> Option<String> {
+    for wanted in [
+        mail_parser::HeaderName::ContentDisposition,
+        mail_parser::HeaderName::ContentType,
+    ] {
+        let Some(h) = part.headers.iter().find(|h| h.name == wanted) else {
+            continue;
+        };
+        let text =
+            String::from_utf8_lossy(raw.get(h.offset_start as usize..h.offset_end as usize)?)
+                .replace(['\r', '\n'], "");
+        let param = if wanted == mail_parser::HeaderName::ContentType {
+            "name"
+        } else {
+            "filename"
+        };
+        let mut segments: Vec<(u32, bool, String)> = Vec::new();
+        for p in text.split(';') {
+            let Some((k, v)) = p.split_once('=') else {
+                continue;
+            };
+            let k = k.trim().to_ascii_lowercase();
+            let Some(rest) = k.strip_prefix(param).and_then(|r| r.strip_prefix('*')) else {
+                continue;
+            };
+            let (num, encoded) = match rest.strip_suffix('*') {
+                Some(n) => (n, true),
+                None => (rest, false),
+            };
+            let num: u32 = if num.is_empty() { 0 } else { num.parse().ok()? };
+            segments.push((
+                num,
+                encoded || rest.is_empty(),
+                v.trim().trim_matches('"').to_string(),
+            ));
+        }
+        if segments.is_empty() {
+            continue;
+        }
+        segments.sort_by_key(|s| s.0);
+        let mut charset = "utf-8".to_string();
+        let mut bytes = Vec::new();
+        for (i, (_, encoded, value)) in segments.iter().enumerate() {
+            let mut value = value.as_str();
+            if i == 0 && *encoded {
+                let mut it = value.splitn(3, '\'');
+                if let (Some(cs), Some(_lang), Some(v)) = (it.next(), it.next(), it.next()) {
+                    charset = cs.to_string();
+                    value = v;
+                }
+            }
+            if *encoded {
+                let b = value.as_bytes();
+                let mut j = 0;
+                while j < b.len() {
+                    let hex = (b[j] == b'%')
+                        .then(|| b.get(j + 1..j + 3))
+                        .flatten()
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
+                    match hex {
+                        Some(v) => {
+                            bytes.push(v);
+                            j += 3;
+                        }
+                        None => {
+                            bytes.push(b[j]);
+                            j += 1;
+                        }
+                    }
+                }
+            } else {
+                bytes.extend_from_slice(value.as_bytes());
+            }
+        }
+        return Some(crate::extract::decode_text(&bytes, Some(&charset)).into_owned());
+    }
+    None
 }
 
 /// Drops a parsed message without recursion: nested messages are moved out of their parts onto

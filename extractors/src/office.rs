@@ -24,10 +24,13 @@ pub(crate) fn extract(
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
         .collect();
-    names.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
+    names.sort_by_key(|n| natural_key(n));
     let parts: Vec<&String> = names.iter().filter(|n| is_text_part(format, n)).collect();
     if parts.is_empty() {
-        return Err(ExtractError::malformed(format, "no text part in the archive"));
+        return Err(ExtractError::malformed(
+            format,
+            "no text part in the archive",
+        ));
     }
     let mut budget = max_inflated;
     let mut first_error = None;
@@ -60,9 +63,10 @@ pub(crate) fn extract(
         }
         sink.newline();
     }
+    // the text read before an error is kept, and the error still counts
     match first_error {
-        Some(e) if sink.text.trim().is_empty() => Err(e),
-        _ => Ok(()),
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 
@@ -127,7 +131,21 @@ impl<R: Read> Read for Counted<R> {
 
 /// Elements (local names) whose end closes a line / a cell, and whose empty form is a space.
 fn is_line_end(local: &str) -> bool {
-    matches!(local, "p" | "h" | "tr" | "row" | "si" | "br" | "line-break" | "table-row" | "title" | "subject" | "description" | "keywords" | "creator")
+    matches!(
+        local,
+        "p" | "h"
+            | "tr"
+            | "row"
+            | "si"
+            | "br"
+            | "line-break"
+            | "table-row"
+            | "title"
+            | "subject"
+            | "description"
+            | "keywords"
+            | "creator"
+    )
 }
 
 fn is_cell_end(local: &str) -> bool {
@@ -137,7 +155,10 @@ fn is_cell_end(local: &str) -> bool {
 /// Elements whose text is not document text: field codes, deleted text, formulas, and (in
 /// worksheets) cell values that are indexes into the shared strings.
 fn is_skipped(local: &str) -> bool {
-    matches!(local, "instrText" | "delText" | "f" | "binData" | "tracked-changes")
+    matches!(
+        local,
+        "instrText" | "delText" | "f" | "binData" | "tracked-changes"
+    )
 }
 
 fn xml_text<R: Read>(
@@ -187,20 +208,16 @@ fn xml_text<R: Read>(
                     sink.space();
                 }
             }
-            Event::Empty(e) => {
-                if skip_depth == 0 {
-                    let local = e.local_name();
-                    if is_line_end(local.as_ref()) {
-                        sink.newline();
-                    } else if is_cell_end(local.as_ref()) {
-                        sink.space();
-                    }
+            Event::Empty(e) if skip_depth == 0 => {
+                let local = e.local_name();
+                if is_line_end(local.as_ref()) {
+                    sink.newline();
+                } else if is_cell_end(local.as_ref()) {
+                    sink.space();
                 }
             }
             Event::Text(t) if skip_depth == 0 => sink.push_str(&t.xml10_content()),
-            Event::CData(t) if skip_depth == 0 => {
-                sink.push_str(t.as_ref())
-            }
+            Event::CData(t) if skip_depth == 0 => sink.push_str(t.as_ref()),
             Event::GeneralRef(r) if skip_depth == 0 => {
                 if let Ok(Some(c)) = r.resolve_char_ref() {
                     sink.push(c);

@@ -8,10 +8,30 @@ use crate::sink::Sink;
 
 /// Destinations whose content is not document text.
 const SKIPPED: &[&str] = &[
-    "fonttbl", "colortbl", "stylesheet", "info", "pict", "object", "fldinst", "themedata",
-    "colorschememapping", "datastore", "latentstyles", "listtable", "listoverridetable",
-    "rsidtbl", "generator", "xmlnstbl", "filetbl", "revtbl", "header", "footer", "bkmkstart",
-    "bkmkend", "datafield", "template",
+    "fonttbl",
+    "colortbl",
+    "stylesheet",
+    "info",
+    "pict",
+    "object",
+    "fldinst",
+    "themedata",
+    "colorschememapping",
+    "datastore",
+    "latentstyles",
+    "listtable",
+    "listoverridetable",
+    "rsidtbl",
+    "generator",
+    "xmlnstbl",
+    "filetbl",
+    "revtbl",
+    "header",
+    "footer",
+    "bkmkstart",
+    "bkmkend",
+    "datafield",
+    "template",
 ];
 
 /// Extracts the text of an RTF document into `sink`.
@@ -43,7 +63,10 @@ pub(crate) fn extract(bytes: &[u8], sink: &mut Sink) -> Result<(), ExtractError>
             b'{' => {
                 flush(&mut bytes_run, sink, encoding);
                 if stack.len() > 10_000 {
-                    return Err(ExtractError::malformed(Format::Rtf, "groups nested too deep"));
+                    return Err(ExtractError::malformed(
+                        Format::Rtf,
+                        "groups nested too deep",
+                    ));
                 }
                 stack.push((skip, uc));
                 i += 1;
@@ -124,11 +147,15 @@ pub(crate) fn extract(bytes: &[u8], sink: &mut Sink) -> Result<(), ExtractError>
                         _ => {}
                     }
                 } else if c == b'\'' {
-                    let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                    let hex = bytes
+                        .get(i + 1..i + 3)
+                        .and_then(|h| std::str::from_utf8(h).ok());
                     i += 3;
                     if pending_skip > 0 {
                         pending_skip -= 1;
-                    } else if let (false, Some(v)) = (skip, hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+                    } else if let (false, Some(v)) =
+                        (skip, hex.and_then(|h| u8::from_str_radix(h, 16).ok()))
+                    {
                         bytes_run.push(v);
                     }
                 } else {
@@ -190,7 +217,10 @@ Second\tab line \u8364? euro \{braces\}\par
 {\*\unknowndest hidden}visible}";
         let mut s = Sink::new(1000);
         extract(rtf, &mut s).unwrap();
-        assert_eq!(s.text, "Café bold text\nSecond line € euro {braces}\nvisible");
+        assert_eq!(
+            s.text,
+            "Café bold text\nSecond line € euro {braces}\nvisible"
+        );
         assert!(extract(b"not rtf", &mut Sink::new(10)).is_err());
     }
 }

@@ -15,7 +15,9 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use memchr::memmem;
 use roaring::RoaringBitmap;
@@ -38,12 +40,66 @@ const RECORD_OVERHEAD: usize = 12;
 #[derive(Clone, Debug)]
 pub struct Columns {
     dir: PathBuf,
+    /// Loaded columns by (mailbox id, field), with the file identity they were loaded from.
+    cache: Arc<Mutex<HashMap<(u32, usize), (FileIdentity, Arc<Column>)>>>,
 }
+
+/// What identifies a version of a column file: appends change the length, compaction replaces the
+/// file (new inode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileIdentity {
+    len: u64,
+    inode: u64,
+    mtime_ns: i128,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> Option<FileIdentity> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(path).ok()?;
+        Some(FileIdentity {
+            len: m.len(),
+            inode: m.ino(),
+            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        })
+    }
+}
+
+/// Most column files kept loaded per index (they are re-read when they change).
+const CACHED_COLUMNS: usize = 64;
 
 impl Columns {
     /// Columns stored under `dir` (created on first write).
     pub fn new(dir: PathBuf) -> Columns {
-        Columns { dir }
+        Columns {
+            dir,
+            cache: Arc::default(),
+        }
+    }
+
+    /// Loads one column, reusing the copy loaded earlier while its file is unchanged (a
+    /// long-running server searches without re-reading the file; a CLI process reads it once).
+    pub fn load_cached(&self, mailbox_id: u32, field: usize) -> Result<Arc<Column>> {
+        let path = self.path(mailbox_id, field);
+        let identity = FileIdentity::of(&path);
+        let key = (mailbox_id, field);
+        if let Some(id) = identity {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((cached_id, col)) = cache.get(&key) {
+                if *cached_id == id {
+                    return Ok(col.clone());
+                }
+            }
+        }
+        let col = Arc::new(self.load(mailbox_id, field)?);
+        if let Some(id) = identity {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= CACHED_COLUMNS {
+                cache.clear();
+            }
+            cache.insert(key, (id, col.clone()));
+        }
+        Ok(col)
     }
 
     fn path(&self, mailbox_id: u32, field: usize) -> PathBuf {

@@ -345,7 +345,7 @@ struct Planner<'p> {
     ctx: &'p MailboxContext,
     indexed: RoaringBitmap,
     fast: Option<HashMap<u32, FastRow>>,
-    columns: HashMap<usize, Column>,
+    columns: HashMap<usize, std::sync::Arc<Column>>,
     steps: Vec<String>,
 }
 
@@ -498,7 +498,7 @@ impl Planner<'_> {
         let t = Instant::now();
         let c = column_of(field).expect("column field");
         if !self.columns.contains_key(&c) {
-            let col = self.index.columns().load(self.mailbox_id, c)?;
+            let col = self.index.columns().load_cached(self.mailbox_id, c)?;
             self.columns.insert(c, col);
         }
         let hits = self.columns[&c].search(&fold(needle));

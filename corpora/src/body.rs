@@ -53,6 +53,8 @@ pub(crate) struct BodyCtx<'a> {
     pub(crate) target: usize,
     /// A `git send-email` patch: commit message, diffstat and diff.
     pub(crate) patch: bool,
+    /// A sentence mentioning the attached documents, after the leading paragraphs.
+    pub(crate) attached: Option<String>,
 }
 
 const JA_WEEKDAYS: [&str; 7] = ["日", "月", "火", "水", "木", "金", "土"];
@@ -236,6 +238,9 @@ pub(crate) fn blocks(ctx: &BodyCtx<'_>, r: &mut Rng) -> Vec<Block> {
     }
     for para in text::lead(ctx.seed, ctx.index, lang) {
         own.push(Block::Para(para));
+    }
+    if let Some(a) = &ctx.attached {
+        own.push(Block::Para(a.clone()));
     }
     let code_rate = match ctx.kind {
         Kind::List => 0.3,

@@ -3,13 +3,14 @@
 use crate::body::{self, BodyCtx, ParentCtx};
 use crate::charset::Charset;
 use crate::dates;
+use crate::document;
 use crate::envelope::{self, Envelope};
 use crate::html::{render_html, HtmlStyle};
 use crate::meta;
 use crate::mime::{boundary, Cte, Leaf, Part};
 use crate::parts::{blob, inner_message, text_attachment, text_leaf};
 use crate::people::{self, Mailer, Party};
-use crate::rng::{Rng, STREAM_BODY};
+use crate::rng::{Rng, STREAM_BODY, STREAM_DOC};
 use crate::text;
 use crate::thread::{self, Kind, Node};
 use crate::vocab::Lang;
@@ -133,6 +134,15 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
         layout = Layout::Plain;
     }
 
+    // ---- documents (own stream: messages without them are unaffected) ----
+    let mut dr = Rng::new(seed, index, STREAM_DOC);
+    let docs = if layout == Layout::Legacy || mailer == Mailer::GitSendEmail {
+        Vec::new()
+    } else {
+        let archived = meta.folder.to_ascii_lowercase().contains("archive");
+        document::plan(node.kind, archived, lang, delivered, &mut dr)
+    };
+
     // ---- text ----
     let greeted =
         if node.to == Party::List || node.to == Party::Owner && node.kind == Kind::Newsletter {
@@ -153,6 +163,7 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
         forward_attached: layout == Layout::Rfc822,
         target: target_size(&mut r),
         patch: mailer == Mailer::GitSendEmail,
+        attached: document::mention(&docs, lang, &mut dr),
     };
     let blocks = body::blocks(&ctx, &mut r);
     let (width, flowed) = match mailer {
@@ -177,7 +188,7 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
     )
     .then(|| render_html(&blocks, &style, &mut r));
 
-    let root = mime_tree(
+    let mut root = mime_tree(
         &Tree {
             seed,
             layout,
@@ -192,6 +203,13 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
         },
         &mut r,
     );
+    if !docs.is_empty() {
+        let leaves = docs
+            .iter()
+            .map(|d| document::leaf(d, &sender.full, delivered, lang, mailer, &mut dr))
+            .collect();
+        root = attach(root, leaves, boundary_style(mailer, &mut dr), &mut dr);
+    }
 
     let env = Envelope {
         seed,
@@ -209,10 +227,11 @@ pub(crate) fn generate(spec: &CorpusSpec, index: usize) -> GeneratedMessage {
         raw_subject_bytes: defect == Some(Defect::RawHeaderBytes),
         header_without_colon: defect == Some(Defect::HeaderWithoutColon),
         content_headers: (layout != Layout::Legacy).then(|| root.headers()),
-        has_attachment: matches!(
-            layout,
-            Layout::MixedText | Layout::MixedAlternative | Layout::Blob
-        ),
+        has_attachment: !docs.is_empty()
+            || matches!(
+                layout,
+                Layout::MixedText | Layout::MixedAlternative | Layout::Blob
+            ),
     };
     let mut out = Vec::with_capacity(8192);
     envelope::write_headers(&env, &mut r, &mut out);
@@ -260,6 +279,65 @@ struct Tree<'a> {
     parent: Option<&'a ParentCtx>,
 }
 
+/// The boundary style of a client (random for the others).
+fn boundary_style(mailer: Mailer, r: &mut Rng) -> usize {
+    match mailer {
+        Mailer::Thunderbird => 0,
+        Mailer::Gmail => 1,
+        Mailer::Outlook => 2,
+        Mailer::AppleMail => 3,
+        Mailer::Evolution => 4,
+        _ => r.below(5),
+    }
+}
+
+/// Adds attachments to a message: to its `multipart/mixed` root, or by wrapping the root in a
+/// new one (which then carries the missing closing delimiter of a damaged root).
+fn attach(root: Part, leaves: Vec<Leaf>, style: usize, r: &mut Rng) -> Part {
+    let extra = leaves.into_iter().map(Part::Leaf);
+    match root {
+        Part::Multi {
+            subtype: "mixed",
+            boundary,
+            mut parts,
+            unterminated,
+        } => {
+            parts.extend(extra);
+            Part::Multi {
+                subtype: "mixed",
+                boundary,
+                parts,
+                unterminated,
+            }
+        }
+        inner => {
+            let (inner, unterminated) = match inner {
+                Part::Multi {
+                    subtype,
+                    boundary,
+                    parts,
+                    unterminated,
+                } => (
+                    Part::Multi {
+                        subtype,
+                        boundary,
+                        parts,
+                        unterminated: false,
+                    },
+                    unterminated,
+                ),
+                other => (other, false),
+            };
+            Part::Multi {
+                subtype: "mixed",
+                boundary: boundary(r, style),
+                parts: std::iter::once(inner).chain(extra).collect(),
+                unterminated,
+            }
+        }
+    }
+}
+
 /// The MIME entity tree of a message (its root entity).
 fn mime_tree(t: &Tree<'_>, r: &mut Rng) -> Part {
     let (mailer, pref, defect, layout) = (t.mailer, t.charset, t.defect, t.layout);
@@ -280,14 +358,7 @@ fn mime_tree(t: &Tree<'_>, r: &mut Rng) -> Part {
     damage(&mut main, "plain");
     let html_leaf =
         |r: &mut Rng| text_leaf(t.html.unwrap_or_default(), "html", pref, mailer, false, r);
-    let bstyle = match mailer {
-        Mailer::Thunderbird => 0,
-        Mailer::Gmail => 1,
-        Mailer::Outlook => 2,
-        Mailer::AppleMail => 3,
-        Mailer::Evolution => 4,
-        _ => r.below(5),
-    };
+    let bstyle = boundary_style(mailer, r);
     // Only the outermost container may lose its closing delimiter.
     let multi = |subtype, parts, outer: bool, r: &mut Rng| Part::Multi {
         subtype,

@@ -13,9 +13,12 @@
 //! (RFC 2047 encoded in UTF-8, ISO-8859-1, KOI8-R, ...), threads with
 //! `In-Reply-To`/`References` and quoted text, bodies in English, German,
 //! French, Russian, Chinese and Japanese encoded in their legacy charsets,
-//! quoted-printable and base64, HTML alternatives, attachments, forwarded
-//! `message/rfc822` parts, code and patches, and about 1% of deliberately
-//! malformed messages. [`fixture_messages`] adds small hand-written edge cases.
+//! quoted-printable and base64, HTML alternatives, attachments (text, and
+//! PDF and DOCX invoices, contracts and reports in about 2% and 1.5% of the
+//! messages), forwarded `message/rfc822` parts, code and patches, and about 1%
+//! of deliberately malformed messages. [`fixture_messages`] adds small
+//! hand-written edge cases; [`plant_pdf`] and [`plant_docx`] build documents
+//! holding chosen words.
 //!
 //! ```
 //! use mailfts_corpora::{generate_message, write_maildir, CorpusSpec};
@@ -39,6 +42,8 @@ mod body;
 mod charset;
 mod compose;
 mod dates;
+mod document;
+mod docx;
 mod encode;
 mod envelope;
 mod fixtures;
@@ -48,7 +53,9 @@ mod maildir;
 mod meta;
 mod mime;
 mod names;
+mod ooxml;
 mod parts;
+mod pdf;
 mod people;
 mod rng;
 mod snippets;
@@ -103,6 +110,39 @@ pub struct GeneratedMessage {
     pub internal_date: i64,
     /// The raw message; lines end in `\n`.
     pub bytes: Vec<u8>,
+}
+
+/// A PDF 1.4 file holding `text`: one paragraph per non-empty line, wrapped
+/// into as many pages as needed, in Helvetica (a standard Type1 font, not
+/// embedded) with uncompressed content streams.
+///
+/// The text is stored in WinAnsiEncoding: Latin-1 and the WinAnsi extras
+/// (`€`, `“`, `–`, ...) are kept, Cyrillic is transliterated (`Счёт` becomes
+/// `Schet`) and other characters (CJK, ...) are dropped as if they were spaces.
+/// Words are never split across lines, so every ASCII word of `text` comes
+/// back from a PDF text extractor.
+///
+/// ```
+/// let pdf = mailfts_corpora::plant_pdf("Quarterly figures\nThe zebracorn budget (draft)");
+/// assert!(pdf.starts_with(b"%PDF-1.4"));
+/// assert!(pdf.windows(13).any(|w| w == b"zebracorn bud"));
+/// ```
+pub fn plant_pdf(text: &str) -> Vec<u8> {
+    pdf::write(&document::Document::plain(text))
+}
+
+/// A DOCX (Office Open XML) file holding `text`: one `<w:p>` paragraph per
+/// non-empty line, each a single run, in `word/document.xml` (any Unicode).
+/// The package is deflated with fixed timestamps: the same text always gives
+/// the same bytes.
+///
+/// ```
+/// let docx = mailfts_corpora::plant_docx("Grüße aus München\nzebracorn");
+/// assert!(docx.starts_with(b"PK\x03\x04"));
+/// assert_eq!(docx, mailfts_corpora::plant_docx("Grüße aus München\nzebracorn"));
+/// ```
+pub fn plant_docx(text: &str) -> Vec<u8> {
+    docx::write(&document::Document::plain(text))
 }
 
 /// Generates message `index` of `spec`: a pure function of `(spec, index)`.

@@ -81,7 +81,12 @@ pub(crate) fn text_leaf(
 }
 
 /// `(name parameter, Content-Disposition)` for an attachment file name.
-fn attachment_disposition(name: &str, mailer: Mailer, lang: Lang, r: &mut Rng) -> (String, String) {
+pub(crate) fn attachment_disposition(
+    name: &str,
+    mailer: Mailer,
+    lang: Lang,
+    r: &mut Rng,
+) -> (String, String) {
     if name.is_ascii() {
         return (
             format!(";\n name=\"{name}\""),

@@ -23,6 +23,9 @@ pub(crate) const STREAM_BODY: u64 = 6;
 pub(crate) const STREAM_ID: u64 = 7;
 /// Stream used to derive people of the sender pool.
 pub(crate) const STREAM_PERSON: u64 = 8;
+/// Stream used for document attachments (PDF, DOCX): whether a message has
+/// any, and their content. Messages without documents never draw from it.
+pub(crate) const STREAM_DOC: u64 = 9;
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function.
 pub(crate) fn mix64(mut z: u64) -> u64 {

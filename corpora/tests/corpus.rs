@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Instant, UNIX_EPOCH};
 
-use mail_parser::{Message, MessageParser};
+use mail_parser::{Message, MessageParser, MimeHeaders};
 use mailfts_corpora::{
     fixture_messages, generate_message, write_maildir, CorpusSpec, GeneratedMessage,
 };
@@ -347,6 +347,21 @@ fn check_features(seed: u64) {
             "application/octet-stream",
             contains(raw, "application/octet-stream"),
         );
+        let document = |mime: &str, ext: &str| {
+            msg.attachments().any(|a| {
+                a.content_type().is_some_and(|ct| {
+                    format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default()) == mime
+                }) && a.attachment_name().is_some_and(|n| n.ends_with(ext))
+            })
+        };
+        f.hit("PDF attachment", document("application/pdf", ".pdf"));
+        f.hit(
+            "DOCX attachment",
+            document(
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                ".docx",
+            ),
+        );
 
         // Malformed.
         f.hit("charset=x-unknown", contains(raw, "charset=x-unknown"));
@@ -390,6 +405,17 @@ fn check_features(seed: u64) {
         rate("in new/")
     );
     assert!(rate("In-Reply-To") > 0.2 && rate("In-Reply-To") < 0.5);
+    // About 2% PDF and 1.5% DOCX (40 and 30 expected in the sample).
+    assert!(
+        (0.01..0.035).contains(&rate("PDF attachment")),
+        "PDF rate {}",
+        rate("PDF attachment")
+    );
+    assert!(
+        (0.006..0.028).contains(&rate("DOCX attachment")),
+        "DOCX rate {}",
+        rate("DOCX attachment")
+    );
     let malformed = [
         "charset=x-unknown",
         "header without colon",

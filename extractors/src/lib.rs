@@ -2,7 +2,8 @@
 //!
 //! [`MessageContent::parse`] is the one function through which the indexer and the query
 //! engine's exact evaluator read a message, so the index and the linear scan always see the same
-//! text. It never fails: broken MIME, unknown charsets and truncated messages yield whatever
+//! text. (Changing the text it produces for a message therefore requires bumping
+//! `mailfts_indexer::schema::SCHEMA_VERSION`, so that existing indexes are rebuilt.) It never fails: broken MIME, unknown charsets and truncated messages yield whatever
 //! could be read, and the problems are listed in [`MessageContent::problems`].
 //!
 //! A message becomes headers (RFC 2047 decoded), a **body** — the text parts, with HTML turned

@@ -6,9 +6,11 @@ use tantivy::schema::{
 
 use crate::tokenizer::TOKENIZER_NAME;
 
-/// Version of the schema and of everything derived from it (tokenizer, columns, payload).
-/// An index written with another version is rebuilt, never read.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version of the schema and of everything derived from it (tokenizer, columns, payload, and the
+/// text the extractors produce: the index must hold exactly what the exact evaluator reads, so a
+/// change of extracted text bumps this too). An index written with another version is rebuilt,
+/// never read.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The fields of the schema, resolved once.
 #[derive(Clone, Debug)]

@@ -142,11 +142,15 @@ pub fn verify_password(stored: &str, password: &[u8]) -> bool {
     match scheme.as_str() {
         "ARGON2ID" | "ARGON2I" => {
             use argon2::password_hash::{PasswordHash, PasswordVerifier};
-            PasswordHash::new(hash)
-                .is_ok_and(|h| argon2::Argon2::default().verify_password(password, &h).is_ok())
+            PasswordHash::new(hash).is_ok_and(|h| {
+                argon2::Argon2::default()
+                    .verify_password(password, &h)
+                    .is_ok()
+            })
         }
-        "SHA512-CRYPT" => std::str::from_utf8(password)
-            .is_ok_and(|p| sha_crypt::sha512_check(p, hash).is_ok()),
+        "SHA512-CRYPT" => {
+            std::str::from_utf8(password).is_ok_and(|p| sha_crypt::sha512_check(p, hash).is_ok())
+        }
         "BLF-CRYPT" => bcrypt::verify(password, hash).unwrap_or(false),
         "PLAIN" | "CLEAR" | "CLEARTEXT" => {
             tracing::warn!("PLAIN password scheme in the passwd file: for tests only");

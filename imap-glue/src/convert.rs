@@ -19,12 +19,21 @@ pub enum ConvertError {
     Unsupported(&'static str),
 }
 
-/// Converts `[CHARSET c] keys…` into a program; several keys become one `And`. `view_uids` is the
-/// session's sequence → UID map (index 0 is message 1).
+/// The session state that search keys refer to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct View<'a> {
+    /// The sequence → UID map (index 0 is message 1).
+    pub uids: &'a [u32],
+    /// The UIDs that are `\Recent` for this session, ascending; `None`: the store's notion
+    /// (messages still in `new/`).
+    pub recent: Option<&'a [u32]>,
+}
+
+/// Converts `[CHARSET c] keys…` into a program; several keys become one `And`.
 pub fn program(
     charset: Option<&str>,
     criteria: &[Key<'_>],
-    view_uids: &[u32],
+    view: View<'_>,
 ) -> Result<SearchProgram, ConvertError> {
     if let Some(cs) = charset {
         if !mailfts_query::SUPPORTED_CHARSETS
@@ -36,7 +45,7 @@ pub fn program(
     }
     let mut keys = criteria
         .iter()
-        .map(|k| key(k, view_uids))
+        .map(|k| key(k, view))
         .collect::<Result<Vec<_>, _>>()?;
     let key = if keys.len() == 1 {
         keys.pop().expect("one key")
@@ -58,14 +67,17 @@ fn date(d: &imap_codec::imap_types::datetime::NaiveDate) -> Result<ImapDate, Con
     ImapDate::new(d.year(), d.month(), d.day()).ok_or(ConvertError::Unsupported("date"))
 }
 
-/// Converts one key (RFC 3501 §6.4.4 `search-key`).
-pub fn key(k: &Key<'_>, view_uids: &[u32]) -> Result<SearchKey, ConvertError> {
+/// Converts one key (RFC 3501 §6.4.4 `search-key`). `RECENT`, `NEW` and `OLD` name the session's
+/// recent messages when the view has them.
+pub fn key(k: &Key<'_>, view: View<'_>) -> Result<SearchKey, ConvertError> {
     use SearchKey as Q;
+    let view_uids = view.uids;
+    let recent = || Q::Uid(uids_to_set(view.recent.unwrap_or(&[])));
     Ok(match k {
         Key::And(keys) => Q::And(
             keys.as_ref()
                 .iter()
-                .map(|k| key(k, view_uids))
+                .map(|k| key(k, view))
                 .collect::<Result<_, _>>()?,
         ),
         Key::SequenceSet(set) => Q::Uid(seq_to_uid_set(set, view_uids)),
@@ -82,11 +94,14 @@ pub fn key(k: &Key<'_>, view_uids: &[u32]) -> Result<SearchKey, ConvertError> {
         Key::Header(name, value) => Q::Header(text(name), text(value)),
         Key::Keyword(a) => Q::Keyword(a.as_ref().to_owned()),
         Key::Larger(n) => Q::Larger(u64::from(*n)),
+        Key::New if view.recent.is_some() => Q::And(vec![recent(), Q::Unseen]),
         Key::New => Q::New,
-        Key::Not(k) => Q::Not(Box::new(key(k, view_uids)?)),
+        Key::Not(k) => Q::Not(Box::new(key(k, view)?)),
+        Key::Old if view.recent.is_some() => Q::Not(Box::new(recent())),
         Key::Old => Q::Old,
         Key::On(d) => Q::On(date(d)?),
-        Key::Or(a, b) => Q::Or(Box::new(key(a, view_uids)?), Box::new(key(b, view_uids)?)),
+        Key::Or(a, b) => Q::Or(Box::new(key(a, view)?), Box::new(key(b, view)?)),
+        Key::Recent if view.recent.is_some() => recent(),
         Key::Recent => Q::Recent,
         Key::Seen => Q::Seen,
         Key::SentBefore(d) => Q::SentBefore(date(d)?),
@@ -172,6 +187,26 @@ pub fn uid_positions(set: &WireSet, view_uids: &[u32]) -> Vec<usize> {
         .collect()
 }
 
+/// Ascending UIDs as a compact set (`1:3,7`); empty input gives the empty set (matches nothing).
+pub fn uids_to_set(uids: &[u32]) -> SequenceSet {
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
+            i += 1;
+            end = uids[i];
+        }
+        ranges.push(SeqRange::range(
+            SeqBound::Value(start),
+            SeqBound::Value(end),
+        ));
+        i += 1;
+    }
+    SequenceSet(ranges)
+}
+
 /// Rewrites a sequence-number set as the set of the UIDs those numbers have in the view.
 pub fn seq_to_uid_set(set: &WireSet, view_uids: &[u32]) -> SequenceSet {
     let positions = seq_positions(set, view_uids.len());
@@ -227,7 +262,7 @@ mod tests {
             "NEW OLD RECENT SEEN ANSWERED DRAFT FLAGGED UNANSWERED UNDELETED UNDRAFT UNFLAGGED UNKEYWORD x TEXT y BCC z SMALLER 5",
         ] {
             let (cs, keys) = criteria(&format!("a SEARCH {src}\r\n"));
-            let got = program(cs.as_deref(), &keys, &[]).unwrap();
+            let got = program(cs.as_deref(), &keys, View::default()).unwrap();
             let want = mailfts_query::parse_program(src).unwrap();
             assert_eq!(got, want, "{src}");
         }
@@ -236,15 +271,40 @@ mod tests {
     #[test]
     fn sequence_numbers_become_view_uids() {
         let (_, keys) = criteria("a SEARCH 2:3,5:*,9\r\n");
-        let got = program(None, &keys, &[10, 20, 30, 40, 50, 60]).unwrap();
+        let got = program(
+            None,
+            &keys,
+            View {
+                uids: &[10, 20, 30, 40, 50, 60],
+                recent: None,
+            },
+        )
+        .unwrap();
         assert_eq!(got.key.to_string(), "UID 20:30,50:60");
         let (_, keys) = criteria("a SEARCH 9\r\n");
-        let got = program(None, &keys, &[10, 20]).unwrap();
+        let got = program(
+            None,
+            &keys,
+            View {
+                uids: &[10, 20],
+                recent: None,
+            },
+        )
+        .unwrap();
         assert_eq!(got.key, SearchKey::Uid(SequenceSet(vec![])));
         let (cs, keys) = criteria("a SEARCH CHARSET KOI8-R ALL\r\n");
         assert_eq!(
-            program(cs.as_deref(), &keys, &[]),
+            program(cs.as_deref(), &keys, View::default()),
             Err(ConvertError::BadCharset("KOI8-R".into()))
+        );
+        let (_, keys) = criteria("a SEARCH RECENT NEW OLD\r\n");
+        let view = View {
+            uids: &[1, 2, 3, 4],
+            recent: Some(&[3, 4]),
+        };
+        assert_eq!(
+            program(None, &keys, view).unwrap().key.to_string(),
+            "(UID 3:4 (UID 3:4 UNSEEN) NOT UID 3:4)"
         );
     }
 }

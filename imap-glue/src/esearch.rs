@@ -67,7 +67,10 @@ pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, 
         .position(|&b| b == b')')
         .ok_or("unclosed RETURN list")?;
     let mut opts = ReturnOptions::default();
-    for opt in rest[1..close].split(|&b| b == b' ').filter(|o| !o.is_empty()) {
+    for opt in rest[1..close]
+        .split(|&b| b == b' ')
+        .filter(|o| !o.is_empty())
+    {
         match opt.to_ascii_uppercase().as_slice() {
             b"MIN" => opts.min = true,
             b"MAX" => opts.max = true,
@@ -85,7 +88,9 @@ pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, 
         opts.all = true;
     }
     let after = &rest[close + 1..];
-    let after = after.strip_prefix(b" ").ok_or("search keys expected after RETURN")?;
+    let after = after
+        .strip_prefix(b" ")
+        .ok_or("search keys expected after RETURN")?;
     let mut out = command[..search_end].to_vec();
     out.extend_from_slice(after);
     Ok(Some((opts, out)))

@@ -182,7 +182,7 @@ impl DirectIndexing {
                 Ok(stats) => tracing::debug!(home = %home.display(), mailbox, added = stats.added,
                     removed = stats.removed, "indexed after a client's change"),
                 // A mailbox deleted or renamed since: nothing to index.
-                Err(IndexError::Store(e)) if matches!(e, mailfts_store::StoreError::MailboxNotFound { .. }) => {}
+                Err(IndexError::Store(mailfts_store::StoreError::MailboxNotFound { .. })) => {}
                 Err(e) => return Err(e),
             }
         }

@@ -84,7 +84,10 @@ pub fn fields(header: &[u8]) -> Vec<Field<'_>> {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let a = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
+    let a = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
     let b = s
         .iter()
         .rposition(|b| !b.is_ascii_whitespace())
@@ -338,7 +341,7 @@ pub fn body_structure(out: &mut Vec<u8>, msg: &[u8], part: &Part, extensible: bo
     upper_str(out, &part.subtype);
     out.push(b' ');
     let mut params = part.params.clone();
-    if part.mtype == "text" && !params.iter().any(|(k, _)| k == "charset") {
+    if part.mtype == "text" && params.is_empty() {
         params.push(("charset".into(), "us-ascii".into()));
     }
     params_list(out, &params);
@@ -517,7 +520,10 @@ fn mailbox(chunk: &[u8]) -> Option<Address> {
     }
     let (name, addr) = match chunk.iter().position(|&b| b == b'<') {
         Some(lt) => {
-            let end = chunk[lt..].iter().position(|&b| b == b'>').map_or(chunk.len(), |p| lt + p);
+            let end = chunk[lt..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map_or(chunk.len(), |p| lt + p);
             let name = trim(&chunk[..lt]);
             let name = unquote_bytes(name);
             (
@@ -525,7 +531,14 @@ fn mailbox(chunk: &[u8]) -> Option<Address> {
                 trim(&chunk[lt + 1..end]).to_vec(),
             )
         }
-        None => (None, chunk.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect()),
+        None => (
+            None,
+            chunk
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect(),
+        ),
     };
     // Drop a source route (`@a,@b:user@host`).
     let addr = match addr.iter().rposition(|&b| b == b':') {
@@ -669,7 +682,10 @@ mod tests {
         assert!(s.starts_with(
             "(NIL \"hi\" ((\"Doe, Jane\" NIL \"jane\" \"example.org\")) ((\"Doe, Jane\" NIL \"jane\" \"example.org\"))"
         ), "{s}");
-        assert!(s.contains("((NIL NIL \"a\" \"b.c\")(\"Bob\" NIL \"bob\" \"x.y\"))"), "{s}");
+        assert!(
+            s.contains("((NIL NIL \"a\" \"b.c\")(\"Bob\" NIL \"bob\" \"x.y\"))"),
+            "{s}"
+        );
         assert_eq!(
             addresses(b"undisclosed-recipients:;"),
             vec![Address::Group(b"undisclosed-recipients".to_vec(), vec![])]
@@ -683,7 +699,10 @@ mod tests {
             header_fields(h, &[b"SUBJECT".to_vec(), b"to".to_vec()], false),
             b"Subject: a\r\n b\r\nTo: y\r\n\r\n"
         );
-        assert_eq!(header_fields(h, &[b"subject".to_vec()], true), b"From: x\r\nTo: y\r\n\r\n");
+        assert_eq!(
+            header_fields(h, &[b"subject".to_vec()], true),
+            b"From: x\r\nTo: y\r\n\r\n"
+        );
     }
 
     #[test]

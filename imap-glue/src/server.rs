@@ -75,7 +75,10 @@ pub async fn serve(
         }
     }
     let drain = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(Duration::from_secs(5), drain).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), drain)
+        .await
+        .is_err()
+    {
         tasks.abort_all();
     }
     Ok(())
@@ -90,7 +93,11 @@ enum Stream {
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -100,7 +107,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -207,7 +218,9 @@ impl Conn {
                     return Err(End::Bye("[TOOBIG] Literal too big".into()));
                 }
                 let tag = wire::tag_of(&cmd).unwrap_or_else(|| "*".into());
-                return Ok(Frame::Refused(format!("{tag} NO [TOOBIG] Literal too big\r\n")));
+                return Ok(Frame::Refused(format!(
+                    "{tag} NO [TOOBIG] Literal too big\r\n"
+                )));
             }
             if !non_sync {
                 self.send(b"+ Ready for literal data\r\n").await?;
@@ -223,7 +236,9 @@ async fn blocking<T: Send + 'static>(
     session: &mut Option<Session>,
     f: impl FnOnce(&mut Session) -> T + Send + 'static,
 ) -> Result<T, End> {
-    let mut s = session.take().ok_or_else(|| End::Bye("Internal error".into()))?;
+    let mut s = session
+        .take()
+        .ok_or_else(|| End::Bye("Internal error".into()))?;
     let (s, t) = tokio::task::spawn_blocking(move || {
         let t = f(&mut s);
         (s, t)
@@ -249,17 +264,21 @@ async fn connection(
         buf: Vec::new(),
     };
     let mut tls = false;
-    if config.implicit_tls {
-        if let (Some(acceptor), Stream::Plain(tcp)) = (&config.tls, std::mem::replace(&mut conn.stream, Stream::Gone)) {
-            let s = tokio::time::timeout(config.limits.login_timeout, acceptor.accept(tcp))
-                .await
-                .map_err(|_| End::Eof)??;
-            conn.stream = Stream::Tls(Box::new(s));
-            tls = true;
-        }
+    if let (true, Some(acceptor)) = (config.implicit_tls, &config.tls) {
+        let Stream::Plain(tcp) = std::mem::replace(&mut conn.stream, Stream::Gone) else {
+            return Ok(());
+        };
+        let s = tokio::time::timeout(config.limits.login_timeout, acceptor.accept(tcp))
+            .await
+            .map_err(|_| End::Eof)??;
+        conn.stream = Stream::Tls(Box::new(s));
+        tls = true;
     }
     let mut session = Some(Session::new(shared.clone(), peer.ip(), tls));
-    let caps = session.as_ref().map(Session::capabilities).unwrap_or_default();
+    let caps = session
+        .as_ref()
+        .map(Session::capabilities)
+        .unwrap_or_default();
     conn.send(format!("* OK [CAPABILITY {caps}] {}\r\n", config.greeting).as_bytes())
         .await?;
     let result = drive(&mut conn, &mut session, &shared, &shutdown).await;
@@ -286,9 +305,15 @@ async fn drive(
     let config = shared.config.clone();
     let limits = &config.limits;
     let mut window = (Instant::now(), 0u32);
+    let connected = Instant::now();
     loop {
         let authenticated = session.as_ref().is_some_and(Session::authenticated);
-        let timeout = if authenticated { limits.idle_timeout } else { limits.login_timeout };
+        let timeout = if authenticated {
+            limits.idle_timeout
+        } else {
+            // The whole time to log in, not per command.
+            limits.login_timeout.saturating_sub(connected.elapsed())
+        };
         let frame = tokio::select! {
             _ = shutdown.cancelled() => return Err(End::Bye("Server shutting down".into())),
             f = tokio::time::timeout(timeout, conn.read_command(limits)) => match f {
@@ -341,7 +366,9 @@ async fn drive(
             Action::Continue => {}
             Action::Logout => return Ok(()),
             Action::StartTls => {
-                let Some(acceptor) = config.tls.clone() else { continue };
+                let Some(acceptor) = config.tls.clone() else {
+                    continue;
+                };
                 // Anything the client sent after STARTTLS was sent in the clear: drop it.
                 conn.buf.clear();
                 let Stream::Plain(tcp) = std::mem::replace(&mut conn.stream, Stream::Gone) else {
@@ -357,9 +384,10 @@ async fn drive(
             }
             Action::AuthContinue(tag) => {
                 conn.send(b"+ \r\n").await?;
-                let line = tokio::time::timeout(limits.login_timeout, conn.read_line(limits.max_line))
-                    .await
-                    .map_err(|_| End::Bye("Autologout".into()))??;
+                let line =
+                    tokio::time::timeout(limits.login_timeout, conn.read_line(limits.max_line))
+                        .await
+                        .map_err(|_| End::Bye("Autologout".into()))??;
                 let reply = blocking(session, move |s| s.authenticate_plain(&tag, &line)).await?;
                 send_reply(conn, reply).await?;
             }
@@ -404,7 +432,10 @@ async fn idle(
         }
         let mut bytes = out.0;
         if let Some(line) = line {
-            let word = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n")).unwrap_or(&line);
+            let word = line
+                .strip_suffix(b"\r\n")
+                .or_else(|| line.strip_suffix(b"\n"))
+                .unwrap_or(&line);
             if word.eq_ignore_ascii_case(b"DONE") {
                 bytes.extend_from_slice(format!("{tag} OK IDLE terminated\r\n").as_bytes());
             } else {

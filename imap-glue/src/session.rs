@@ -96,7 +96,9 @@ impl Home {
             match HomeIndex::open(&self.dir.join("mailfts")) {
                 Ok(Some(i)) => *slot = Some(Arc::new(i)),
                 Ok(None) => {}
-                Err(e) => tracing::debug!(home = %self.dir.display(), error = %e, "index not usable; searches scan"),
+                Err(e) => {
+                    tracing::debug!(home = %self.dir.display(), error = %e, "index not usable; searches scan")
+                }
             }
         }
         slot.clone()
@@ -141,6 +143,53 @@ pub struct View {
     told: HashMap<u32, (Flags, Vec<String>)>,
     recent: HashSet<u32>,
     snapshot: Snapshot,
+    /// What the mailbox's directories and lists looked like before the last sync, when they had
+    /// settled: while they still look the same, nothing changed and no sync is needed.
+    probe: Option<Probe>,
+}
+
+/// Identity (inode, size, mtime) of the files whose change means the mailbox changed: the same
+/// set the store checks before reusing its last sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Probe(Vec<Option<(u64, u64, i64, i64)>>);
+
+/// Directory mtimes within this much of a sync are not trusted (coarse timestamps).
+const SETTLE_SECS: i64 = 2;
+
+impl Probe {
+    fn read(dir: &Path) -> Probe {
+        use std::os::unix::fs::MetadataExt;
+        Probe(
+            [
+                "new",
+                "cur",
+                "mailfts-uidlist",
+                "dovecot-uidlist",
+                "dovecot-keywords",
+                "mailfts-keywords",
+            ]
+            .iter()
+            .map(|f| {
+                std::fs::metadata(dir.join(f))
+                    .ok()
+                    .map(|m| (m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+            })
+            .collect(),
+        )
+    }
+
+    /// True when `new/` and `cur/` were last changed well before `now` (unix seconds).
+    fn settled(&self, now: i64) -> bool {
+        self.0[..2]
+            .iter()
+            .all(|d| d.is_none_or(|d| d.2 < now - SETTLE_SECS))
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// One client's session.
@@ -150,6 +199,8 @@ pub struct Session {
     tls: bool,
     user: Option<(PasswdEntry, Arc<Home>)>,
     view: Option<View>,
+    /// The view was refreshed during the current command.
+    fresh: bool,
 }
 
 /// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
@@ -237,7 +288,9 @@ fn store_no(e: &StoreError) -> String {
         StoreError::MailboxExists { .. } => "[ALREADYEXISTS] Mailbox exists".into(),
         StoreError::InvalidMailboxName { reason, .. } => format!("[CANNOT] Invalid name: {reason}"),
         StoreError::OutsideRoot { .. } => "[NOPERM] Mailbox not accessible".into(),
-        StoreError::NotSupported { operation, .. } => format!("[CANNOT] Cannot {operation} this mailbox"),
+        StoreError::NotSupported { operation, .. } => {
+            format!("[CANNOT] Cannot {operation} this mailbox")
+        }
         StoreError::TooManyKeywords { .. } => "[LIMIT] Too many keywords".into(),
         StoreError::InvalidKeyword { .. } => "Invalid keyword".into(),
         _ => {
@@ -276,6 +329,7 @@ impl Session {
             tls,
             user: None,
             view: None,
+            fresh: false,
         }
     }
 
@@ -321,17 +375,34 @@ impl Session {
             action: Action::Continue,
         };
         let allow_expunge = allows_expunge(&cmd.body);
+        // Commands that only read, and brought the view up to date before reading, need no
+        // second store sync after it.
+        let reads_only = matches!(
+            cmd.body,
+            CommandBody::Search { .. }
+                | CommandBody::Sort { .. }
+                | CommandBody::Thread { .. }
+                | CommandBody::Fetch { .. }
+        );
+        self.fresh = false;
         let result = self.dispatch(&tag, cmd.body, ret, &mut r);
-        if self.view.is_some() && !matches!(r.action, Action::Logout) {
+        let skip = reads_only && self.fresh;
+        if self.view.is_some() && !skip && !matches!(r.action, Action::Logout) {
             if let Err(e) = self.refresh(&mut r.out, allow_expunge) {
                 r.out.extend_from_slice(format!("* BYE {e}\r\n").as_bytes());
                 r.action = Action::Logout;
             }
         }
         match result {
-            Ok(text) => r.out.extend_from_slice(format!("{tag} OK {text}\r\n").as_bytes()),
-            Err(Status::No(text)) => r.out.extend_from_slice(format!("{tag} NO {text}\r\n").as_bytes()),
-            Err(Status::Bad(text)) => r.out.extend_from_slice(format!("{tag} BAD {text}\r\n").as_bytes()),
+            Ok(text) => r
+                .out
+                .extend_from_slice(format!("{tag} OK {text}\r\n").as_bytes()),
+            Err(Status::No(text)) => r
+                .out
+                .extend_from_slice(format!("{tag} NO {text}\r\n").as_bytes()),
+            Err(Status::Bad(text)) => r
+                .out
+                .extend_from_slice(format!("{tag} BAD {text}\r\n").as_bytes()),
             Err(Status::Pending) => {}
         }
         r
@@ -347,7 +418,9 @@ impl Session {
         let out = &mut r.out;
         match body {
             CommandBody::Capability => {
-                out.extend_from_slice(format!("* CAPABILITY {}\r\n", self.capabilities()).as_bytes());
+                out.extend_from_slice(
+                    format!("* CAPABILITY {}\r\n", self.capabilities()).as_bytes(),
+                );
                 Ok("CAPABILITY completed".into())
             }
             CommandBody::Noop => Ok("NOOP completed".into()),
@@ -421,7 +494,9 @@ impl Session {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the passwd file");
-                return Err(Status::No("[UNAVAILABLE] Authentication unavailable".into()));
+                return Err(Status::No(
+                    "[UNAVAILABLE] Authentication unavailable".into(),
+                ));
             }
         };
         let Some(entry) = found else {
@@ -431,7 +506,9 @@ impl Session {
                 .failed(self.peer, self.shared.config.auth_failure_delay);
             tracing::warn!(user, peer = %self.peer, delay_ms = delay.as_millis() as u64, "failed login");
             r.delay = Some(delay);
-            return Err(Status::No("[AUTHENTICATIONFAILED] Authentication failed".into()));
+            return Err(Status::No(
+                "[AUTHENTICATIONFAILED] Authentication failed".into(),
+            ));
         };
         let home = self.shared.homes.open(&entry.home).map_err(|e| {
             tracing::error!(user, home = %entry.home.display(), error = %e, "cannot open the user's Maildir");
@@ -450,7 +527,9 @@ impl Session {
             return Err(Status::Bad("Malformed PLAIN response".into()));
         };
         if !authz.is_empty() && authz != authc {
-            return Err(Status::No("[AUTHORIZATIONFAILED] Proxy login not allowed".into()));
+            return Err(Status::No(
+                "[AUTHORIZATIONFAILED] Proxy login not allowed".into(),
+            ));
         }
         let user = String::from_utf8_lossy(authc).into_owned();
         self.login(&user, password, r)
@@ -517,7 +596,8 @@ impl Session {
             CommandBody::Select { mailbox, .. } => self.select(&mailbox, false, out),
             CommandBody::Examine { mailbox, .. } => self.select(&mailbox, true, out),
             CommandBody::Create { mailbox } => {
-                let name = mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                let name =
+                    mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
                 self.home()?
                     .store
                     .create_mailbox(&name)
@@ -525,7 +605,8 @@ impl Session {
                 Ok("CREATE completed".into())
             }
             CommandBody::Delete { mailbox } => {
-                let name = mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                let name =
+                    mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
                 if self.view.as_ref().is_some_and(|v| v.name == name) {
                     return Err(Status::No("[INUSE] Mailbox is selected".into()));
                 }
@@ -552,12 +633,14 @@ impl Session {
                 Ok("RENAME completed".into())
             }
             CommandBody::Subscribe { mailbox } => {
-                let name = mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                let name =
+                    mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
                 self.set_subscribed(&name, true);
                 Ok("SUBSCRIBE completed".into())
             }
             CommandBody::Unsubscribe { mailbox } => {
-                let name = mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+                let name =
+                    mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
                 self.set_subscribed(&name, false);
                 Ok("UNSUBSCRIBE completed".into())
             }
@@ -607,8 +690,17 @@ impl Session {
                         .map(|m| m.uid)
                         .collect();
                     if !deleted.is_empty() {
-                        let gone = view.mailbox.expunge(&deleted).map_err(|e| Status::No(store_no(&e)))?;
-                        let (home, name) = (self.home()?.dir.clone(), self.view.as_ref().map(|v| v.name.clone()).unwrap_or_default());
+                        let gone = view
+                            .mailbox
+                            .expunge(&deleted)
+                            .map_err(|e| Status::No(store_no(&e)))?;
+                        let (home, name) = (
+                            self.home()?.dir.clone(),
+                            self.view
+                                .as_ref()
+                                .map(|v| v.name.clone())
+                                .unwrap_or_default(),
+                        );
                         self.shared.hooks.expunged(&home, &name, &gone);
                     }
                 }
@@ -684,7 +776,6 @@ impl Session {
                 uid,
             } => self.copy(&sequence_set, &mailbox, uid, true, out),
             CommandBody::Idle => {
-                self.selected()?;
                 r.action = Action::Idle(tag.to_owned());
                 Err(Status::Pending)
             }
@@ -732,7 +823,10 @@ impl Session {
             subs.push(name.to_owned());
         }
         subs.sort();
-        let text: String = subs.iter().map(|s| format!("{}\n", mutf7::encode(s))).collect();
+        let text: String = subs
+            .iter()
+            .map(|s| format!("{}\n", mutf7::encode(s)))
+            .collect();
         let tmp = path.with_extension("mailfts-tmp");
         if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
             tracing::warn!(path = %path.display(), error = %e, "cannot write subscriptions");
@@ -765,7 +859,10 @@ impl Session {
         }
         let pat_s = String::from_utf8_lossy(pat_raw).into_owned();
         let pattern = format!("{reference}{}", mutf7::decode(&pat_s).unwrap_or(pat_s));
-        let names = home.store.list_mailboxes().map_err(|e| Status::No(store_no(&e)))?;
+        let names = home
+            .store
+            .list_mailboxes()
+            .map_err(|e| Status::No(store_no(&e)))?;
         let subscribed: HashSet<String> = if lsub {
             self.subscriptions().into_iter().collect()
         } else {
@@ -808,7 +905,7 @@ impl Session {
             if !selectable {
                 attrs.push("\\Noselect");
             }
-            if let Some(su) = special_use(name) {
+            if let Some(su) = special_use(name).filter(|_| *selectable) {
                 attrs.push(su);
             }
             out.extend_from_slice(format!("* {word} ({}) \".\" ", attrs.join(" ")).as_bytes());
@@ -836,7 +933,7 @@ impl Session {
     ) -> Result<String, Status> {
         self.view = None;
         let (name, mb) = self.open_mailbox(mailbox)?;
-        let snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
+        let mut snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
         let mut keywords: Vec<String> = snap
             .messages
             .iter()
@@ -858,9 +955,31 @@ impl Session {
         out.extend_from_slice(
             format!("* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n").as_bytes(),
         );
-        let recent: HashSet<u32> = snap.messages.iter().filter(|m| m.recent).map(|m| m.uid).collect();
-        out.extend_from_slice(format!("* {} EXISTS\r\n* {} RECENT\r\n", snap.messages.len(), recent.len()).as_bytes());
-        if let Some(i) = snap.messages.iter().position(|m| !m.flags.contains(Flags::SEEN)) {
+        let recent: HashSet<u32> = snap
+            .messages
+            .iter()
+            .filter(|m| m.recent)
+            .map(|m| m.uid)
+            .collect();
+        // \Recent belongs to the first session that sees a message (RFC 3501 §2.3.2): a
+        // read-write session moves it from new/ to cur/, so later sessions do not see it as recent.
+        if !read_only && !recent.is_empty() {
+            claim_recent(&mb, snap.messages.iter().filter(|m| m.recent));
+            snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
+        }
+        out.extend_from_slice(
+            format!(
+                "* {} EXISTS\r\n* {} RECENT\r\n",
+                snap.messages.len(),
+                recent.len()
+            )
+            .as_bytes(),
+        );
+        if let Some(i) = snap
+            .messages
+            .iter()
+            .position(|m| !m.flags.contains(Flags::SEEN))
+        {
             out.extend_from_slice(format!("* OK [UNSEEN {}] First unseen\r\n", i + 1).as_bytes());
         }
         out.extend_from_slice(
@@ -883,6 +1002,7 @@ impl Session {
                 .collect(),
             recent,
             snapshot: snap,
+            probe: None,
         };
         self.view = Some(view);
         Ok(if read_only {
@@ -904,16 +1024,25 @@ impl Session {
         for item in items {
             let (k, v) = match item {
                 StatusDataItemName::Messages => ("MESSAGES", snap.messages.len() as u64),
-                StatusDataItemName::Recent => ("RECENT", snap.messages.iter().filter(|m| m.recent).count() as u64),
+                StatusDataItemName::Recent => (
+                    "RECENT",
+                    snap.messages.iter().filter(|m| m.recent).count() as u64,
+                ),
                 StatusDataItemName::UidNext => ("UIDNEXT", u64::from(snap.uid_next)),
                 StatusDataItemName::UidValidity => ("UIDVALIDITY", u64::from(snap.uid_validity)),
                 StatusDataItemName::Unseen => (
                     "UNSEEN",
-                    snap.messages.iter().filter(|m| !m.flags.contains(Flags::SEEN)).count() as u64,
+                    snap.messages
+                        .iter()
+                        .filter(|m| !m.flags.contains(Flags::SEEN))
+                        .count() as u64,
                 ),
                 StatusDataItemName::Deleted => (
                     "DELETED",
-                    snap.messages.iter().filter(|m| m.flags.contains(Flags::DELETED)).count() as u64,
+                    snap.messages
+                        .iter()
+                        .filter(|m| m.flags.contains(Flags::DELETED))
+                        .count() as u64,
                 ),
                 _ => continue,
             };
@@ -935,12 +1064,16 @@ impl Session {
         let name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
         let home = self.home()?.clone();
         let mb = home.store.mailbox(&name).map_err(|e| match e {
-            StoreError::MailboxNotFound { .. } => Status::No("[TRYCREATE] Mailbox does not exist".into()),
+            StoreError::MailboxNotFound { .. } => {
+                Status::No("[TRYCREATE] Mailbox does not exist".into())
+            }
             e => Status::No(store_no(&e)),
         })?;
         let (f, kws) = flags_of(flags, Flags::empty(), &[], &StoreType::Replace);
         let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
-        let uid = mb.save(bytes, f, &kw, date).map_err(|e| Status::No(store_no(&e)))?;
+        let uid = mb
+            .save(bytes, f, &kw, date)
+            .map_err(|e| Status::No(store_no(&e)))?;
         let validity = mb.sync().map(|s| s.uid_validity).unwrap_or(0);
         self.shared.hooks.saved(&home.dir, &name, &[uid]);
         Ok(format!("[APPENDUID {validity} {uid}] APPEND completed"))
@@ -954,9 +1087,14 @@ impl Session {
         let Some(view) = self.view.as_mut() else {
             return Ok(());
         };
+        let probe = Probe::read(view.mailbox.path());
+        if view.probe.as_ref() == Some(&probe) {
+            self.fresh = true;
+            return Ok(());
+        }
         let snap = match view.mailbox.sync() {
             Ok(s) => s,
-            Err(e) if matches!(e, StoreError::MailboxNotFound { .. }) => {
+            Err(StoreError::MailboxNotFound { .. }) => {
                 return Err("Selected mailbox was deleted".into())
             }
             Err(e) => {
@@ -967,6 +1105,7 @@ impl Session {
         if snap.uid_validity != view.uid_validity {
             return Err("[UIDVALIDITY changed] Mailbox was reset; select it again".into());
         }
+        self.fresh = true;
         if allow_expunge {
             let mut i = view.uids.len();
             while i > 0 {
@@ -982,23 +1121,48 @@ impl Session {
         }
         let max = view.uids.last().copied().unwrap_or(0);
         let mut added = false;
+        let mut claimed = false;
         for m in snap.messages.iter().filter(|m| m.uid > max) {
             view.uids.push(m.uid);
             view.told.insert(m.uid, (m.flags, m.keywords.clone()));
             if m.recent {
                 view.recent.insert(m.uid);
+                claimed = !view.read_only;
             }
             added = true;
         }
+        let mut snap = snap;
+        if claimed {
+            claim_recent(
+                &view.mailbox,
+                snap.messages.iter().filter(|m| m.uid > max && m.recent),
+            );
+            if let Ok(s) = view.mailbox.sync() {
+                snap = s;
+            }
+        }
         if added {
             out.extend_from_slice(
-                format!("* {} EXISTS\r\n* {} RECENT\r\n", view.uids.len(), view.recent.len()).as_bytes(),
+                format!(
+                    "* {} EXISTS\r\n* {} RECENT\r\n",
+                    view.uids.len(),
+                    view.recent.len()
+                )
+                .as_bytes(),
             );
             // Keep a warm sort cache warm: add the new messages' keys now.
             if let Some((_, home)) = &self.user {
                 if let Some(cache) = home.sort.existing(&view.name) {
-                    let new: Vec<u32> = snap.messages.iter().filter(|m| m.uid > max).map(|m| m.uid).collect();
-                    cache.lock().unwrap_or_else(|e| e.into_inner()).keys(&snap, &new);
+                    let new: Vec<u32> = snap
+                        .messages
+                        .iter()
+                        .filter(|m| m.uid > max)
+                        .map(|m| m.uid)
+                        .collect();
+                    cache
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .keys(&snap, &new);
                 }
             }
         }
@@ -1018,6 +1182,7 @@ impl Session {
             }
         }
         view.snapshot = snap;
+        view.probe = probe.settled(unix_now()).then_some(probe);
         Ok(())
     }
 
@@ -1052,7 +1217,8 @@ impl Session {
         if view.read_only {
             return Err(Status::No("[READ-ONLY] Mailbox is read-only".into()));
         }
-        let wanted: Option<HashSet<u32>> = positions.map(|p| p.iter().map(|&i| view.uids[i]).collect());
+        let wanted: Option<HashSet<u32>> =
+            positions.map(|p| p.iter().map(|&i| view.uids[i]).collect());
         let deleted: Vec<u32> = view
             .snapshot
             .messages
@@ -1062,7 +1228,10 @@ impl Session {
             .map(|m| m.uid)
             .collect();
         if !deleted.is_empty() {
-            let gone = view.mailbox.expunge(&deleted).map_err(|e| Status::No(store_no(&e)))?;
+            let gone = view
+                .mailbox
+                .expunge(&deleted)
+                .map_err(|e| Status::No(store_no(&e)))?;
             let name = view.name.clone();
             let home = self.home()?.dir.clone();
             self.shared.hooks.expunged(&home, &name, &gone);
@@ -1081,8 +1250,16 @@ impl Session {
         // New mail becomes part of the view first, so the answer can name it.
         self.refresh(out, uid).map_err(Status::No)?;
         let view = self.selected()?;
-        convert::program(charset, criteria, &view.uids).map_err(|e| match e {
-            ConvertError::BadCharset(_) => Status::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into()),
+        let mut recent: Vec<u32> = view.recent.iter().copied().collect();
+        recent.sort_unstable();
+        let v = convert::View {
+            uids: &view.uids,
+            recent: Some(&recent),
+        };
+        convert::program(charset, criteria, v).map_err(|e| match e {
+            ConvertError::BadCharset(_) => {
+                Status::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into())
+            }
             ConvertError::Unsupported(what) => Status::Bad(format!("Unsupported {what}")),
         })
     }
@@ -1102,7 +1279,12 @@ impl Session {
             let known: HashSet<u32> = view.uids.iter().copied().collect();
             Ok(uids.into_iter().filter(|u| known.contains(u)).collect())
         } else {
-            let seq: HashMap<u32, u32> = view.uids.iter().enumerate().map(|(i, &u)| (u, i as u32 + 1)).collect();
+            let seq: HashMap<u32, u32> = view
+                .uids
+                .iter()
+                .enumerate()
+                .map(|(i, &u)| (u, i as u32 + 1))
+                .collect();
             let mut v: Vec<u32> = uids.iter().filter_map(|u| seq.get(u).copied()).collect();
             v.sort_unstable();
             Ok(v)
@@ -1122,7 +1304,9 @@ impl Session {
                 Status::No("[SERVERBUG] Search failed (logged)".into())
             })?;
         tracing::debug!(mailbox = name, program = %program, hits = answer.uids.len(),
-            ms = t.elapsed().as_secs_f64() * 1e3, source = answer.explain.source, "search");
+            ms = t.elapsed().as_secs_f64() * 1e3, source = answer.explain.source,
+            store_ms = answer.explain.store_ms, index_ms = answer.explain.index_ms,
+            scan_ms = answer.explain.scan_ms, "search");
         Ok(answer.uids)
     }
 
@@ -1149,7 +1333,12 @@ impl Session {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .keys(&view.snapshot, &uids);
-        let seq: HashMap<u32, u32> = view.uids.iter().enumerate().map(|(i, &u)| (u, i as u32 + 1)).collect();
+        let seq: HashMap<u32, u32> = view
+            .uids
+            .iter()
+            .enumerate()
+            .map(|(i, &u)| (u, i as u32 + 1))
+            .collect();
         Ok(keys
             .into_iter()
             .filter_map(|(u, k)| seq.get(&u).map(|&s| (if uid { u } else { s }, s, k)))
@@ -1188,7 +1377,9 @@ impl Session {
             ThreadingAlgorithm::References => sort::references(&items),
             _ => return Err(Status::No("Unsupported threading algorithm".into())),
         };
-        out.extend_from_slice(format!("* THREAD {}\r\n", sort::format_threads(&threads)).as_bytes());
+        out.extend_from_slice(
+            format!("* THREAD {}\r\n", sort::format_threads(&threads)).as_bytes(),
+        );
         Ok("THREAD completed".into())
     }
 
@@ -1238,9 +1429,13 @@ impl Session {
         let needs_content = names.iter().any(|n| {
             !matches!(
                 n,
-                MessageDataItemName::Uid | MessageDataItemName::Flags | MessageDataItemName::InternalDate
+                MessageDataItemName::Uid
+                    | MessageDataItemName::Flags
+                    | MessageDataItemName::InternalDate
+                    | MessageDataItemName::Rfc822Size
             )
         });
+        let needs_size = names.contains(&MessageDataItemName::Rfc822Size);
         let mut expunged = false;
         for pos in positions {
             let uid_v = view.uids[pos];
@@ -1261,11 +1456,16 @@ impl Session {
                     flags.set(Flags::SEEN, false);
                 }
             }
+            // RFC822.SIZE alone is answered from the file name's `W=` size when it has one.
+            let needs_content = needs_content || (needs_size && entry.vsize_hint.is_none());
             let content = if needs_content {
                 let read = entry.read().or_else(|_| {
                     // Renamed since our sync (a flag change elsewhere): look again.
                     let snap = view.mailbox.sync().map_err(std::io::Error::other)?;
-                    let e = snap.get(uid_v).cloned().ok_or(std::io::ErrorKind::NotFound)?;
+                    let e = snap
+                        .get(uid_v)
+                        .cloned()
+                        .ok_or(std::io::ErrorKind::NotFound)?;
                     flags = e.flags;
                     keywords = e.keywords.clone();
                     e.read()
@@ -1286,19 +1486,30 @@ impl Session {
             for name in &names {
                 let mut item = Vec::new();
                 match name {
-                    MessageDataItemName::Uid => item.extend_from_slice(format!("UID {uid_v}").as_bytes()),
+                    MessageDataItemName::Uid => {
+                        item.extend_from_slice(format!("UID {uid_v}").as_bytes())
+                    }
                     MessageDataItemName::Flags => {
                         flags_sent = true;
                         item.extend_from_slice(
-                            format!("FLAGS {}", flag_list(flags, &keywords, view.recent.contains(&uid_v))).as_bytes(),
+                            format!(
+                                "FLAGS {}",
+                                flag_list(flags, &keywords, view.recent.contains(&uid_v))
+                            )
+                            .as_bytes(),
                         );
                     }
                     MessageDataItemName::InternalDate => {
                         let secs = entry.internal_date().unwrap_or(0);
-                        item.extend_from_slice(format!("INTERNALDATE \"{}\"", internal_date(secs)).as_bytes());
+                        item.extend_from_slice(
+                            format!("INTERNALDATE \"{}\"", internal_date(secs)).as_bytes(),
+                        );
                     }
                     MessageDataItemName::Rfc822Size => {
-                        let n = content.as_ref().map_or(0, |c| c.len());
+                        let n = match &content {
+                            Some(c) => c.len() as u64,
+                            None => entry.vsize_hint.unwrap_or(0),
+                        };
                         item.extend_from_slice(format!("RFC822.SIZE {n}").as_bytes());
                     }
                     other => {
@@ -1312,7 +1523,13 @@ impl Session {
                 items_out.push(item);
             }
             if flags_changed && !flags_sent {
-                items_out.push(format!("FLAGS {}", flag_list(flags, &keywords, view.recent.contains(&uid_v))).into_bytes());
+                items_out.push(
+                    format!(
+                        "FLAGS {}",
+                        flag_list(flags, &keywords, view.recent.contains(&uid_v))
+                    )
+                    .into_bytes(),
+                );
             }
             out.extend_from_slice(format!("* {} FETCH (", pos + 1).as_bytes());
             for (i, it) in items_out.iter().enumerate() {
@@ -1324,7 +1541,9 @@ impl Session {
             out.extend_from_slice(b")\r\n");
         }
         if expunged {
-            return Err(Status::No("[EXPUNGEISSUED] Some messages were expunged".into()));
+            return Err(Status::No(
+                "[EXPUNGEISSUED] Some messages were expunged".into(),
+            ));
         }
         Ok("FETCH completed".into())
     }
@@ -1348,13 +1567,15 @@ impl Session {
         let mut failed = None;
         for pos in positions {
             let u = view.uids[pos];
-            let Some(entry) = view.snapshot.get(u) else { continue };
+            let Some(entry) = view.snapshot.get(u) else {
+                continue;
+            };
             let (f, kws) = flags_of(flags, entry.flags, &entry.keywords, kind);
             if f != entry.flags || kws != entry.keywords {
                 let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
                 match view.mailbox.set_flags(u, f, &kw) {
                     Ok(()) => changed.push(u),
-                    Err(e) if matches!(e, StoreError::UidNotFound { .. }) => continue,
+                    Err(StoreError::UidNotFound { .. }) => continue,
                     Err(e) => {
                         failed = Some(e);
                         break;
@@ -1363,7 +1584,11 @@ impl Session {
             }
             view.told.insert(u, (f, kws.clone()));
             if *response == StoreResponse::Answer {
-                let uid_part = if uid { format!(" UID {u}") } else { String::new() };
+                let uid_part = if uid {
+                    format!(" UID {u}")
+                } else {
+                    String::new()
+                };
                 out.extend_from_slice(
                     format!(
                         "* {} FETCH (FLAGS {}{uid_part})\r\n",
@@ -1398,7 +1623,9 @@ impl Session {
         let dest_name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
         let home = self.home()?.clone();
         let dest = home.store.mailbox(&dest_name).map_err(|e| match e {
-            StoreError::MailboxNotFound { .. } => Status::No("[TRYCREATE] Mailbox does not exist".into()),
+            StoreError::MailboxNotFound { .. } => {
+                Status::No("[TRYCREATE] Mailbox does not exist".into())
+            }
             e => Status::No(store_no(&e)),
         })?;
         let view = self.selected()?;
@@ -1428,8 +1655,16 @@ impl Session {
         } else {
             format!(
                 "[COPYUID {validity} {} {}] ",
-                src_uids.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
-                dst_uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+                src_uids
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                dst_uids
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
             )
         };
         if is_move {
@@ -1437,12 +1672,29 @@ impl Session {
                 out.extend_from_slice(format!("* OK {copyuid}Moved\r\n").as_bytes());
             }
             let view = self.selected()?;
-            let gone = view.mailbox.expunge(&src_uids).map_err(|e| Status::No(store_no(&e)))?;
+            let gone = view
+                .mailbox
+                .expunge(&src_uids)
+                .map_err(|e| Status::No(store_no(&e)))?;
             self.shared.hooks.expunged(&home.dir, &src_name, &gone);
             self.refresh(out, true).map_err(Status::No)?;
             Ok("MOVE completed".into())
         } else {
             Ok(format!("{copyuid}COPY completed"))
+        }
+    }
+}
+
+/// Moves recent messages from `new/` to `cur/` (same flags), so no other session sees them as
+/// recent. Failures only mean another session was first.
+fn claim_recent<'a>(
+    mailbox: &Mailbox,
+    entries: impl Iterator<Item = &'a mailfts_store::MessageEntry>,
+) {
+    for m in entries {
+        let kw: Vec<&str> = m.keywords.iter().map(String::as_str).collect();
+        if let Err(e) = mailbox.set_flags(m.uid, m.flags, &kw) {
+            tracing::debug!(uid = m.uid, error = %e, "could not claim a recent message");
         }
     }
 }
@@ -1472,7 +1724,9 @@ fn flags_of(
             Flag::Draft => f.set(Flags::DRAFT, true),
             Flag::Flagged => f.set(Flags::FLAGGED, true),
             Flag::Seen => f.set(Flags::SEEN, true),
-            Flag::Keyword(k) if k.as_ref().eq_ignore_ascii_case("$Forwarded") => f.set(Flags::PASSED, true),
+            Flag::Keyword(k) if k.as_ref().eq_ignore_ascii_case("$Forwarded") => {
+                f.set(Flags::PASSED, true)
+            }
             Flag::Keyword(k) => kws.push(k.as_ref().to_owned()),
             Flag::Extension(_) => {}
         }
@@ -1490,7 +1744,11 @@ fn flags_of(
         }
         StoreType::Remove => (
             Flags::from_bits(current.bits() & !f.bits()),
-            keywords.iter().filter(|k| !kws.contains(k)).cloned().collect(),
+            keywords
+                .iter()
+                .filter(|k| !kws.contains(k))
+                .cloned()
+                .collect(),
         ),
     }
 }
@@ -1507,7 +1765,13 @@ fn section_name(section: &Option<Section<'_>>) -> String {
         if path.is_empty() {
             String::new()
         } else {
-            format!("{}.", path.iter().map(u32::to_string).collect::<Vec<_>>().join("."))
+            format!(
+                "{}.",
+                path.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(".")
+            )
         }
     };
     let names = |v: &Vec1<imap_codec::imap_types::core::AString<'_>>| {
@@ -1522,14 +1786,26 @@ fn section_name(section: &Option<Section<'_>>) -> String {
     };
     match section {
         None => String::new(),
-        Some(Section::Part(p)) => p.0.as_ref().iter().map(|n| n.get().to_string()).collect::<Vec<_>>().join("."),
+        Some(Section::Part(p)) => {
+            p.0.as_ref()
+                .iter()
+                .map(|n| n.get().to_string())
+                .collect::<Vec<_>>()
+                .join(".")
+        }
         Some(Section::Header(p)) => format!("{}HEADER", prefix(p)),
         Some(Section::HeaderFields(p, v)) => format!("{}HEADER.FIELDS ({})", prefix(p), names(v)),
-        Some(Section::HeaderFieldsNot(p, v)) => format!("{}HEADER.FIELDS.NOT ({})", prefix(p), names(v)),
+        Some(Section::HeaderFieldsNot(p, v)) => {
+            format!("{}HEADER.FIELDS.NOT ({})", prefix(p), names(v))
+        }
         Some(Section::Text(p)) => format!("{}TEXT", prefix(p)),
         Some(Section::Mime(p)) => format!(
             "{}.MIME",
-            p.0.as_ref().iter().map(|n| n.get().to_string()).collect::<Vec<_>>().join(".")
+            p.0.as_ref()
+                .iter()
+                .map(|n| n.get().to_string())
+                .collect::<Vec<_>>()
+                .join(".")
         ),
     }
 }
@@ -1549,10 +1825,16 @@ fn section_bytes(section: &Option<Section<'_>>, msg: &[u8], root: &mime::Part) -
         None => msg.to_vec(),
         Some(Section::Part(p)) => {
             let path: Vec<u32> = p.0.as_ref().iter().map(|n| n.get()).collect();
-            mime::locate(root, &path).map(|part| slice(part.body.clone())).unwrap_or_default()
+            mime::locate(root, &path)
+                .map(|part| slice(part.body.clone()))
+                .unwrap_or_default()
         }
-        Some(Section::Header(p)) => message_at(p).map(|m| slice(m.header.clone())).unwrap_or_default(),
-        Some(Section::Text(p)) => message_at(p).map(|m| slice(m.body.clone())).unwrap_or_default(),
+        Some(Section::Header(p)) => message_at(p)
+            .map(|m| slice(m.header.clone()))
+            .unwrap_or_default(),
+        Some(Section::Text(p)) => message_at(p)
+            .map(|m| slice(m.body.clone()))
+            .unwrap_or_default(),
         Some(Section::HeaderFields(p, v)) | Some(Section::HeaderFieldsNot(p, v)) => {
             let not = matches!(section, Some(Section::HeaderFieldsNot(..)));
             let names: Vec<Vec<u8>> = v.as_ref().iter().map(|n| n.as_ref().to_vec()).collect();
@@ -1562,13 +1844,20 @@ fn section_bytes(section: &Option<Section<'_>>, msg: &[u8], root: &mime::Part) -
         }
         Some(Section::Mime(p)) => {
             let path: Vec<u32> = p.0.as_ref().iter().map(|n| n.get()).collect();
-            mime::locate(root, &path).map(|part| slice(part.header.clone())).unwrap_or_default()
+            mime::locate(root, &path)
+                .map(|part| slice(part.header.clone()))
+                .unwrap_or_default()
         }
     }
 }
 
 /// Writes one content item of a FETCH response; false when the item is not supported.
-fn fetch_content_item(item: &mut Vec<u8>, name: &MessageDataItemName<'_>, msg: &[u8], root: &mime::Part) -> bool {
+fn fetch_content_item(
+    item: &mut Vec<u8>,
+    name: &MessageDataItemName<'_>,
+    msg: &[u8],
+    root: &mime::Part,
+) -> bool {
     match name {
         MessageDataItemName::Envelope => {
             item.extend_from_slice(b"ENVELOPE ");
@@ -1594,7 +1883,9 @@ fn fetch_content_item(item: &mut Vec<u8>, name: &MessageDataItemName<'_>, msg: &
             item.extend_from_slice(b"RFC822.TEXT ");
             wire::literal(item, &msg[root.body.clone()]);
         }
-        MessageDataItemName::BodyExt { section, partial, .. } => {
+        MessageDataItemName::BodyExt {
+            section, partial, ..
+        } => {
             let data = section_bytes(section, msg, root);
             item.extend_from_slice(format!("BODY[{}]", section_name(section)).as_bytes());
             match partial {

@@ -34,6 +34,8 @@ pub struct SortKeys {
     pub message_id: Option<String>,
     /// References, or else the first In-Reply-To id, oldest first.
     pub references: Vec<String>,
+    /// The subject is a reply or forward (`Re:`, `Fwd:`, `(fwd)`), for THREAD's subject merging.
+    pub reply: bool,
 }
 
 impl SortKeys {
@@ -62,6 +64,7 @@ impl SortKeys {
             k.date = d.to_timestamp();
         }
         k.subject = base_subject(m.subject().unwrap_or(""));
+        k.reply = is_reply(m.subject().unwrap_or(""));
         let first = |a: Option<&mail_parser::Address<'_>>| -> String {
             a.and_then(|a| a.first())
                 .and_then(|a| a.address.as_deref())
@@ -168,6 +171,12 @@ impl SortCache {
             for (uid, k) in compute_parallel(&missing) {
                 self.keys.insert(uid, Arc::new(k));
             }
+            // A message whose keys could not be computed still sorts (as if it had no headers).
+            for e in &missing {
+                self.keys.entry(e.uid).or_insert_with(|| {
+                    Arc::new(SortKeys::from_message(b"", 0, e.vsize_hint.unwrap_or(0)))
+                });
+            }
         }
         uids.iter()
             .filter_map(|u| self.keys.get(u).map(|k| (*u, k.clone())))
@@ -176,7 +185,9 @@ impl SortCache {
 }
 
 fn compute_parallel(entries: &[&MessageEntry]) -> Vec<(u32, SortKeys)> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
     let chunk = entries.len().div_ceil(threads).max(64);
     std::thread::scope(|s| {
         let handles: Vec<_> = entries
@@ -205,8 +216,11 @@ pub fn base_subject(subject: &str) -> String {
         // (2) trailing "(fwd)" and white space
         loop {
             let t = s.trim_end();
-            if t.len() >= 5 && t[t.len() - 5..].eq_ignore_ascii_case("(fwd)") {
-                s = t[..t.len() - 5].to_owned();
+            let cut = t.len().saturating_sub(5);
+            if t.get(cut..)
+                .is_some_and(|end| end.eq_ignore_ascii_case("(fwd)"))
+            {
+                s = t[..cut].to_owned();
             } else {
                 s = t.to_owned();
                 break;
@@ -228,14 +242,28 @@ pub fn base_subject(subject: &str) -> String {
             }
         }
         // (6) [fwd: …]
-        let lower = s.to_ascii_lowercase();
-        if lower.starts_with("[fwd:") && lower.ends_with(']') {
+        if s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("[fwd:")) && s.ends_with(']') {
             s = s[5..s.len() - 1].to_owned();
             continue;
         }
         break;
     }
     s.trim().to_lowercase()
+}
+
+/// True when the subject starts with a reply or forward leader (after list tags) or ends in
+/// `(fwd)`: RFC 5256 §2.2 step 5's "begins with Re:".
+pub fn is_reply(subject: &str) -> bool {
+    let s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = s.to_lowercase();
+    if lower.ends_with("(fwd)") || lower.starts_with("[fwd:") {
+        return true;
+    }
+    let mut rest = s.as_str();
+    while let Some(r) = strip_blob(rest) {
+        rest = r;
+    }
+    !rest.is_empty() && !rest.starts_with(' ') && strip_leader(rest).is_some()
 }
 
 /// `subj-blob = "[" *BLOBCHAR "]" *WSP`: the rest after one blob.
@@ -299,6 +327,9 @@ fn compare(a: &SortKeys, b: &SortKeys, key: &SortKey) -> Ordering {
         SortKey::Cc => a.cc.cmp(&b.cc),
     }
 }
+
+/// Deepest thread nesting built; deeper replies are attached flat.
+const MAX_THREAD_DEPTH: usize = 256;
 
 /// A thread: a message (None for a missing parent) and its replies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -422,12 +453,35 @@ pub fn references(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
         }
     }
     // Build trees, pruning dummies.
-    fn build(cs: &[C], items: &[(u32, u32, Arc<SortKeys>)], c: usize, root: bool) -> Vec<ThreadNode> {
-        let mut kids: Vec<ThreadNode> = cs[c]
-            .children
-            .iter()
-            .flat_map(|&k| build(cs, items, k, false))
-            .collect();
+    // Below MAX_THREAD_DEPTH the rest of a (crafted) reference chain is attached flat, so the
+    // recursion stays bounded.
+    fn build(
+        cs: &[C],
+        items: &[(u32, u32, Arc<SortKeys>)],
+        c: usize,
+        root: bool,
+        depth: usize,
+    ) -> Vec<ThreadNode> {
+        let mut kids: Vec<ThreadNode> = if depth >= MAX_THREAD_DEPTH {
+            let mut flat = Vec::new();
+            let mut stack: Vec<usize> = cs[c].children.clone();
+            while let Some(k) = stack.pop() {
+                if let Some(m) = cs[k].msg {
+                    flat.push(ThreadNode {
+                        id: Some(items[m].0),
+                        children: Vec::new(),
+                    });
+                }
+                stack.extend(&cs[k].children);
+            }
+            flat
+        } else {
+            cs[c]
+                .children
+                .iter()
+                .flat_map(|&k| build(cs, items, k, false, depth + 1))
+                .collect()
+        };
         sort_siblings(&mut kids, items);
         match cs[c].msg {
             Some(m) => vec![ThreadNode {
@@ -445,10 +499,82 @@ pub fn references(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
     let roots: Vec<usize> = (0..cs.len()).filter(|&c| cs[c].parent.is_none()).collect();
     let mut out: Vec<ThreadNode> = roots
         .into_iter()
-        .flat_map(|r| build(&cs, items, r, true))
+        .flat_map(|r| build(&cs, items, r, true, 0))
         .collect();
+    merge_by_subject(&mut out, items);
     sort_siblings(&mut out, items);
     out
+}
+
+/// RFC 5256 §2.2 step 5: root threads with the same base subject are put together.
+fn merge_by_subject(roots: &mut Vec<ThreadNode>, items: &[(u32, u32, Arc<SortKeys>)]) {
+    let keys: HashMap<u32, &SortKeys> = items.iter().map(|(id, _, k)| (*id, k.as_ref())).collect();
+    let key_of = |n: &ThreadNode| -> Option<&SortKeys> {
+        let id = n.id.or_else(|| n.children.first().and_then(|c| c.id))?;
+        keys.get(&id).copied()
+    };
+    // The root that stands for each subject: a dummy if any, else one whose subject is not a reply.
+    let mut table: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in roots.iter().enumerate() {
+        let Some(k) = key_of(n).filter(|k| !k.subject.is_empty()) else {
+            continue;
+        };
+        match table.get(k.subject.as_str()) {
+            None => {
+                table.insert(&k.subject, i);
+            }
+            Some(&j) => {
+                let other = &roots[j];
+                let better = (n.id.is_none() && other.id.is_some())
+                    || (other.id.is_some() && key_of(other).is_some_and(|o| o.reply) && !k.reply);
+                if better {
+                    table.insert(&k.subject, i);
+                }
+            }
+        }
+    }
+    let targets: Vec<Option<usize>> = roots
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let k = key_of(n).filter(|k| !k.subject.is_empty())?;
+            table.get(k.subject.as_str()).copied().filter(|&j| j != i)
+        })
+        .collect();
+    let reply: Vec<bool> = roots
+        .iter()
+        .map(|n| key_of(n).is_some_and(|k| k.reply))
+        .collect();
+    let mut slots: Vec<Option<ThreadNode>> = std::mem::take(roots).into_iter().map(Some).collect();
+    for (i, target) in targets.iter().enumerate() {
+        let Some(j) = *target else { continue };
+        let Some(this) = slots[i].take() else {
+            continue;
+        };
+        let Some(that) = slots[j].as_mut() else {
+            slots[i] = Some(this);
+            continue;
+        };
+        match (that.id.is_none(), this.id.is_none()) {
+            (true, true) => that.children.extend(this.children),
+            (true, false) => that.children.push(this),
+            _ if reply[i] && !reply[j] => that.children.push(this),
+            _ => {
+                let first = std::mem::replace(
+                    that,
+                    ThreadNode {
+                        id: None,
+                        children: Vec::new(),
+                    },
+                );
+                that.children = vec![first, this];
+            }
+        }
+    }
+    *roots = slots.into_iter().flatten().collect();
+    for r in roots.iter_mut().filter(|r| r.id.is_none()) {
+        sort_siblings(&mut r.children, items);
+    }
 }
 
 fn first_key(n: &ThreadNode, by_id: &HashMap<u32, (i64, u32)>) -> (i64, u32) {
@@ -465,7 +591,10 @@ fn sort_siblings(nodes: &mut [ThreadNode], items: &[(u32, u32, Arc<SortKeys>)]) 
     if nodes.len() < 2 {
         return;
     }
-    let by_id: HashMap<u32, (i64, u32)> = items.iter().map(|(id, seq, k)| (*id, (k.date, *seq))).collect();
+    let by_id: HashMap<u32, (i64, u32)> = items
+        .iter()
+        .map(|(id, seq, k)| (*id, (k.date, *seq)))
+        .collect();
     nodes.sort_by_key(|n| first_key(n, &by_id));
 }
 
@@ -516,6 +645,9 @@ mod tests {
             ("  many   spaces ", "many spaces"),
             ("[only blob]", "[only blob]"),
             ("Fw[x]: y", "y"),
+            ("会议纪要", "会议纪要"),
+            ("Re: 議事録 (fwd)", "議事録"),
+            ("[fwd: 議事録]", "議事録"),
         ] {
             assert_eq!(base_subject(s), want, "{s:?}");
         }
@@ -546,6 +678,47 @@ mod tests {
         assert_eq!(format_threads(&t), "((6)(7))(1 (2 4)(5))(3)");
         let t = ordered_subject(&items);
         assert_eq!(format_threads(&t), "(6 7)(1 (2)(5)(4))(3)");
+    }
+
+    #[test]
+    fn threads_merge_by_subject() {
+        let reply = |id: &str, date, subject: &str| {
+            let mut k = (*keys(id, &[], date, subject)).clone();
+            k.reply = is_reply(subject);
+            Arc::new(k)
+        };
+        let items = vec![
+            (1, 1, reply("a", 10, "Meeting")),
+            (2, 2, reply("b", 20, "Re: Meeting")),
+            (3, 3, reply("c", 30, "[list] RE: meeting")),
+            (4, 4, reply("d", 5, "Other")),
+            (5, 5, reply("e", 6, "other")),
+        ];
+        assert_eq!(format_threads(&references(&items)), "((4)(5))(1 (2)(3))");
+        assert!(is_reply("[x] Fwd: y") && is_reply("a (fwd)") && !is_reply("Reply needed"));
+    }
+
+    #[test]
+    fn a_very_deep_chain_does_not_overflow() {
+        let n = 5_000;
+        let items: Vec<_> = (0..n)
+            .map(|i| {
+                let refs: Vec<String> = if i == 0 {
+                    vec![]
+                } else {
+                    vec![format!("m{}", i - 1)]
+                };
+                let r: Vec<&str> = refs.iter().map(String::as_str).collect();
+                (
+                    i as u32 + 1,
+                    i as u32 + 1,
+                    keys(&format!("m{i}"), &r, i as i64, "x"),
+                )
+            })
+            .collect();
+        let t = references(&items);
+        assert_eq!(t.len(), 1);
+        assert!(format_threads(&t).starts_with("(1 2 3 "));
     }
 
     #[test]

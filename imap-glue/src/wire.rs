@@ -77,7 +77,9 @@ pub fn sequence_set(numbers: &[u32]) -> String {
 /// When a command line (with its CRLF) ends with a literal announcement `{n}` or `{n+}`, returns
 /// `(n, non_synchronizing)`.
 pub fn literal_announcement(line: &[u8]) -> Option<(u64, bool)> {
-    let line = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n"))?;
+    let line = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))?;
     let inner = line.strip_suffix(b"}")?;
     let open = inner.iter().rposition(|&b| b == b'{')?;
     let mut digits = &inner[open + 1..];
@@ -159,8 +161,14 @@ mod tests {
 
     #[test]
     fn literals() {
-        assert_eq!(literal_announcement(b"a APPEND x {12}\r\n"), Some((12, false)));
-        assert_eq!(literal_announcement(b"a APPEND x {12+}\r\n"), Some((12, true)));
+        assert_eq!(
+            literal_announcement(b"a APPEND x {12}\r\n"),
+            Some((12, false))
+        );
+        assert_eq!(
+            literal_announcement(b"a APPEND x {12+}\r\n"),
+            Some((12, true))
+        );
         assert_eq!(literal_announcement(b"a LOGIN {3}x\r\n"), None);
         assert_eq!(literal_announcement(b"a NOOP\r\n"), None);
         assert_eq!(literal_announcement(b"a X {}\r\n"), None);

@@ -41,8 +41,11 @@ const RECORD_OVERHEAD: usize = 12;
 pub struct Columns {
     dir: PathBuf,
     /// Loaded columns by (mailbox id, field), with the file identity they were loaded from.
-    cache: Arc<Mutex<HashMap<(u32, usize), (FileIdentity, Arc<Column>)>>>,
+    cache: Arc<Mutex<ColumnCache>>,
 }
+
+/// Loaded columns by (mailbox id, field index), with the identity of the file they came from.
+type ColumnCache = HashMap<(u32, usize), (FileIdentity, Arc<Column>)>;
 
 /// What identifies a version of a column file: appends change the length, compaction replaces the
 /// file (new inode).

@@ -102,6 +102,8 @@ impl HomeIndex {
             let mut c = w.prepare_commit().at(&tdir)?;
             c.set_payload(&IndexMeta::default().to_payload());
             c.commit().at(&tdir)?;
+            // release the writer lock before anyone asks for a writer
+            w.wait_merging_threads().at(&tdir)?;
         }
         Self::finish_open(dir, index, fields)
     }

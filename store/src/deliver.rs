@@ -75,6 +75,14 @@ pub(crate) fn system_time(secs: i64) -> SystemTime {
     }
 }
 
+/// A `SystemTime` as unix seconds (negative before 1970, rounded down).
+pub(crate) fn unix_secs(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs_f64().ceil() as i64),
+    }
+}
+
 /// Creates `path` (which must not exist), writes `bytes`, sets the mtime and fsyncs.
 pub(crate) fn write_new(path: &Path, bytes: &[u8], mtime: Option<i64>) -> io::Result<()> {
     let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;

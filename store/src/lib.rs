@@ -18,8 +18,11 @@
 //! A sync reads the directories (no `stat` per file), unless nothing changed since the last one: then
 //! six `stat` calls suffice and the snapshot comes from memory, so syncing before every search is cheap.
 //!
-//! Message files compressed by Dovecot's zlib plugin (gzip or zstd) are recognised by their magic bytes:
-//! [`MessageEntry::read`] always returns the message itself.
+//! Message files compressed by Dovecot's zlib plugin (zstd, gzip, lz4, bzip2, xz) are recognised by
+//! their magic bytes, whatever their name: [`MessageEntry::read`] and [`MessageEntry::open`] always give
+//! the message itself, decompressed under a size limit ([`DecompressLimits`]), and
+//! [`MessageEntry::size`]/[`MessageEntry::vsize`] its uncompressed sizes. Mail that mailfts writes can be
+//! stored compressed ([`StoreOptions::compress_new_mail`]). See [`compress`].
 //!
 //! ```
 //! use mailfts_store::{Flags, Store, StoreEvent};
@@ -50,7 +53,7 @@
 #![deny(missing_docs)]
 
 mod baseline;
-mod compress;
+pub mod compress;
 mod deliver;
 mod dirstate;
 mod dovecot;
@@ -71,10 +74,13 @@ mod uidvalidity;
 
 mod event;
 
+pub use compress::{
+    Compression, DecompressError, DecompressErrorKind, DecompressLimits, Format, MessageReader,
+};
 pub use error::{Result, StoreError};
 pub use event::StoreEvent;
 pub use flags::Flags;
 pub use mailbox::Mailbox;
 pub use name::{is_inbox, validate as validate_mailbox_name, SEPARATOR};
 pub use snapshot::{MessageEntry, Snapshot};
-pub use store::Store;
+pub use store::{Store, StoreOptions};

@@ -158,6 +158,7 @@ impl Mailbox {
                     recent: in_new,
                     size_hint: filename::size_field(base, b'S'),
                     vsize_hint: filename::size_field(base, b'W'),
+                    limits: self.store.limits(),
                 }
             })
             .collect();
@@ -336,6 +337,7 @@ impl Mailbox {
                     recent,
                     size_hint,
                     vsize_hint,
+                    limits: self.store.limits(),
                 });
             }
         }

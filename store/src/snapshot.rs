@@ -1,11 +1,11 @@
 //! The result of a sync: a mailbox's messages in UID order.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::PathBuf;
-use std::time::UNIX_EPOCH;
 
-use crate::{compress, filename, Flags, StoreEvent};
+use crate::compress::{self, DecompressLimits, Format, MessageReader};
+use crate::{filename, Flags, StoreEvent};
 
 /// A consistent view of one mailbox after [`crate::Mailbox::sync`].
 #[derive(Clone, Debug)]
@@ -55,6 +55,8 @@ pub struct MessageEntry {
     pub size_hint: Option<u64>,
     /// Size with CRLF line ends (IMAP `RFC822.SIZE`) from the `,W=<n>` field, if present.
     pub vsize_hint: Option<u64>,
+    /// The store's decompression limits.
+    pub(crate) limits: &'static DecompressLimits,
 }
 
 impl MessageEntry {
@@ -68,12 +70,22 @@ impl MessageEntry {
         filename::basename(self.file_name())
     }
 
-    /// The message bytes, decompressed when the file is gzip or zstd (Dovecot's zlib plugin).
+    /// The message bytes, decompressed when the file is compressed (Dovecot's zlib plugin: zstd, gzip,
+    /// lz4, bzip2, xz, recognised by their magic bytes).
     ///
     /// A file that was expunged or renamed since the sync gives [`io::ErrorKind::NotFound`]: treat the
-    /// message as expunged (or sync again).
+    /// message as expunged (or sync again). A compressed file that cannot be decompressed (truncated,
+    /// corrupt, past the size limit, unsupported format) gives an error carrying a
+    /// [`crate::DecompressError`] ([`crate::DecompressError::of`]); count it and skip the message.
     pub fn read(&self) -> io::Result<Vec<u8>> {
-        compress::decompress(self.read_raw()?)
+        compress::decompress(self.read_raw()?, self.limits, self.size_hint)
+    }
+
+    /// The message as a stream, decompressed on the fly: for readers that need only a part
+    /// (`BODY.PEEK[HEADER]`, a partial `BODY[]<0.1024>`) or want to avoid holding a large message.
+    /// Errors as for [`MessageEntry::read`].
+    pub fn open(&self) -> io::Result<MessageReader> {
+        compress::open(&self.path, self.limits, self.size_hint)
     }
 
     /// The file's bytes as stored (possibly compressed).
@@ -81,12 +93,61 @@ impl MessageEntry {
         fs::read(&self.path)
     }
 
+    /// The compression of the file (from its first bytes); `None` for a plain message.
+    pub fn compression(&self) -> io::Result<Option<Format>> {
+        Ok(self.open()?.format())
+    }
+
+    /// The size of the message (uncompressed): the `,S=` field of the name when present, else the
+    /// file's length for a plain file, else the decompressed length.
+    pub fn size(&self) -> io::Result<u64> {
+        if let Some(s) = self.size_hint {
+            return Ok(s);
+        }
+        let reader = self.open()?;
+        if reader.format().is_none() {
+            return Ok(fs::metadata(&self.path)?.len());
+        }
+        Ok(sizes(reader)?.0)
+    }
+
+    /// IMAP `RFC822.SIZE`: the size of the uncompressed message with every bare LF counted as CRLF.
+    /// The `,W=` field of the name when present, else computed from the message.
+    pub fn vsize(&self) -> io::Result<u64> {
+        match self.vsize_hint {
+            Some(w) => Ok(w),
+            None => Ok(sizes(self.open()?)?.1),
+        }
+    }
+
     /// IMAP INTERNALDATE as unix seconds: the file's modification time, as Dovecot uses for Maildir.
     pub fn internal_date(&self) -> io::Result<i64> {
         let mtime = fs::metadata(&self.path)?.modified()?;
-        Ok(match mtime.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_secs() as i64,
-            Err(e) => -(e.duration().as_secs_f64().ceil() as i64),
-        })
+        Ok(crate::deliver::unix_secs(mtime))
+    }
+}
+
+/// The size and the size with bare LFs counted as CRLF of a stream, read in chunks.
+pub(crate) fn sizes(mut r: impl Read) -> io::Result<(u64, u64)> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut size, mut bare_lf, mut prev_cr) = (0u64, 0u64, false);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok((size, size + bare_lf)),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = &buf[..n];
+        for i in memchr::memchr_iter(b'\n', chunk) {
+            let after_cr = if i == 0 {
+                prev_cr
+            } else {
+                chunk[i - 1] == b'\r'
+            };
+            bare_lf += u64::from(!after_cr);
+        }
+        prev_cr = chunk[n - 1] == b'\r';
+        size += n as u64;
     }
 }

@@ -9,6 +9,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::baseline::Baseline;
+use crate::compress::{self, Compression, DecompressLimits};
 use crate::error::{Result, StoreError};
 use crate::mailbox::Mailbox;
 use crate::name::{self, is_inbox};
@@ -26,8 +27,39 @@ pub struct Store {
 struct Inner {
     root: PathBuf,
     canonical_root: PathBuf,
+    options: StoreOptions,
+    limits: &'static DecompressLimits,
     mailboxes: Mutex<HashMap<PathBuf, Arc<Shared>>>,
     subscribers: Mutex<Vec<Sender<StoreEvent>>>,
+}
+
+/// Options of a [`Store`], given to [`Store::open_with`] or [`Store::create_with`].
+///
+/// ```
+/// use mailfts_store::{Compression, Store, StoreOptions};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let home = tempfile::tempdir()?;
+/// let options = StoreOptions {
+///     compress_new_mail: "zstd".parse()?, // from a config file's `compress_new_mail = "zstd"`
+///     ..StoreOptions::default()
+/// };
+/// let store = Store::create_with(home.path().join("Maildir"), options)?;
+/// assert_eq!(store.options().compress_new_mail, Compression::Zstd);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// How mailfts stores the messages it writes itself: [`Mailbox::save`] (IMAP APPEND) and
+    /// [`Mailbox::copy_to`] of a plain message (IMAP COPY; an already compressed message is linked as
+    /// it is). Default: [`Compression::None`]. Files are written so that Dovecot's zlib plugin reads
+    /// them (one zstd frame or gzip member), named with the uncompressed `,S=<size>,W=<vsize>`.
+    pub compress_new_mail: Compression,
+    /// The compression level (`None`: zstd 3, gzip 6; clamped to the format's range).
+    pub compression_level: Option<i32>,
+    /// How far a compressed message file may decompress ([`DecompressLimits`]): beyond, reading that
+    /// message fails (a compression bomb costs one message).
+    pub decompress_limits: DecompressLimits,
 }
 
 /// In-memory state shared by all handles of one mailbox.
@@ -52,6 +84,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Store {
     /// Opens an existing Maildir root (for example `<home>/Maildir`). Nothing is created or changed.
     pub fn open(root: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(root, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with options (compression of new mail, decompression limits).
+    pub fn open_with(root: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let root = root.as_ref().to_path_buf();
         let canonical_root =
             fs::canonicalize(&root).map_err(StoreError::io("open Maildir root", &root))?;
@@ -66,6 +103,8 @@ impl Store {
             inner: Arc::new(Inner {
                 root,
                 canonical_root,
+                limits: compress::intern(options.decompress_limits),
+                options,
                 mailboxes: Mutex::default(),
                 subscribers: Mutex::default(),
             }),
@@ -74,17 +113,32 @@ impl Store {
 
     /// Creates the Maildir root with `cur/`, `new/` and `tmp/` if needed, then opens it.
     pub fn create(root: impl AsRef<Path>) -> Result<Store> {
+        Store::create_with(root, StoreOptions::default())
+    }
+
+    /// [`Store::create`] with options.
+    pub fn create_with(root: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let root = root.as_ref();
         for sub in ["tmp", "new", "cur"] {
             let dir = root.join(sub);
             fs::create_dir_all(&dir).map_err(StoreError::io("create directory", &dir))?;
         }
-        Store::open(root)
+        Store::open_with(root, options)
     }
 
     /// The Maildir root as given to [`Store::open`].
     pub fn root(&self) -> &Path {
         &self.inner.root
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// The decompression limits, shared by every [`crate::MessageEntry`] of this store.
+    pub(crate) fn limits(&self) -> &'static DecompressLimits {
+        self.inner.limits
     }
 
     /// Every mailbox, sorted by name with `INBOX` first. Folders without `cur/`, with names that do not

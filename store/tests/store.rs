@@ -939,6 +939,241 @@ mod writes {
     }
 }
 
+mod compression {
+    use super::common::*;
+    use mailfts_store::{
+        Compression, DecompressError, DecompressErrorKind, DecompressLimits, Flags, Format,
+        MessageEntry, Store, StoreOptions,
+    };
+    use std::fs;
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+
+    /// A message of about 60 KB with bare LF line ends.
+    fn message(tag: &str) -> Vec<u8> {
+        let mut m = format!("From: a@example.org\nSubject: {tag}\n\n").into_bytes();
+        for i in 0..2000 {
+            m.extend_from_slice(format!("{tag} line {i}: usb gadget\n").as_bytes());
+        }
+        m
+    }
+
+    fn vsize(m: &[u8]) -> u64 {
+        (m.len() + m.iter().filter(|&&b| b == b'\n').count()) as u64
+    }
+
+    fn store_with(compress_new_mail: Compression) -> (tempfile::TempDir, Store) {
+        let home = tempfile::tempdir().unwrap();
+        let options = StoreOptions {
+            compress_new_mail,
+            ..StoreOptions::default()
+        };
+        let store = Store::create_with(home.path().join("Maildir"), options).unwrap();
+        (home, store)
+    }
+
+    fn entry(store: &Store, mailbox: &str, uid: u32) -> MessageEntry {
+        let s = store.mailbox(mailbox).unwrap().sync().unwrap();
+        s.get(uid).unwrap().clone()
+    }
+
+    #[test]
+    fn saves_are_compressed_as_configured_and_read_back() {
+        for (c, format) in [
+            (Compression::Zstd, Some(Format::Zstd)),
+            (Compression::Gzip, Some(Format::Gzip)),
+            (Compression::None, None),
+        ] {
+            let (_home, store) = store_with(c);
+            let msg = message(c.name());
+            let uid = store
+                .mailbox("INBOX")
+                .unwrap()
+                .save(&msg, Flags::SEEN, &["$Label1"], Some(1_500_000_000))
+                .unwrap();
+            let m = entry(&store, "INBOX", uid);
+            assert_eq!(m.compression().unwrap(), format, "{c}");
+            assert_eq!(Format::detect(&m.read_raw().unwrap()), format, "{c}");
+            if format.is_some() {
+                assert!(m.read_raw().unwrap().len() < msg.len() / 4, "{c}");
+            }
+            assert_eq!(m.read().unwrap(), msg, "{c}");
+            assert_eq!(
+                m.size_hint,
+                Some(msg.len() as u64),
+                "{c}: ,S= is the uncompressed size"
+            );
+            assert_eq!(m.vsize_hint, Some(vsize(&msg)), "{c}");
+            assert_eq!(
+                (m.size().unwrap(), m.vsize().unwrap()),
+                (msg.len() as u64, vsize(&msg))
+            );
+            assert_eq!(m.internal_date().unwrap(), 1_500_000_000);
+            assert_eq!(m.keywords, ["$Label1"]);
+            let mut head = String::new();
+            m.open()
+                .unwrap()
+                .take(21)
+                .read_to_string(&mut head)
+                .unwrap();
+            assert_eq!(head, "From: a@example.org\nS");
+        }
+    }
+
+    #[test]
+    fn bytes_that_look_compressed_are_stored_wrapped() {
+        let (_home, store) = maildir();
+        let inbox = store.mailbox("INBOX").unwrap();
+        let looks_gzip = b"\x1f\x8b not really gzip\r\n".to_vec();
+        let uid = inbox.save(&looks_gzip, Flags::empty(), &[], None).unwrap();
+        let m = entry(&store, "INBOX", uid);
+        assert_eq!(m.compression().unwrap(), Some(Format::Zstd));
+        assert_eq!(m.read().unwrap(), looks_gzip);
+    }
+
+    #[test]
+    fn copies_into_a_compressing_store() {
+        let (home, plain) = maildir();
+        let root = home.path().join("Maildir");
+        plain.create_mailbox("Archive").unwrap();
+        let msg = message("copy");
+        // A plain file without sizes in its name, as most MDAs write.
+        fs::write(root.join("cur/1000.M1.host:2,S"), &msg).unwrap();
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_400_000_000);
+        fs::File::options()
+            .write(true)
+            .open(root.join("cur/1000.M1.host:2,S"))
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+        // A compressed file without ,S= (not Dovecot's way, but found in the wild).
+        let z = mailfts_store::compress::compress(&msg, Compression::Zstd, None).unwrap();
+        fs::write(root.join("cur/1001.M1.host:2,"), &z).unwrap();
+        plain.mailbox("INBOX").unwrap().sync().unwrap();
+
+        let zstore = Store::open_with(
+            &root,
+            StoreOptions {
+                compress_new_mail: Compression::Zstd,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        let (inbox, archive) = (
+            zstore.mailbox("INBOX").unwrap(),
+            zstore.mailbox("Archive").unwrap(),
+        );
+        inbox.sync().unwrap();
+        let a = inbox.copy_to(1, &archive).unwrap();
+        let m = entry(&zstore, "Archive", a);
+        assert_eq!(
+            m.compression().unwrap(),
+            Some(Format::Zstd),
+            "plain source: compressed copy"
+        );
+        assert_eq!(m.read().unwrap(), msg);
+        assert_eq!(
+            (m.size_hint, m.vsize_hint),
+            (Some(msg.len() as u64), Some(vsize(&msg)))
+        );
+        assert_eq!(m.internal_date().unwrap(), 1_400_000_000);
+        assert_eq!(m.flags, Flags::SEEN);
+
+        let b = inbox.copy_to(2, &archive).unwrap();
+        let m = entry(&zstore, "Archive", b);
+        let src = entry(&zstore, "INBOX", 2);
+        assert_eq!(
+            fs::metadata(&m.path).unwrap().ino(),
+            fs::metadata(&src.path).unwrap().ino(),
+            "compressed source: hard link"
+        );
+        assert_eq!(
+            m.size_hint,
+            Some(msg.len() as u64),
+            ",S= added to the copy's name"
+        );
+        assert_eq!(m.read().unwrap(), msg);
+
+        // Without compression, a plain file is linked as before.
+        let c = plain
+            .mailbox("INBOX")
+            .unwrap()
+            .copy_to(1, &plain.mailbox("Archive").unwrap())
+            .unwrap();
+        let m = entry(&plain, "Archive", c);
+        assert_eq!(m.compression().unwrap(), None);
+        assert_eq!(m.size_hint, None);
+        assert_eq!(
+            (m.size().unwrap(), m.vsize().unwrap()),
+            (msg.len() as u64, vsize(&msg))
+        );
+    }
+
+    #[test]
+    fn broken_files_cost_one_message() {
+        let (home, store) = maildir();
+        let cur = home.path().join("Maildir/cur");
+        let msg = message("ok");
+        let z = mailfts_store::compress::compress(&msg, Compression::Zstd, None).unwrap();
+        fs::write(cur.join("1.good,S=1:2,"), &z).unwrap();
+        fs::write(cur.join("2.truncated:2,"), &z[..z.len() * 2 / 3]).unwrap();
+        let bomb =
+            mailfts_store::compress::compress(&vec![b'x'; 32 << 20], Compression::Zstd, None)
+                .unwrap();
+        fs::write(cur.join("3.bomb:2,"), &bomb).unwrap();
+        fs::write(cur.join("4.plain:2,"), &msg).unwrap();
+        let s = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(s.messages.len(), 4);
+        assert_eq!(
+            s.messages[0].read().unwrap(),
+            msg,
+            "a wrong ,S= is only a hint"
+        );
+        let err = s.messages[1].read().unwrap_err();
+        let de = DecompressError::of(&err).unwrap();
+        assert_eq!(
+            (de.format, &de.kind),
+            (Format::Zstd, &DecompressErrorKind::Truncated)
+        );
+        assert_eq!(de.problem(), "compression: truncated zstd");
+        assert!(s.messages[1]
+            .open()
+            .unwrap()
+            .read_to_end(&mut Vec::new())
+            .is_err());
+        let err = s.messages[2].read().unwrap_err();
+        assert_eq!(
+            DecompressError::of(&err).unwrap().problem(),
+            "compression: bomb"
+        );
+        assert!(err.to_string().contains("compression bomb"), "{err}");
+        assert!(s.messages[2].vsize().is_err());
+        assert_eq!(s.messages[3].read().unwrap(), msg);
+
+        // Configured limits: 16 KB at most.
+        let tight = Store::open_with(
+            store.root(),
+            StoreOptions {
+                decompress_limits: DecompressLimits {
+                    max_size: 16 << 10,
+                    ..DecompressLimits::default()
+                },
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        let s = tight.mailbox("INBOX").unwrap().sync().unwrap();
+        let err = s.messages[0].read().unwrap_err();
+        let de = DecompressError::of(&err).unwrap();
+        assert_eq!(de.kind, DecompressErrorKind::TooLarge { limit: 16 << 10 });
+        assert_eq!(
+            s.messages[3].read().unwrap(),
+            msg,
+            "plain files have no limit"
+        );
+    }
+}
+
 mod types {
     #[test]
     fn handles_are_send_and_sync() {

@@ -1,0 +1,185 @@
+//! Real clients against the server: Python's imaplib, curl, Roundcube's rcube_imap_generic (PHP),
+//! and a Roundcube-shaped session as exact bytes. A client that is not installed is skipped with
+//! a message (CI installs python3, curl and php-cli + roundcube-core).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{fixture_inbox, test_file, which, TestServer};
+
+fn skip(what: &str) {
+    eprintln!("SKIPPED: {what} is not installed");
+}
+
+#[track_caller]
+fn run_ok(cmd: &mut Command, marker: &str) {
+    let out = cmd.output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains(marker),
+        "{cmd:?} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+}
+
+fn server_with_fixture() -> TestServer {
+    let server = TestServer::start(|_| {});
+    let store = server.store("alice");
+    fixture_inbox(&store);
+    store.create_mailbox("Trash").unwrap();
+    server
+}
+
+#[test]
+fn python_imaplib_session() {
+    let Some(python) = which("python3") else {
+        return skip("python3");
+    };
+    let server = server_with_fixture();
+    run_ok(
+        Command::new(python)
+            .arg(test_file("clients/imaplib_session.py"))
+            .args([
+                "127.0.0.1",
+                &server.addr.port().to_string(),
+                "alice",
+                "alice-pw",
+            ]),
+        "IMAPLIB OK",
+    );
+}
+
+#[test]
+fn python_imaplib_over_starttls() {
+    let (Some(python), Some(openssl)) = (which("python3"), which("openssl")) else {
+        return skip("python3 or openssl");
+    };
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    let st = Command::new(openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let acceptor = mailfts_imap_glue::load_tls(&cert, &key).unwrap();
+    // Implicit TLS (port 993 style).
+    let implicit = TestServer::start({
+        let acceptor = acceptor.clone();
+        move |c| {
+            c.tls = Some(acceptor);
+            c.implicit_tls = true;
+            c.allow_plaintext = false;
+        }
+    });
+    fixture_inbox(&implicit.store("alice"));
+    let snippet = "import imaplib, ssl, sys\n\
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n\
+m = imaplib.IMAP4_SSL('127.0.0.1', int(sys.argv[1]), ssl_context=ctx)\n\
+m.login('alice', 'alice-pw')\n\
+assert m.select('INBOX')[1] == [b'3']\n\
+m.logout()\n\
+print('IMPLICIT TLS OK')\n";
+    run_ok(
+        Command::new(&python).args(["-c", snippet, &implicit.addr.port().to_string()]),
+        "IMPLICIT TLS OK",
+    );
+    let server = TestServer::start(move |c| {
+        c.tls = Some(acceptor);
+        c.allow_plaintext = false;
+    });
+    let store = server.store("alice");
+    fixture_inbox(&store);
+    let plain = server.client();
+    assert!(
+        plain.greeting.contains(" STARTTLS") && plain.greeting.contains(" LOGINDISABLED"),
+        "{}",
+        plain.greeting
+    );
+    run_ok(
+        Command::new(python)
+            .arg(test_file("clients/imaplib_session.py"))
+            .args([
+                "127.0.0.1",
+                &server.addr.port().to_string(),
+                "alice",
+                "alice-pw",
+                "--starttls",
+            ]),
+        "IMAPLIB OK",
+    );
+}
+
+#[test]
+fn curl_search() {
+    let Some(curl) = which("curl") else {
+        return skip("curl");
+    };
+    let server = server_with_fixture();
+    let url = format!("imap://127.0.0.1:{}/INBOX", server.addr.port());
+    let out = Command::new(curl)
+        .args([
+            "-sS",
+            "--max-time",
+            "20",
+            &url,
+            "-u",
+            "alice:alice-pw",
+            "-X",
+            "UID SEARCH OR SUBJECT report FROM carol",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "* SEARCH 1 2 3\r\n");
+}
+
+/// Where Debian's roundcube-core keeps the framework.
+const ROUNDCUBE_LIB: &str = "/usr/share/roundcube/program/lib/Roundcube";
+
+#[test]
+fn roundcube_rcube_imap_generic() {
+    let lib = std::env::var("MAILFTS_ROUNDCUBE_LIB").unwrap_or_else(|_| ROUNDCUBE_LIB.into());
+    let (Some(php), true) = (
+        which("php"),
+        Path::new(&lib).join("rcube_imap_generic.php").is_file(),
+    ) else {
+        return skip("php-cli or roundcube-core (apt-get install php-cli roundcube-core)");
+    };
+    let server = server_with_fixture();
+    run_ok(
+        Command::new(php)
+            .arg(test_file("roundcube/session.php"))
+            .args([
+                "127.0.0.1",
+                &server.addr.port().to_string(),
+                "alice",
+                "alice-pw",
+                &lib,
+            ]),
+        "ROUNDCUBE OK",
+    );
+}

@@ -33,7 +33,10 @@ impl TestServer {
         for (user, pw) in USERS {
             let home = dir.path().join(user);
             Store::create(home.join("Maildir")).unwrap();
-            lines.push_str(&format!("{user}:{{PLAIN}}{pw}:1000:1000::{}::\n", home.display()));
+            lines.push_str(&format!(
+                "{user}:{{PLAIN}}{pw}:1000:1000::{}::\n",
+                home.display()
+            ));
         }
         std::fs::write(&passwd, lines).unwrap();
         let mut config = ImapConfig::new(&passwd);
@@ -156,7 +159,11 @@ impl Client {
         loop {
             let mut line = Vec::new();
             self.reader.read_until(b'\n', &mut line).unwrap();
-            assert!(!line.is_empty(), "connection closed; got so far {:?}", String::from_utf8_lossy(&out));
+            assert!(
+                !line.is_empty(),
+                "connection closed; got so far {:?}",
+                String::from_utf8_lossy(&out)
+            );
             out.extend_from_slice(&line);
             let Some(n) = literal_len(&line) else { break };
             let mut data = vec![0; n];
@@ -187,7 +194,7 @@ impl Client {
     /// True when the server closed the connection (reads EOF within the timeout).
     pub fn closed(&mut self) -> bool {
         let mut rest = Vec::new();
-        matches!(self.reader.read_to_end(&mut rest), Ok(_))
+        self.reader.read_to_end(&mut rest).is_ok()
     }
 }
 
@@ -221,7 +228,11 @@ pub fn run_transcript(addr: SocketAddr, script: &str) {
                 std::mem::take(&mut client.greeting)
             };
             let shown = got.trim_end_matches("\r\n").replace("\r\n", "\\r\\n");
-            assert!(glob(want, &shown), "transcript line {}:\n want: {want}\n  got: {shown}", no + 1);
+            assert!(
+                glob(want, &shown),
+                "transcript line {}:\n want: {want}\n  got: {shown}",
+                no + 1
+            );
         } else {
             panic!("transcript line {}: neither C: nor S:: {line}", no + 1);
         }
@@ -237,12 +248,16 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     let mut rest = text;
     for (i, p) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(p) else { return false };
+            let Some(r) = rest.strip_prefix(p) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(p);
         } else {
-            let Some(pos) = rest.find(p) else { return false };
+            let Some(pos) = rest.find(p) else {
+                return false;
+            };
             rest = &rest[pos + p.len()..];
         }
     }
@@ -260,5 +275,7 @@ pub fn which(name: &str) -> Option<PathBuf> {
 
 /// Path of a file under `imap-glue/tests/`.
 pub fn test_file(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(rel)
 }

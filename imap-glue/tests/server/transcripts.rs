@@ -4,8 +4,14 @@ use crate::support::{fixture_inbox, run_transcript, test_file, TestServer};
 
 #[track_caller]
 fn transcript(name: &str) {
+    transcript_with(name, |_| {});
+}
+
+#[track_caller]
+fn transcript_with(name: &str, setup: impl FnOnce(&mailfts_store::Store)) {
     let server = TestServer::start(|_| {});
     fixture_inbox(&server.store("alice"));
+    setup(&server.store("alice"));
     let script = std::fs::read_to_string(test_file(&format!("transcripts/{name}.txt"))).unwrap();
     if std::env::var_os("MAILFTS_TRANSCRIPT_DUMP").is_some() {
         dump(&server, &script);
@@ -18,16 +24,32 @@ fn transcript(name: &str) {
 fn dump(server: &TestServer, script: &str) {
     let mut c = server.client();
     println!("S: {}", c.greeting.trim_end());
+    let mut tag = String::new();
+    let mut continuation = false;
     for line in script.lines() {
-        let Some(cmd) = line.strip_prefix("C: ") else { continue };
+        let Some(cmd) = line.strip_prefix("C: ") else {
+            continue;
+        };
         println!("C: {cmd}");
-        c.send(format!("{}\r\n", cmd.replace("\\r\\n", "\r\n")).as_bytes());
-        let tag = cmd.split(' ').next().unwrap_or("");
-        if cmd.ends_with('}') || cmd.eq_ignore_ascii_case("DONE") {
-            println!("S: {}", c.line().trim_end().replace("\r\n", "\\r\\n"));
+        let wire = cmd.replace("\\r\\n", "\r\n");
+        c.send(format!("{wire}\r\n").as_bytes());
+        if !continuation {
+            let last = wire.rsplit("\r\n").next().unwrap_or("");
+            tag = last.split(' ').next().unwrap_or("").to_owned();
+        }
+        continuation = cmd.ends_with('}');
+        if cmd.ends_with("+}") {
             continue;
         }
-        for l in c.until_tagged(tag) {
+        if continuation {
+            let l = c.line();
+            println!("S: {}", l.trim_end().replace("\r\n", "\\r\\n"));
+            if !l.starts_with('+') {
+                continuation = false;
+            }
+            continue;
+        }
+        for l in c.until_tagged(&tag) {
             println!("S: {}", l.trim_end().replace("\r\n", "\\r\\n"));
         }
     }
@@ -56,4 +78,12 @@ fn literals_and_pipelining() {
 #[test]
 fn writes() {
     transcript("writes");
+}
+
+/// The session of the issue: what Roundcube sends to list, sort, show and quick-search a folder.
+#[test]
+fn roundcube_shaped_session() {
+    transcript_with("roundcube", |store| {
+        store.create_mailbox("Trash").unwrap();
+    });
 }

@@ -1,10 +1,12 @@
 //! The writes of a mailbox: save, flag changes, expunge, copy.
 
+use std::borrow::Cow;
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::{keyword_names, Mailbox};
+use crate::compress::{self, Compression, Format};
 use crate::error::{Result, StoreError};
 use crate::fsutil;
 use crate::keywords::KeywordTable;
@@ -16,6 +18,11 @@ impl Mailbox {
     /// Delivers a message: writes `tmp/<unique>,S=<size>,W=<vsize>`, fsyncs it, sets its mtime to
     /// `internal_date` (unix seconds) if given, moves it to `cur/` with the flag and keyword letters, and
     /// assigns its UID at once. Returns the UID.
+    ///
+    /// The file is compressed as the store's [`crate::StoreOptions::compress_new_mail`] says; the sizes
+    /// in the name are those of `bytes`. Bytes that themselves start with a compression magic (which
+    /// every reader, Dovecot's zlib plugin too, would decompress) are always stored zstd-compressed,
+    /// so that readers get them back unchanged.
     pub fn save(
         &self,
         bytes: &[u8],
@@ -25,11 +32,27 @@ impl Mailbox {
     ) -> Result<u32> {
         let base = deliver::unique_basename(Some(bytes.len() as u64), Some(deliver::vsize(bytes)));
         let tmp = self.tmp_dir()?.join(&base);
-        deliver::write_new(&tmp, bytes, internal_date).map_err(|e| {
+        let stored = self.encode_new(bytes, &tmp)?;
+        deliver::write_new(&tmp, &stored, internal_date).map_err(|e| {
             let _ = fs::remove_file(&tmp);
             StoreError::io("write", &tmp)(e)
         })?;
         self.commit_tmp(&tmp, &base, flags, keywords)
+    }
+
+    /// The bytes to store for a new message (see [`Mailbox::save`]).
+    fn encode_new<'b>(&self, bytes: &'b [u8], tmp: &Path) -> Result<Cow<'b, [u8]>> {
+        let options = self.store.options();
+        let compression = match options.compress_new_mail {
+            Compression::None if Format::detect(bytes).is_some() => Compression::Zstd,
+            c => c,
+        };
+        if compression == Compression::None {
+            return Ok(Cow::Borrowed(bytes));
+        }
+        compress::compress(bytes, compression, options.compression_level)
+            .map(Cow::Owned)
+            .map_err(StoreError::io("compress", tmp))
     }
 
     /// Replaces the flags and keywords of a message by renaming its file (to `cur/`, keeping the UID).
@@ -138,6 +161,11 @@ impl Mailbox {
 
     /// Copies a message into `dest` (a hard link when possible, else a copy keeping the mtime), with
     /// its flags and keywords. Returns the UID in `dest`.
+    ///
+    /// When `dest`'s store compresses new mail ([`crate::StoreOptions::compress_new_mail`]) and the
+    /// message file is plain, the copy is written compressed instead (same mtime, `,S=` and `,W=` of
+    /// the message in its name). A compressed message is linked as it is, and its copy gets a `,S=`
+    /// size when its name has none.
     pub fn copy_to(&self, uid: u32, dest: &Mailbox) -> Result<u32> {
         let mut resynced = false;
         loop {
@@ -149,12 +177,33 @@ impl Mailbox {
                 found.ok_or_else(|| self.uid_not_found(uid))?
             };
             let base = filename::basename(&name);
-            let new_base = deliver::unique_basename(
+            let (size, vsize) = (
                 filename::size_field(base, b'S'),
                 filename::size_field(base, b'W'),
             );
+            let plan = self.copy_plan(&src, size, vsize, dest);
+            let (size, vsize) = match &plan {
+                Ok(CopyPlan::Link { size, vsize }) => (*size, *vsize),
+                Ok(CopyPlan::Compress { bytes, .. }) => (
+                    Some(size.unwrap_or(bytes.len() as u64)),
+                    Some(vsize.unwrap_or_else(|| deliver::vsize(bytes))),
+                ),
+                Err(_) => (size, vsize),
+            };
+            let new_base = deliver::unique_basename(size, vsize);
             let tmp = dest.tmp_dir()?.join(&new_base);
-            match link_or_copy(&src, &tmp) {
+            let result = match plan {
+                Ok(CopyPlan::Link { .. }) => link_or_copy(&src, &tmp),
+                Ok(CopyPlan::Compress { bytes, mtime }) => {
+                    let stored = dest.encode_new(&bytes, &tmp)?;
+                    deliver::write_new(&tmp, &stored, Some(mtime))
+                }
+                Err(e) => Err(e),
+            };
+            if result.is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
+            match result {
                 Ok(()) => {
                     let table = KeywordTable::load(&self.dir)?;
                     let keywords = keyword_names(&table, &name);
@@ -162,15 +211,50 @@ impl Mailbox {
                     return dest.commit_tmp(&tmp, &new_base, filename::flags(&name), &keywords);
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !resynced => {
-                    let _ = fs::remove_file(&tmp);
                     self.sync()?;
                     resynced = true;
                 }
-                Err(e) => {
-                    let _ = fs::remove_file(&tmp);
-                    return Err(StoreError::io("copy", &src)(e));
-                }
+                Err(e) => return Err(StoreError::io("copy", &src)(e)),
             }
+        }
+    }
+
+    /// How to copy the file `src` into `dest`: linked, or read to be written compressed.
+    fn copy_plan(
+        &self,
+        src: &Path,
+        size: Option<u64>,
+        vsize: Option<u64>,
+        dest: &Mailbox,
+    ) -> io::Result<CopyPlan> {
+        let compress_new = dest.store.options().compress_new_mail != Compression::None;
+        if !compress_new && size.is_some() {
+            return Ok(CopyPlan::Link { size, vsize });
+        }
+        let mut file = fs::File::open(src)?;
+        let mut head = [0u8; Format::DETECT_LEN];
+        let n = compress::read_full(&mut file, &mut head)?;
+        match Format::detect(&head[..n]) {
+            // A compressed file without its size in the name: Dovecot wants `,S=`.
+            Some(_) if size.is_none() => {
+                let reader = compress::open(src, self.store.limits(), None)?;
+                let (len, vlen) = crate::snapshot::sizes(reader)?;
+                Ok(CopyPlan::Link {
+                    size: Some(len),
+                    vsize: vsize.or(Some(vlen)),
+                })
+            }
+            Some(_) => Ok(CopyPlan::Link { size, vsize }),
+            None if compress_new => {
+                let mtime = file.metadata()?.modified()?;
+                let mut bytes = head[..n].to_vec();
+                file.read_to_end(&mut bytes)?;
+                Ok(CopyPlan::Compress {
+                    bytes,
+                    mtime: deliver::unix_secs(mtime),
+                })
+            }
+            None => Ok(CopyPlan::Link { size, vsize }),
         }
     }
 
@@ -254,6 +338,17 @@ impl Mailbox {
             })?;
         Ok((uid, snapshot.events))
     }
+}
+
+/// How [`Mailbox::copy_to`] copies a file.
+enum CopyPlan {
+    /// Hard link (or plain copy), named with these sizes.
+    Link {
+        size: Option<u64>,
+        vsize: Option<u64>,
+    },
+    /// Write these (plain) bytes compressed, with this mtime.
+    Compress { bytes: Vec<u8>, mtime: i64 },
 }
 
 /// Unlinks a message file; one that is already gone is not an error.

@@ -71,8 +71,16 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
@@ -193,7 +201,14 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<ExitCode> {
         None => crate::queryset::derive(&store, &a.mailbox, 300)?,
     };
     let default_runs = (a.runs * 20).max(100);
-    let figures = time_queries(&store, index.as_ref(), &a.mailbox, &queries, a.runs, default_runs)?;
+    let figures = time_queries(
+        &store,
+        index.as_ref(),
+        &a.mailbox,
+        &queries,
+        a.runs,
+        default_runs,
+    )?;
     let bad = if a.json {
         let out = serde_json::json!({ "refresh": refresh, "queries": figures });
         println!("{}", serde_json::to_string_pretty(&out)?);

@@ -8,8 +8,14 @@ use mailfts_indexer::text::{fold, tokenize};
 
 fn indexing(c: &mut Criterion) {
     let spec = CorpusSpec::new(7, 1_000);
-    let messages: Vec<Vec<u8>> = (0..1_000).map(|i| generate_message(&spec, i).bytes).collect();
-    let bodies: String = messages.iter().map(|m| MessageContent::parse(m).body).collect::<Vec<_>>().join("\n");
+    let messages: Vec<Vec<u8>> = (0..1_000)
+        .map(|i| generate_message(&spec, i).bytes)
+        .collect();
+    let bodies: String = messages
+        .iter()
+        .map(|m| MessageContent::parse(m).body)
+        .collect::<Vec<_>>()
+        .join("\n");
 
     let mut g = c.benchmark_group("text");
     g.throughput(Throughput::Bytes(bodies.len() as u64));
@@ -27,11 +33,20 @@ fn indexing(c: &mut Criterion) {
     let mut g = c.benchmark_group("messages");
     g.throughput(Throughput::Elements(messages.len() as u64));
     g.bench_function("decode_1000", |b| {
-        b.iter(|| messages.iter().map(|m| MessageContent::parse(m).body.len()).sum::<usize>())
+        b.iter(|| {
+            messages
+                .iter()
+                .map(|m| MessageContent::parse(m).body.len())
+                .sum::<usize>()
+        })
     });
     g.sample_size(10);
     g.bench_function("index_1000", |b| {
-        b.iter_batched(|| BenchHome::generate(1_000, 7, false), |home| home.rescan(), BatchSize::PerIteration)
+        b.iter_batched(
+            || BenchHome::generate(1_000, 7, false),
+            |home| home.rescan(),
+            BatchSize::PerIteration,
+        )
     });
     g.finish();
 }

@@ -10,7 +10,9 @@ use mailfts_query::parse::parse_program;
 fn search(c: &mut Criterion) {
     let home = BenchHome::generate(5_000, 42, true);
     let store = home.store();
-    let index = HomeIndex::open(&home.index).expect("open").expect("indexed");
+    let index = HomeIndex::open(&home.index)
+        .expect("open")
+        .expect("indexed");
     let engine = Engine::new(&store, Some(&index));
     let cases = [
         ("term", "BODY gadget", Mode::Index),
@@ -18,13 +20,19 @@ fn search(c: &mut Criterion) {
         ("infix_exact", "BODY adget", Mode::Exact),
         ("phrase", "BODY \"usb gadget\"", Mode::Exact),
         ("header_substring", "FROM example.org", Mode::Index),
-        ("roundcube_or", "OR HEADER SUBJECT meeting HEADER FROM meeting", Mode::Index),
+        (
+            "roundcube_or",
+            "OR HEADER SUBJECT meeting HEADER FROM meeting",
+            Mode::Index,
+        ),
         ("text_word", "TEXT alice", Mode::Index),
     ];
     let mut group = c.benchmark_group("search_5000");
     for (name, query, mode) in cases {
         let program = parse_program(query).expect("valid program");
-        group.bench_function(name, |b| b.iter(|| engine.search("INBOX", &program, mode).expect("search")));
+        group.bench_function(name, |b| {
+            b.iter(|| engine.search("INBOX", &program, mode).expect("search"))
+        });
     }
     group.sample_size(10);
     let program = parse_program("BODY gadget").expect("valid program");

@@ -27,8 +27,13 @@ impl BenchHome {
         let dir = tempfile::tempdir().expect("tempdir");
         let maildir = dir.path().join("Maildir");
         let index = dir.path().join("mailfts");
-        write_maildir(&CorpusSpec::new(seed, messages), &maildir, &mut |_| {}).expect("write corpus");
-        let home = BenchHome { dir, maildir, index };
+        write_maildir(&CorpusSpec::new(seed, messages), &maildir, &mut |_| {})
+            .expect("write corpus");
+        let home = BenchHome {
+            dir,
+            maildir,
+            index,
+        };
         if indexed {
             home.rescan();
         }
@@ -43,7 +48,14 @@ impl BenchHome {
     /// Indexes everything missing.
     pub fn rescan(&self) -> u64 {
         let index = HomeIndex::open_or_create(&self.index).expect("index");
-        rescan(&index, &self.store(), &RescanOptions::default(), &NoProgress).expect("rescan").added
+        rescan(
+            &index,
+            &self.store(),
+            &RescanOptions::default(),
+            &NoProgress,
+        )
+        .expect("rescan")
+        .added
     }
 
     /// The home directory.

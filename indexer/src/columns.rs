@@ -13,9 +13,9 @@
 //! two) or for expunged UIDs are harmless: searches intersect with the indexed UIDs of the store.
 //! A torn tail (crash during an append) is cut off when the file is next opened for writing.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 

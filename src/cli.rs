@@ -62,6 +62,8 @@ pub struct HomeArgs {
 pub struct RescanArgs {
     #[command(flatten)]
     pub home: HomeArgs,
+    #[command(flatten)]
+    pub daemon: crate::daemon_client::DaemonArgs,
     /// Only this mailbox.
     #[arg(long)]
     pub mailbox: Option<String>,
@@ -81,6 +83,8 @@ pub struct RescanArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub home: HomeArgs,
+    #[command(flatten)]
+    pub daemon: crate::daemon_client::DaemonArgs,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -91,6 +95,8 @@ pub struct StatusArgs {
 pub struct SearchArgs {
     #[command(flatten)]
     pub home: HomeArgs,
+    #[command(flatten)]
+    pub daemon: crate::daemon_client::DaemonArgs,
     /// Mailbox to search (default INBOX).
     #[arg(long, conflicts_with = "all_mailboxes")]
     pub mailbox: Option<String>,

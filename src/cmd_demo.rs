@@ -51,8 +51,9 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
     drop(index);
 
     println!("\n== status");
-    crate::cmd_status::run(&StatusArgs {
+    crate::cmd_status::run_local(&StatusArgs {
         home: home_args.clone(),
+        daemon: Default::default(),
         json: false,
     })?;
 

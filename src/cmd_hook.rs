@@ -10,14 +10,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, Subcommand};
-use hyper_util::rt::TokioIo;
-use tonic::transport::{Channel, Endpoint, Uri};
 
 use crate::daemon::config::Config;
 use crate::daemon::pb;
 use crate::daemon::pb::mailfts_client::MailftsClient;
+use crate::daemon_client::{self, connect, read_token, Target};
 
 /// Default config file of the daemon, read when no endpoint is given.
 const DEFAULT_CONFIG: &str = "/etc/mailfts/mailfts.toml";
@@ -70,18 +69,7 @@ pub fn run(c: &HookCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-enum Target {
-    Socket(PathBuf),
-    Tcp { uri: String, token: Option<String> },
-}
-
 fn target(a: &SavedArgs) -> anyhow::Result<Target> {
-    let read_token = |p: &Path| -> anyhow::Result<String> {
-        Ok(std::fs::read_to_string(p)
-            .with_context(|| format!("reading token file {}", p.display()))?
-            .trim()
-            .to_string())
-    };
     if let Some(s) = &a.socket {
         return Ok(Target::Socket(s.clone()));
     }
@@ -117,69 +105,22 @@ fn target(a: &SavedArgs) -> anyhow::Result<Target> {
     )
 }
 
-async fn connect(t: &Target, tls_ca: Option<&Path>) -> anyhow::Result<(Channel, Option<String>)> {
-    match t {
-        Target::Socket(path) => {
-            let path = path.clone();
-            // the URI is not used: the connector dials the socket
-            let channel = Endpoint::from_static("http://mailfts.local")
-                .connect_with_connector(tower::service_fn(move |_: Uri| {
-                    let path = path.clone();
-                    async move {
-                        Ok::<_, std::io::Error>(TokioIo::new(
-                            tokio::net::UnixStream::connect(path).await?,
-                        ))
-                    }
-                }))
-                .await
-                .with_context(|| {
-                    format!(
-                        "connecting to the daemon's socket {}",
-                        match t {
-                            Target::Socket(p) => p.display().to_string(),
-                            _ => String::new(),
-                        }
-                    )
-                })?;
-            Ok((channel, None))
-        }
-        Target::Tcp { uri, token } => {
-            let mut endpoint = Endpoint::from_shared(uri.clone())?;
-            if let Some(ca) = tls_ca {
-                let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
-                endpoint = endpoint.tls_config(
-                    tonic::transport::ClientTlsConfig::new()
-                        .ca_certificate(tonic::transport::Certificate::from_pem(pem)),
-                )?;
-            }
-            let channel = endpoint
-                .connect()
-                .await
-                .with_context(|| format!("connecting to the daemon at {uri}"))?;
-            Ok((channel, token.clone()))
-        }
-    }
-}
-
 fn saved(a: &SavedArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = daemon_client::runtime()?;
     let outcome = runtime.block_on(async {
         let t = target(a)?;
         let (channel, token) = connect(&t, a.tls_ca.as_deref()).await?;
         let mut client = MailftsClient::new(channel);
-        let mut req = tonic::Request::new(pb::IndexMessagesRequest {
-            user: a.user.clone(),
-            mailbox: a.mailbox.clone(),
-            uids: Vec::new(),
-            paths: a.files.iter().map(|f| f.display().to_string()).collect(),
-            no_wait: a.no_wait,
-        });
-        if let Some(token) = token {
-            req.metadata_mut()
-                .insert("authorization", format!("Bearer {token}").parse()?);
-        }
+        let req = daemon_client::request(
+            pb::IndexMessagesRequest {
+                user: a.user.clone(),
+                mailbox: a.mailbox.clone(),
+                uids: Vec::new(),
+                paths: a.files.iter().map(|f| f.display().to_string()).collect(),
+                no_wait: a.no_wait,
+            },
+            token.as_deref(),
+        )?;
         let r = client
             .index_messages(req)
             .await

@@ -4,12 +4,104 @@ use std::process::ExitCode;
 
 use mailfts_indexer::rescan::{rescan, RescanOptions, RescanStats};
 
+use anyhow::bail;
+
 use crate::cli::RescanArgs;
+use crate::daemon::pb;
+use crate::daemon_client;
 use crate::home::Home;
 use crate::progress::Bar;
 
-/// Runs a rescan and prints its summary.
+/// Runs a rescan and prints its summary: through the daemon when one serves the home
+/// (`--daemon`), else on the index itself; a locked index (the daemon holds the writer) is
+/// explained and exits 2.
 pub fn run(a: &RescanArgs) -> anyhow::Result<ExitCode> {
+    let runtime = daemon_client::runtime()?;
+    let daemon = runtime.block_on(daemon_client::find(&a.daemon, &a.home.home))?;
+    if let Some(d) = daemon {
+        let stats = runtime.block_on(through_daemon(a, d))?;
+        print_stats(&stats, a.json);
+        return Ok(ExitCode::SUCCESS);
+    }
+    drop(runtime);
+    match run_local(a) {
+        Err(e) => match daemon_client::locked_index(&e) {
+            Some(index) => {
+                eprintln!("{}", daemon_client::locked_message("rescan", &index));
+                Ok(ExitCode::from(2))
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
+/// The daemon's `Rescan` of the user, its progress on the bar; the totals in the local form
+/// (the daemon reports degraded messages as a count, not by kind).
+async fn through_daemon(
+    a: &RescanArgs,
+    mut d: daemon_client::Daemon,
+) -> anyhow::Result<RescanStats> {
+    use pb::rescan_progress::State;
+    let req = d.request(pb::RescanRequest {
+        user: d.user.clone(),
+        all_users: false,
+        mailbox: a.mailbox.clone().unwrap_or_default(),
+    })?;
+    let mut stream = d
+        .client
+        .rescan(req)
+        .await
+        .map_err(|s| daemon_client::status_error("Rescan", &s))?
+        .into_inner();
+    let bar = Bar::new("indexing (daemon)");
+    let mut done = None;
+    while let Some(p) = stream
+        .message()
+        .await
+        .map_err(|s| daemon_client::status_error("Rescan", &s))?
+    {
+        match p.state() {
+            State::Running | State::Unspecified => {
+                bar.set_len(p.total);
+                bar.set_position(p.done);
+            }
+            State::UserFailed => {
+                bar.finish();
+                bail!("the daemon's rescan of {} failed: {}", p.user, p.error);
+            }
+            State::UserDone => {}
+            State::Done => {
+                done = p.stats;
+                break;
+            }
+        }
+    }
+    bar.finish();
+    let Some(s) = done else {
+        bail!("the daemon ended the rescan without its totals");
+    };
+    let secs = s.seconds.max(1e-9);
+    let mut problems = std::collections::BTreeMap::new();
+    if s.degraded > 0 {
+        problems.insert("degraded".to_string(), s.degraded);
+    }
+    Ok(RescanStats {
+        added: s.added,
+        removed: s.removed,
+        failed: s.failed,
+        degraded: s.degraded,
+        bytes: s.bytes,
+        seconds: s.seconds,
+        msg_per_sec: s.added as f64 / secs,
+        mb_per_sec: s.bytes as f64 / 1e6 / secs,
+        mailboxes: s.mailboxes,
+        problems,
+    })
+}
+
+/// `run` without the daemon: opens the index for writing.
+fn run_local(a: &RescanArgs) -> anyhow::Result<ExitCode> {
     let home = Home::from_args(&a.home);
     let store = home.store()?;
     let index = home.index_for_writing()?;

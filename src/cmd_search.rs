@@ -3,15 +3,18 @@
 use std::process::ExitCode;
 
 use mailfts_indexer::home::HomeIndex;
-use mailfts_query::exec::{Engine, MailboxAnswer, Mode};
+use mailfts_query::ast::SearchProgram;
+use mailfts_query::exec::{Engine, Explain, MailboxAnswer, Mode};
 use mailfts_query::parse::parse_program;
 
 use crate::cli::SearchArgs;
+use crate::daemon::pb;
+use crate::daemon_client;
 use crate::home::Home;
 
-/// Parses the program, answers it on one or all mailboxes, prints UIDs (and the plan).
+/// Parses the program, answers it on one or all mailboxes (through the daemon when one serves
+/// the home, `--daemon`), prints UIDs (and the plan).
 pub fn run(a: &SearchArgs) -> anyhow::Result<ExitCode> {
-    let home = Home::from_args(&a.home);
     let text = a.keys.join(" ");
     let program = match parse_program(&text) {
         Ok(p) => p,
@@ -20,19 +23,96 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let store = home.store()?;
-    let opened = HomeIndex::open(&home.index);
-    let engine = match &opened {
-        Ok(Some(index)) => Engine::new(&store, Some(index)),
-        Ok(None) => Engine::without_index(&store, format!("no index at {}", home.index.display())),
-        Err(e) => Engine::without_index(&store, format!("index unusable: {e}")),
-    };
     let mode = if a.scan {
         Mode::Scan
     } else if a.exact {
         Mode::Exact
     } else {
         Mode::Index
+    };
+    let runtime = daemon_client::runtime()?;
+    let answers = match runtime.block_on(daemon_client::find(&a.daemon, &a.home.home))? {
+        Some(d) => match runtime.block_on(through_daemon(a, d, &text, mode))? {
+            Ok(answers) => answers,
+            Err(message) => {
+                eprintln!("mailfts: bad search program: {message}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => match local(a, &program, mode) {
+            Ok(answers) => answers,
+            Err(e) => match daemon_client::locked_index(&e) {
+                Some(index) => {
+                    eprintln!("{}", daemon_client::locked_message("search", &index));
+                    return Ok(ExitCode::from(2));
+                }
+                None => return Err(e),
+            },
+        },
+    };
+    print(a, &answers)
+}
+
+/// The daemon's `Search`; `Ok(Err(message))` when it does not accept the program.
+async fn through_daemon(
+    a: &SearchArgs,
+    mut d: daemon_client::Daemon,
+    text: &str,
+    mode: Mode,
+) -> anyhow::Result<Result<Vec<MailboxAnswer>, String>> {
+    let mode = match mode {
+        Mode::Index => pb::SearchMode::Index,
+        Mode::Exact => pb::SearchMode::Exact,
+        Mode::Scan => pb::SearchMode::Scan,
+    };
+    let req = d.request(pb::SearchRequest {
+        user: d.user.clone(),
+        mailbox: a.mailbox.clone().unwrap_or_default(),
+        all_mailboxes: a.all_mailboxes,
+        query: text.to_string(),
+        mode: mode as i32,
+    })?;
+    let r = match d.client.search(req).await {
+        Ok(r) => r.into_inner(),
+        Err(s) if s.code() == tonic::Code::InvalidArgument => return Ok(Err(s.message().into())),
+        Err(s) => return Err(daemon_client::status_error("Search", &s)),
+    };
+    Ok(Ok(r
+        .mailboxes
+        .into_iter()
+        .map(|m| {
+            let p = m.plan.unwrap_or_default();
+            MailboxAnswer {
+                mailbox: m.mailbox,
+                uids: m.uids,
+                explain: Explain {
+                    source: p.source,
+                    steps: p.steps,
+                    messages: p.messages,
+                    tail_scanned: p.tail_scanned,
+                    verified: p.verified,
+                    store_ms: p.store_ms,
+                    index_ms: p.index_ms,
+                    scan_ms: p.scan_ms,
+                },
+            }
+        })
+        .collect()))
+}
+
+/// The answers from the store and the index opened here.
+fn local(
+    a: &SearchArgs,
+    program: &SearchProgram,
+    mode: Mode,
+) -> anyhow::Result<Vec<MailboxAnswer>> {
+    let home = Home::from_args(&a.home);
+    let store = home.store()?;
+    let opened = HomeIndex::open(&home.index);
+    let engine = match &opened {
+        Ok(Some(index)) => Engine::new(&store, Some(index)),
+        Ok(None) => Engine::without_index(&store, format!("no index at {}", home.index.display())),
+        Err(e) => Engine::without_index(&store, format!("index unusable: {e}")),
     };
     let mailboxes = if a.all_mailboxes {
         store.list_mailboxes()?
@@ -41,13 +121,18 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<ExitCode> {
     };
     let mut answers: Vec<MailboxAnswer> = Vec::new();
     for m in &mailboxes {
-        answers.push(engine.search(m, &program, mode)?);
+        answers.push(engine.search(m, program, mode)?);
     }
+    Ok(answers)
+}
+
+/// Prints the answers, plain or JSON.
+fn print(a: &SearchArgs, answers: &[MailboxAnswer]) -> anyhow::Result<ExitCode> {
     if a.json {
         println!("{}", serde_json::to_string(&answers)?);
         return Ok(ExitCode::SUCCESS);
     }
-    for ans in &answers {
+    for ans in answers {
         let uids: Vec<String> = ans.uids.iter().map(u32::to_string).collect();
         if a.all_mailboxes {
             println!("{}: {}", ans.mailbox, uids.join(" "));

@@ -6,6 +6,7 @@ use mailfts_indexer::home::HomeIndex;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
+use crate::daemon_client;
 use crate::home::Home;
 
 #[derive(Serialize)]
@@ -41,8 +42,64 @@ pub fn maildir_bytes(store: &mailfts_store::Store) -> anyhow::Result<u64> {
     Ok(total)
 }
 
-/// Prints per-mailbox counts and sizes.
+/// Prints per-mailbox counts and sizes: from the daemon when one serves the home (`--daemon`),
+/// else from the index itself.
 pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let runtime = daemon_client::runtime()?;
+    if let Some(d) = runtime.block_on(daemon_client::find(&a.daemon, &a.home.home))? {
+        return from_daemon(a, d);
+    }
+    match run_local(a) {
+        Err(e) => match daemon_client::locked_index(&e) {
+            Some(index) => {
+                eprintln!("{}", daemon_client::locked_message("status", &index));
+                Ok(ExitCode::from(2))
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
+/// The daemon's view of the user (`Daemon::status`), with the Maildir size measured here.
+fn from_daemon(a: &StatusArgs, d: daemon_client::Daemon) -> anyhow::Result<ExitCode> {
+    let home = Home::from_args(&a.home);
+    let u = d.status;
+    if !u.index_error.is_empty() {
+        eprintln!(
+            "mailfts: the daemon cannot open the index: {}",
+            u.index_error
+        );
+    }
+    let maildir_bytes = maildir_bytes(&home.store()?)?;
+    let status = Status {
+        index_percent: if maildir_bytes == 0 {
+            0.0
+        } else {
+            u.index_bytes as f64 * 100.0 / maildir_bytes as f64
+        },
+        failures: u.failures.into_iter().collect(),
+        mailboxes: u
+            .mailboxes
+            .into_iter()
+            .map(|m| MailboxStatus {
+                mailbox: m.mailbox,
+                in_store: m.in_store,
+                in_index: m.in_index,
+                documents: m.documents,
+                high_water: m.high_water,
+                last_rescan: (m.last_rescan != 0).then_some(m.last_rescan),
+            })
+            .collect(),
+        index_bytes: u.index_bytes,
+        maildir_bytes,
+    };
+    print(&status, u.has_index, &home, a.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run` without the daemon: opens the store and the index directly.
+pub fn run_local(a: &StatusArgs) -> anyhow::Result<ExitCode> {
     let home = Home::from_args(&a.home);
     let store = home.store()?;
     let index = HomeIndex::open(&home.index)?;
@@ -87,10 +144,15 @@ pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         index_bytes,
         maildir_bytes,
     };
-    if a.json {
+    print(&status, index.is_some(), &home, a.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(status: &Status, has_index: bool, home: &Home, json: bool) -> anyhow::Result<()> {
+    if json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
-        if index.is_none() {
+        if !has_index {
             println!(
                 "no index at {} (searches scan the Maildir; run `mailfts rescan`)",
                 home.index.display()
@@ -129,5 +191,5 @@ pub fn run(a: &StatusArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -15,6 +15,7 @@ mod cmd_serve;
 mod cmd_status;
 mod cmd_user;
 mod daemon;
+mod daemon_client;
 mod home;
 mod progress;
 mod queryset;

@@ -829,6 +829,20 @@ fn an_imap_idle_client_is_told_exists_and_imap_search_finds_the_delivery() {
         .await;
     });
     imap.command("a5", "LOGOUT");
+    // the IMAP server reported its session and commands to the metrics
+    let metrics = served.metrics_text();
+    for needle in [
+        "mailfts_imap_sessions_total 1\n",
+        "mailfts_imap_commands_total{command=\"UID SEARCH\",status=\"OK\"} 1\n",
+        "mailfts_imap_commands_total{command=\"IDLE\",status=\"OK\"} 1\n",
+        "mailfts_imap_logins_total{result=\"ok\"} 1\n",
+        "mailfts_imap_command_duration_seconds_count{command=\"SELECT\"} 1\n",
+    ] {
+        assert!(
+            metrics.contains(needle),
+            "{needle} missing from:\n{metrics}"
+        );
+    }
     assert!(served.terminate().success());
 }
 

@@ -10,7 +10,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
-use crate::ImapError;
+use crate::{ImapError, ImapObserver};
 
 /// Everything [`crate::serve`] needs to know. Build it with [`ImapConfig::new`] and change fields.
 #[derive(Clone)]
@@ -38,6 +38,9 @@ pub struct ImapConfig {
     pub idle_poll: Duration,
     /// Text of the greeting after `* OK`.
     pub greeting: String,
+    /// Told about sessions, commands and logins (for metrics); `None` (the default) reports
+    /// nothing. See [`ImapObserver`].
+    pub observer: Option<Arc<dyn ImapObserver>>,
 }
 
 /// Resource limits of one connection.
@@ -78,7 +81,7 @@ impl Default for Limits {
 
 impl ImapConfig {
     /// Defaults: no TLS, plaintext login refused, exact search, default [`Limits`], 2 s failed-login
-    /// delay, IDLE polls every second.
+    /// delay, IDLE polls every second, no observer.
     pub fn new(passwd_file: impl Into<PathBuf>) -> ImapConfig {
         ImapConfig {
             passwd_file: passwd_file.into(),
@@ -90,6 +93,7 @@ impl ImapConfig {
             auth_failure_delay: Duration::from_secs(2),
             idle_poll: Duration::from_secs(1),
             greeting: "mailfts IMAP4rev1 ready".into(),
+            observer: None,
         }
     }
 }

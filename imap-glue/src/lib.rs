@@ -43,6 +43,7 @@ mod error;
 pub mod esearch;
 mod hooks;
 pub mod mime;
+pub mod observer;
 pub mod server;
 pub mod session;
 pub mod sort;
@@ -51,6 +52,7 @@ pub mod wire;
 pub use config::{load_tls, ImapConfig, Limits};
 pub use error::ImapError;
 pub use hooks::{DirectIndexing, HomeWriteLocks, NoHooks, SaveHooks};
+pub use observer::{CommandStatus, ImapObserver};
 pub use server::serve;
 /// The shutdown signal of [`serve`] (re-exported so callers need no `tokio-util` dependency).
 pub use tokio_util::sync::CancellationToken;

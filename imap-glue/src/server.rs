@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::FailureTracker;
 use crate::esearch;
+use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
 use crate::session::{Action, Homes, Reply, Session, Shared};
 use crate::wire;
 use crate::{ImapConfig, ImapError, SaveHooks};
@@ -274,6 +275,14 @@ async fn connection(
         conn.stream = Stream::Tls(Box::new(s));
         tls = true;
     }
+    let _observed = config.observer.clone().map(|o| {
+        o.session_opened(peer, tls);
+        Observed {
+            observer: o,
+            peer,
+            opened: Instant::now(),
+        }
+    });
     let mut session = Some(Session::new(shared.clone(), peer.ip(), tls));
     let caps = session
         .as_ref()
@@ -296,6 +305,20 @@ async fn connection(
     }
 }
 
+/// Reports the end of an observed session when dropped, however the connection task ends.
+struct Observed {
+    observer: Arc<dyn ImapObserver>,
+    peer: SocketAddr,
+    opened: Instant,
+}
+
+impl Drop for Observed {
+    fn drop(&mut self) {
+        self.observer
+            .session_closed(self.peer, self.opened.elapsed());
+    }
+}
+
 async fn drive(
     conn: &mut Conn,
     session: &mut Option<Session>,
@@ -306,6 +329,11 @@ async fn drive(
     let limits = &config.limits;
     let mut window = (Instant::now(), 0u32);
     let connected = Instant::now();
+    let observe = |name: &str, status: Option<CommandStatus>, started: Instant| {
+        if let (Some(o), Some(status)) = (&config.observer, status) {
+            o.command(name, status, started.elapsed());
+        }
+    };
     loop {
         let authenticated = session.as_ref().is_some_and(Session::authenticated);
         let timeout = if authenticated {
@@ -321,6 +349,7 @@ async fn drive(
                 Err(_) => return Err(End::Bye("Autologout; idle for too long".into())),
             },
         };
+        let started = Instant::now();
         // Commands per second.
         if window.0.elapsed() >= Duration::from_secs(1) {
             window = (Instant::now(), 0);
@@ -333,6 +362,7 @@ async fn drive(
         let cmd = match frame {
             Frame::Refused(line) => {
                 conn.send(line.as_bytes()).await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::No), started);
                 continue;
             }
             Frame::Command(c) => c,
@@ -346,6 +376,7 @@ async fn drive(
             Ok(None) => (None, cmd),
             Err(msg) => {
                 conn.send(format!("{tag} BAD {msg}\r\n").as_bytes()).await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
                 continue;
             }
         };
@@ -357,11 +388,15 @@ async fn drive(
                     _ => "Incomplete command",
                 };
                 conn.send(format!("{tag} BAD {why}\r\n").as_bytes()).await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
                 continue;
             }
         };
+        let name = command_name(&parsed.body);
         let reply = blocking(session, move |s| s.handle(parsed, ret)).await?;
+        let status = reply.status;
         let action = send_reply(conn, reply).await?;
+        observe(name, status, started);
         match action {
             Action::Continue => {}
             Action::Logout => return Ok(()),
@@ -389,9 +424,14 @@ async fn drive(
                         .await
                         .map_err(|_| End::Bye("Autologout".into()))??;
                 let reply = blocking(session, move |s| s.authenticate_plain(&tag, &line)).await?;
+                let status = reply.status;
                 send_reply(conn, reply).await?;
+                observe(name, status, started);
             }
-            Action::Idle(tag) => idle(conn, session, &config, shutdown, &tag).await?,
+            Action::Idle(tag) => {
+                let status = idle(conn, session, &config, shutdown, &tag).await?;
+                observe(name, Some(status), started);
+            }
         }
     }
 }
@@ -404,14 +444,15 @@ async fn send_reply(conn: &mut Conn, reply: Reply) -> Result<Action, End> {
     Ok(reply.action)
 }
 
-/// IDLE (RFC 2177): report changes every `idle_poll` until the client sends DONE.
+/// IDLE (RFC 2177): report changes every `idle_poll` until the client sends DONE. Returns the
+/// status of the tagged response.
 async fn idle(
     conn: &mut Conn,
     session: &mut Option<Session>,
     config: &ImapConfig,
     shutdown: &CancellationToken,
     tag: &str,
-) -> Result<(), End> {
+) -> Result<CommandStatus, End> {
     conn.send(b"+ idling\r\n").await?;
     let started = Instant::now();
     loop {
@@ -420,7 +461,7 @@ async fn idle(
             l = conn.read_line(config.limits.max_line) => Some(l?),
             _ = tokio::time::sleep(config.idle_poll) => None,
         };
-        let done = line.is_some();
+        let mut status = None;
         let out = blocking(session, |s| {
             let mut out = Vec::new();
             let r = s.refresh(&mut out, true);
@@ -438,15 +479,17 @@ async fn idle(
                 .unwrap_or(&line);
             if word.eq_ignore_ascii_case(b"DONE") {
                 bytes.extend_from_slice(format!("{tag} OK IDLE terminated\r\n").as_bytes());
+                status = Some(CommandStatus::Ok);
             } else {
                 bytes.extend_from_slice(format!("{tag} BAD Expected DONE\r\n").as_bytes());
+                status = Some(CommandStatus::Bad);
             }
         }
         if !bytes.is_empty() {
             conn.send(&bytes).await?;
         }
-        if done {
-            return Ok(());
+        if let Some(status) = status {
+            return Ok(status);
         }
         if started.elapsed() > config.limits.idle_timeout {
             return Err(End::Bye("Autologout; idle for too long".into()));

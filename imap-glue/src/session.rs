@@ -36,6 +36,7 @@ use crate::auth::{self, FailureTracker, PasswdEntry};
 use crate::convert::{self, ConvertError};
 use crate::esearch::{self, ReturnOptions};
 use crate::mime;
+use crate::observer::CommandStatus;
 use crate::sort::{self, SortCaches, SortKeys};
 use crate::wire;
 use crate::{ImapConfig, SaveHooks};
@@ -129,6 +130,9 @@ pub struct Reply {
     pub delay: Option<Duration>,
     /// Next step.
     pub action: Action,
+    /// The status of the tagged response in `out`; `None` when there is none yet (IDLE,
+    /// AUTHENTICATE waiting for the client).
+    pub status: Option<CommandStatus>,
 }
 
 /// The selected mailbox as the client knows it.
@@ -373,6 +377,7 @@ impl Session {
             out: Vec::new(),
             delay: None,
             action: Action::Continue,
+            status: None,
         };
         let allow_expunge = allows_expunge(&cmd.body);
         // Commands that only read, and brought the view up to date before reading, need no
@@ -393,18 +398,24 @@ impl Session {
                 r.action = Action::Logout;
             }
         }
-        match result {
-            Ok(text) => r
-                .out
-                .extend_from_slice(format!("{tag} OK {text}\r\n").as_bytes()),
-            Err(Status::No(text)) => r
-                .out
-                .extend_from_slice(format!("{tag} NO {text}\r\n").as_bytes()),
-            Err(Status::Bad(text)) => r
-                .out
-                .extend_from_slice(format!("{tag} BAD {text}\r\n").as_bytes()),
-            Err(Status::Pending) => {}
-        }
+        r.status = match result {
+            Ok(text) => {
+                r.out
+                    .extend_from_slice(format!("{tag} OK {text}\r\n").as_bytes());
+                Some(CommandStatus::Ok)
+            }
+            Err(Status::No(text)) => {
+                r.out
+                    .extend_from_slice(format!("{tag} NO {text}\r\n").as_bytes());
+                Some(CommandStatus::No)
+            }
+            Err(Status::Bad(text)) => {
+                r.out
+                    .extend_from_slice(format!("{tag} BAD {text}\r\n").as_bytes());
+                Some(CommandStatus::Bad)
+            }
+            Err(Status::Pending) => None,
+        };
         r
     }
 
@@ -500,6 +511,7 @@ impl Session {
             }
         };
         let Some(entry) = found else {
+            self.observe_login(false);
             let delay = self
                 .shared
                 .failures
@@ -512,12 +524,20 @@ impl Session {
         };
         let home = self.shared.homes.open(&entry.home).map_err(|e| {
             tracing::error!(user, home = %entry.home.display(), error = %e, "cannot open the user's Maildir");
+            self.observe_login(false);
             Status::No("[UNAVAILABLE] Mail store unavailable".into())
         })?;
         self.shared.failures.succeeded(self.peer);
+        self.observe_login(true);
         tracing::info!(user, peer = %self.peer, "logged in");
         self.user = Some((entry, home));
         Ok(format!("[CAPABILITY {}] Logged in", self.capabilities()))
+    }
+
+    fn observe_login(&self, ok: bool) {
+        if let Some(o) = &self.shared.config.observer {
+            o.login(ok);
+        }
     }
 
     /// SASL PLAIN (RFC 4616): `authzid NUL authcid NUL password`.
@@ -543,6 +563,7 @@ impl Session {
             out: Vec::new(),
             delay: None,
             action: Action::Continue,
+            status: None,
         };
         let line = line.strip_suffix(b"\r\n").unwrap_or(line);
         let result = if line == b"*" {
@@ -553,12 +574,16 @@ impl Session {
                 Err(_) => Err(Status::Bad("Invalid base64".into())),
             }
         };
-        let line = match result {
-            Ok(t) => format!("{tag} OK {t}\r\n"),
-            Err(Status::No(t)) => format!("{tag} NO {t}\r\n"),
-            Err(Status::Bad(t)) => format!("{tag} BAD {t}\r\n"),
-            Err(Status::Pending) => format!("{tag} BAD Unexpected continuation\r\n"),
+        let (line, status) = match result {
+            Ok(t) => (format!("{tag} OK {t}\r\n"), CommandStatus::Ok),
+            Err(Status::No(t)) => (format!("{tag} NO {t}\r\n"), CommandStatus::No),
+            Err(Status::Bad(t)) => (format!("{tag} BAD {t}\r\n"), CommandStatus::Bad),
+            Err(Status::Pending) => (
+                format!("{tag} BAD Unexpected continuation\r\n"),
+                CommandStatus::Bad,
+            ),
         };
+        r.status = Some(status);
         r.out.extend_from_slice(line.as_bytes());
         r
     }

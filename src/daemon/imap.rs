@@ -13,6 +13,7 @@ use mailfts_query::exec::Mode;
 
 use super::config::Config;
 use super::indexing::Work;
+use super::metrics::ImapMetrics;
 use super::Daemon;
 
 /// The IMAP server's configuration for the plain and the implicit-TLS listeners.
@@ -23,14 +24,16 @@ pub struct Listeners {
     pub tls: Option<Arc<ImapConfig>>,
 }
 
-/// Builds the IMAP configuration from the daemon's.
-pub fn configure(cfg: &Config) -> anyhow::Result<Listeners> {
+/// Builds the IMAP configuration from the daemon's; sessions, commands and logins are reported to
+/// `metrics`.
+pub fn configure(cfg: &Config, metrics: Arc<ImapMetrics>) -> anyhow::Result<Listeners> {
     if cfg.maildir != Path::new("Maildir") || cfg.index != Path::new("mailfts") {
         bail!("the IMAP server uses HOME/Maildir and HOME/mailfts: keep `maildir` and `index` at their defaults when IMAP listeners are configured");
     }
     let passwd = cfg.passwd.clone().expect("validated");
     let mut plain = ImapConfig::new(passwd);
     plain.allow_plaintext = cfg.imap.allow_plaintext;
+    plain.observer = Some(metrics);
     plain.search_mode = match cfg.imap.search_mode.as_str() {
         "exact" => Mode::Exact,
         "index" => Mode::Index,

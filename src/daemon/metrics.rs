@@ -12,21 +12,26 @@
 //! | `mailfts_rescan_running`, `mailfts_rescan_messages_done`, `mailfts_rescan_messages_total` | gauge | |
 //! | `mailfts_imap_sessions_total`, `mailfts_imap_sessions_active` | counter, gauge | |
 //! | `mailfts_imap_commands_total` | counter | `command`, `status` |
+//! | `mailfts_imap_command_duration_seconds` | histogram | `command` |
+//! | `mailfts_imap_logins_total` | counter | `result` (`ok`, `failed`) |
 //! | `mailfts_grpc_calls_total` | counter | `method`, `code` |
 //! | `mailfts_open_indexes`, `mailfts_index_queue_homes`, `mailfts_watched_directories`, `mailfts_users` | gauge | |
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use mailfts_imap_glue::{CommandStatus, ImapObserver};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::shutdown::Shutdown;
 
-/// Upper bounds (seconds) of the search latency buckets.
+/// Upper bounds (seconds) of the search and IMAP command latency buckets.
 const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
@@ -52,34 +57,47 @@ impl Histogram {
     }
 }
 
-/// Counters the IMAP server bumps: sessions and commands.
+/// Counters the IMAP server bumps: sessions, commands and logins. It is the IMAP listeners'
+/// [`ImapObserver`] (set in [`super::imap::configure`]).
 #[derive(Default)]
 pub struct ImapMetrics {
     sessions_total: AtomicU64,
     sessions_active: AtomicI64,
-    commands: Mutex<BTreeMap<(String, String), u64>>,
+    commands: Mutex<BTreeMap<(String, &'static str), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    logins_ok: AtomicU64,
+    logins_failed: AtomicU64,
 }
 
-// Bumped by the IMAP listeners once `imap-glue` reports its sessions and commands to an observer;
-// until then the counters stay at zero.
-#[allow(dead_code)]
-impl ImapMetrics {
-    /// A connection was accepted.
-    pub fn session_opened(&self) {
+impl ImapObserver for ImapMetrics {
+    fn session_opened(&self, _peer: SocketAddr, _tls: bool) {
         self.sessions_total.fetch_add(1, Relaxed);
         self.sessions_active.fetch_add(1, Relaxed);
     }
 
-    /// A connection ended.
-    pub fn session_closed(&self) {
+    fn session_closed(&self, _peer: SocketAddr, _duration: Duration) {
         self.sessions_active.fetch_sub(1, Relaxed);
     }
 
-    /// A command completed: its name (`SEARCH`, `UID FETCH`) and status (`OK`, `NO`, `BAD`).
-    pub fn command(&self, name: &str, status: &str) {
+    /// A command completed: its name (`SEARCH`, `UID FETCH`), status and latency.
+    fn command(&self, name: &str, status: CommandStatus, elapsed: Duration) {
+        let name = name.to_ascii_uppercase();
+        lock(&self.latency)
+            .entry(name.clone())
+            .or_default()
+            .observe(elapsed.as_secs_f64());
         *lock(&self.commands)
-            .entry((name.to_ascii_uppercase(), status.to_ascii_uppercase()))
+            .entry((name, status.as_str()))
             .or_default() += 1;
+    }
+
+    fn login(&self, ok: bool) {
+        let counter = if ok {
+            &self.logins_ok
+        } else {
+            &self.logins_failed
+        };
+        counter.fetch_add(1, Relaxed);
     }
 }
 
@@ -167,29 +185,7 @@ impl Metrics {
         let o = &mut out;
         header(o, "mailfts_search_duration_seconds", "histogram", "Search latency by plan: index, scan (no usable index or scan requested), mixed (some mailboxes each).");
         for (plan, h) in lock(&self.search).iter() {
-            let mut cum = 0;
-            for (b, c) in BUCKETS.iter().zip(h.counts) {
-                cum += c;
-                let _ = writeln!(
-                    o,
-                    "mailfts_search_duration_seconds_bucket{{plan=\"{plan}\",le=\"{b}\"}} {cum}"
-                );
-            }
-            let _ = writeln!(
-                o,
-                "mailfts_search_duration_seconds_bucket{{plan=\"{plan}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                o,
-                "mailfts_search_duration_seconds_sum{{plan=\"{plan}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                o,
-                "mailfts_search_duration_seconds_count{{plan=\"{plan}\"}} {}",
-                h.count
-            );
+            histogram(o, "mailfts_search_duration_seconds", "plan", plan, h);
         }
         scalar(
             o,
@@ -304,6 +300,33 @@ impl Metrics {
         }
         header(
             o,
+            "mailfts_imap_command_duration_seconds",
+            "histogram",
+            "IMAP command latency by command, from the command read to its tagged response sent (IDLE: until DONE).",
+        );
+        for (c, h) in lock(&self.imap.latency).iter() {
+            histogram(
+                o,
+                "mailfts_imap_command_duration_seconds",
+                "command",
+                &escape(c),
+                h,
+            );
+        }
+        header(
+            o,
+            "mailfts_imap_logins_total",
+            "counter",
+            "IMAP logins that checked credentials, by result.",
+        );
+        let _ = writeln!(
+            o,
+            "mailfts_imap_logins_total{{result=\"ok\"}} {}\nmailfts_imap_logins_total{{result=\"failed\"}} {}",
+            self.imap.logins_ok.load(Relaxed),
+            self.imap.logins_failed.load(Relaxed)
+        );
+        header(
+            o,
             "mailfts_grpc_calls_total",
             "counter",
             "gRPC calls by method and status code.",
@@ -344,6 +367,22 @@ impl Metrics {
         );
         out
     }
+}
+
+/// The bucket, sum and count lines of one labelled histogram (`value` already escaped).
+fn histogram(o: &mut String, name: &str, label: &str, value: &str, h: &Histogram) {
+    let mut cum = 0;
+    for (b, c) in BUCKETS.iter().zip(h.counts) {
+        cum += c;
+        let _ = writeln!(o, "{name}_bucket{{{label}=\"{value}\",le=\"{b}\"}} {cum}");
+    }
+    let _ = writeln!(
+        o,
+        "{name}_bucket{{{label}=\"{value}\",le=\"+Inf\"}} {}",
+        h.count
+    );
+    let _ = writeln!(o, "{name}_sum{{{label}=\"{value}\"}} {}", h.sum);
+    let _ = writeln!(o, "{name}_count{{{label}=\"{value}\"}} {}", h.count);
 }
 
 fn header(o: &mut String, name: &str, kind: &str, help: &str) {
@@ -439,7 +478,9 @@ mod tests {
         m.search("index", Duration::from_micros(300));
         m.search("index", Duration::from_millis(3));
         m.grpc("Search", tonic::Code::Ok);
-        m.imap.command("uid search", "ok");
+        m.imap
+            .command("uid search", CommandStatus::Ok, Duration::from_millis(2));
+        m.imap.login(false);
         let text = m.render(&Gauges {
             open_indexes: 1,
             queued_homes: 0,
@@ -457,5 +498,12 @@ mod tests {
         assert!(
             text.contains("mailfts_imap_commands_total{command=\"UID SEARCH\",status=\"OK\"} 1")
         );
+        assert!(text.contains(
+            "mailfts_imap_command_duration_seconds_bucket{command=\"UID SEARCH\",le=\"0.0025\"} 1"
+        ));
+        assert!(
+            text.contains("mailfts_imap_command_duration_seconds_count{command=\"UID SEARCH\"} 1")
+        );
+        assert!(text.contains("mailfts_imap_logins_total{result=\"failed\"} 1"));
     }
 }

@@ -96,13 +96,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let passwd = cfg.passwd.clone().expect("validated");
     let users = users::load(&passwd)?;
     let token = cfg.token()?.map(Arc::<str>::from);
+    let imap_metrics = Arc::new(metrics::ImapMetrics::default());
     let imap = if cfg.imap.listen.is_empty() && cfg.imap.tls_listen.is_empty() {
         None
     } else {
-        Some(imap::configure(&cfg)?)
+        Some(imap::configure(&cfg, imap_metrics.clone())?)
     };
     let homes = Homes::new(users, &cfg);
-    let daemon = Arc::new(Daemon::new(cfg, homes));
+    let mut daemon = Daemon::new(cfg, homes);
+    daemon.metrics.imap = imap_metrics;
+    let daemon = Arc::new(daemon);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("mailfts-rt")

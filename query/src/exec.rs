@@ -530,6 +530,17 @@ impl Planner<'_> {
         }
         let mut hits = RoaringBitmap::new();
         for &f in fields {
+            if let Some(q) = plan.positional_query(f, &self.snap.searcher) {
+                match self.run(q) {
+                    Ok(found) => {
+                        hits |= &found;
+                        continue;
+                    }
+                    // too many expansions: fall back to the word conjunction below
+                    Err(SearchError::Tantivy(tantivy::TantivyError::InvalidArgument(_))) => {}
+                    Err(e) => return Err(e),
+                }
+            }
             if let Some(q) = plan.query(f, &self.snap.searcher) {
                 hits |= &self.run(q)?;
             }

@@ -152,7 +152,43 @@ fn has_positions(searcher: &Searcher, field: Field) -> bool {
     }
 }
 
+/// Most terms one position of a regex phrase may expand to (tantivy refuses the query beyond it,
+/// and the caller then falls back to [`TextPlan::query`]).
+pub const MAX_REGEX_PHRASE_EXPANSIONS: u32 = 1 << 14;
+
 impl TextPlan {
+    /// For a phrase whose first word is matched as a suffix (exact mode) or whose last word is a
+    /// prefix, on a field with positions: a regex phrase query that keeps the positions (`.*first`,
+    /// middle words, `last.*`), so far fewer candidates need verifying than with
+    /// [`TextPlan::query`]'s word conjunction. `None`
+    /// when the plan is not such a phrase. Tantivy refuses it at search time when a position
+    /// expands to more than [`MAX_REGEX_PHRASE_EXPANSIONS`] terms; use `query` then.
+    pub fn positional_query(&self, field: Field, searcher: &Searcher) -> Option<Box<dyn Query>> {
+        if self.exactness == Exactness::Unusable
+            || self.tokens.len() < 2
+            || !(self.tokens[0].suffix || self.tokens[self.tokens.len() - 1].prefix)
+            || !has_positions(searcher, field)
+        {
+            return None;
+        }
+        let patterns: Vec<String> = self
+            .tokens
+            .iter()
+            .map(|t| {
+                let lit = regex_literal(&t.text);
+                match (t.suffix, t.prefix) {
+                    (true, true) => format!(".*{lit}.*"),
+                    (true, false) => format!(".*{lit}"),
+                    (false, true) => format!("{lit}.*"),
+                    (false, false) => lit,
+                }
+            })
+            .collect();
+        let mut q = tantivy::query::RegexPhraseQuery::new(field, patterns);
+        q.set_max_expansions(MAX_REGEX_PHRASE_EXPANSIONS);
+        Some(Box::new(q))
+    }
+
     /// The tantivy query on `field`, or `None` when the plan is [`Exactness::Unusable`].
     pub fn query(&self, field: Field, searcher: &Searcher) -> Option<Box<dyn Query>> {
         if self.exactness == Exactness::Unusable || self.tokens.is_empty() {

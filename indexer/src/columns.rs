@@ -12,6 +12,13 @@
 //! the column always covers the indexed range; records for UIDs above the mark (a crash between the
 //! two) or for expunged UIDs are harmless: searches intersect with the indexed UIDs of the store.
 //! A torn tail (crash during an append) is cut off when the file is next opened for writing.
+//!
+//! At the end of a rescan that grew a log past [`crate::rescan::SEAL_LOG_BYTES`] (or expunged a
+//! quarter of a mailbox), the column is *sealed*: all live records are rewritten, zstd-compressed,
+//! into `<mailbox id>.<field>.zst` and the log is emptied. A search reads the sealed base and the log
+//! back to back. On linux-usb this shrank the columns from 10.4 MB to 1.5 MB; a long-running process
+//! keeps loaded columns in memory (re-read only when a file changes), so only a cold CLI search pays
+//! the decompression (about 1 ms per megabyte of column).
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -45,7 +52,10 @@ pub struct Columns {
 }
 
 /// Loaded columns by (mailbox id, field index), with the identity of the file they came from.
-type ColumnCache = HashMap<(u32, usize), (FileIdentity, Arc<Column>)>;
+type ColumnCache = HashMap<(u32, usize), (ColumnIdentity, Arc<Column>)>;
+
+/// Identity of a column's two files: the sealed (compressed) base and the append log.
+type ColumnIdentity = (Option<FileIdentity>, Option<FileIdentity>);
 
 /// What identifies a version of a column file: appends change the length, compaction replaces the
 /// file (new inode).
@@ -83,31 +93,48 @@ impl Columns {
     /// Loads one column, reusing the copy loaded earlier while its file is unchanged (a
     /// long-running server searches without re-reading the file; a CLI process reads it once).
     pub fn load_cached(&self, mailbox_id: u32, field: usize) -> Result<Arc<Column>> {
-        let path = self.path(mailbox_id, field);
-        let identity = FileIdentity::of(&path);
+        let identity: ColumnIdentity = (
+            FileIdentity::of(&self.sealed_path(mailbox_id, field)),
+            FileIdentity::of(&self.path(mailbox_id, field)),
+        );
         let key = (mailbox_id, field);
-        if let Some(id) = identity {
+        let cacheable = identity != (None, None);
+        if cacheable {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((cached_id, col)) = cache.get(&key) {
-                if *cached_id == id {
+                if *cached_id == identity {
                     return Ok(col.clone());
                 }
             }
         }
         let col = Arc::new(self.load(mailbox_id, field)?);
-        if let Some(id) = identity {
+        if cacheable {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= CACHED_COLUMNS {
                 cache.clear();
             }
-            cache.insert(key, (id, col.clone()));
+            cache.insert(key, (identity, col.clone()));
         }
         Ok(col)
     }
 
+    /// The append log of a column.
     fn path(&self, mailbox_id: u32, field: usize) -> PathBuf {
         self.dir
             .join(format!("{mailbox_id}.{}", COLUMN_FIELDS[field]))
+    }
+
+    /// The sealed, zstd-compressed base of a column (records up to the last seal).
+    fn sealed_path(&self, mailbox_id: u32, field: usize) -> PathBuf {
+        self.dir
+            .join(format!("{mailbox_id}.{}.zst", COLUMN_FIELDS[field]))
+    }
+
+    /// Bytes in the append logs of a mailbox (what a [`Columns::seal`] would compress).
+    pub fn log_bytes(&self, mailbox_id: u32) -> u64 {
+        (0..COLUMN_FIELDS.len())
+            .map(|f| fs::metadata(self.path(mailbox_id, f)).map_or(0, |m| m.len()))
+            .sum()
     }
 
     /// Appends records `(uid, folded value)` per field and fsyncs them.
@@ -138,55 +165,57 @@ impl Columns {
 
     /// Loads one column for searching; an absent file is an empty column.
     pub fn load(&self, mailbox_id: u32, field: usize) -> Result<Column> {
-        let path = self.path(mailbox_id, field);
-        let data = match fs::read(&path) {
-            Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e).at(&path),
+        let sealed = self.sealed_path(mailbox_id, field);
+        let mut data = match read_optional(&sealed)? {
+            Some(z) => zstd::decode_all(&z[..]).at(&sealed)?,
+            None => Vec::new(),
         };
+        let log = self.path(mailbox_id, field);
+        if let Some(bytes) = read_optional(&log)? {
+            data.extend_from_slice(&bytes);
+        }
         Ok(Column::from_bytes(data))
     }
 
     /// Removes every column file of a mailbox id.
     pub fn remove_mailbox(&self, mailbox_id: u32) -> Result<()> {
         for field in 0..COLUMN_FIELDS.len() {
-            let path = self.path(mailbox_id, field);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e).at(&path),
-            }
+            remove_optional(&self.path(mailbox_id, field))?;
+            remove_optional(&self.sealed_path(mailbox_id, field))?;
         }
         Ok(())
     }
 
-    /// Rewrites a mailbox's columns keeping only records whose UID is in `live`.
-    pub fn compact(&self, mailbox_id: u32, live: &RoaringBitmap) -> Result<()> {
+    /// Rewrites a mailbox's columns into their sealed, zstd-compressed form, keeping only records
+    /// whose UID is in `live` (all when `None`), and empties the append logs. Crash-safe: the new
+    /// base is written and renamed into place before the log is removed, and a record present in
+    /// both after a crash is harmless (values of a UID never change; searches collect UIDs).
+    pub fn seal(&self, mailbox_id: u32, live: Option<&RoaringBitmap>) -> Result<()> {
         for field in 0..COLUMN_FIELDS.len() {
+            let log = self.path(mailbox_id, field);
+            let sealed = self.sealed_path(mailbox_id, field);
             let col = self.load(mailbox_id, field)?;
             if col.records.is_empty() {
+                remove_optional(&log)?;
                 continue;
             }
             let mut buf = Vec::with_capacity(col.data.len());
             let mut seen = RoaringBitmap::new();
-            let mut kept = 0usize;
             for r in &col.records {
-                // keep the first record of each uid (values of a uid never change), drop dead ones
-                if live.contains(r.uid) && (!seen.contains(r.uid) || r.repeat) {
+                // the first group of records of each uid (a uid appended twice after a crash keeps one)
+                let live = live.is_none_or(|l| l.contains(r.uid));
+                if live && (!seen.contains(r.uid) || r.repeat) {
                     encode_record(&mut buf, r.uid, &col.data[r.start..r.end]);
                     seen.insert(r.uid);
-                    kept += 1;
                 }
             }
-            if kept == col.records.len() {
-                continue;
-            }
-            let path = self.path(mailbox_id, field);
-            let tmp = path.with_extension("compact");
+            let compressed = zstd::encode_all(&buf[..], SEAL_ZSTD_LEVEL).at(&sealed)?;
+            let tmp = sealed.with_extension("zst.tmp");
             let mut f = File::create(&tmp).at(&tmp)?;
-            f.write_all(&buf).at(&tmp)?;
+            f.write_all(&compressed).at(&tmp)?;
             f.sync_all().at(&tmp)?;
-            fs::rename(&tmp, &path).at(&path)?;
+            fs::rename(&tmp, &sealed).at(&sealed)?;
+            remove_optional(&log)?;
         }
         Ok(())
     }
@@ -194,6 +223,25 @@ impl Columns {
     /// Total bytes of all column files.
     pub fn disk_bytes(&self) -> u64 {
         dir_bytes(&self.dir)
+    }
+}
+
+/// zstd level of sealed columns: level 3 shrank linux-usb's columns from 10.4 MB to 1.5 MB.
+const SEAL_ZSTD_LEVEL: i32 = 3;
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).at(path),
+    }
+}
+
+fn remove_optional(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).at(path),
     }
 }
 
@@ -380,6 +428,32 @@ mod tests {
     }
 
     #[test]
+    fn sealed_base_and_log_are_searched_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let cols = Columns::new(dir.path().to_path_buf());
+        let many: Vec<(u32, String)> = (1..=500)
+            .map(|u| (u, format!("subject number {u}")))
+            .collect();
+        cols.append(3, &[many]).unwrap();
+        let before = cols.load_cached(3, 0).unwrap();
+        assert_eq!(before.search("number 25").len(), 11);
+        cols.seal(3, None).unwrap();
+        assert!(cols.sealed_path(3, 0).exists() && !cols.path(3, 0).exists());
+        assert_eq!(cols.log_bytes(3), 0);
+        cols.append(3, &[vec![(501, "subject number 2501".into())]])
+            .unwrap();
+        let after = cols.load_cached(3, 0).unwrap();
+        assert_eq!(after.len(), 501);
+        assert_eq!(after.search("number 25").len(), 12);
+        assert!(
+            dir_bytes(dir.path()) < 500 * 20,
+            "sealed column is compressed"
+        );
+        cols.remove_mailbox(3).unwrap();
+        assert!(cols.load(3, 0).unwrap().is_empty());
+    }
+
+    #[test]
     fn compaction_drops_dead_uids() {
         let dir = tempfile::tempdir().unwrap();
         let cols = Columns::new(dir.path().to_path_buf());
@@ -389,7 +463,7 @@ mod tests {
         )
         .unwrap();
         let live: RoaringBitmap = [2u32].into_iter().collect();
-        cols.compact(1, &live).unwrap();
+        cols.seal(1, Some(&live)).unwrap();
         let col = cols.load(1, 0).unwrap();
         assert_eq!(col.len(), 2);
         assert_eq!(col.search("b2").iter().collect::<Vec<_>>(), [2]);

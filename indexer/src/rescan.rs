@@ -163,6 +163,9 @@ fn indexed_count(home: &HomeIndex, mailbox_id: u32) -> Result<u64> {
         })
 }
 
+/// Header-column append logs larger than this are sealed (compressed) at the end of a rescan.
+pub const SEAL_LOG_BYTES: u64 = 1 << 20;
+
 /// A rescan that added at least this many messages merges the index into one segment at the end
 /// (fewer, larger segments: a smaller term dictionary and faster lookups).
 pub const MERGE_AFTER_ADDED: u64 = 1_000;
@@ -340,9 +343,11 @@ fn rescan_mailbox(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
     );
-    if !removed.is_empty() && removed.len() * 4 > in_store.len().max(1) {
+    let heavy_expunge = !removed.is_empty() && removed.len() * 4 > in_store.len().max(1);
+    if heavy_expunge || home.columns().log_bytes(mailbox_id) > SEAL_LOG_BYTES {
+        // the columns' records must be committed in the index before they are sealed
         commit(home, writer, meta)?;
-        home.columns().compact(mailbox_id, &in_store)?;
+        home.columns().seal(mailbox_id, Some(&in_store))?;
     }
     Ok(())
 }

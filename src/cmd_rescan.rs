@@ -132,15 +132,27 @@ pub fn print_stats(stats: &RescanStats, json: bool) {
             stats.msg_per_sec,
             stats.mb_per_sec
         );
-        if !stats.problems.is_empty() {
-            let list: Vec<String> = stats
-                .problems
-                .iter()
+        // messages whose file could not be read (unreadable, broken compression) are not indexed;
+        // every other problem cost some text of a message that is indexed with the rest
+        let (skipped, degraded): (Vec<_>, Vec<_>) = stats.problems.iter().partition(|(kind, _)| {
+            kind.starts_with("compression") || kind.starts_with("unreadable")
+        });
+        let render = |list: Vec<(&String, &u64)>| -> String {
+            list.iter()
                 .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !skipped.is_empty() {
+            println!(
+                "messages not indexed (retried by the next rescan): {}",
+                render(skipped)
+            );
+        }
+        if !degraded.is_empty() {
             println!(
                 "decoding problems (messages still indexed): {}",
-                list.join(", ")
+                render(degraded)
             );
         }
     }

@@ -34,6 +34,9 @@ pub struct ImapArgs {
     /// Answer BODY/TEXT from the index only (faster; strings that begin inside a word are not found).
     #[arg(long)]
     pub index_mode: bool,
+    /// How new mail (APPEND, COPY) is written: none, zstd or gzip (Dovecot's zlib plugin reads both).
+    #[arg(long, default_value = "none")]
+    pub compress_new_mail: mailfts_store::Compression,
 }
 
 /// Runs the server until Ctrl-C.
@@ -44,6 +47,7 @@ pub fn run(a: &ImapArgs) -> anyhow::Result<ExitCode> {
     if a.index_mode {
         config.search_mode = Mode::Index;
     }
+    config.store_options.compress_new_mail = a.compress_new_mail;
     if let (Some(cert), Some(key)) = (&a.tls_cert, &a.tls_key) {
         config.tls = Some(load_tls(cert, key)?);
     }

@@ -41,6 +41,9 @@ pub struct ImapConfig {
     /// Told about sessions, commands and logins (for metrics); `None` (the default) reports
     /// nothing. See [`ImapObserver`].
     pub observer: Option<Arc<dyn ImapObserver>>,
+    /// How the stores of logged-in users write new mail (APPEND, COPY): `compress_new_mail`
+    /// (none, zstd or gzip, so that Dovecot's zlib plugin reads it too). Default: uncompressed.
+    pub store_options: mailfts_store::StoreOptions,
 }
 
 /// Resource limits of one connection.
@@ -94,6 +97,7 @@ impl ImapConfig {
             idle_poll: Duration::from_secs(1),
             greeting: "mailfts IMAP4rev1 ready".into(),
             observer: None,
+            store_options: mailfts_store::StoreOptions::default(),
         }
     }
 }

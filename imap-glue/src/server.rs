@@ -40,7 +40,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         config: config.clone(),
         hooks,
-        homes: Homes::default(),
+        homes: Homes::with_options(config.store_options.clone()),
         failures: FailureTracker::default(),
     });
     let slots = Arc::new(Semaphore::new(config.limits.max_connections));

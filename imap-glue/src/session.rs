@@ -57,6 +57,8 @@ pub struct Shared {
 #[derive(Default)]
 pub struct Homes {
     map: Mutex<HashMap<PathBuf, Arc<Home>>>,
+    /// How the homes' stores write new mail.
+    options: mailfts_store::StoreOptions,
 }
 
 /// One user's home: the store, the index when there is one, the sort-key caches.
@@ -71,13 +73,21 @@ pub struct Home {
 }
 
 impl Homes {
+    /// No home opened yet; stores will be opened with `options`.
+    pub fn with_options(options: mailfts_store::StoreOptions) -> Homes {
+        Homes {
+            map: Mutex::default(),
+            options,
+        }
+    }
+
     /// The home at `dir`, opened (and its Maildir created) on first use.
     pub fn open(&self, dir: &Path) -> Result<Arc<Home>, StoreError> {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(h) = map.get(dir) {
             return Ok(h.clone());
         }
-        let store = Store::create(dir.join("Maildir"))?;
+        let store = Store::create_with(dir.join("Maildir"), self.options.clone())?;
         let home = Arc::new(Home {
             dir: dir.to_path_buf(),
             store,

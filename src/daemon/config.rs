@@ -47,6 +47,9 @@ pub struct ImapSection {
     pub search_mode: String,
     /// Concurrent connections per listener.
     pub max_connections: Option<usize>,
+    /// How new mail written over IMAP (APPEND, COPY) is stored: `none`, `zstd` or `gzip`
+    /// (files Dovecot's zlib plugin reads; existing mail is read whatever its compression).
+    pub compress_new_mail: String,
 }
 
 impl Default for ImapSection {
@@ -57,6 +60,7 @@ impl Default for ImapSection {
             allow_plaintext: false,
             search_mode: "exact".into(),
             max_connections: None,
+            compress_new_mail: "none".into(),
         }
     }
 }

@@ -42,6 +42,11 @@ pub fn configure(cfg: &Config, metrics: Arc<ImapMetrics>) -> anyhow::Result<List
     if let Some(n) = cfg.imap.max_connections {
         plain.limits.max_connections = n;
     }
+    plain.store_options.compress_new_mail = cfg
+        .imap
+        .compress_new_mail
+        .parse()
+        .map_err(|e| anyhow::anyhow!("imap.compress_new_mail: {e}"))?;
     let acceptor = match (&cfg.tls.cert, &cfg.tls.key) {
         (Some(cert), Some(key)) => Some(
             mailfts_imap_glue::load_tls(cert, key)

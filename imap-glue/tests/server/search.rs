@@ -205,3 +205,37 @@ fn recent_belongs_to_the_first_session() {
     );
     assert_eq!(a.command("a7", "SEARCH RECENT")[0], "* SEARCH 4 5\r\n");
 }
+
+/// `compress_new_mail = zstd`: an APPENDed message is stored as a zstd file on disk, and FETCH,
+/// RFC822.SIZE and SEARCH see the original message.
+#[test]
+fn appended_mail_is_stored_compressed_when_configured() {
+    let server = TestServer::start(|c| {
+        c.store_options.compress_new_mail = mailfts_store::Compression::Zstd;
+    });
+    let mut c = server.login("alice");
+    let msg = "Subject: squeezed\r\n\r\nzstd stored body\r\n";
+    let r = c.command("a", &format!("APPEND INBOX {{{}+}}\r\n{msg}", msg.len()));
+    assert!(r.last().unwrap().starts_with("a OK [APPENDUID "), "{r:?}");
+    let snap = server
+        .store("alice")
+        .mailbox("INBOX")
+        .unwrap()
+        .sync()
+        .unwrap();
+    let entry = &snap.messages[0];
+    let on_disk = std::fs::read(&entry.path).unwrap();
+    assert_eq!(
+        &on_disk[..4],
+        &[0x28, 0xb5, 0x2f, 0xfd],
+        "a zstd frame on disk"
+    );
+    assert_eq!(entry.read().unwrap(), msg.as_bytes());
+    c.command("s", "SELECT INBOX");
+    let f = c.command("f", "UID FETCH 1:* (RFC822.SIZE BODY.PEEK[])");
+    let all = f.concat();
+    assert!(all.contains(&format!("RFC822.SIZE {}", msg.len())), "{all}");
+    assert!(all.contains("zstd stored body"), "{all}");
+    let s = c.command("q", "UID SEARCH BODY stored");
+    assert!(s[0].starts_with("* SEARCH 1"), "{s:?}");
+}

@@ -226,9 +226,14 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<ExitCode> {
             refresh.index_percent,
             refresh.maildir_bytes as f64 / 1e6
         );
+        let scan_runs = if a.runs == 0 {
+            "a single run without warm-up".to_string()
+        } else {
+            format!("median of {} warm runs", a.runs)
+        };
         println!(
-            "mailbox {}: scan and exact mode median of {} warm runs, default mode p50/p99 of {} warm runs (page cache warm)",
-            a.mailbox, a.runs, default_runs
+            "mailbox {}: scan and exact mode {scan_runs}, default mode p50/p99 of {} warm runs (page cache warm)",
+            a.mailbox, default_runs
         );
         print_table(&figures)
     };

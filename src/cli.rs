@@ -106,7 +106,7 @@ pub struct SearchArgs {
     /// Ignore the index: evaluate every message (the linear scan).
     #[arg(long, conflicts_with = "exact")]
     pub scan: bool,
-    /// IMAP's exact answer also for strings that begin inside a word.
+    /// No effect: every indexed answer is IMAP's exact answer (kept for scripts written before).
     #[arg(long)]
     pub exact: bool,
     /// Print the plan (index, verify, scan) with timings.
@@ -128,8 +128,8 @@ pub struct BenchArgs {
     /// Query file: one IMAP search program per line, `#` comments (default: derived from the mail).
     #[arg(long)]
     pub queries: Option<PathBuf>,
-    /// Timed runs per query for the scan and exact mode (median reported; 0 = one run without
-    /// warm-up, for very large mailboxes); the default mode runs max(20 × this, 100) times.
+    /// Timed runs per query for the scan (median reported; 0 = one run without warm-up, for very
+    /// large mailboxes); the indexed search runs max(20 × this, 100) times (p50 and p99 reported).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
     /// Mailbox to search.

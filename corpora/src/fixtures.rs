@@ -38,6 +38,9 @@ fn simple(id: &str, rest: &str) -> Vec<u8> {
 /// - `header_only`: header block without the separating blank line.
 /// - `usb_gadget_in_word`: `usb_gadget` embedded in longer identifiers.
 /// - `phrase_line_break`: the phrase "quarterly report" split by a line break.
+/// - `identifiers`: a DKIM signature, a long numeric Message-ID and a SHA-256 hash in the body
+///   (opaque runs: found through the gram fields).
+/// - `html_alternative`: multipart/alternative whose word `zanzibarite` is only in the HTML part.
 pub fn fixture_messages() -> Vec<(&'static str, Vec<u8>)> {
     let mut v: Vec<(&'static str, Vec<u8>)> = Vec::new();
     v.push((
@@ -205,6 +208,37 @@ See dwc3_usb_gadget_init() and nousb_gadgetx, but not the bare word.\n",
 Content-Type: text/plain; charset=us-ascii\n\n\
 Please send me the quarterly\n\
 report before Friday.\n",
+        ),
+    ));
+    v.push((
+        "identifiers",
+        b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=sel;\n\
+\tbh=Qx7mK2pQz9LwT4vR8nB3cY6hJ1sD5fG0aE2uI9oP7kM=;\n\
+\tb=mK2pQz9LwT4vR8nB3cY6hJ1sD5fG0aE2uI9oP7kMQx7Zr4Yt8Wq1Ls6Nd3Hf0Gj5Ka2Pb9Xc7Vm4Bn1\n\
+From: Alice Example <alice@example.org>\n\
+To: Bob Example <bob@example.com>\n\
+Message-ID: <20190401123456.31337-1-alice@example.org>\n\
+Date: Mon, 01 Apr 2019 12:34:56 +0000\n\
+Subject: Checksums\n\
+MIME-Version: 1.0\n\
+Content-Type: text/plain; charset=us-ascii\n\n\
+sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 of the image.\n"
+            .to_vec(),
+    ));
+    v.push((
+        "html_alternative",
+        simple(
+            "html-alternative",
+            "Subject: See attachment\n\
+Content-Type: multipart/alternative; boundary=\"alt\"\n\n\
+--alt\n\
+Content-Type: text/plain; charset=us-ascii\n\n\
+Please see the attached file.\n\
+--alt\n\
+Content-Type: text/html; charset=us-ascii\n\n\
+<html><body><p>Please see the attached <b>zanzibarite</b> file.</p>\
+<script>var hiddenscriptword = 1;</script></body></html>\n\
+--alt--\n",
         ),
     ));
     v

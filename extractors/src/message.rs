@@ -176,9 +176,17 @@ fn parse_into(raw: &[u8], limits: &Limits, out: &mut MessageContent) {
     drop_flat(msg);
 }
 
-/// The text parts of a message's body (HTML converted), joined by `\n`, into `out`.
+/// The text parts of a message's body (HTML converted), joined by `\n`, into `out`: every
+/// alternative, the plain part and the HTML one (mail-parser lists the plain alternatives in
+/// `text_body` and the HTML ones in `html_body`; a word may be in one only).
 fn body_text(msg: &Message<'_>, limits: &Limits, out: &mut String, problems: &mut Vec<String>) {
-    for &i in &msg.text_body {
+    let mut parts: Vec<u32> = msg.text_body.clone();
+    for &i in &msg.html_body {
+        if !parts.contains(&i) {
+            parts.push(i);
+        }
+    }
+    for &i in &parts {
         let Some(part) = msg.parts.get(i as usize) else {
             continue;
         };

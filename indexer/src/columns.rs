@@ -34,6 +34,27 @@ use crate::error::{IoContext, Result};
 /// The header fields kept in columns (lower case), in column-id order.
 pub const COLUMN_FIELDS: [&str; 6] = ["subject", "from", "to", "cc", "bcc", "message-id"];
 
+/// Column id of the opaque runs of the header block (see [`crate::text::is_opaque`]).
+pub const OPAQUE_HEADERS: usize = COLUMN_FIELDS.len();
+
+/// Column id of the opaque runs of the body and the attachments.
+pub const OPAQUE_BODY: usize = COLUMN_FIELDS.len() + 1;
+
+/// Every column, by column id: the header fields, then the two opaque-run columns. Opaque runs
+/// (hashes, signatures, long numbers) are kept out of the word dictionary, where each would be a
+/// term of its own; here they are folded text searched by `memmem` like the header fields, so a
+/// string inside an identifier is found exactly.
+pub const COLUMN_FILES: [&str; 8] = [
+    "subject",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "message-id",
+    "opaque-headers",
+    "opaque-body",
+];
+
 /// Index into [`COLUMN_FIELDS`] of a header name, if it has a column.
 pub fn column_of(header_name: &str) -> Option<usize> {
     COLUMN_FIELDS
@@ -121,18 +142,18 @@ impl Columns {
     /// The append log of a column.
     fn path(&self, mailbox_id: u32, field: usize) -> PathBuf {
         self.dir
-            .join(format!("{mailbox_id}.{}", COLUMN_FIELDS[field]))
+            .join(format!("{mailbox_id}.{}", COLUMN_FILES[field]))
     }
 
     /// The sealed, zstd-compressed base of a column (records up to the last seal).
     fn sealed_path(&self, mailbox_id: u32, field: usize) -> PathBuf {
         self.dir
-            .join(format!("{mailbox_id}.{}.zst", COLUMN_FIELDS[field]))
+            .join(format!("{mailbox_id}.{}.zst", COLUMN_FILES[field]))
     }
 
     /// Bytes in the append logs of a mailbox (what a [`Columns::seal`] would compress).
     pub fn log_bytes(&self, mailbox_id: u32) -> u64 {
-        (0..COLUMN_FIELDS.len())
+        (0..COLUMN_FILES.len())
             .map(|f| fs::metadata(self.path(mailbox_id, f)).map_or(0, |m| m.len()))
             .sum()
     }
@@ -179,7 +200,7 @@ impl Columns {
 
     /// Removes every column file of a mailbox id.
     pub fn remove_mailbox(&self, mailbox_id: u32) -> Result<()> {
-        for field in 0..COLUMN_FIELDS.len() {
+        for field in 0..COLUMN_FILES.len() {
             remove_optional(&self.path(mailbox_id, field))?;
             remove_optional(&self.sealed_path(mailbox_id, field))?;
         }
@@ -191,7 +212,7 @@ impl Columns {
     /// base is written and renamed into place before the log is removed, and a record present in
     /// both after a crash is harmless (values of a UID never change; searches collect UIDs).
     pub fn seal(&self, mailbox_id: u32, live: Option<&RoaringBitmap>) -> Result<()> {
-        for field in 0..COLUMN_FIELDS.len() {
+        for field in 0..COLUMN_FILES.len() {
             let log = self.path(mailbox_id, field);
             let sealed = self.sealed_path(mailbox_id, field);
             let col = self.load(mailbox_id, field)?;

@@ -1,11 +1,13 @@
 //! From one stored message to what the index keeps of it: a tantivy document and header column values.
 
 use mailfts_extractors::MessageContent;
+use tantivy::schema::Field;
+use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::TantivyDocument;
 
-use crate::columns::{column_of, COLUMN_FIELDS};
+use crate::columns::{column_of, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
 use crate::schema::{message_key, Fields};
-use crate::text::fold;
+use crate::text::{fold, fold_into, is_opaque, runs};
 
 /// RFC822.SIZE of raw message bytes: the size with every bare LF counted as CRLF.
 pub fn rfc822_size(raw: &[u8]) -> u64 {
@@ -32,7 +34,7 @@ pub struct PreparedMessage {
     pub uid: u32,
     /// The tantivy document.
     pub doc: TantivyDocument,
-    /// Folded header values per column field (see [`COLUMN_FIELDS`]).
+    /// Folded values per column (see [`COLUMN_FILES`]): header fields and opaque runs.
     pub columns: Vec<Vec<String>>,
     /// Problems met while decoding (the message is indexed with what could be read).
     pub problems: Vec<String>,
@@ -80,14 +82,29 @@ pub fn prepare_parsed(
             .map_or(internal_day, |d| d.days_since_epoch()),
     );
     doc.add_u64(fields.size, size);
-    doc.add_text(fields.headers, content.header_block());
-    if !content.body.is_empty() {
-        doc.add_text(fields.body, &content.body);
+    let mut columns = vec![Vec::new(); COLUMN_FILES.len()];
+    let mut splitter = Splitter::default();
+    let mut opaque = String::new();
+    splitter.add(
+        &mut doc,
+        fields.headers,
+        &content.header_block(),
+        &mut opaque,
+    );
+    if !opaque.is_empty() {
+        columns[OPAQUE_HEADERS].push(std::mem::take(&mut opaque));
     }
-    if !content.attachments.is_empty() {
-        doc.add_text(fields.attachments, &content.attachments);
+    splitter.seen.clear();
+    splitter.add(&mut doc, fields.body, &content.body, &mut opaque);
+    splitter.add(
+        &mut doc,
+        fields.attachments,
+        &content.attachments,
+        &mut opaque,
+    );
+    if !opaque.is_empty() {
+        columns[OPAQUE_BODY].push(opaque);
     }
-    let mut columns = vec![Vec::new(); COLUMN_FIELDS.len()];
     for h in &content.headers {
         if let Some(c) = column_of(&h.name) {
             columns[c].push(fold(&h.value).replace('\0', ""));
@@ -98,6 +115,54 @@ pub fn prepare_parsed(
         doc,
         columns,
         problems: content.problems.clone(),
+    }
+}
+
+/// Splits folded text into word tokens (for a text field) and opaque runs (for an opaque column).
+#[derive(Default)]
+struct Splitter {
+    folded: String,
+    /// Opaque runs already in the current column value (a message repeats its server names and
+    /// ids many times; one copy answers every search).
+    seen: std::collections::HashSet<Box<str>>,
+}
+
+impl Splitter {
+    /// Adds the words of `text` to `field` of `doc` and its opaque runs to `opaque`, each followed
+    /// by a space (no searched string holds one, so no match spans two runs).
+    fn add(&mut self, doc: &mut TantivyDocument, field: Field, text: &str, opaque: &mut String) {
+        if text.is_empty() {
+            return;
+        }
+        self.folded.clear();
+        fold_into(text, &mut self.folded);
+        let mut tokens = Vec::new();
+        runs(&self.folded, |r| {
+            if !r.cjk && is_opaque(r.text) {
+                if !self.seen.contains(r.text) {
+                    self.seen.insert(r.text.into());
+                    opaque.push_str(r.text);
+                    opaque.push(' ');
+                }
+            } else {
+                tokens.push(Token {
+                    offset_from: r.from,
+                    offset_to: r.to,
+                    position: tokens.len(),
+                    text: r.text.to_string(),
+                    position_length: 1,
+                });
+            }
+        });
+        if !tokens.is_empty() {
+            doc.add_pre_tokenized_text(
+                field,
+                PreTokenizedString {
+                    text: String::new(),
+                    tokens,
+                },
+            );
+        }
     }
 }
 

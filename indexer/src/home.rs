@@ -22,6 +22,7 @@ use crate::columns::{dir_bytes, Columns};
 use crate::error::{IndexError, IoContext, Result, TantivyContext};
 use crate::meta::IndexMeta;
 use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
+use crate::terms::TermTextCache;
 use crate::tokenizer::{MailTokenizer, TOKENIZER_NAME};
 
 /// Memory budget of the index writer (per indexing thread).
@@ -34,6 +35,7 @@ pub struct HomeIndex {
     reader: IndexReader,
     fields: Fields,
     columns: Columns,
+    terms: TermTextCache,
 }
 
 /// The committed metadata and a searcher that sees at least the documents it describes.
@@ -124,6 +126,7 @@ impl HomeIndex {
             index,
             reader,
             fields,
+            terms: TermTextCache::default(),
         })
     }
 
@@ -140,6 +143,11 @@ impl HomeIndex {
     /// The header columns.
     pub fn columns(&self) -> &Columns {
         &self.columns
+    }
+
+    /// The word dictionaries of the live segments laid out for substring lookups (see [`crate::terms`]).
+    pub fn term_texts(&self) -> &TermTextCache {
+        &self.terms
     }
 
     /// The tantivy index.
@@ -162,9 +170,16 @@ impl HomeIndex {
     pub fn snapshot(&self) -> Result<IndexSnapshot> {
         let meta = self.meta()?;
         self.reader.reload().at(&self.dir)?;
+        let searcher = self.reader.searcher();
+        let live: Vec<tantivy::index::SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        self.terms.retain(&live);
         Ok(IndexSnapshot {
             meta,
-            searcher: self.reader.searcher(),
+            searcher,
             fields: self.fields.clone(),
         })
     }

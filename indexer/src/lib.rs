@@ -30,6 +30,7 @@ pub mod home;
 pub mod meta;
 pub mod rescan;
 pub mod schema;
+pub mod terms;
 pub mod text;
 pub mod tokenizer;
 

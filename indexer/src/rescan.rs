@@ -17,7 +17,7 @@ use roaring::RoaringBitmap;
 use serde::Serialize;
 use tantivy::{IndexWriter, Term};
 
-use crate::columns::COLUMN_FIELDS;
+use crate::columns::COLUMN_FILES;
 use crate::document::{prepare, PreparedMessage};
 use crate::error::{IndexError, Result, TantivyContext};
 use crate::home::HomeIndex;
@@ -282,7 +282,7 @@ fn rescan_mailbox(
                 (entry.uid, r)
             })
             .collect();
-        let mut columns: Vec<Vec<(u32, String)>> = vec![Vec::new(); COLUMN_FIELDS.len()];
+        let mut columns: Vec<Vec<(u32, String)>> = vec![Vec::new(); COLUMN_FILES.len()];
         let mut chunk_bytes = 0;
         for (uid, r) in prepared {
             match r {

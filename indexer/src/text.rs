@@ -183,6 +183,84 @@ pub fn tokenize<'a>(folded: &'a str, mut emit: impl FnMut(Tok<'a>)) {
     }
 }
 
+/// Shortest word run (in characters) that counts as opaque whatever it holds.
+pub const OPAQUE_MIN_LONG: usize = 24;
+
+/// Shortest run (in characters) of letters and digits mixed, or of digits alone, that counts as opaque.
+pub const OPAQUE_MIN_MIXED: usize = 10;
+
+/// True when a word run (folded) is *opaque*: an identifier rather than a word. Hashes, base64
+/// runs (DKIM and ARC signatures, Exchange blobs), long numbers and message-id parts are each a
+/// term of their own, almost never repeated: kept in the word dictionary they would make it most
+/// of the index (on linux-usb: 0.88 M of 1.2 M distinct tokens). Opaque runs are indexed instead
+/// by their byte trigrams per message ([`crate::grams`]) and every message they point to is
+/// verified, so answers stay exact. A function of the run's text only, so the query side
+/// classifies a string exactly as the index did.
+///
+/// Opaque: at least [`OPAQUE_MIN_LONG`] characters; or at least [`OPAQUE_MIN_MIXED`] characters
+/// with at least one ASCII digit (`20190401123456`, `5f3e2a1b9c`, `b7k2x9q0mz`).
+pub fn is_opaque(run: &str) -> bool {
+    if run.len() < OPAQUE_MIN_MIXED {
+        return false;
+    }
+    let chars = run.chars().count();
+    chars >= OPAQUE_MIN_LONG
+        || (chars >= OPAQUE_MIN_MIXED && run.bytes().any(|b| b.is_ascii_digit()))
+}
+
+/// One unit of folded text as the index sees it: a whole word run (never cut) or a CJK token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run<'a> {
+    /// The text of the run (a slice of the folded input).
+    pub text: &'a str,
+    /// A CJK bigram or last-character unigram (not a word run).
+    pub cjk: bool,
+    /// Byte offset of the run's start in the input.
+    pub from: usize,
+    /// Byte offset just past the run's end in the input.
+    pub to: usize,
+}
+
+/// Calls `emit` for every run of `folded`: maximal word runs, joined again where [`tokenize`] cut
+/// them at [`MAX_TOKEN_BYTES`], and CJK tokens as they are.
+pub fn runs<'a>(folded: &'a str, mut emit: impl FnMut(Run<'a>)) {
+    let mut open: Option<(usize, usize)> = None;
+    tokenize(folded, |t| {
+        let cjk = char_class(t.text.chars().next().unwrap_or(' ')) == CharClass::Cjk;
+        if let Some((from, to)) = open {
+            if !cjk && t.from == to {
+                open = Some((from, t.to));
+                return;
+            }
+            emit(Run {
+                text: &folded[from..to],
+                cjk: false,
+                from,
+                to,
+            });
+            open = None;
+        }
+        if cjk {
+            emit(Run {
+                text: t.text,
+                cjk: true,
+                from: t.from,
+                to: t.to,
+            });
+        } else {
+            open = Some((t.from, t.to));
+        }
+    });
+    if let Some((from, to)) = open {
+        emit(Run {
+            text: &folded[from..to],
+            cjk: false,
+            from,
+            to,
+        });
+    }
+}
+
 /// Convenience: folds and tokenizes `text`, returning owned token strings.
 pub fn tokens(text: &str) -> Vec<String> {
     let folded = fold(text);
@@ -225,6 +303,29 @@ mod tests {
         let t = tokens(&long);
         assert_eq!(t.len(), 3);
         assert!(t.iter().all(|x| x.len() <= MAX_TOKEN_BYTES));
+    }
+
+    #[test]
+    fn opaque_runs() {
+        assert!(!is_opaque("gadget"));
+        assert!(!is_opaque("usb3"));
+        assert!(!is_opaque("internationalization"));
+        assert!(!is_opaque("достопримечательность"));
+        assert!(is_opaque("20190401123456"));
+        assert!(is_opaque("5f3e2a1b9c"));
+        assert!(is_opaque(&"q".repeat(OPAQUE_MIN_LONG)));
+    }
+
+    #[test]
+    fn runs_join_cut_tokens() {
+        let long = "a".repeat(600);
+        let text = format!("x {long} 東京 y");
+        let mut got = Vec::new();
+        runs(&text, |r| got.push((r.text.len(), r.cjk)));
+        assert_eq!(
+            got,
+            [(1, false), (600, false), (6, true), (3, true), (1, false)]
+        );
     }
 
     #[test]

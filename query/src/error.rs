@@ -16,4 +16,7 @@ pub enum SearchError {
     /// A tantivy search failed.
     #[error("index search failed: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    /// Reading an index file failed during a lookup.
+    #[error("index read failed: {0}")]
+    IndexIo(#[from] std::io::Error),
 }

@@ -10,9 +10,10 @@
 //! | flags, KEYWORD, NEW/OLD/RECENT, UID, sequence sets, ALL | store snapshot | sure |
 //! | SINCE/BEFORE/ON, LARGER/SMALLER, SENT* | index fast fields | sure |
 //! | SUBJECT, FROM, TO, CC, BCC, HEADER on those fields and Message-ID | header columns (substring scan) | sure |
-//! | BODY, TEXT: one word | term dictionary (prefix; infix in exact mode) | sure |
-//! | BODY, TEXT: phrases, separators | phrase query | maybe |
-//! | HEADER on other fields | tokens of the header block | maybe |
+//! | BODY, TEXT: one word | word terms holding it anywhere (`memmem` over the dictionary) | sure |
+//! | BODY, TEXT: one word, inside opaque runs | opaque-run columns (substring scan) | sure |
+//! | BODY, TEXT: phrases, separators | every run's words or opaque columns, intersected | maybe |
+//! | HEADER on other fields | runs of the header block | maybe |
 //!
 //! `AND`/`OR`/`NOT` combine the pairs (`NOT` of a `maybe` stays `maybe`). The answer is
 //! `sure ∪ verify(maybe) ∪ scan(tail)`, where verify and scan run the exact evaluator on the
@@ -24,31 +25,32 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use mailfts_extractors::MessageContent;
-use mailfts_indexer::columns::{column_of, Column};
+use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
 use mailfts_indexer::document::{day_of, rfc822_size};
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
+use mailfts_indexer::terms::docs_of_terms;
 use mailfts_indexer::text::fold;
 use mailfts_store::{MessageEntry, Snapshot, Store};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 use serde::Serialize;
 use tantivy::collector::Collector;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::TermQuery;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, Score, SegmentReader, Term};
 
 use crate::ast::{SearchKey, SearchProgram};
 use crate::eval::{compile, CompiledKey, ContentSource, MailboxContext, MessageMeta, NoContent};
-use crate::textplan::{plan_text, Exactness};
+use crate::textplan::{plan_text, Exactness, Piece};
 use crate::SearchError;
 
 /// How a search may use the index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
-    /// Index answers; BODY/TEXT find strings that begin at a word start (see the crate docs).
+    /// IMAP's answer from the index: exact lookups, candidates verified, the tail scanned.
     Index,
-    /// IMAP's answer for every string: infix lookups and verification of candidates.
+    /// The same as [`Mode::Index`] (kept for `--exact` and the gRPC enum; the index is exact).
     Exact,
     /// Ignore the index: evaluate every message (the fallback and the oracle).
     Scan,
@@ -167,7 +169,6 @@ impl<'a> Engine<'a> {
                     index,
                     snap: &snap,
                     mailbox_id: mb.id,
-                    mode,
                     ctx: &ctx,
                     indexed: snapshot
                         .messages
@@ -341,7 +342,6 @@ struct Planner<'p> {
     index: &'p HomeIndex,
     snap: &'p IndexSnapshot,
     mailbox_id: u32,
-    mode: Mode,
     ctx: &'p MailboxContext,
     indexed: RoaringBitmap,
     fast: Option<HashMap<u32, FastRow>>,
@@ -395,21 +395,23 @@ impl Planner<'_> {
             }
             K::Header(name, s) if column_of(name).is_some() => self.column(name, s)?,
             K::Header(name, s) => {
-                // candidates: messages whose header block has the field name's tokens and the value's
+                // candidates: messages whose header block has the field name's runs and the value's
                 let t = Instant::now();
-                let f = self.snap.fields.headers;
+                let words = [self.snap.fields.headers];
+                let opaque = [OPAQUE_HEADERS];
                 let mut maybe = self.indexed.clone();
-                // the field name stands whole at a line start (`Name: value`), so its words are
-                // looked up as they are; the value may begin inside a word, so it is looked up with
-                // infix expansion to keep the candidates a superset of the answer
-                for (part, infix) in [(name.as_str(), false), (s.as_str(), true)] {
-                    let plan = plan_text(part, infix);
-                    if let Some(q) = plan.query(f, &self.snap.searcher) {
-                        maybe &= &self.run(q)?;
+                for part in [name.as_str(), s.as_str()] {
+                    let plan = plan_text(part);
+                    for piece in &plan.pieces {
+                        if maybe.is_empty() {
+                            break;
+                        }
+                        let (w, o) = self.piece(piece, &words, &opaque)?;
+                        maybe &= &(&w | &o);
                     }
                 }
                 self.steps.push(format!(
-                    "HEADER {name}: {} candidates from the header tokens ({:.2} ms)",
+                    "HEADER {name}: {} candidates from the header runs ({:.2} ms)",
                     maybe.len(),
                     ms(t)
                 ));
@@ -419,16 +421,16 @@ impl Planner<'_> {
                 }
             }
             K::Body(s) => {
-                let fields = [self.snap.fields.body, self.snap.fields.attachments];
-                self.text("BODY", s, &fields)?
+                let f = &self.snap.fields;
+                let words = [f.body, f.attachments];
+                let opaque = [OPAQUE_BODY];
+                self.text("BODY", s, &words, &opaque)?
             }
             K::Text(s) => {
-                let fields = [
-                    self.snap.fields.headers,
-                    self.snap.fields.body,
-                    self.snap.fields.attachments,
-                ];
-                self.text("TEXT", s, &fields)?
+                let f = &self.snap.fields;
+                let words = [f.headers, f.body, f.attachments];
+                let opaque = [OPAQUE_HEADERS, OPAQUE_BODY];
+                self.text("TEXT", s, &words, &opaque)?
             }
             K::SentBefore(d) | K::SentOn(d) | K::SentSince(d) => {
                 let day = d.days_since_epoch();
@@ -497,11 +499,7 @@ impl Planner<'_> {
     fn column(&mut self, field: &str, needle: &str) -> Result<Tri, SearchError> {
         let t = Instant::now();
         let c = column_of(field).expect("column field");
-        if !self.columns.contains_key(&c) {
-            let col = self.index.columns().load_cached(self.mailbox_id, c)?;
-            self.columns.insert(c, col);
-        }
-        let hits = self.columns[&c].search(&fold(needle));
+        let hits = self.load_column(c)?.search(&fold(needle));
         let sure = &hits & &self.indexed;
         self.steps.push(format!(
             "{} {:?}: header column, {} hits ({:.2} ms)",
@@ -516,9 +514,15 @@ impl Planner<'_> {
         })
     }
 
-    fn text(&mut self, label: &str, needle: &str, fields: &[Field]) -> Result<Tri, SearchError> {
+    fn text(
+        &mut self,
+        label: &str,
+        needle: &str,
+        words: &[Field],
+        opaque: &[usize],
+    ) -> Result<Tri, SearchError> {
         let t = Instant::now();
-        let plan = plan_text(needle, self.mode == Mode::Exact);
+        let plan = plan_text(needle);
         if plan.exactness == Exactness::Unusable {
             self.steps.push(format!(
                 "{label} {needle:?}: no word to look up, every message verified"
@@ -528,59 +532,105 @@ impl Planner<'_> {
                 maybe: self.indexed.clone(),
             });
         }
-        let mut hits = RoaringBitmap::new();
-        for &f in fields {
-            if let Some(q) = plan.positional_query(f, &self.snap.searcher) {
-                match self.run(q) {
-                    Ok(found) => {
-                        hits |= &found;
-                        continue;
-                    }
-                    // too many expansions: fall back to the word conjunction below
-                    Err(SearchError::Tantivy(tantivy::TantivyError::InvalidArgument(_))) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            if let Some(q) = plan.query(f, &self.snap.searcher) {
-                hits |= &self.run(q)?;
-            }
+        if plan.exactness == Exactness::Exact {
+            let (w, o) = self.piece(&plan.pieces[0], words, opaque)?;
+            let sure = &(&w | &o) & &self.indexed;
+            self.steps.push(format!(
+                "{label} {needle:?}: index, words {} + opaque runs {} = {} ({:.2} ms)",
+                w.len(),
+                o.len(),
+                sure.len(),
+                ms(t)
+            ));
+            return Ok(Tri {
+                sure,
+                maybe: RoaringBitmap::new(),
+            });
         }
-        hits &= &self.indexed;
-        let how = match plan.exactness {
-            Exactness::Exact => "index",
-            _ => "index candidates, verified",
-        };
+        let mut maybe = self.indexed.clone();
+        for piece in &plan.pieces {
+            if maybe.is_empty() {
+                break;
+            }
+            let (w, o) = self.piece(piece, words, opaque)?;
+            maybe &= &(&w | &o);
+        }
         self.steps.push(format!(
-            "{label} {needle:?}: {how}, {} ({:.2} ms)",
-            hits.len(),
+            "{label} {needle:?}: {} candidates from {} runs, verified ({:.2} ms)",
+            maybe.len(),
+            plan.pieces.len(),
             ms(t)
         ));
-        Ok(match plan.exactness {
-            Exactness::Exact => Tri {
-                sure: hits,
-                maybe: RoaringBitmap::new(),
-            },
-            _ => Tri {
-                sure: RoaringBitmap::new(),
-                maybe: hits,
-            },
+        Ok(Tri {
+            sure: RoaringBitmap::new(),
+            maybe,
         })
     }
 
-    /// Runs a query restricted to this mailbox; returns UIDs.
-    fn run(&self, q: Box<dyn Query>) -> Result<RoaringBitmap, SearchError> {
-        let mb = TermQuery::new(
-            Term::from_field_u64(self.snap.fields.mailbox, self.mailbox_id as u64),
-            IndexRecordOption::Basic,
-        );
-        let q = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(mb) as Box<dyn Query>),
-            (Occur::Must, q),
-        ]);
-        Ok(self
-            .snap
-            .searcher
-            .search(&q, &mailfts_indexer::home::UidCollector)?)
+    /// The UIDs whose words hold `piece` in its role (exact), and those whose opaque runs in the
+    /// columns `opaque` contain it (exact for a piece inside a run; a superset for other roles).
+    fn piece(
+        &mut self,
+        piece: &Piece,
+        words: &[Field],
+        opaque: &[usize],
+    ) -> Result<(RoaringBitmap, RoaringBitmap), SearchError> {
+        let mut found = RoaringBitmap::new();
+        if piece.word {
+            for segment in self.snap.searcher.segment_readers() {
+                let mut docs: Vec<DocId> = Vec::new();
+                for &f in words {
+                    let text = self.index.term_texts().get(segment, f)?;
+                    let ords = text.matching(piece.text.as_bytes(), piece.role);
+                    if !ords.is_empty() {
+                        docs.extend(docs_of_terms(segment, f, &text, &ords)?);
+                    }
+                }
+                if !docs.is_empty() {
+                    found |= self.uids_of_docs(segment, &docs)?;
+                }
+            }
+        }
+        let mut in_opaque = RoaringBitmap::new();
+        if piece.opaque {
+            for &c in opaque {
+                in_opaque |= self.load_column(c)?.search(&piece.text);
+            }
+        }
+        Ok((found, in_opaque))
+    }
+
+    /// Column `c` of this mailbox, loaded once per search.
+    fn load_column(&mut self, c: usize) -> Result<std::sync::Arc<Column>, SearchError> {
+        if !self.columns.contains_key(&c) {
+            let col = self.index.columns().load_cached(self.mailbox_id, c)?;
+            self.columns.insert(c, col);
+        }
+        Ok(self.columns[&c].clone())
+    }
+
+    /// The UIDs of the live documents `docs` of `segment` that belong to this mailbox.
+    fn uids_of_docs(
+        &self,
+        segment: &SegmentReader,
+        docs: &[DocId],
+    ) -> Result<RoaringBitmap, SearchError> {
+        let ff = segment.fast_fields();
+        let uid = ff.u64("uid")?;
+        let mailbox = ff.u64("mailbox")?;
+        let alive = segment.alive_bitset();
+        let mut out = RoaringBitmap::new();
+        for &d in docs {
+            if alive.is_some_and(|a| a.is_deleted(d)) {
+                continue;
+            }
+            if mailbox.first(d) == Some(self.mailbox_id as u64) {
+                if let Some(u) = uid.first(d) {
+                    out.insert(u as u32);
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn load_fast(&mut self) -> Result<(), SearchError> {

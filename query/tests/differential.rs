@@ -1,7 +1,7 @@
-//! Differential tests: every search program is answered through the index (default mode), the
-//! index with verification (exact mode) and the linear scan, on real Maildir homes generated with
-//! seeds; exact mode must always equal the scan. (Model: ripgrep's searcher testutil, one case
-//! through every code path.)
+//! Differential tests: every search program is answered through the index (both `Mode::Index` and
+//! its alias `Mode::Exact`) and the linear scan, on real Maildir homes generated with seeds; the
+//! index must always equal the scan, mid-word strings and identifiers included. (Model: ripgrep's
+//! searcher testutil, one case through every code path.)
 //!
 //! The home is indexed, then changed behind the index's back (new messages delivered, some
 //! expunged), so every search also exercises the unindexed-tail scan and the expunge filter.
@@ -131,7 +131,7 @@ fn check(program: &str) -> (Vec<u32>, Vec<u32>) {
     inbox
 }
 
-/// Like [`check`], and the default mode must agree too (strings that begin at word starts).
+/// Like [`check`], and the default mode must agree too (it is the same engine: every string).
 #[track_caller]
 fn check_all_modes(program: &str) -> Vec<u32> {
     let (scan, default) = check(program);
@@ -229,7 +229,7 @@ fn body_and_text_words_phrases_and_edges() {
     ] {
         check_all_modes(p);
     }
-    // strings that begin inside a word: exact mode only
+    // strings that begin inside a word: the index finds them too
     for p in [
         "BODY ello",
         "BODY adget",
@@ -239,7 +239,7 @@ fn body_and_text_words_phrases_and_edges() {
         "NOT BODY the",
         "OR BODY usb NOT TEXT the",
     ] {
-        check(p);
+        check_all_modes(p);
     }
 }
 
@@ -247,6 +247,107 @@ fn body_and_text_words_phrases_and_edges() {
 fn default_mode_misses_only_mid_word_starts() {
     let (scan, default) = check("BODY adget");
     assert!(default.iter().all(|u| scan.contains(u)));
+    assert_eq!(default, scan, "mid-word strings are found by the index");
+}
+
+/// The fixture messages' identifiers, hashes and signatures are opaque runs: found through the
+/// gram fields and verified, at every position inside them.
+#[test]
+fn opaque_runs_are_found_anywhere_inside() {
+    for p in [
+        "TEXT 9f86d081884c7d659a2feaa0c55ad015",
+        "TEXT 884c7d659a2f",
+        "TEXT c7d",
+        "BODY 9f86d08",
+        "TEXT \"bh=\"",
+        "TEXT 20190401123456",
+        "TEXT 0401123",
+        "TEXT \"<20190401123456.\"",
+        "HEADER DKIM-Signature mK2pQ",
+        "NOT TEXT 884c7d",
+    ] {
+        check_all_modes(p);
+    }
+}
+
+/// The word only in the HTML alternative is found, the script's word is not; identifiers are found
+/// from any position inside them (fixtures `html_alternative` and `identifiers`).
+#[test]
+fn every_text_part_and_identifiers_are_found() {
+    for (program, found) in [
+        ("BODY zanzibarite", true),
+        ("TEXT ZANZIBARITE", true),
+        ("BODY \"attached zanzibarite file\"", true),
+        ("TEXT hiddenscriptword", false),
+        ("TEXT 884c7d659a2f", true),
+        ("BODY a3bf4f1b2b0b822c", true),
+        ("TEXT 0401123", true),
+        ("TEXT \"<20190401123456.31337-1-\"", true),
+        ("HEADER DKIM-Signature mk2pqz9", true),
+        ("TEXT \"mK2pQz9LwT4vR8nB3cY6hJ1sD5fG0aE2uI9oP7kMQx7Zr4Yt8Wq1Ls6Nd3Hf0Gj5Ka2Pb9Xc7Vm4Bn1\"", true),
+        ("BODY mK2pQz9", false),
+    ] {
+        let hits = check_all_modes(program);
+        assert_eq!(!hits.is_empty(), found, "`{program}`: {hits:?}");
+    }
+}
+
+/// Every `(UID, text)` of the indexed messages of INBOX, for drawing substrings from.
+fn texts() -> &'static Vec<String> {
+    static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+    TEXTS.get_or_init(|| {
+        let h = home();
+        let store = Store::open(&h.maildir).unwrap();
+        let snapshot = store.mailbox("INBOX").unwrap().sync().unwrap();
+        let mut out = Vec::new();
+        for m in snapshot.messages.iter().step_by(5) {
+            let raw = m.read().unwrap();
+            let c = mailfts_query::MessageContent::parse(&raw);
+            for t in [c.header_block(), c.body, c.attachments] {
+                if !t.is_empty() {
+                    out.push(t);
+                }
+            }
+        }
+        out
+    })
+}
+
+/// The substring of `text` of `len` characters starting at character `at` (both taken modulo
+/// the text), quoted for IMAP; `None` when it holds characters a quoted string cannot.
+fn quoted_substring(text: &str, at: usize, len: usize) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let start = at % chars.len();
+    let end = (start + len).min(chars.len());
+    let s: String = chars[start..end].iter().collect();
+    if s.chars().any(|c| c.is_control()) {
+        return None;
+    }
+    Some(format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    /// Random substrings (mid-word, 1–2 characters, across separators, non-ASCII and CJK where the
+    /// generated mail has them, folded case) of random indexed texts: index == scan.
+    #[test]
+    fn random_substrings_agree_with_the_scan(
+        pick in any::<usize>(),
+        at in any::<usize>(),
+        len in prop_oneof![1usize..3, 3usize..8, 8usize..24],
+        key in prop_oneof![Just("TEXT"), Just("BODY")],
+        upper in any::<bool>(),
+    ) {
+        let all = texts();
+        let text = &all[pick % all.len()];
+        if let Some(q) = quoted_substring(text, at, len) {
+            let q = if upper { q.to_uppercase() } else { q };
+            check_all_modes(&format!("{key} {q}"));
+        }
+    }
 }
 
 fn word() -> impl Strategy<Value = String> {

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! tantivy/      the tantivy index (documents, postings, fast fields, commit payload = IndexMeta)
-//! columns/      header columns, `<mailbox id>.<field>` (see `columns`)
+//! columns/      header and opaque-run columns, `<mailbox id>.<field>` (see `columns`)
+//! terms/        word dictionaries laid out for substring lookups, `<segment>.<field>` (see `terms`)
 //! ```
 
 use std::fs;
@@ -84,7 +85,7 @@ impl HomeIndex {
             Err(e @ IndexError::Locked { .. }) => return Err(e),
             Err(e) => {
                 tracing::warn!(index = %dir.display(), error = %e, "index unusable: rebuilding it from the mail store");
-                for sub in ["tantivy", "columns"] {
+                for sub in ["tantivy", "columns", "terms"] {
                     let p = dir.join(sub);
                     if p.exists() {
                         fs::remove_dir_all(&p).at(&p)?;
@@ -126,7 +127,7 @@ impl HomeIndex {
             index,
             reader,
             fields,
-            terms: TermTextCache::default(),
+            terms: TermTextCache::new(dir.join("terms")),
         })
     }
 
@@ -192,7 +193,23 @@ impl HomeIndex {
             .at(&tdir)
     }
 
-    /// Bytes on disk of the whole index (tantivy + columns).
+    /// Writes the term text files of the current segments (see [`crate::terms`]); a failure is
+    /// logged (searches then build them in memory).
+    pub fn persist_term_texts(&self) {
+        let result = self
+            .snapshot()
+            .map_err(std::io::Error::other)
+            .and_then(|snap| {
+                let f = &self.fields;
+                self.terms
+                    .persist(&snap.searcher, &[f.headers, f.body, f.attachments])
+            });
+        if let Err(e) = result {
+            tracing::warn!(index = %self.dir.display(), error = %e, "term text files not written");
+        }
+    }
+
+    /// Bytes on disk of the whole index (tantivy + columns + term texts).
     pub fn disk_bytes(&self) -> u64 {
         dir_bytes(&self.dir)
     }

@@ -146,6 +146,7 @@ pub fn rescan(
         merge_small_index(home, &mut writer)?;
     }
     writer.wait_merging_threads().at(&dir)?;
+    home.persist_term_texts();
     stats.seconds = started.elapsed().as_secs_f64();
     stats.msg_per_sec = stats.added as f64 / stats.seconds.max(1e-9);
     stats.mb_per_sec = stats.bytes as f64 / 1e6 / stats.seconds.max(1e-9);

@@ -9,11 +9,17 @@
 //! identifiers (see [`crate::text::is_opaque`]), so it is small (about 2 MB for linux-usb 20k:
 //! 0.2–0.5 ms per lookup) and the cost no longer depends on how many hashes the mail carries.
 //!
+//! A rescan writes each final segment's term texts to `<index>/terms/<segment>.<field>` so that a
+//! fresh process (a CLI search) maps them instead of walking the dictionaries; a segment without
+//! a file (written since by a daemon's small commits) is laid out in memory on first use.
+//!
 //! Measured alternatives (query crate docs): a trigram index from grams to term ordinals answers
 //! in time proportional to the answer but costs about as much memory again and still needs the
 //! term bytes to verify candidates; a suffix array over the terms costs 4 bytes per byte of term.
 
 use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use memchr::memmem;
@@ -51,27 +57,6 @@ pub struct TermText {
     bytes: Vec<u8>,
     /// Offset in `bytes` of the first byte of each term, by ordinal; one more entry for the end.
     starts: Vec<u32>,
-    /// Where each term's postings are, by ordinal (the dictionary does not expose this by ordinal).
-    postings: Vec<Postings>,
-}
-
-/// The part of a [`TermInfo`] a lookup needs.
-#[derive(Clone, Copy, Debug)]
-struct Postings {
-    start: u64,
-    len: u32,
-    doc_freq: u32,
-}
-
-impl Postings {
-    fn term_info(self) -> TermInfo {
-        let start = self.start as usize;
-        TermInfo {
-            doc_freq: self.doc_freq,
-            postings_range: start..start + self.len as usize,
-            positions_range: 0..0,
-        }
-    }
 }
 
 impl TermText {
@@ -82,7 +67,6 @@ impl TermText {
         let n = dict.num_terms();
         let mut bytes = Vec::with_capacity(n * 8 + 1);
         let mut starts = Vec::with_capacity(n + 1);
-        let mut postings = Vec::with_capacity(n);
         bytes.push(0);
         let mut stream = dict.stream()?;
         while stream.advance() {
@@ -94,19 +78,9 @@ impl TermText {
             starts.push(bytes.len() as u32);
             bytes.extend_from_slice(stream.key());
             bytes.push(0);
-            let info = stream.value();
-            postings.push(Postings {
-                start: info.postings_range.start as u64,
-                len: info.postings_range.len() as u32,
-                doc_freq: info.doc_freq,
-            });
         }
         starts.push(bytes.len() as u32);
-        Ok(TermText {
-            bytes,
-            starts,
-            postings,
-        })
+        Ok(TermText { bytes, starts })
     }
 
     /// Number of terms.
@@ -121,7 +95,13 @@ impl TermText {
 
     /// Bytes held in memory.
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.len() + self.starts.len() * 4 + self.postings.len() * 16
+        self.bytes.len() + self.starts.len() * 4
+    }
+
+    /// The bytes of term `ord`.
+    pub fn term(&self, ord: TermOrdinal) -> &[u8] {
+        let o = ord as usize;
+        &self.bytes[self.starts[o] as usize..self.starts[o + 1] as usize - 1]
     }
 
     /// Ordinals of the terms that contain `needle` where `role` allows, ascending.
@@ -146,6 +126,62 @@ impl TermText {
     }
 }
 
+/// First bytes of a term text file (the version is in the name).
+const FILE_MAGIC: &[u8; 8] = b"MFTERMS1";
+
+impl TermText {
+    /// The file form: magic, term count, byte length, the bytes, the starts (little endian), and
+    /// a CRC-32 of everything before it.
+    pub fn to_file_bytes(&self) -> Vec<u8> {
+        let n = self.len();
+        let mut out = Vec::with_capacity(24 + self.bytes.len() + (n + 1) * 4 + 4);
+        out.extend_from_slice(FILE_MAGIC);
+        out.extend_from_slice(&(n as u64).to_le_bytes());
+        out.extend_from_slice(&(self.bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(&self.bytes);
+        for s in &self.starts {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Reads the file form; `None` when it is not one (wrong magic, length or checksum).
+    pub fn from_file_bytes(data: &[u8]) -> Option<TermText> {
+        if data.len() < 28 || &data[..8] != FILE_MAGIC {
+            return None;
+        }
+        let (body, crc) = data.split_at(data.len() - 4);
+        if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().ok()?) {
+            return None;
+        }
+        let n = u64::from_le_bytes(body[8..16].try_into().ok()?) as usize;
+        let len = u64::from_le_bytes(body[16..24].try_into().ok()?) as usize;
+        let expected = 24usize
+            .checked_add(len)?
+            .checked_add(n.checked_add(1)?.checked_mul(4)?)?;
+        if body.len() != expected {
+            return None;
+        }
+        let bytes = body[24..24 + len].to_vec();
+        let mut at = 24 + len;
+        let u32_at = |at: usize| u32::from_le_bytes(body[at..at + 4].try_into().expect("4 bytes"));
+        let mut starts = Vec::with_capacity(n + 1);
+        for _ in 0..=n {
+            starts.push(u32_at(at));
+            at += 4;
+        }
+        // every start must lie inside the bytes, in order
+        if starts.windows(2).any(|w| w[0] > w[1])
+            || starts.last().is_some_and(|&e| e as usize != len)
+        {
+            return None;
+        }
+        Some(TermText { bytes, starts })
+    }
+}
+
 /// The documents (alive or not) of `segment` holding any of the terms `ords` of `field` (ordinals
 /// of `text`, the segment's [`TermText`] of that field), as a sorted list without repeats.
 pub fn docs_of_terms(
@@ -155,8 +191,16 @@ pub fn docs_of_terms(
     ords: &[TermOrdinal],
 ) -> tantivy::Result<Vec<DocId>> {
     let inverted = segment.inverted_index(field)?;
+    let dict = inverted.terms();
+    let info_of = |ord: TermOrdinal| -> tantivy::Result<TermInfo> {
+        dict.get(text.term(ord))?.ok_or_else(|| {
+            tantivy::TantivyError::InternalError(format!(
+                "term {ord} of the term text is not in the dictionary"
+            ))
+        })
+    };
     if ords.len() == 1 {
-        let info = text.postings[ords[0] as usize].term_info();
+        let info = info_of(ords[0])?;
         let mut block =
             inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
         let mut out = Vec::with_capacity(info.doc_freq as usize);
@@ -169,7 +213,7 @@ pub fn docs_of_terms(
     let max_doc = segment.max_doc() as usize;
     let mut seen = vec![0u64; max_doc.div_ceil(64)];
     for &ord in ords {
-        let info = text.postings[ord as usize].term_info();
+        let info = info_of(ord)?;
         let mut block =
             inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
         while !block.docs().is_empty() {
@@ -190,26 +234,79 @@ pub fn docs_of_terms(
     Ok(out)
 }
 
-/// The [`TermText`]s of the segments a process has searched, built on first use and kept while
-/// their segment is live (an index's segments never change; merges make new ones).
-#[derive(Default)]
+/// The [`TermText`]s of the segments a process has searched, read from their files or built on
+/// first use, and kept while their segment is live (segments never change; merges make new ones).
 pub struct TermTextCache {
+    dir: PathBuf,
     map: Mutex<HashMap<(SegmentId, u32), Arc<TermText>>>,
 }
 
 impl TermTextCache {
-    /// The term text of `field` in `segment`, built now if not cached.
+    /// A cache whose files live in `dir` (`<index>/terms`).
+    pub fn new(dir: PathBuf) -> TermTextCache {
+        TermTextCache {
+            dir,
+            map: Mutex::default(),
+        }
+    }
+
+    fn path(&self, segment: SegmentId, field: Field) -> PathBuf {
+        self.dir
+            .join(format!("{}.{}", segment.uuid_string(), field.field_id()))
+    }
+
+    /// The term text of `field` in `segment`: cached, else read from its file, else built now.
     pub fn get(&self, segment: &SegmentReader, field: Field) -> tantivy::Result<Arc<TermText>> {
         let key = (segment.segment_id(), field.field_id());
         if let Some(t) = self.map.lock().expect("term cache").get(&key) {
             return Ok(t.clone());
         }
-        let built = Arc::new(TermText::build(segment, field)?);
+        let path = self.path(segment.segment_id(), field);
+        let from_file = fs::read(&path)
+            .ok()
+            .and_then(|data| TermText::from_file_bytes(&data))
+            .filter(|t| {
+                t.len()
+                    == segment
+                        .inverted_index(field)
+                        .map_or(0, |i| i.terms().num_terms())
+            });
+        if from_file.is_none() && path.exists() {
+            tracing::warn!(path = %path.display(), "term text file damaged: rebuilt in memory");
+        }
+        let built = Arc::new(match from_file {
+            Some(t) => t,
+            None => TermText::build(segment, field)?,
+        });
         self.map
             .lock()
             .expect("term cache")
             .insert(key, built.clone());
         Ok(built)
+    }
+
+    /// Writes the term text files of `fields` for every segment of `searcher` that has none, and
+    /// removes the files of segments that are gone. Each file is written whole, then renamed.
+    pub fn persist(&self, searcher: &tantivy::Searcher, fields: &[Field]) -> std::io::Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        let mut keep = std::collections::HashSet::new();
+        for segment in searcher.segment_readers() {
+            for &field in fields {
+                let path = self.path(segment.segment_id(), field);
+                keep.insert(path.clone());
+                if path.exists() {
+                    continue;
+                }
+                let text = self.get(segment, field).map_err(std::io::Error::other)?;
+                write_atomically(&path, &text.to_file_bytes())?;
+            }
+        }
+        for entry in fs::read_dir(&self.dir)?.flatten() {
+            if !keep.contains(&entry.path()) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
     }
 
     /// Forgets the entries of segments not in `live`.
@@ -231,6 +328,16 @@ impl TermTextCache {
     }
 }
 
+/// Writes `data` to `path` through a temporary file and a rename (readers see all or nothing).
+fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,12 +351,7 @@ mod tests {
             bytes.push(0);
         }
         starts.push(bytes.len() as u32);
-        let postings = Vec::new();
-        TermText {
-            bytes,
-            starts,
-            postings,
-        }
+        TermText { bytes, starts }
     }
 
     #[test]
@@ -270,5 +372,20 @@ mod tests {
         assert_eq!(t.matching(b"adge", Role::INSIDE), [1, 2]);
         assert!(t.matching(b"", Role::INSIDE).is_empty());
         assert!(t.matching(b"t\0g", Role::INSIDE).is_empty());
+    }
+
+    #[test]
+    fn file_form_round_trips_and_rejects_damage() {
+        let t = text(&["autosuspend", "gadget"]);
+        assert_eq!(t.term(1), b"gadget");
+        let bytes = t.to_file_bytes();
+        let back = TermText::from_file_bytes(&bytes).expect("round trip");
+        assert_eq!(back.matching(b"adge", Role::INSIDE), [1]);
+        for i in [0, 9, 20, bytes.len() / 2, bytes.len() - 1] {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x40;
+            assert!(TermText::from_file_bytes(&bad).is_none(), "flip at {i}");
+        }
+        assert!(TermText::from_file_bytes(&bytes[..bytes.len() - 5]).is_none());
     }
 }

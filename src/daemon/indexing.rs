@@ -513,7 +513,7 @@ pub fn delete_index(d: &Daemon, home: &HomeState) -> anyhow::Result<Option<u64>>
         return Ok(None);
     }
     let bytes = dir_bytes(&home.index_dir);
-    for sub in ["tantivy", "columns"] {
+    for sub in ["tantivy", "columns", "terms"] {
         let p = home.index_dir.join(sub);
         if p.exists() {
             std::fs::remove_dir_all(&p)

@@ -385,7 +385,6 @@ fn integrity(d: &Daemon, home: &HomeState) -> anyhow::Result<bool> {
             report.summary()
         }
     };
-    d.metrics.damage_detected();
     tracing::warn!(
         user = home.user,
         reason,
@@ -394,6 +393,8 @@ fn integrity(d: &Daemon, home: &HomeState) -> anyhow::Result<bool> {
     let _w = home.write_lock();
     d.cache.evict(&home.user);
     HomeIndex::remove_files(&home.index_dir)?;
+    d.cache.evict(&home.user);
+    d.metrics.damage_detected();
     Ok(true)
 }
 

@@ -104,6 +104,9 @@ fn detected_and_repaired(home: &Path, what: &str) {
         "JSON names {what}: {report}"
     );
     searches_equal_scan(home, &format!("with {what} damaged"));
+    let status = run(&["status", "--home", home.to_str().unwrap()]);
+    assert_eq!(status.status.code(), Some(1), "status says damaged");
+    assert!(String::from_utf8_lossy(&status.stdout).contains("DAMAGED"));
     let explain = run(&[
         "search",
         "--home",

@@ -241,8 +241,9 @@ fn check_once(index_dir: &Path, store: Option<&Store>, opts: &CheckOptions) -> C
             return r;
         }
     };
+    let present_exts = extensions_in(&tdir);
     for seg in &metas.segments {
-        for file in segment_files(seg, &tdir) {
+        for file in segment_files(seg, &present_exts) {
             check_segment_file(&tdir, &file, opts.full, &mut r);
         }
     }
@@ -294,7 +295,7 @@ fn guarded<T>(f: impl FnOnce() -> tantivy::Result<T>) -> Result<T, String> {
 /// The files a committed segment consists of: the built-in components that exist for it (or for
 /// any other segment of the directory: a component missing for one segment only is a missing
 /// file) and its live delete file.
-fn segment_files(seg: &SegmentMeta, tdir: &Path) -> Vec<String> {
+fn segment_files(seg: &SegmentMeta, present_exts: &BTreeSet<String>) -> Vec<String> {
     let components = [
         SegmentComponent::Postings,
         SegmentComponent::Positions,
@@ -303,17 +304,6 @@ fn segment_files(seg: &SegmentMeta, tdir: &Path) -> Vec<String> {
         SegmentComponent::FastFields,
         SegmentComponent::FieldNorms,
     ];
-    let present_exts: BTreeSet<String> = std::fs::read_dir(tdir)
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| {
-                    let n = e.file_name().to_string_lossy().to_string();
-                    let (_, ext) = n.split_once('.')?;
-                    Some(ext.to_string())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     let mut files: Vec<String> = components
         .into_iter()
         .map(|c| seg.relative_path(c).to_string_lossy().to_string())
@@ -330,6 +320,21 @@ fn segment_files(seg: &SegmentMeta, tdir: &Path) -> Vec<String> {
         );
     }
     files
+}
+
+/// The file extensions present in the tantivy directory (`idx`, `term`, …).
+fn extensions_in(tdir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(tdir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let n = e.file_name().to_string_lossy().to_string();
+                    let (_, ext) = n.split_once('.')?;
+                    Some(ext.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Footer format: `json | json_len: u32 LE | magic: u32 LE`.

@@ -302,3 +302,33 @@ fn a_garbled_header_column_is_detected_and_repaired() {
     searches_equal_scan(&home, "before check, garbled column");
     detected_and_repaired(&home, &rel(&home, &path));
 }
+
+#[test]
+fn a_rescan_after_a_crashed_one_runs_the_full_check_and_rebuilds() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = indexed_home(dir.path(), 3);
+    let (_, path) = segment_files(&home)
+        .into_iter()
+        .find(|(e, _)| e == "idx")
+        .unwrap();
+    let body = body_len(&fs::read(&path).unwrap());
+    flip(&path, body / 2, 16);
+    // what a rescan leaves behind when it is killed
+    fs::write(home.join("mailfts/RESCANNING"), "4242\n").unwrap();
+    let stats: serde_json::Value = serde_json::from_str(
+        run_ok(&["rescan", "--home", home.to_str().unwrap(), "--json"]).trim(),
+    )
+    .unwrap();
+    let rebuilt = stats["problems"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("index damaged, rebuilt"))
+        .cloned()
+        .unwrap_or_else(|| panic!("the full check ran and found the damage: {stats}"));
+    assert!(rebuilt.contains(&rel(&home, &path)), "{rebuilt}");
+    assert!(!home.join("mailfts/RESCANNING").exists());
+    let (code, text, _) = check(&home);
+    assert_eq!(code, 0, "{text}");
+    searches_equal_scan(&home, "after the rebuild");
+}

@@ -5,6 +5,8 @@
 //! ```text
 //! tantivy/      the tantivy index (documents, postings, fast fields, commit payload = IndexMeta)
 //! columns/      header columns, `<mailbox id>.<field>` (see `columns`)
+//! DAMAGED       present when the index was found damaged: the reason (see `marker`)
+//! RESCANNING    present while a rescan runs (left behind by a crash, see `marker`)
 //! ```
 
 use std::fs;

@@ -538,6 +538,38 @@ mod tests {
     }
 
     #[test]
+    fn damage_is_told_from_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let cols = Columns::new(dir.path().to_path_buf());
+        let many: Vec<(u32, String)> = (1..=50).map(|u| (u, format!("from {u}"))).collect();
+        cols.append(2, &[many]).unwrap();
+        let path = cols.path(2, 0);
+        let good = fs::read(&path).unwrap();
+        // a torn tail (crash during an append) is not damage
+        let mut torn = good.clone();
+        torn.extend_from_slice(&[51, 0, 0, 0, 9, 0, 0, 0, b'f']);
+        fs::write(&path, &torn).unwrap();
+        assert_eq!(cols.load(2, 0).unwrap().len(), 50);
+        assert!(Columns::verify_file(&path).is_ok());
+        // a flipped byte inside is
+        let mut bad = good.clone();
+        bad[good.len() / 2] ^= 0x40;
+        fs::write(&path, &bad).unwrap();
+        assert!(matches!(cols.load(2, 0), Err(IndexError::Damaged { .. })));
+        assert!(Columns::verify_file(&path).is_err());
+        // and so is a garbled sealed base
+        fs::write(&path, &good).unwrap();
+        cols.seal(2, None).unwrap();
+        let sealed = cols.sealed_path(2, 0);
+        let mut z = fs::read(&sealed).unwrap();
+        let n = z.len() / 2;
+        z[n] ^= 0x40;
+        fs::write(&sealed, &z).unwrap();
+        assert!(cols.load(2, 0).is_err());
+        assert!(Columns::verify_file(&sealed).is_err());
+    }
+
+    #[test]
     fn compaction_drops_dead_uids() {
         let dir = tempfile::tempdir().unwrap();
         let cols = Columns::new(dir.path().to_path_buf());

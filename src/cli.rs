@@ -22,6 +22,8 @@ pub enum Command {
     Rescan(RescanArgs),
     /// Per mailbox: messages in store and index, sizes, last rescan.
     Status(StatusArgs),
+    /// Verify the index: checksums of every file, header columns, counts against the Maildir, samples.
+    Check(CheckArgs),
     /// Search with an IMAP search program, e.g. `mailfts search --home h -- 'OR SUBJECT x FROM y'`.
     Search(SearchArgs),
     /// Generate a sample home (unless present), index it, show status and timed searches.
@@ -86,6 +88,16 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub daemon: crate::daemon_client::DaemonArgs,
     /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mailfts check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub home: HomeArgs,
+    /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
 }

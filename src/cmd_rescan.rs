@@ -104,7 +104,8 @@ async fn through_daemon(
 fn run_local(a: &RescanArgs) -> anyhow::Result<ExitCode> {
     let home = Home::from_args(&a.home);
     let store = home.store()?;
-    let index = home.index_for_writing()?;
+    let opened = mailfts_indexer::repair::open_for_rescan(&home.index, &store)?;
+    let index = opened.index;
     let bar = Bar::new("indexing");
     let opts = RescanOptions {
         mailbox: a.mailbox.clone(),
@@ -112,11 +113,20 @@ fn run_local(a: &RescanArgs) -> anyhow::Result<ExitCode> {
         stop_after: a.stop_after,
         ..RescanOptions::default()
     };
-    let stats = rescan(&index, &store, &opts, &bar)?;
+    let mut stats = rescan(&index, &store, &opts, &bar)?;
     bar.finish();
+    if let Some(report) = &opened.rebuilt {
+        stats
+            .problems
+            .insert(format!("{REBUILT}: {}", report.summary()), 1);
+    }
     print_stats(&stats, a.json);
     Ok(ExitCode::SUCCESS)
 }
+
+/// The `problems` key of a rescan that found the index damaged and rebuilt it (followed by what
+/// was wrong).
+pub const REBUILT: &str = "index damaged, rebuilt from the mail store";
 
 /// Prints a rescan summary, plain or JSON.
 pub fn print_stats(stats: &RescanStats, json: bool) {
@@ -134,9 +144,16 @@ pub fn print_stats(stats: &RescanStats, json: bool) {
         );
         // messages whose file could not be read (unreadable, broken compression) are not indexed;
         // every other problem cost some text of a message that is indexed with the rest
-        let (skipped, degraded): (Vec<_>, Vec<_>) = stats.problems.iter().partition(|(kind, _)| {
-            kind.starts_with("compression") || kind.starts_with("unreadable")
-        });
+        for kind in stats.problems.keys().filter(|k| k.starts_with(REBUILT)) {
+            println!("{kind}");
+        }
+        let (skipped, degraded): (Vec<_>, Vec<_>) = stats
+            .problems
+            .iter()
+            .filter(|(kind, _)| !kind.starts_with(REBUILT))
+            .partition(|(kind, _)| {
+                kind.starts_with("compression") || kind.starts_with("unreadable")
+            });
         let render = |list: Vec<(&String, &u64)>| -> String {
             list.iter()
                 .map(|(k, v)| format!("{k}: {v}"))

@@ -112,6 +112,10 @@ fn local(
     let engine = match &opened {
         Ok(Some(index)) => Engine::new(&store, Some(index)),
         Ok(None) => Engine::without_index(&store, format!("no index at {}", home.index.display())),
+        Err(mailfts_indexer::IndexError::Damaged { reason, .. }) => {
+            tracing::warn!(index = %home.index.display(), reason, "index damaged: answering by the scan (run `mailfts rescan` to rebuild it)");
+            Engine::without_index(&store, format!("index damaged: {reason}"))
+        }
         Err(e) => Engine::without_index(&store, format!("index unusable: {e}")),
     };
     let mailboxes = if a.all_mailboxes {

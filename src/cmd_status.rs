@@ -102,7 +102,20 @@ fn from_daemon(a: &StatusArgs, d: daemon_client::Daemon) -> anyhow::Result<ExitC
 pub fn run_local(a: &StatusArgs) -> anyhow::Result<ExitCode> {
     let home = Home::from_args(&a.home);
     let store = home.store()?;
-    let index = HomeIndex::open(&home.index)?;
+    let index = match HomeIndex::open(&home.index) {
+        Err(mailfts_indexer::IndexError::Damaged { reason, .. }) => {
+            if a.json {
+                println!("{}", serde_json::json!({ "index_damaged": reason }));
+                return Ok(ExitCode::from(1));
+            }
+            println!(
+                "index at {} is DAMAGED: {reason}\nsearches answer by the linear scan; `mailfts rescan` rebuilds the index",
+                home.index.display()
+            );
+            return Ok(ExitCode::from(1));
+        }
+        other => other?,
+    };
     let snap = index.as_ref().map(|i| i.snapshot()).transpose()?;
     let mut mailboxes = Vec::new();
     let mut maildir_bytes = 0u64;

@@ -5,6 +5,7 @@
 
 mod cli;
 mod cmd_bench;
+mod cmd_check;
 mod cmd_corpus;
 mod cmd_demo;
 mod cmd_hook;
@@ -28,6 +29,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         cli::Command::Rescan(a) => cmd_rescan::run(&a),
         cli::Command::Status(a) => cmd_status::run(&a),
+        cli::Command::Check(a) => cmd_check::run(&a),
         cli::Command::Search(a) => cmd_search::run(&a),
         cli::Command::Demo(a) => cmd_demo::run(&a),
         cli::Command::Bench(a) => cmd_bench::run(&a),

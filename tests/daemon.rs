@@ -1046,3 +1046,84 @@ fn grpc_over_tls_accepts_a_client_certificate_or_the_token() {
     });
     assert!(served.terminate().success());
 }
+
+/// A damaged index (flipped bytes in the largest postings file) is found by the daemon's startup
+/// integrity check, counted in `mailfts_index_damage_detected_total` and rebuilt in the
+/// background; searches answer as the scan does throughout, and `mailfts check` is clean after.
+#[test]
+fn the_daemon_finds_a_damaged_index_at_startup_and_rebuilds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("dora");
+    write_maildir(&CorpusSpec::new(9, 300), &home.join("Maildir"), &mut |_| {}).unwrap();
+    let bin = env!("CARGO_BIN_EXE_mailfts");
+    let h = home.to_str().unwrap();
+    assert!(Command::new(bin)
+        .args(["rescan", "--home", h])
+        .status()
+        .unwrap()
+        .success());
+    let idx = std::fs::read_dir(home.join("mailfts/tantivy"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .expect("a postings file");
+    let mut bytes = std::fs::read(&idx).unwrap();
+    let n = bytes.len();
+    for b in &mut bytes[n / 3..n / 3 + 16] {
+        *b ^= 0xA5;
+    }
+    std::fs::write(&idx, bytes).unwrap();
+    let passwd = write_passwd(dir.path(), &[("dora", &home)]);
+    let served = Served::start(dir.path(), &passwd, "damage");
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = served.client().await;
+        poll("the damage to be counted", async || {
+            served
+                .metrics_text()
+                .contains("\nmailfts_index_damage_detected_total 1\n")
+                .then_some(())
+        })
+        .await;
+        for query in ["TEXT meeting", "BODY budget", "FROM a"] {
+            let mut answers = Vec::new();
+            for mode in [pb::SearchMode::Index, pb::SearchMode::Scan] {
+                let mut q = search_req("dora", query);
+                q.mode = mode as i32;
+                answers.push(
+                    c.search(q).await.unwrap().into_inner().mailboxes[0]
+                        .uids
+                        .clone(),
+                );
+            }
+            assert_eq!(answers[0], answers[1], "{query} answered as the scan does");
+        }
+        poll("the rebuild", async || {
+            caught_up(&user_status(&mut c, "dora").await).then_some(())
+        })
+        .await;
+        let mut q = search_req("dora", "TEXT meeting");
+        q.mode = pb::SearchMode::Scan as i32;
+        let scan = c.search(q).await.unwrap().into_inner().mailboxes[0]
+            .uids
+            .clone();
+        let r = c
+            .search(search_req("dora", "TEXT meeting"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.mailboxes[0].uids, scan);
+    });
+    assert!(served.terminate().success());
+    let out = Command::new(bin)
+        .args(["check", "--home", h])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "clean after the daemon's rebuild: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

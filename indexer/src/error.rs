@@ -33,6 +33,15 @@ pub enum IndexError {
     /// The mail store failed.
     #[error(transparent)]
     Store(#[from] mailfts_store::StoreError),
+    /// A file of the index is damaged (checksum, structure, missing file), or the index is marked
+    /// damaged (see [`crate::marker`]): searches scan, the next rescan rebuilds it.
+    #[error("index at {path} is damaged: {reason}")]
+    Damaged {
+        /// The index directory or the damaged file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The commit payload could not be decoded.
     #[error("index at {path}: unreadable metadata: {message}")]
     BadMeta {

@@ -6,21 +6,27 @@
 //! tantivy/      the tantivy index (documents, postings, fast fields, commit payload = IndexMeta)
 //! columns/      header and opaque-run columns, `<mailbox id>.<field>` (see `columns`)
 //! terms/        word dictionaries laid out for substring lookups, `<segment>.<field>` (see `terms`)
+//! DAMAGED       present when the index was found damaged: the reason (see `marker`)
+//! RESCANNING    present while a rescan runs (left behind by a crash, see `marker`)
 //! ```
 
 use std::fs;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use roaring::RoaringBitmap;
 use tantivy::collector::Collector;
+use tantivy::directory::Directory;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, Term,
 };
 
+use crate::check::{check, is_damage, panic_message, CheckOptions};
 use crate::columns::{dir_bytes, Columns};
 use crate::error::{IndexError, IoContext, Result, TantivyContext};
+use crate::marker;
 use crate::meta::IndexMeta;
 use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
 use crate::terms::TermTextCache;
@@ -52,7 +58,46 @@ pub struct IndexSnapshot {
 impl HomeIndex {
     /// Opens the index in `dir` if there is one. `Ok(None)`: no index; `Err`: an index that cannot
     /// be used (another schema version, damaged files) — searches then fall back to a scan.
+    ///
+    /// The cheap integrity checks run first (see [`crate::check`]): an index marked damaged, or
+    /// one whose files fail them or cannot be opened by tantivy, is an [`IndexError::Damaged`]
+    /// (and is marked damaged, so later processes know without re-detecting it).
     pub fn open(dir: &Path) -> Result<Option<HomeIndex>> {
+        if let Some(reason) = marker::damaged_reason(dir) {
+            return Err(IndexError::Damaged {
+                path: dir.to_path_buf(),
+                reason,
+            });
+        }
+        let report = check(dir, None, &CheckOptions::cheap());
+        if !report.is_clean() {
+            let reason = report.summary();
+            marker::mark_damaged(dir, &reason);
+            return Err(IndexError::Damaged {
+                path: dir.to_path_buf(),
+                reason,
+            });
+        }
+        match catch_unwind(AssertUnwindSafe(|| Self::open_unmarked(dir))) {
+            Ok(Err(IndexError::Tantivy { path, source })) if is_damage(&source) => {
+                let reason = format!("cannot open: {source}");
+                marker::mark_damaged(dir, &reason);
+                Err(IndexError::Damaged { path, reason })
+            }
+            Ok(r) => r,
+            Err(p) => {
+                let reason = format!("panic while opening: {}", panic_message(p.as_ref()));
+                marker::mark_damaged(dir, &reason);
+                Err(IndexError::Damaged {
+                    path: dir.to_path_buf(),
+                    reason,
+                })
+            }
+        }
+    }
+
+    /// Opens the index without looking at the damage marker or running the cheap checks.
+    pub(crate) fn open_unmarked(dir: &Path) -> Result<Option<HomeIndex>> {
         let tdir = dir.join("tantivy");
         if !tdir.join("meta.json").exists() {
             return Ok(None);
@@ -85,14 +130,69 @@ impl HomeIndex {
             Err(e @ IndexError::Locked { .. }) => return Err(e),
             Err(e) => {
                 tracing::warn!(index = %dir.display(), error = %e, "index unusable: rebuilding it from the mail store");
-                for sub in ["tantivy", "columns", "terms"] {
-                    let p = dir.join(sub);
-                    if p.exists() {
+                Self::remove_files(dir)?;
+            }
+        }
+        Self::create(dir)
+    }
+
+    /// Removes the index's files (tantivy, columns, then the damage marker) under the index
+    /// writer lock, so that a rebuild never pulls files from under a running writer
+    /// ([`IndexError::Locked`] then). The next [`HomeIndex::open_or_create`] creates a fresh index.
+    pub fn remove_files(dir: &Path) -> Result<()> {
+        let tdir = dir.join("tantivy");
+        let lock = if tdir.is_dir() {
+            let d = tantivy::directory::MmapDirectory::open(&tdir).map_err(|e| IndexError::Io {
+                path: tdir.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            match d.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK) {
+                Ok(l) => Some(l),
+                Err(tantivy::directory::error::LockError::LockBusy) => {
+                    return Err(IndexError::Locked { path: tdir })
+                }
+                Err(e) => {
+                    return Err(IndexError::Io {
+                        path: tdir,
+                        source: std::io::Error::other(e.to_string()),
+                    })
+                }
+            }
+        } else {
+            None
+        };
+        if tdir.is_dir() {
+            for e in fs::read_dir(&tdir).at(&tdir)?.flatten() {
+                if e.file_name() != ".tantivy-writer.lock" {
+                    let p = e.path();
+                    if p.is_dir() {
                         fs::remove_dir_all(&p).at(&p)?;
+                    } else {
+                        fs::remove_file(&p).at(&p)?;
                     }
                 }
             }
         }
+        drop(lock);
+        for sub in ["columns", "terms"] {
+            let d = dir.join(sub);
+            if d.exists() {
+                fs::remove_dir_all(&d).at(&d)?;
+            }
+        }
+        marker::clear_damaged(dir).at(dir)?;
+        Ok(())
+    }
+
+    /// Rebuilds a damaged index: removes its files and creates an empty index (a rescan then
+    /// fills it from the store).
+    pub fn rebuild(dir: &Path, reason: &str) -> Result<HomeIndex> {
+        tracing::warn!(index = %dir.display(), reason, "index damaged: rebuilding it from the mail store");
+        Self::remove_files(dir)?;
+        Self::create(dir)
+    }
+
+    fn create(dir: &Path) -> Result<HomeIndex> {
         let tdir = dir.join("tantivy");
         fs::create_dir_all(&tdir).at(&tdir)?;
         let (schema, fields) = build_schema();

@@ -12,7 +12,8 @@
 //!
 //! Modules: [`text`] (folding and tokens, shared with the query engine), [`tokenizer`] (tantivy
 //! adapter), [`schema`], [`meta`], [`columns`], [`document`] (message → document), [`home`] (opening,
-//! rebuilding, snapshots), [`rescan`] (store → index).
+//! rebuilding, snapshots), [`rescan`] (store → index), [`check`] (integrity checks), [`marker`]
+//! (damage and rescan-in-progress markers), [`repair`] (check, then rebuild a damaged index).
 //!
 //! ```no_run
 //! use mailfts_indexer::{home::HomeIndex, rescan::{rescan, RescanOptions, NoProgress}};
@@ -23,11 +24,14 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod columns;
 pub mod document;
 mod error;
 pub mod home;
+pub mod marker;
 pub mod meta;
+pub mod repair;
 pub mod rescan;
 pub mod schema;
 pub mod terms;

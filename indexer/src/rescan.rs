@@ -102,6 +102,10 @@ pub fn rescan(
         None => store.list_mailboxes()?,
     };
     let mut writer = home.writer(opts.index_threads)?;
+    // removed at the clean end: a rescan that finds it knows the last one did not finish
+    if let Err(e) = crate::marker::rescan_started(home.dir()) {
+        tracing::debug!(error = %e, "cannot write the rescan marker");
+    }
     let mut meta = home.meta()?;
     let mut dead_ids = Vec::new();
     for name in &names {
@@ -147,6 +151,9 @@ pub fn rescan(
     }
     writer.wait_merging_threads().at(&dir)?;
     home.persist_term_texts();
+    if let Err(e) = crate::marker::rescan_finished(&dir) {
+        tracing::debug!(error = %e, "cannot remove the rescan marker");
+    }
     stats.seconds = started.elapsed().as_secs_f64();
     stats.msg_per_sec = stats.added as f64 / stats.seconds.max(1e-9);
     stats.mb_per_sec = stats.bytes as f64 / 1e6 / stats.seconds.max(1e-9);

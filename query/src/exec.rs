@@ -140,18 +140,40 @@ impl<'a> Engine<'a> {
                 .no_index_reason
                 .clone()
                 .unwrap_or_else(|| "no index".into())),
-            (_, Some(index)) => {
-                let snap = index.snapshot()?;
-                match snap.meta.mailboxes.get(&snapshot.name).cloned() {
+            (_, Some(index)) => match guard_index(index, || Ok(index.snapshot()?)) {
+                Err(damage) => Err(damage),
+                Ok(snap) => match snap.meta.mailboxes.get(&snapshot.name).cloned() {
                     None => Err("mailbox not indexed yet".into()),
                     Some(m) if m.uid_validity != snapshot.uid_validity => {
                         Err("UIDVALIDITY changed since indexing".into())
                     }
                     Some(m) => Ok((index, m.clone(), snap, m.high_water)),
-                }
-            }
+                },
+            },
         };
-        let uids = match usable {
+        // the index's part of the answer; damage met on the way makes the whole query a scan
+        let indexed = usable.and_then(|(index, mb, snap, high_water)| {
+            let t = Instant::now();
+            let mut planner = Planner {
+                snapshot: &snapshot,
+                index,
+                snap: &snap,
+                mailbox_id: mb.id,
+                ctx: &ctx,
+                indexed: snapshot
+                    .messages
+                    .iter()
+                    .filter(|m| m.uid <= high_water)
+                    .map(|m| m.uid)
+                    .collect(),
+                fast: None,
+                columns: HashMap::new(),
+                steps: Vec::new(),
+            };
+            let tri = guard_index(index, || planner.eval(&program.key))?;
+            Ok((tri, std::mem::take(&mut planner.steps), ms(t), high_water))
+        });
+        let uids = match indexed {
             Err(reason) => {
                 explain.source = format!("scan ({reason})");
                 let t = Instant::now();
@@ -161,28 +183,10 @@ impl<'a> Engine<'a> {
                 explain.scan_ms = ms(t);
                 r
             }
-            Ok((index, mb, snap, high_water)) => {
+            Ok((tri, steps, index_ms, high_water)) => {
                 explain.source = "index".into();
-                let t = Instant::now();
-                let mut planner = Planner {
-                    snapshot: &snapshot,
-                    index,
-                    snap: &snap,
-                    mailbox_id: mb.id,
-                    ctx: &ctx,
-                    indexed: snapshot
-                        .messages
-                        .iter()
-                        .filter(|m| m.uid <= high_water)
-                        .map(|m| m.uid)
-                        .collect(),
-                    fast: None,
-                    columns: HashMap::new(),
-                    steps: Vec::new(),
-                };
-                let tri = planner.eval(&program.key)?;
-                explain.steps = std::mem::take(&mut planner.steps);
-                explain.index_ms = ms(t);
+                explain.steps = steps;
+                explain.index_ms = index_ms;
                 let t = Instant::now();
                 let mut uids: Vec<u32> = tri.sure.iter().collect();
                 let verify: Vec<&MessageEntry> =
@@ -208,6 +212,45 @@ impl<'a> Engine<'a> {
             uids,
             explain,
         })
+    }
+}
+
+/// Runs an index operation of a search. Any error or panic of the index (a damaged file, a
+/// checksum or structural error) becomes the reason to answer by the scan instead (`Err`), logged;
+/// damage is also recorded in the index's damage marker so later processes scan without
+/// re-detecting it.
+fn guard_index<T>(
+    index: &HomeIndex,
+    f: impl FnOnce() -> Result<T, SearchError>,
+) -> Result<T, String> {
+    use mailfts_indexer::check::{is_damage, panic_message};
+    use mailfts_indexer::IndexError;
+    let (reason, damage) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => return Ok(v),
+        Ok(Err(e)) => {
+            let damage = match &e {
+                SearchError::Tantivy(t)
+                | SearchError::Index(IndexError::Tantivy { source: t, .. }) => is_damage(t),
+                SearchError::Index(IndexError::Damaged { .. } | IndexError::BadMeta { .. }) => true,
+                SearchError::Index(IndexError::Io { source, .. }) => matches!(
+                    source.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+                ),
+                _ => false,
+            };
+            (e.to_string(), damage)
+        }
+        Err(p) => (
+            format!("panic in the index: {}", panic_message(p.as_ref())),
+            true,
+        ),
+    };
+    tracing::warn!(index = %index.dir().display(), error = %reason, "index failed during a search: answering by the scan");
+    if damage {
+        mailfts_indexer::marker::mark_damaged(index.dir(), &reason);
+        Err(format!("index damaged: {reason}"))
+    } else {
+        Err(format!("index failed: {reason}"))
     }
 }
 

@@ -122,6 +122,10 @@ pub struct IndexingSection {
     pub startup_check: bool,
     /// Seconds between periodic checks of every home (0: none); catches changes the watcher missed.
     pub check_interval_secs: u64,
+    /// Seconds between full integrity checks of every index (checksums of every file, header
+    /// columns, counts, samples; 0: none). One also runs at startup; a damaged index is rebuilt in
+    /// the background while its searches scan.
+    pub integrity_check_interval_secs: u64,
 }
 
 impl Default for IndexingSection {
@@ -134,6 +138,7 @@ impl Default for IndexingSection {
             watch: true,
             startup_check: true,
             check_interval_secs: 3_600,
+            integrity_check_interval_secs: 86_400,
         }
     }
 }

@@ -250,6 +250,7 @@ impl Api {
             .map_err(internal)?;
         let d = self.d.clone();
         let mode = mode_of(q.mode);
+        let home_user = home.user.clone();
         let answers = tokio::task::spawn_blocking(move || {
             let open = d
                 .cache
@@ -258,6 +259,13 @@ impl Api {
             let engine = match &open.index {
                 Ok(Some(index)) => Engine::new(&open.store, Some(index)),
                 Ok(None) => Engine::without_index(&open.store, "no index yet"),
+                Err(e) if e.contains(" is damaged: ") => Engine::without_index(
+                    &open.store,
+                    format!(
+                        "index damaged: {}",
+                        e.split(" is damaged: ").nth(1).unwrap_or(e)
+                    ),
+                ),
                 Err(e) => Engine::without_index(&open.store, format!("index unusable: {e}")),
             };
             let mailboxes = if q.all_mailboxes {
@@ -284,6 +292,18 @@ impl Api {
         })
         .await
         .map_err(blocking_failed)??;
+        if answers
+            .iter()
+            .any(|a| a.explain.source.starts_with("scan (index damaged"))
+        {
+            // the background rebuild: a full check, then a rescan from scratch
+            self.d.queue.push(
+                &home_user,
+                super::indexing::Work::Integrity,
+                Duration::ZERO,
+                None,
+            );
+        }
         let scans = answers
             .iter()
             .filter(|a| !a.explain.source.starts_with("index"))

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
 use mailfts_indexer::rescan::{rescan, Progress, RescanOptions, RescanStats};
-use mailfts_indexer::IndexError;
+use mailfts_indexer::{check, marker, IndexError};
 use mailfts_store::{Store, StoreError};
 
 use super::homes::HomeState;
@@ -39,6 +39,9 @@ pub enum Work {
     Check,
     /// Rescan one mailbox if its quick check differs.
     Mailbox(String),
+    /// Full integrity check of the index (checksums, columns, counts, samples); a damaged index
+    /// is rebuilt from the store in the background while searches scan.
+    Integrity,
 }
 
 /// What a waiting `IndexMessages` call gets back.
@@ -63,6 +66,7 @@ pub struct Waiter {
 #[derive(Default)]
 struct Pending {
     check: bool,
+    integrity: bool,
     mailboxes: BTreeSet<String>,
     due: Option<Instant>,
     waiters: Vec<Waiter>,
@@ -92,6 +96,7 @@ impl Queue {
         let p = st.pending.entry(user.to_string()).or_default();
         match work {
             Work::Check => p.check = true,
+            Work::Integrity => p.integrity = true,
             Work::Mailbox(m) => {
                 p.mailboxes.insert(m);
             }
@@ -122,6 +127,9 @@ impl Queue {
         let mut v: Vec<String> = p.mailboxes.iter().cloned().collect();
         if p.check {
             v.insert(0, "*".into());
+        }
+        if p.integrity {
+            v.insert(0, "integrity".into());
         }
         v
     }
@@ -231,6 +239,10 @@ fn process(d: &Daemon, user: &str, mut pending: Pending) {
                 d.queue
                     .push(user, Work::Check, Duration::from_secs(2), None);
             }
+            if pending.integrity {
+                d.queue
+                    .push(user, Work::Integrity, Duration::from_secs(2), None);
+            }
             for w in waiters {
                 let m = w.mailbox.clone();
                 d.queue
@@ -265,12 +277,14 @@ fn process_home(
         tracing::debug!(user = home.user, maildir = %home.maildir.display(), "no Maildir yet: nothing to index");
         return Ok(());
     }
+    let rebuilt = (pending.integrity || marker::damaged_reason(&home.index_dir).is_some())
+        && integrity(d, home).map_err(failure)?;
     let (store, index) = d.cache.get_writable(home).map_err(failure)?;
     let snap = index.snapshot().map_err(failure)?;
     let mut candidates: BTreeSet<String> = pending.mailboxes.clone();
     candidates.extend(pending.waiters.iter().map(|w| w.mailbox.clone()));
     let mut gone = false;
-    if pending.check {
+    if pending.check || rebuilt {
         let names = store.list_mailboxes().map_err(failure)?;
         gone = snap.meta.mailboxes.keys().any(|k| !names.contains(k));
         candidates.extend(names);
@@ -337,6 +351,51 @@ fn process_home(
         }
     }
     Ok(())
+}
+
+/// The full integrity check of a home's index (or its damage marker). A damaged index is counted
+/// (`mailfts_index_damage_detected_total`), its files removed under the write lock and its cache
+/// entry dropped, so the caller's rescan rebuilds it from the store while searches scan. Returns
+/// true when it was rebuilt.
+fn integrity(d: &Daemon, home: &HomeState) -> anyhow::Result<bool> {
+    if !home.index_dir.join("tantivy").exists() && !check::has_leftovers(&home.index_dir) {
+        return Ok(false);
+    }
+    let reason = match marker::damaged_reason(&home.index_dir) {
+        Some(r) => r,
+        None => {
+            let store = Store::open(&home.maildir)?;
+            // no commit or merge of this daemon changes the files during the check
+            let _w = home.write_lock();
+            let report = check::check(
+                &home.index_dir,
+                Some(&store),
+                &check::CheckOptions::default(),
+            );
+            tracing::info!(
+                user = home.user,
+                files = report.files_checked,
+                bytes = report.bytes_verified,
+                problems = report.problems.len(),
+                "index integrity check"
+            );
+            if report.is_clean() {
+                return Ok(false);
+            }
+            report.summary()
+        }
+    };
+    tracing::warn!(
+        user = home.user,
+        reason,
+        "index damaged: rebuilding it in the background (searches scan meanwhile)"
+    );
+    let _w = home.write_lock();
+    d.cache.evict(&home.user);
+    HomeIndex::remove_files(&home.index_dir)?;
+    d.cache.evict(&home.user);
+    d.metrics.damage_detected();
+    Ok(true)
 }
 
 /// The quick check: does the index lack messages of this mailbox, or hold expunged ones?

@@ -8,6 +8,7 @@
 //! | `mailfts_documents_indexed_total`, `mailfts_bytes_indexed_total` | counter | |
 //! | `mailfts_documents_removed_total`, `mailfts_index_commits_total` | counter | |
 //! | `mailfts_index_problems_total` | counter | `kind` (decoding problems of indexed messages) |
+//! | `mailfts_index_damage_detected_total` | counter | | damaged indexes detected (each is rebuilt) |
 //! | `mailfts_extraction_failures` | gauge | `format` (from the indexes' metadata, summed over homes) |
 //! | `mailfts_rescan_running`, `mailfts_rescan_messages_done`, `mailfts_rescan_messages_total` | gauge | |
 //! | `mailfts_imap_sessions_total`, `mailfts_imap_sessions_active` | counter, gauge | |
@@ -110,6 +111,7 @@ pub struct Metrics {
     bytes_indexed: AtomicU64,
     commits: AtomicU64,
     problems: Mutex<BTreeMap<String, u64>>,
+    damage: AtomicU64,
     failures: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
     /// Running admin rescans.
     pub rescan_running: AtomicI64,
@@ -155,6 +157,11 @@ impl Metrics {
                 *p.entry(k.clone()).or_default() += v;
             }
         }
+    }
+
+    /// A damaged index was detected (by a check or a search) and is being rebuilt.
+    pub fn damage_detected(&self) {
+        self.damage.fetch_add(1, Relaxed);
     }
 
     /// Documents indexed since start.
@@ -214,6 +221,13 @@ impl Metrics {
             "counter",
             "Rescans that committed (incremental and admin).",
             self.commits.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_index_damage_detected_total",
+            "counter",
+            "Damaged indexes detected (integrity checks, searches); each is rebuilt from the mail store.",
+            self.damage.load(Relaxed),
         );
         header(
             o,

@@ -9,6 +9,9 @@
 //!   path; `mailfts hook saved` asks for the same explicitly over gRPC;
 //! * the **startup and periodic checks**: per home, high-water marks against UIDNEXT and document
 //!   counts against message counts; homes that differ are rescanned;
+//! * the **integrity checks** (at startup and every `indexing.integrity_check_interval_secs`, and
+//!   when a search meets damage): the full `mailfts check`; a damaged index is rebuilt in the
+//!   background while its searches scan;
 //! * the **gRPC service** ([`grpc`], `proto/mailfts.proto`) with health and reflection, on TCP
 //!   (bearer token) and optionally a local socket for delivery agents;
 //! * the **metrics endpoint** ([`metrics`]), Prometheus text;
@@ -171,7 +174,28 @@ async fn serve(
             d.queue.push(&home.user, Work::Check, Duration::ZERO, None);
         }
     }
+    // the full integrity check of every index runs at startup (in the workers, in the background)
+    for home in d.homes.all() {
+        d.queue
+            .push(&home.user, Work::Integrity, Duration::ZERO, None);
+    }
     let mut tasks = tokio::task::JoinSet::new();
+    if cfg.indexing.integrity_check_interval_secs > 0 {
+        let d = d.clone();
+        tasks.spawn(async move {
+            let every = Duration::from_secs(d.cfg.indexing.integrity_check_interval_secs);
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = d.shutdown.wait() => return Ok(()),
+                }
+                for home in d.homes.all() {
+                    d.queue
+                        .push(&home.user, Work::Integrity, Duration::ZERO, None);
+                }
+            }
+        });
+    }
     if cfg.indexing.check_interval_secs > 0 {
         let d = d.clone();
         tasks.spawn(async move {

@@ -71,6 +71,55 @@ impl DirState {
         Ok(())
     }
 
+    /// One line of text (for [`crate::persisted`]): six fields, `-` or `ino,len,mtime,nsec`.
+    pub(crate) fn encode(&self) -> String {
+        self.fields()
+            .iter()
+            .map(|f| match f {
+                None => "-".to_string(),
+                Some(f) => format!("{},{},{},{}", f.ino, f.len, f.mtime, f.mtime_nsec),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The inverse of [`DirState::encode`].
+    pub(crate) fn decode(line: &str) -> Option<DirState> {
+        let mut ids = line.split(' ').map(|f| -> Option<Option<FileId>> {
+            if f == "-" {
+                return Some(None);
+            }
+            let mut n = f.split(',');
+            Some(Some(FileId {
+                ino: n.next()?.parse().ok()?,
+                len: n.next()?.parse().ok()?,
+                mtime: n.next()?.parse().ok()?,
+                mtime_nsec: n.next()?.parse().ok()?,
+            }))
+        });
+        let mut next = || ids.next().flatten();
+        let state = DirState {
+            new: next()?,
+            cur: next()?,
+            list: next()?,
+            dovecot_list: next()?,
+            dovecot_keywords: next()?,
+            keywords: next()?,
+        };
+        ids.next().is_none().then_some(state)
+    }
+
+    fn fields(&self) -> [Option<FileId>; 6] {
+        [
+            self.new,
+            self.cur,
+            self.list,
+            self.dovecot_list,
+            self.dovecot_keywords,
+            self.keywords,
+        ]
+    }
+
     /// True when `new/` and `cur/` were last modified at least [`SETTLE`] before `scan_started`, so
     /// any later change gives them a different mtime.
     pub(crate) fn settled(&self, scan_started: SystemTime) -> bool {

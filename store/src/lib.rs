@@ -65,6 +65,7 @@ mod keywords;
 mod mailbox;
 pub mod mutf7;
 mod name;
+mod persisted;
 mod scan;
 mod snapshot;
 mod store;

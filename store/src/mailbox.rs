@@ -11,6 +11,7 @@ use crate::dirstate::DirState;
 use crate::error::{Result, StoreError};
 use crate::fsutil::{self, LockGuard};
 use crate::keywords::KeywordTable;
+use crate::persisted;
 use crate::scan::{self, ScannedFile};
 use crate::snapshot::{MessageEntry, Snapshot};
 use crate::store::{lock_shared, Shared};
@@ -73,6 +74,9 @@ impl Mailbox {
     /// this [`Store`] (same inode, size and mtime, and the directories had not been modified for two
     /// seconds before that sync read them), the snapshot is rebuilt from memory after six `stat` calls,
     /// without reading the directories: a change to a Maildir always changes a directory's mtime.
+    /// A fresh process does the same against the state the last trusted sync recorded on disk
+    /// (`mailfts-state` beside the UID list, see `persisted`), so a one-shot CLI search of an
+    /// unchanged mailbox costs a few `stat`s and one file read instead of a directory listing.
     ///
     /// Flag changes ([`StoreEvent::FlagsChanged`]) are reported relative to the previous sync through
     /// this [`Store`]; the first sync in a process reports none.
@@ -133,7 +137,17 @@ impl Mailbox {
     /// the lock.
     fn unchanged_locked(&self) -> Result<Option<Snapshot>> {
         let state = DirState::read(&self.dir)?;
-        let baseline = lock_shared(&self.shared.baseline);
+        let mut baseline = lock_shared(&self.shared.baseline);
+        if baseline.is_none() {
+            // a fresh process: what the last process's sync saw, if nothing changed since
+            *baseline = persisted::load(&self.dir, &state);
+            if baseline.is_some() {
+                tracing::debug!(
+                    mailbox = self.name,
+                    "unchanged since the recorded state: no directory read"
+                );
+            }
+        }
         let Some(b) = baseline
             .as_ref()
             .filter(|b| b.state.as_ref() == Some(&state))
@@ -362,6 +376,7 @@ impl Mailbox {
         }));
         baseline.uid_next = plan.uid_next;
         baseline.state = state.settled(scan_started).then_some(state);
+        persisted::save(&self.dir, &baseline);
         *lock_shared(&self.shared.baseline) = Some(baseline);
 
         tracing::debug!(

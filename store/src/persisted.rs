@@ -1,0 +1,165 @@
+//! The last trusted sync of a mailbox kept on disk (`mailfts-state`, next to our UID list), so that a
+//! fresh process knows what a long-running one knows: when [`DirState`] (six `stat`s) equals the
+//! recorded one, the listing, UIDs and UIDNEXT are read from this file instead of the directories.
+//!
+//! The file is written only for a *settled* state ([`DirState::settled`]), under the mailbox lock,
+//! atomically (temporary file, rename); it is a cache: not fsynced, and ignored whenever it does not
+//! parse, fails its checksum or describes another state. Any delivery, flag rename or expunge by any
+//! process changes `new/` or `cur/` (mtime, and for our list its inode and size), so a stale file is
+//! never used.
+//!
+//! Format (UTF-8 lines): `mailfts-state 1`, `UIDVALIDITY UIDNEXT`, the encoded [`DirState`], one
+//! `UID N|C NAME` per message in ascending UID order, and `end COUNT HASH` (FNV-1a 64 of everything
+//! before it).
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use crate::baseline::Baseline;
+use crate::dirstate::DirState;
+
+/// File name of the persisted state.
+pub(crate) const FILE: &str = "mailfts-state";
+const MAGIC: &str = "mailfts-state 1";
+
+/// Writes the state of `b` (which must carry a settled state); best effort.
+pub(crate) fn save(folder: &Path, b: &Baseline) {
+    let Some(state) = &b.state else { return };
+    let mut text = String::with_capacity(64 + b.iter().len() * 64);
+    text.push_str(MAGIC);
+    text.push('\n');
+    text.push_str(&format!(
+        "{} {}\n{}\n",
+        b.uid_validity,
+        b.uid_next,
+        state.encode()
+    ));
+    let mut count = 0usize;
+    for (uid, name, in_new) in b.iter() {
+        if name.contains('\n') {
+            return; // not representable; the next process reads the directories
+        }
+        text.push_str(&format!(
+            "{uid} {} {name}\n",
+            if in_new { 'N' } else { 'C' }
+        ));
+        count += 1;
+    }
+    let hash = fnv(text.as_bytes());
+    text.push_str(&format!("end {count} {hash:016x}\n"));
+    let tmp = folder.join(format!("{FILE}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        drop(f);
+        fs::rename(&tmp, folder.join(FILE))
+    };
+    if let Err(e) = write() {
+        tracing::debug!(folder = %folder.display(), error = %e, "cannot persist the mailbox state");
+    }
+}
+
+/// The persisted baseline, when the file is intact and describes exactly `current`.
+pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
+    let bytes = fs::read(folder.join(FILE)).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
+    let (body, end) = text.split_at(body_end);
+    let mut end = end.trim_end().split(' ');
+    let (Some("end"), Some(count), Some(hash)) = (end.next(), end.next(), end.next()) else {
+        return None;
+    };
+    if u64::from_str_radix(hash, 16).ok()? != fnv(body.as_bytes()) {
+        return None;
+    }
+    let count: usize = count.parse().ok()?;
+    let mut lines = body.lines();
+    if lines.next()? != MAGIC {
+        return None;
+    }
+    let mut head = lines.next()?.split(' ');
+    let uid_validity: u32 = head.next()?.parse().ok()?;
+    let uid_next: u32 = head.next()?.parse().ok()?;
+    let state = DirState::decode(lines.next()?)?;
+    if &state != current {
+        return None;
+    }
+    let mut b = Baseline::with_capacity(uid_validity, count);
+    b.uid_next = uid_next;
+    let mut last = 0u32;
+    for line in lines {
+        let mut parts = line.splitn(3, ' ');
+        let uid: u32 = parts.next()?.parse().ok()?;
+        let in_new = match parts.next()? {
+            "N" => true,
+            "C" => false,
+            _ => return None,
+        };
+        let name = parts.next()?;
+        if uid <= last {
+            return None;
+        }
+        last = uid;
+        b.push(uid, name, in_new);
+    }
+    if b.iter().len() != count {
+        return None;
+    }
+    b.state = Some(state);
+    Some(b)
+}
+
+/// FNV-1a, 64 bits.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_state_loads_only_for_the_same_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["new", "cur"] {
+            fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        let state = DirState::read(dir.path()).unwrap();
+        assert_eq!(DirState::decode(&state.encode()).as_ref(), Some(&state));
+        let mut b = Baseline::with_capacity(7, 2);
+        b.push(1, "1.M1.host:2,S", false);
+        b.push(5, "5.M2.host with space", true);
+        b.uid_next = 6;
+        b.state = Some(state.clone());
+        save(dir.path(), &b);
+        let loaded = load(dir.path(), &state).expect("same state");
+        assert_eq!((loaded.uid_validity, loaded.uid_next), (7, 6));
+        let got: Vec<_> = loaded
+            .iter()
+            .map(|(u, n, i)| (u, n.to_string(), i))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "1.M1.host:2,S".to_string(), false),
+                (5, "5.M2.host with space".to_string(), true)
+            ]
+        );
+        // another state: ignored
+        fs::write(dir.path().join("new/x"), b"x").unwrap();
+        let changed = DirState::read(dir.path()).unwrap();
+        if changed != state {
+            assert!(load(dir.path(), &changed).is_none());
+        }
+        // a garbled file: ignored
+        let p = dir.path().join(FILE);
+        let mut bytes = fs::read(&p).unwrap();
+        let n = bytes.len() / 2;
+        bytes[n] ^= 1;
+        fs::write(&p, bytes).unwrap();
+        assert!(load(dir.path(), &state).is_none());
+    }
+}

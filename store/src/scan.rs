@@ -1,4 +1,5 @@
-//! Reading a mailbox's `new/` and `cur/` directories: readdir only, no `stat` per file.
+//! Reading a mailbox's `new/` and `cur/` directories: readdir only, no `stat` per file; only
+//! regular files are listed (see [`crate::msgfile`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -72,6 +73,21 @@ pub(crate) fn scan(folder: &Path, out: &mut Vec<ScannedFile>) -> Result<()> {
             if name.contains('\n') {
                 tracing::warn!(path = %path.display(), "skipping message file whose name contains a newline");
                 continue;
+            }
+            // Regular files only: a symbolic link (to another user's mail, to /dev/zero), a FIFO,
+            // a device or a directory is never listed, so never read. The entry's type comes from
+            // readdir (no stat, no link followed).
+            match entry.file_type() {
+                Ok(ft) if ft.is_file() => {}
+                Ok(ft) => {
+                    tracing::warn!(path = %path.display(), kind = crate::msgfile::kind_name(ft),
+                        "skipping a Maildir entry that is not a regular file");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "skipping a Maildir entry whose type cannot be read");
+                    continue;
+                }
             }
             let base_len = filename::basename(name).len() as u32;
             if base_len == 0 {

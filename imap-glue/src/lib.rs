@@ -39,10 +39,13 @@
 pub mod auth;
 mod config;
 pub mod convert;
+pub mod creds;
 mod error;
 pub mod esearch;
 mod hooks;
+mod limits;
 pub mod mime;
+pub mod net;
 pub mod observer;
 pub mod server;
 pub mod session;
@@ -52,6 +55,7 @@ pub mod wire;
 pub use config::{load_tls, ImapConfig, Limits};
 pub use error::ImapError;
 pub use hooks::{DirectIndexing, HomeWriteLocks, NoHooks, SaveHooks};
+pub use net::Cidr;
 pub use observer::{CommandStatus, ImapObserver};
 pub use server::serve;
 /// The shutdown signal of [`serve`] (re-exported so callers need no `tokio-util` dependency).

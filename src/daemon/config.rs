@@ -41,8 +41,17 @@ pub struct ImapSection {
     pub listen: Vec<SocketAddr>,
     /// Implicit-TLS listeners, e.g. `["0.0.0.0:993"]`.
     pub tls_listen: Vec<SocketAddr>,
-    /// Accept LOGIN without TLS (loopback and tests only).
+    /// Accept LOGIN without TLS from any address (otherwise only from `trusted_networks`).
     pub allow_plaintext: bool,
+    /// Networks (CIDR blocks, e.g. `["127.0.0.0/8", "::1", "10.1.0.0/16"]`) whose connections are
+    /// secure without TLS: plain LOGIN is allowed from them. Unset: loopback only; `[]`: none.
+    pub trusted_networks: Option<Vec<String>>,
+    /// Let passwd entries with uid 0 log in (refused by default).
+    pub allow_root_users: bool,
+    /// Concurrent connections from one client address (default 20, loopback included).
+    pub max_connections_per_address: Option<usize>,
+    /// Commands per second one connection may send; unset (the default): no limit.
+    pub commands_per_second: Option<u32>,
     /// `exact` (IMAP's answer for every string) or `index` (BODY/TEXT from word starts).
     pub search_mode: String,
     /// Concurrent connections per listener.
@@ -58,6 +67,10 @@ impl Default for ImapSection {
             listen: Vec::new(),
             tls_listen: Vec::new(),
             allow_plaintext: false,
+            trusted_networks: None,
+            allow_root_users: false,
+            max_connections_per_address: None,
+            commands_per_second: None,
             search_mode: "exact".into(),
             max_connections: None,
             compress_new_mail: "none".into(),

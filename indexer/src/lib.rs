@@ -27,6 +27,7 @@ pub mod columns;
 pub mod document;
 mod error;
 pub mod home;
+pub mod lockinfo;
 pub mod meta;
 pub mod rescan;
 pub mod schema;

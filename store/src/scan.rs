@@ -52,6 +52,11 @@ impl ScannedFile {
 pub(crate) fn scan(folder: &Path, out: &mut Vec<ScannedFile>) -> Result<()> {
     for (sub, in_new) in [("new", true), ("cur", false)] {
         let dir = folder.join(sub);
+        // `new/` or `cur/` itself a symbolic link (to another user's `cur/`): not followed.
+        if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            tracing::warn!(path = %dir.display(), "skipping a Maildir directory that is a symbolic link");
+            continue;
+        }
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
             // A missing new/ is tolerated (some tools create only cur/).

@@ -153,3 +153,30 @@ fn copying_a_symlinked_message_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_symlinked_cur_or_new_directory_is_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let other = Store::create(tmp.path().join("bob/Maildir")).unwrap();
+    other
+        .mailbox("INBOX")
+        .unwrap()
+        .save(
+            b"Subject: bob\r\n\r\nbobsecretword\r\n",
+            Flags::empty(),
+            &[],
+            None,
+        )
+        .unwrap();
+    let root = tmp.path().join("alice/Maildir");
+    let store = Store::create(&root).unwrap();
+    fs::remove_dir(root.join("cur")).unwrap();
+    fs::remove_dir(root.join("new")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("bob/Maildir/cur"), root.join("cur")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("bob/Maildir/new"), root.join("new")).unwrap();
+    // Refused (the mailbox resolves outside the root), or listed empty: never bob's mail.
+    match store.mailbox("INBOX").map(|m| m.sync()) {
+        Ok(Ok(s)) => assert!(s.messages.is_empty(), "{:?}", s.messages),
+        Ok(Err(e)) | Err(e) => eprintln!("refused: {e}"),
+    }
+}

@@ -28,8 +28,8 @@
 //!
 //! # async fn run() -> Result<(), mailfts_imap_glue::ImapError> {
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:1143").await?;
-//! let mut config = ImapConfig::new("/etc/mailfts/passwd");
-//! config.allow_plaintext = true; // loopback only
+//! let config = ImapConfig::new("/etc/mailfts/passwd");
+//! // Loopback clients may log in without TLS (trusted_networks); others need STARTTLS.
 //! let shutdown = tokio_util::sync::CancellationToken::new();
 //! serve(listener, Arc::new(config), Arc::new(DirectIndexing::new()), shutdown).await
 //! # }

@@ -53,7 +53,7 @@ pub fn run(a: &ImapArgs) -> anyhow::Result<ExitCode> {
     }
     if config.tls.is_none() && !a.allow_plaintext {
         eprintln!(
-            "mailfts imap: no TLS and no --allow-plaintext: clients cannot log in (LOGINDISABLED)"
+            "mailfts imap: no TLS and no --allow-plaintext: only loopback clients can log in (LOGINDISABLED elsewhere)"
         );
     }
     mailfts_imap_glue::auth::read_passwd(&a.passwd)

@@ -223,11 +223,19 @@ pub fn locked_index(e: &anyhow::Error) -> Option<PathBuf> {
     })
 }
 
-/// What to tell a user whose command found the index locked.
+/// What to tell a user whose command found the index locked: which processes hold the lock
+/// (found in `/proc`), and what to do.
 pub fn locked_message(command: &str, index: &Path) -> String {
+    let holders = mailfts_indexer::lockinfo::writer_lock_holders(index);
+    let usual = "most likely a running `mailfts serve` (or another `mailfts rescan`)";
+    let held_by = if holders.is_empty() {
+        usual.to_string()
+    } else {
+        let list: Vec<String> = holders.iter().map(ToString::to_string).collect();
+        format!("held by {} ({usual})", list.join("; "))
+    };
     format!(
-        "mailfts {command}: the index at {} is locked by another writer, most likely a running \
-         `mailfts serve` (or another `mailfts rescan`).\n\
+        "mailfts {command}: the index at {} is locked by another writer, {held_by}.\n\
          Ask the daemon instead: mailfts {command} --daemon SOCKET --user USER ... \
          (SOCKET is the daemon's --grpc-socket / grpc.socket; or set {ENV_SOCKET} and {ENV_USER}), \
          or stop the daemon and retry.",

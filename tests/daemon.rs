@@ -201,7 +201,7 @@ fn write_passwd(dir: &Path, users: &[(&str, &Path)]) -> PathBuf {
     let p = dir.join("users");
     let text: String = users
         .iter()
-        .map(|(u, h)| format!("{u}:{{PLAIN}}pw-{u}:1000:1000::{}::\n", h.display()))
+        .map(|(u, h)| format!("{u}:{{PLAIN}}pw-{u}::::{}::\n", h.display()))
         .collect();
     std::fs::write(&p, text).unwrap();
     p
@@ -1126,4 +1126,62 @@ fn the_daemon_finds_a_damaged_index_at_startup_and_rebuilds_it() {
         "clean after the daemon's rebuild: {}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn a_per_user_grpc_token_reaches_only_its_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let (alice, bob) = (dir.path().join("alice"), dir.path().join("bob"));
+    for h in [&alice, &bob] {
+        for d in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(h.join("Maildir").join(d)).unwrap();
+        }
+    }
+    let passwd = write_passwd(dir.path(), &[("alice", &alice), ("bob", &bob)]);
+    let tokens = dir.path().join("user-tokens");
+    std::fs::write(&tokens, "alice:alice-token-0123456789\n").unwrap();
+    let served = Served::start_with(
+        dir.path(),
+        &passwd,
+        "scoped",
+        &["--grpc-user-tokens-file", tokens.to_str().unwrap()],
+    );
+    runtime().block_on(async {
+        let mut a = MailftsClient::with_interceptor(
+            served.channel().await,
+            Bearer("alice-token-0123456789"),
+        );
+        assert_eq!(code(a.search(search_req("alice", "ALL")).await), Code::Ok);
+        assert_eq!(
+            code(a.search(search_req("bob", "ALL")).await),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            code(a.status(pb::StatusRequest { user: "bob".into() }).await),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            code(
+                a.optimize(pb::OptimizeRequest {
+                    all_users: true,
+                    ..Default::default()
+                })
+                .await
+            ),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            code(
+                a.delete_index(pb::DeleteIndexRequest {
+                    user: "bob".into(),
+                    ..Default::default()
+                })
+                .await
+            ),
+            Code::PermissionDenied
+        );
+        // The admin token still reaches everyone.
+        let mut admin = served.client().await;
+        assert_eq!(code(admin.search(search_req("bob", "ALL")).await), Code::Ok);
+    });
 }

@@ -93,7 +93,7 @@ fn write_passwd(dir: &Path, users: &[(&str, &Path)]) -> PathBuf {
     let p = dir.join("users");
     let text: String = users
         .iter()
-        .map(|(u, h)| format!("{u}:{{PLAIN}}pw-{u}:1000:1000::{}::\n", h.display()))
+        .map(|(u, h)| format!("{u}:{{PLAIN}}pw-{u}::::{}::\n", h.display()))
         .collect();
     std::fs::write(&p, text).unwrap();
     p

@@ -24,6 +24,10 @@
 //! everywhere but in a worker) so that a panic in a worker takes no output or backtrace lock. If
 //! the child still blocks on an inherited lock, the deadline kills it like any hang.
 //!
+//! A worker dies with its parent (`PR_SET_PDEATHSIG` = `SIGKILL` on Linux, set right after the
+//! fork, with a `getppid` check for a parent that died before that): `kill -9` of a rescan leaves
+//! no orphaned worker holding the index writer lock.
+//!
 //! No thread is ever abandoned, so there is no pool of hung threads to bound: at most one worker
 //! per calling thread exists at a time, and each is killed and reaped before `run` returns.
 //! [`Isolation::InProcess`] (non-unix, benchmarks) catches panics only.
@@ -258,6 +262,8 @@ mod worker {
         let memory_limit =
             address_space().map(|base| base.saturating_add(limits.max_worker_memory));
         let cpu_seconds = limits.timeout.as_secs() + 2;
+        // SAFETY: getpid has no preconditions.
+        let parent = unsafe { libc::getpid() };
         // SAFETY: the child only runs `child_main`, which never returns (see the module docs).
         let pid = unsafe { libc::fork() };
         if pid < 0 {
@@ -265,6 +271,7 @@ mod worker {
         }
         if pid == 0 {
             std::mem::forget(rd);
+            die_with_parent(parent);
             child_main(wr.0, memory_limit, cpu_seconds, max_output, format, job);
         }
         drop(wr);
@@ -331,6 +338,26 @@ mod worker {
                     let status = child.kill_and_wait();
                     return died(format, status);
                 }
+            }
+        }
+    }
+
+    /// In the child right after `fork`: be killed (`SIGKILL`) when the parent dies, so that no
+    /// worker outlives a killed caller (an orphan would keep the caller's descriptors — the index
+    /// writer lock among them — and could block on a pipe nobody reads). The parent may have died
+    /// between `fork` and `prctl`: then `getppid` is no longer `parent` and the child leaves.
+    /// Linux: `PR_SET_PDEATHSIG` fires when the forking *thread* ends, which cannot happen while
+    /// the worker lives, since that thread waits for it.
+    fn die_with_parent(parent: libc::pid_t) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        // SAFETY: plain system calls on this (single-threaded) child's own state.
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        }
+        // SAFETY: as above; `_exit` leaves without running the parent's destructors.
+        unsafe {
+            if libc::getppid() != parent {
+                libc::_exit(1);
             }
         }
     }

@@ -1,8 +1,9 @@
 //! Users: a passwd file in Dovecot's `passwd-file` format, password schemes, and the failed-login
 //! delay.
 //!
-//! One user per line, `user:{SCHEME}hash:uid:gid:gecos:home:shell:extra` (only the first, second
-//! and sixth fields are used; empty lines and lines starting with `#` are skipped). The home must be
+//! One user per line, `user:{SCHEME}hash:uid:gid:gecos:home:shell:extra` (the name, the hash, the
+//! uid and gid — see [`crate::creds`] — and the home are used; empty lines and lines starting with
+//! `#` are skipped). The home must be
 //! an absolute path; mail is at `HOME/Maildir`, the index at `HOME/mailfts`. Schemes:
 //!
 //! | scheme | hash | note |
@@ -32,6 +33,11 @@ pub struct PasswdEntry {
     pub password: String,
     /// The home directory.
     pub home: PathBuf,
+    /// The uid (third field) the user's sessions act as when the server runs as root; `None`
+    /// when the field is empty.
+    pub uid: Option<u32>,
+    /// The gid (fourth field); `None` when empty.
+    pub gid: Option<u32>,
 }
 
 /// The password schemes [`hash_password`] can write.
@@ -92,10 +98,21 @@ pub fn parse_passwd(text: &str, path: &Path) -> Result<Vec<PasswdEntry>, ImapErr
         if fields[0].is_empty() || !home.is_absolute() {
             return Err(bad("empty user name or home not an absolute path"));
         }
+        let id = |i: usize, what: &str| -> Result<Option<u32>, ImapError> {
+            let f = fields[i].trim();
+            if f.is_empty() {
+                return Ok(None);
+            }
+            f.parse()
+                .map(Some)
+                .map_err(|_| bad(&format!("{what} {f:?} is not a number")))
+        };
         out.push(PasswdEntry {
             user: fields[0].to_owned(),
             password: fields[1].to_owned(),
             home,
+            uid: id(2, "uid")?,
+            gid: id(3, "gid")?,
         });
     }
     Ok(out)
@@ -274,6 +291,15 @@ impl FailureTracker {
         base * (1u32 << (e.0 - 1).min(4))
     }
 
+    /// The delay a failed login of `addr` would get now, when it has a penalty (recent failures):
+    /// a correct password is answered after the same delay, so that the time of the answer does
+    /// not tell whether the password was right. `None` without a penalty.
+    pub fn penalty(&self, addr: IpAddr, base: Duration) -> Option<Duration> {
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, at) = map.get(&addr)?;
+        (*count > 0 && at.elapsed() < FAILURE_MEMORY).then(|| base * (1u32 << (*count).min(4)))
+    }
+
     /// Forgets the failures of `addr` (after a successful login).
     pub fn succeeded(&self, addr: IpAddr) {
         self.failures
@@ -322,6 +348,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok[0].home, PathBuf::from("/home/alice"));
+        assert_eq!((ok[0].uid, ok[0].gid), (Some(1000), Some(1000)));
+        assert!(parse_passwd("a:{PLAIN}x:abc:1::/h::\n", Path::new("p")).is_err());
         assert_eq!(ok[0].password, "{PLAIN}pw");
     }
 
@@ -350,7 +378,13 @@ mod tests {
         assert_eq!(t.failed(ip, base), base);
         assert_eq!(t.failed(ip, base), base * 2);
         assert_eq!(t.failed(ip, base), base * 4);
+        assert_eq!(
+            t.penalty(ip, base),
+            Some(base * 8),
+            "what the next failure would wait"
+        );
         t.succeeded(ip);
+        assert_eq!(t.penalty(ip, base), None);
         assert_eq!(t.failed(ip, base), base);
     }
 }

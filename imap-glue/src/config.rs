@@ -10,6 +10,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
+use crate::net::Cidr;
 use crate::{ImapError, ImapObserver};
 
 /// Everything [`crate::serve`] needs to know. Build it with [`ImapConfig::new`] and change fields.
@@ -23,9 +24,16 @@ pub struct ImapConfig {
     pub tls: Option<TlsAcceptor>,
     /// Speak TLS from the first byte (port 993 style) instead of offering STARTTLS.
     pub implicit_tls: bool,
-    /// Allow LOGIN and AUTHENTICATE on a connection without TLS. Off by default: the server then
-    /// advertises LOGINDISABLED until STARTTLS. Meant for loopback listeners and tests.
+    /// Allow LOGIN and AUTHENTICATE on any connection without TLS. Off by default: a client outside
+    /// [`ImapConfig::trusted_networks`] is then told LOGINDISABLED until STARTTLS.
     pub allow_plaintext: bool,
+    /// Networks whose connections count as secure without TLS, as Dovecot treats loopback: LOGIN
+    /// and AUTHENTICATE PLAIN are allowed from them in the clear. Default: loopback
+    /// (`127.0.0.0/8`, `::1`); empty means TLS everywhere (unless [`ImapConfig::allow_plaintext`]).
+    pub trusted_networks: Vec<Cidr>,
+    /// Let passwd entries with uid 0 log in. Off by default: a root user is refused at login, so
+    /// that no session ever acts with root's rights on a home.
+    pub allow_root_users: bool,
     /// How searches use the index: [`Mode::Exact`] (IMAP's answer, the default) or [`Mode::Index`]
     /// (faster, BODY/TEXT find strings that start at a word start).
     pub search_mode: Mode,
@@ -63,9 +71,24 @@ pub struct Limits {
     /// A connection that has not logged in within this time is closed.
     pub login_timeout: Duration,
     /// Commands per second a connection may send (averaged over a second; excess commands wait).
-    pub commands_per_second: u32,
+    /// `None` (the default): no limit.
+    pub commands_per_second: Option<u32>,
     /// Concurrent connections of the listener.
     pub max_connections: usize,
+    /// Concurrent connections from one client address (loopback included, unless listed in
+    /// [`Limits::connection_limit_exempt`]). Default 20.
+    pub max_connections_per_address: usize,
+    /// Addresses the per-address connection limit does not apply to (default: none).
+    pub connection_limit_exempt: Vec<Cidr>,
+    /// Largest literal before login (LOGIN and AUTHENTICATE arguments), bytes; a bigger one is
+    /// refused before any of it is read. Default 8 KiB, as Dovecot.
+    pub max_preauth_literal: u32,
+    /// Largest whole command before login (lines and literals). Default 64 KiB.
+    pub max_preauth_command: usize,
+    /// Server-wide budget of literal bytes being read, over all connections: a literal that
+    /// would go past it is refused (`NO [UNAVAILABLE]`, or `BYE` for a non-synchronizing one)
+    /// before any of it is read. Default 256 MiB.
+    pub max_buffered_input: usize,
 }
 
 impl Default for Limits {
@@ -76,14 +99,19 @@ impl Default for Limits {
             max_command: (64 << 20) + (1 << 20),
             idle_timeout: Duration::from_secs(30 * 60),
             login_timeout: Duration::from_secs(60),
-            commands_per_second: 200,
+            commands_per_second: None,
             max_connections: 1024,
+            max_connections_per_address: 20,
+            connection_limit_exempt: Vec::new(),
+            max_preauth_literal: 8 << 10,
+            max_preauth_command: 64 << 10,
+            max_buffered_input: 256 << 20,
         }
     }
 }
 
 impl ImapConfig {
-    /// Defaults: no TLS, plaintext login refused, exact search, default [`Limits`], 2 s failed-login
+    /// Defaults: no TLS, plaintext login refused except from loopback, root users refused, exact search, default [`Limits`], 2 s failed-login
     /// delay, IDLE polls every second, no observer.
     pub fn new(passwd_file: impl Into<PathBuf>) -> ImapConfig {
         ImapConfig {
@@ -91,6 +119,8 @@ impl ImapConfig {
             tls: None,
             implicit_tls: false,
             allow_plaintext: false,
+            trusted_networks: Cidr::loopback(),
+            allow_root_users: false,
             search_mode: Mode::Exact,
             limits: Limits::default(),
             auth_failure_delay: Duration::from_secs(2),

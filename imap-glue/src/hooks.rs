@@ -11,6 +11,8 @@ use mailfts_indexer::rescan::{rescan, NoProgress, RescanOptions};
 use mailfts_indexer::IndexError;
 use mailfts_store::Store;
 
+use crate::creds::UserCreds;
+
 /// Called by the server after a client's write went through the store (the Maildir already has
 /// it). `home` is the user's home (mail in `home/Maildir`, index in `home/mailfts`).
 ///
@@ -178,7 +180,21 @@ impl DirectIndexing {
                 mailbox: Some(mailbox.clone()),
                 ..RescanOptions::default()
             };
-            match rescan(&index, &store, &opts, &NoProgress) {
+            // A worker started by a session acting as its user has the user's rights (Linux
+            // threads inherit them); the rescan's parallel reads must too, so they run on the
+            // user's rayon pool rather than the global one (see crate::creds).
+            let run = || rescan(&index, &store, &opts, &NoProgress);
+            let result = match UserCreds::of_this_thread().map(|c| c.pool()) {
+                Some(Some(pool)) => pool.install(run),
+                Some(None) => {
+                    return Err(IndexError::Io {
+                        path: home.to_path_buf(),
+                        source: std::io::Error::other("cannot start the user's indexing threads"),
+                    })
+                }
+                None => run(),
+            };
+            match result {
                 Ok(stats) => tracing::debug!(home = %home.display(), mailbox, added = stats.added,
                     removed = stats.removed, "indexed after a client's change"),
                 // A mailbox deleted or renamed since: nothing to index.

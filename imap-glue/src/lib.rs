@@ -28,8 +28,8 @@
 //!
 //! # async fn run() -> Result<(), mailfts_imap_glue::ImapError> {
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:1143").await?;
-//! let mut config = ImapConfig::new("/etc/mailfts/passwd");
-//! config.allow_plaintext = true; // loopback only
+//! let config = ImapConfig::new("/etc/mailfts/passwd");
+//! // Loopback clients may log in without TLS (trusted_networks); others need STARTTLS.
 //! let shutdown = tokio_util::sync::CancellationToken::new();
 //! serve(listener, Arc::new(config), Arc::new(DirectIndexing::new()), shutdown).await
 //! # }
@@ -39,10 +39,13 @@
 pub mod auth;
 mod config;
 pub mod convert;
+pub mod creds;
 mod error;
 pub mod esearch;
 mod hooks;
+mod limits;
 pub mod mime;
+pub mod net;
 pub mod observer;
 pub mod server;
 pub mod session;
@@ -52,6 +55,7 @@ pub mod wire;
 pub use config::{load_tls, ImapConfig, Limits};
 pub use error::ImapError;
 pub use hooks::{DirectIndexing, HomeWriteLocks, NoHooks, SaveHooks};
+pub use net::Cidr;
 pub use observer::{CommandStatus, ImapObserver};
 pub use server::serve;
 /// The shutdown signal of [`serve`] (re-exported so callers need no `tokio-util` dependency).

@@ -7,6 +7,11 @@
 //! connection with `* BYE [TOOBIG]`, because its bytes are already on the way. The complete command
 //! (ESEARCH's `RETURN (…)` taken off, [`crate::esearch`]) is parsed by `imap-codec` and run by the
 //! [`Session`] on a blocking thread.
+//!
+//! Before login, literals and commands are small ([`crate::Limits::max_preauth_literal`]), all
+//! literals being read share a server-wide budget ([`crate::Limits::max_buffered_input`]), one
+//! client address may hold only so many connections, and a failed-login delay ends as soon as the
+//! client closes the connection (its slot is freed; the penalty is remembered per address).
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -24,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::FailureTracker;
 use crate::esearch;
+use crate::limits;
 use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
 use crate::session::{Action, Homes, Reply, Session, Shared};
 use crate::wire;
@@ -44,6 +50,8 @@ pub async fn serve(
         failures: FailureTracker::default(),
     });
     let slots = Arc::new(Semaphore::new(config.limits.max_connections));
+    let per_address = Arc::new(limits::PerAddress::default());
+    let budget = Arc::new(limits::InputBudget::new(config.limits.max_buffered_input));
     let mut tasks = JoinSet::new();
     tracing::info!(addr = ?listener.local_addr().ok(), "IMAP listening");
     loop {
@@ -59,16 +67,24 @@ pub async fn serve(
                         continue;
                     }
                 };
+                let exempt = crate::net::any_contains(&config.limits.connection_limit_exempt, peer.ip());
+                let Some(address_slot) = per_address.enter(peer.ip(), config.limits.max_connections_per_address, exempt) else {
+                    tracing::debug!(%peer, "too many connections from this address");
+                    let _ = sock.write_all(b"* BYE [UNAVAILABLE] Too many connections from your address\r\n").await;
+                    continue;
+                };
                 let Ok(permit) = slots.clone().try_acquire_owned() else {
                     let _ = sock.write_all(b"* BYE [UNAVAILABLE] Too many connections\r\n").await;
                     continue;
                 };
                 let shared = shared.clone();
                 let shutdown = shutdown.clone();
+                let budget = budget.clone();
                 tasks.spawn(async move {
                     let _permit = permit;
+                    let _address_slot = address_slot;
                     let _ = sock.set_nodelay(true);
-                    if let Err(e) = connection(shared, sock, peer, shutdown).await {
+                    if let Err(e) = connection(shared, sock, peer, budget, shutdown).await {
                         tracing::debug!(%peer, error = %e, "connection ended");
                     }
                 });
@@ -149,8 +165,9 @@ enum End {
 
 /// What framing produced.
 enum Frame {
-    /// A complete command, literals included.
-    Command(Vec<u8>),
+    /// A complete command, literals included, and the share of the server-wide input budget its
+    /// literals hold until the command is done.
+    Command(Vec<u8>, limits::Reservation),
     /// A command refused before its literal was read: send this line.
     Refused(String),
 }
@@ -203,31 +220,74 @@ impl Conn {
         Ok(())
     }
 
-    /// Reads one command, literals included, enforcing the limits.
-    async fn read_command(&mut self, limits: &crate::Limits) -> Result<Frame, End> {
+    /// Reads one command, literals included, enforcing the limits: before login
+    /// (`authenticated` false) the small pre-authentication ones, and always the server-wide
+    /// input `budget`. A literal is checked before any of it is read.
+    async fn read_command(
+        &mut self,
+        limits: &crate::Limits,
+        authenticated: bool,
+        budget: &Arc<limits::InputBudget>,
+    ) -> Result<Frame, End> {
+        let (max_literal, max_command) = if authenticated {
+            (limits.max_literal, limits.max_command)
+        } else {
+            (
+                limits.max_literal.min(limits.max_preauth_literal),
+                limits.max_command.min(limits.max_preauth_command),
+            )
+        };
         let mut cmd = Vec::new();
+        let mut held = limits::Reservation::none(budget);
         loop {
             let line = self.read_line(limits.max_line).await?;
             cmd.extend_from_slice(&line);
             let Some((n, non_sync)) = wire::literal_announcement(&line) else {
-                return Ok(Frame::Command(cmd));
+                return Ok(Frame::Command(cmd, held));
             };
-            let too_big = n > u64::from(limits.max_literal)
-                || cmd.len() as u64 + n > limits.max_command as u64;
-            if too_big {
+            let too_big = n > u64::from(max_literal) || cmd.len() as u64 + n > max_command as u64;
+            let refusal = if too_big {
+                Some("[TOOBIG] Literal too big")
+            } else if !held.grow(n as usize) {
+                tracing::warn!(
+                    bytes = n,
+                    "server-wide input budget exhausted: literal refused"
+                );
+                Some("[UNAVAILABLE] Server busy")
+            } else {
+                None
+            };
+            if let Some(why) = refusal {
                 if non_sync {
-                    return Err(End::Bye("[TOOBIG] Literal too big".into()));
+                    return Err(End::Bye(why.into()));
                 }
                 let tag = wire::tag_of(&cmd).unwrap_or_else(|| "*".into());
-                return Ok(Frame::Refused(format!(
-                    "{tag} NO [TOOBIG] Literal too big\r\n"
-                )));
+                return Ok(Frame::Refused(format!("{tag} NO {why}\r\n")));
             }
             if !non_sync {
                 self.send(b"+ Ready for literal data\r\n").await?;
             }
             let data = self.read_exact(n as usize).await?;
             cmd.extend_from_slice(&data);
+        }
+    }
+
+    /// Waits `d` (a failed-login delay) while watching the connection: a client that closes it
+    /// ends the connection at once, so the delay never holds a connection slot for a client that
+    /// is gone (the penalty stays remembered per address). Input sent meanwhile is kept for the
+    /// next command, up to one line's worth.
+    async fn delay(&mut self, d: Duration, max_pending: usize) -> Result<(), End> {
+        let sleep = tokio::time::sleep(d);
+        tokio::pin!(sleep);
+        loop {
+            if self.buf.len() > max_pending {
+                sleep.await;
+                return Ok(());
+            }
+            tokio::select! {
+                _ = &mut sleep => return Ok(()),
+                r = self.fill() => r?,
+            }
         }
     }
 }
@@ -241,8 +301,17 @@ async fn blocking<T: Send + 'static>(
         .take()
         .ok_or_else(|| End::Bye("Internal error".into()))?;
     let (s, t) = tokio::task::spawn_blocking(move || {
+        // The logged-in user's rights on this pool thread for this step only (see crate::creds).
+        let guard = match s.credentials().map(|c| c.enter()).transpose() {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot switch to the user's uid/gid");
+                return (s, None);
+            }
+        };
         let t = f(&mut s);
-        (s, t)
+        drop(guard);
+        (s, Some(t))
     })
     .await
     .map_err(|e| {
@@ -250,13 +319,14 @@ async fn blocking<T: Send + 'static>(
         End::Bye("[SERVERBUG] Internal error".into())
     })?;
     *session = Some(s);
-    Ok(t)
+    t.ok_or_else(|| End::Bye("[UNAVAILABLE] Cannot act as the user".into()))
 }
 
 async fn connection(
     shared: Arc<Shared>,
     sock: TcpStream,
     peer: SocketAddr,
+    budget: Arc<limits::InputBudget>,
     shutdown: CancellationToken,
 ) -> Result<(), End> {
     let config = shared.config.clone();
@@ -290,7 +360,7 @@ async fn connection(
         .unwrap_or_default();
     conn.send(format!("* OK [CAPABILITY {caps}] {}\r\n", config.greeting).as_bytes())
         .await?;
-    let result = drive(&mut conn, &mut session, &shared, &shutdown).await;
+    let result = drive(&mut conn, &mut session, &shared, &budget, &shutdown).await;
     match &result {
         Err(End::Bye(text)) => {
             let _ = conn.send(format!("* BYE {text}\r\n").as_bytes()).await;
@@ -323,6 +393,7 @@ async fn drive(
     conn: &mut Conn,
     session: &mut Option<Session>,
     shared: &Arc<Shared>,
+    budget: &Arc<limits::InputBudget>,
     shutdown: &CancellationToken,
 ) -> Result<(), End> {
     let config = shared.config.clone();
@@ -344,28 +415,31 @@ async fn drive(
         };
         let frame = tokio::select! {
             _ = shutdown.cancelled() => return Err(End::Bye("Server shutting down".into())),
-            f = tokio::time::timeout(timeout, conn.read_command(limits)) => match f {
+            f = tokio::time::timeout(timeout, conn.read_command(limits, authenticated, budget)) => match f {
                 Ok(f) => f?,
                 Err(_) => return Err(End::Bye("Autologout; idle for too long".into())),
             },
         };
         let started = Instant::now();
-        // Commands per second.
-        if window.0.elapsed() >= Duration::from_secs(1) {
-            window = (Instant::now(), 0);
+        // Commands per second, when limited (off by default).
+        if let Some(per_second) = limits.commands_per_second {
+            if window.0.elapsed() >= Duration::from_secs(1) {
+                window = (Instant::now(), 0);
+            }
+            window.1 += 1;
+            if window.1 > per_second {
+                tokio::time::sleep(Duration::from_secs(1).saturating_sub(window.0.elapsed())).await;
+                window = (Instant::now(), 0);
+            }
         }
-        window.1 += 1;
-        if window.1 > limits.commands_per_second {
-            tokio::time::sleep(Duration::from_secs(1).saturating_sub(window.0.elapsed())).await;
-            window = (Instant::now(), 0);
-        }
-        let cmd = match frame {
+        // The literals' share of the input budget is held until the command is done.
+        let (cmd, _held) = match frame {
             Frame::Refused(line) => {
                 conn.send(line.as_bytes()).await?;
                 observe(UNPARSED_COMMAND, Some(CommandStatus::No), started);
                 continue;
             }
-            Frame::Command(c) => c,
+            Frame::Command(c, held) => (c, held),
         };
         if cmd.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -438,7 +512,7 @@ async fn drive(
 
 async fn send_reply(conn: &mut Conn, reply: Reply) -> Result<Action, End> {
     if let Some(d) = reply.delay {
-        tokio::time::sleep(d).await;
+        conn.delay(d, 64 << 10).await?;
     }
     conn.send(&reply.out).await?;
     Ok(reply.action)

@@ -34,6 +34,7 @@ use mailfts_store::{mutf7, Flags, Mailbox, Snapshot, Store, StoreError};
 
 use crate::auth::{self, FailureTracker, PasswdEntry};
 use crate::convert::{self, ConvertError};
+use crate::creds::UserCreds;
 use crate::esearch::{self, ReturnOptions};
 use crate::mime;
 use crate::observer::CommandStatus;
@@ -212,6 +213,8 @@ pub struct Session {
     peer: IpAddr,
     tls: bool,
     user: Option<(PasswdEntry, Arc<Home>)>,
+    /// The file-system credentials the logged-in user's steps run with (see [`crate::creds`]).
+    creds: Option<UserCreds>,
     view: Option<View>,
     /// The view was refreshed during the current command.
     fresh: bool,
@@ -342,9 +345,17 @@ impl Session {
             peer,
             tls,
             user: None,
+            creds: None,
             view: None,
             fresh: false,
         }
+    }
+
+    /// The uid and gid this session's work must run with, once logged in (when the server runs
+    /// as root and the user's passwd entry has a uid). The connection driver enters them around
+    /// every step ([`UserCreds::enter`]).
+    pub fn credentials(&self) -> Option<UserCreds> {
+        self.creds
     }
 
     /// True once logged in.
@@ -367,7 +378,7 @@ impl Session {
             if cfg.tls.is_some() && !self.tls {
                 caps.push_str(" STARTTLS");
             }
-            if self.tls || cfg.allow_plaintext {
+            if self.login_allowed() {
                 caps.push_str(" AUTH=PLAIN");
             } else {
                 caps.push_str(" LOGINDISABLED");
@@ -376,8 +387,13 @@ impl Session {
         caps
     }
 
+    /// LOGIN and AUTHENTICATE are allowed: over TLS, from a trusted network (loopback by
+    /// default, as Dovecot), or anywhere with `allow_plaintext`.
     fn login_allowed(&self) -> bool {
-        self.tls || self.shared.config.allow_plaintext
+        let cfg = &self.shared.config;
+        self.tls
+            || cfg.allow_plaintext
+            || crate::net::any_contains(&cfg.trusted_networks, self.peer)
     }
 
     /// Runs one command. `ret` holds the ESEARCH options taken off a `SEARCH RETURN (…)`.
@@ -520,6 +536,10 @@ impl Session {
                 ));
             }
         };
+        let penalty = self
+            .shared
+            .failures
+            .penalty(self.peer, self.shared.config.auth_failure_delay);
         let Some(entry) = found else {
             self.observe_login(false);
             let delay = self
@@ -532,11 +552,30 @@ impl Session {
                 "[AUTHENTICATIONFAILED] Authentication failed".into(),
             ));
         };
+        // While the address has a penalty, a right password waits as long as a wrong one would:
+        // the time of the answer tells nothing.
+        r.delay = penalty;
+        if entry.uid == Some(0) && !self.shared.config.allow_root_users {
+            tracing::warn!(user, peer = %self.peer, "login of a uid 0 user refused (allow_root_users is off)");
+            self.observe_login(false);
+            return Err(Status::No(
+                "[AUTHORIZATIONFAILED] Login not allowed for this user".into(),
+            ));
+        }
+        let creds = UserCreds::of(&entry);
+        // The home is opened (and its Maildir created) with the user's rights already.
+        let entered = creds.map(|c| c.enter()).transpose().map_err(|e| {
+            tracing::error!(user, error = %e, "cannot switch to the user's uid/gid");
+            self.observe_login(false);
+            Status::No("[UNAVAILABLE] Mail store unavailable".into())
+        })?;
         let home = self.shared.homes.open(&entry.home).map_err(|e| {
             tracing::error!(user, home = %entry.home.display(), error = %e, "cannot open the user's Maildir");
             self.observe_login(false);
             Status::No("[UNAVAILABLE] Mail store unavailable".into())
         })?;
+        drop(entered);
+        self.creds = creds;
         self.shared.failures.succeeded(self.peer);
         self.observe_login(true);
         tracing::info!(user, peer = %self.peer, "logged in");
@@ -1332,12 +1371,20 @@ impl Session {
         let index = home.index();
         let engine = Engine::new(&home.store, index.as_deref());
         let t = std::time::Instant::now();
-        let answer = engine
-            .search(&name, program, self.shared.config.search_mode)
-            .map_err(|e| {
-                tracing::warn!(mailbox = name, error = %e, "search failed");
-                Status::No("[SERVERBUG] Search failed (logged)".into())
-            })?;
+        let mode = self.shared.config.search_mode;
+        // The parallel scan runs on rayon threads: those of a pool acting as the user when the
+        // session has credentials, never the global pool's (root's) threads.
+        let answer = match self.creds {
+            Some(c) => match c.pool() {
+                Some(pool) => pool.install(|| engine.search(&name, program, mode)),
+                None => return Err(Status::No("[UNAVAILABLE] Search unavailable".into())),
+            },
+            None => engine.search(&name, program, mode),
+        };
+        let answer = answer.map_err(|e| {
+            tracing::warn!(mailbox = name, error = %e, "search failed");
+            Status::No("[SERVERBUG] Search failed (logged)".into())
+        })?;
         tracing::debug!(mailbox = name, program = %program, hits = answer.uids.len(),
             ms = t.elapsed().as_secs_f64() * 1e3, source = answer.explain.source,
             store_ms = answer.explain.store_ms, index_ms = answer.explain.index_ms,

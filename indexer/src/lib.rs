@@ -29,6 +29,7 @@ pub mod columns;
 pub mod document;
 mod error;
 pub mod home;
+pub mod lockinfo;
 pub mod marker;
 pub mod meta;
 pub mod repair;

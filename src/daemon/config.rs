@@ -41,8 +41,17 @@ pub struct ImapSection {
     pub listen: Vec<SocketAddr>,
     /// Implicit-TLS listeners, e.g. `["0.0.0.0:993"]`.
     pub tls_listen: Vec<SocketAddr>,
-    /// Accept LOGIN without TLS (loopback and tests only).
+    /// Accept LOGIN without TLS from any address (otherwise only from `trusted_networks`).
     pub allow_plaintext: bool,
+    /// Networks (CIDR blocks, e.g. `["127.0.0.0/8", "::1", "10.1.0.0/16"]`) whose connections are
+    /// secure without TLS: plain LOGIN is allowed from them. Unset: loopback only; `[]`: none.
+    pub trusted_networks: Option<Vec<String>>,
+    /// Let passwd entries with uid 0 log in (refused by default).
+    pub allow_root_users: bool,
+    /// Concurrent connections from one client address (default 20, loopback included).
+    pub max_connections_per_address: Option<usize>,
+    /// Commands per second one connection may send; unset (the default): no limit.
+    pub commands_per_second: Option<u32>,
     /// `exact` (IMAP's answer for every string) or `index` (BODY/TEXT from word starts).
     pub search_mode: String,
     /// Concurrent connections per listener.
@@ -58,6 +67,10 @@ impl Default for ImapSection {
             listen: Vec::new(),
             tls_listen: Vec::new(),
             allow_plaintext: false,
+            trusted_networks: None,
+            allow_root_users: false,
+            max_connections_per_address: None,
+            commands_per_second: None,
             search_mode: "exact".into(),
             max_connections: None,
             compress_new_mail: "none".into(),
@@ -79,6 +92,9 @@ pub struct GrpcSection {
     pub token_file: Option<PathBuf>,
     /// Serve the TCP listener without a token (only sensible on loopback for tests).
     pub allow_unauthenticated: bool,
+    /// Per-user tokens: a file of `user:token` lines (`#` comments). A call with such a token may
+    /// only name that user (no `all_users`); the admin token (`token_file`) may do everything.
+    pub user_tokens_file: Option<PathBuf>,
 }
 
 /// `[metrics]`.
@@ -211,6 +227,9 @@ pub struct ServeArgs {
     /// File with the gRPC bearer token (`grpc.token_file`).
     #[arg(long)]
     pub grpc_token_file: Option<PathBuf>,
+    /// File of per-user gRPC tokens, `user:token` lines (`grpc.user_tokens_file`).
+    #[arg(long)]
+    pub grpc_user_tokens_file: Option<PathBuf>,
     /// Prometheus endpoint listener (`metrics.listen`).
     #[arg(long)]
     pub metrics_listen: Option<SocketAddr>,
@@ -263,6 +282,7 @@ impl Config {
         for p in [
             &mut cfg.passwd,
             &mut cfg.grpc.token_file,
+            &mut cfg.grpc.user_tokens_file,
             &mut cfg.grpc.socket,
             &mut cfg.tls.cert,
             &mut cfg.tls.key,
@@ -294,6 +314,7 @@ impl Config {
         set(&mut self.grpc.listen, &a.grpc_listen);
         set(&mut self.grpc.socket, &a.grpc_socket);
         set(&mut self.grpc.token_file, &a.grpc_token_file);
+        set(&mut self.grpc.user_tokens_file, &a.grpc_user_tokens_file);
         set(&mut self.metrics.listen, &a.metrics_listen);
         if a.imap_allow_plaintext {
             self.imap.allow_plaintext = true;
@@ -354,6 +375,17 @@ impl Config {
     }
 
     /// The gRPC bearer token, read from `grpc.token_file` (surrounding whitespace trimmed).
+    /// The per-user tokens of `grpc.user_tokens_file`: (user, token) pairs; empty without the file.
+    pub fn user_tokens(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let Some(path) = &self.grpc.user_tokens_file else {
+            return Ok(Vec::new());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading user token file {}", path.display()))?;
+        parse_user_tokens(&text).with_context(|| format!("user token file {}", path.display()))
+    }
+
+    /// The admin token of `grpc.token_file`, if set.
     pub fn token(&self) -> anyhow::Result<Option<String>> {
         let Some(path) = &self.grpc.token_file else {
             return Ok(None);
@@ -368,9 +400,52 @@ impl Config {
     }
 }
 
+/// Parses `user:token` lines (blank lines and `#` comments skipped); a token must be at least 16
+/// characters and appear once.
+pub fn parse_user_tokens(text: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((user, token)) = line.split_once(':') else {
+            bail!("line {}: expected user:token", n + 1);
+        };
+        let (user, token) = (user.trim(), token.trim());
+        if user.is_empty() || token.len() < 16 {
+            bail!(
+                "line {}: empty user or token shorter than 16 characters",
+                n + 1
+            );
+        }
+        if out.iter().any(|(_, t)| t == token) {
+            bail!("line {}: token used twice", n + 1);
+        }
+        out.push((user.to_string(), token.to_string()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_tokens_are_parsed_and_checked() {
+        let t = parse_user_tokens("# tokens\nalice:0123456789abcdef\n\nbob: fedcba9876543210 \n")
+            .unwrap();
+        assert_eq!(
+            t,
+            [
+                ("alice".to_string(), "0123456789abcdef".to_string()),
+                ("bob".to_string(), "fedcba9876543210".to_string())
+            ]
+        );
+        assert!(parse_user_tokens("alice:short\n").is_err());
+        assert!(parse_user_tokens("alice\n").is_err());
+        assert!(parse_user_tokens("a:0123456789abcdef\nb:0123456789abcdef\n").is_err());
+    }
 
     #[test]
     fn flags_override_the_file() {

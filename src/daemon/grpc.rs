@@ -1,8 +1,9 @@
 //! The gRPC service `mailfts.v1.Mailfts` (see `proto/mailfts.proto`), its authentication and the
 //! admin rescan job behind `Rescan`.
 //!
-//! Every call is authorized first: a bearer token compared in constant time, except on the local
-//! socket, where `IndexMessages` and `Status` need none (the socket's file mode decides who may call).
+//! Every call is authorized first: a bearer token compared in constant time — the admin token, or a
+//! per-user token (`grpc.user_tokens_file`) whose calls may name only its own user ([`Scope`]) —
+//! except on the local socket, where `IndexMessages` and `Status` need none (the socket's file mode decides who may call).
 //! Blocking work (store syncs, index reads and writes) runs on tokio's blocking pool; searches are
 //! bounded by `limits.max_concurrent_searches`. Each call is counted by method and status code.
 
@@ -38,20 +39,23 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// Checks the `authorization: Bearer <token>` metadata against `token` (`None`: no token needed).
-pub fn check_token(token: Option<&str>, md: &MetadataMap) -> Result<(), Status> {
-    let Some(token) = token else {
-        return Ok(());
-    };
-    let sent = md
-        .get("authorization")
+/// The token of the `authorization: Bearer <token>` metadata.
+fn bearer(md: &MetadataMap) -> Option<&str> {
+    md.get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(str::trim);
-    match sent {
+        .map(str::trim)
+}
+
+/// Checks the `authorization: Bearer <token>` metadata against `token` (`None`: no token needed).
+pub fn check_token(token: Option<&str>, md: &MetadataMap) -> Result<(), Status> {
+    let Some(token) = token else {
+        return Ok(());
+    };
+    match bearer(md) {
         Some(sent) if ct_eq(sent.as_bytes(), token.as_bytes()) => Ok(()),
         Some(_) => Err(Status::unauthenticated("wrong bearer token")),
         None => Err(Status::unauthenticated(
@@ -72,10 +76,65 @@ pub fn authorize<T>(token: Option<&str>, mtls: bool, req: &Request<T>) -> Result
     check_token(token, req.metadata())
 }
 
+/// What an authorized caller may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything: the admin token, a client certificate (mTLS), the local socket's own calls, or
+    /// a listener without a token.
+    Admin,
+    /// Calls about this user only (a per-user token of `grpc.user_tokens_file`): no `all_users`.
+    User(String),
+}
+
+impl Scope {
+    /// Allows a call about `user` (and, with `all_users`, about everyone).
+    pub fn permits(&self, user: &str, all_users: bool) -> Result<(), Status> {
+        match self {
+            Scope::Admin => Ok(()),
+            Scope::User(own) if !all_users && own == user => Ok(()),
+            Scope::User(_) => Err(Status::permission_denied(
+                "this token is scoped to one user",
+            )),
+        }
+    }
+}
+
+/// Per-user tokens: (user, token) pairs from `grpc.user_tokens_file`.
+pub type UserTokens = Arc<Vec<(String, String)>>;
+
+/// The user whose per-user token the call carries, if any (compared in constant time).
+pub fn user_of_token(user_tokens: &[(String, String)], md: &MetadataMap) -> Option<String> {
+    let sent = bearer(md)?;
+    let mut found = None;
+    for (user, token) in user_tokens {
+        if ct_eq(sent.as_bytes(), token.as_bytes()) && found.is_none() {
+            found = Some(user.clone());
+        }
+    }
+    found
+}
+
+/// Authorizes a call on the TCP listener and says what it may do: a per-user token gives
+/// [`Scope::User`]; a client certificate or the admin token (see [`authorize`]) gives
+/// [`Scope::Admin`].
+pub fn scope_of<T>(
+    token: Option<&str>,
+    user_tokens: &[(String, String)],
+    mtls: bool,
+    req: &Request<T>,
+) -> Result<Scope, Status> {
+    if let Some(user) = user_of_token(user_tokens, req.metadata()) {
+        return Ok(Scope::User(user));
+    }
+    authorize(token, mtls, req).map(|()| Scope::Admin)
+}
+
 /// The service.
 pub struct Api {
     d: Arc<Daemon>,
     token: Option<Arc<str>>,
+    /// Per-user tokens (scoped to their user).
+    user_tokens: UserTokens,
     /// Serves the local socket.
     local: bool,
     /// A client certificate verified against `tls.client_ca` authenticates (mTLS).
@@ -91,17 +150,24 @@ impl Api {
         Api {
             d,
             token,
+            user_tokens: Arc::default(),
             local,
             mtls,
             searches: Arc::new(Semaphore::new(n)),
         }
     }
 
-    fn authorize<T>(&self, req: &Request<T>, local_ok: bool) -> Result<(), Status> {
+    /// With per-user tokens: each scoped to its user (see [`Scope`]).
+    pub fn with_user_tokens(mut self, user_tokens: UserTokens) -> Api {
+        self.user_tokens = user_tokens;
+        self
+    }
+
+    fn authorize<T>(&self, req: &Request<T>, local_ok: bool) -> Result<Scope, Status> {
         if self.local && local_ok {
-            return Ok(());
+            return Ok(Scope::Admin);
         }
-        authorize(self.token.as_deref(), self.mtls, req)
+        scope_of(self.token.as_deref(), &self.user_tokens, self.mtls, req)
     }
 
     fn home(&self, user: &str) -> Result<Arc<HomeState>, Status> {
@@ -228,9 +294,10 @@ impl Api {
         &self,
         request: Request<pb::SearchRequest>,
     ) -> Result<Response<pb::SearchResponse>, Status> {
-        self.authorize(&request, false)?;
+        let scope = self.authorize(&request, false)?;
         let started = Instant::now();
         let q = request.into_inner();
+        scope.permits(&q.user, false)?;
         let home = self.home(&q.user)?;
         if q.query.len() > self.d.cfg.limits.max_query_bytes {
             return Err(Status::invalid_argument(format!(
@@ -342,8 +409,9 @@ impl Api {
         &self,
         request: Request<pb::IndexMessagesRequest>,
     ) -> Result<Response<pb::IndexMessagesResponse>, Status> {
-        self.authorize(&request, true)?;
+        let scope = self.authorize(&request, true)?;
         let q = request.into_inner();
+        scope.permits(&q.user, false)?;
         let home = self.home(&q.user)?;
         let d = self.d.clone();
         let wanted = if q.mailbox.is_empty() {
@@ -400,8 +468,9 @@ impl Api {
         &self,
         request: Request<pb::RescanRequest>,
     ) -> Result<Response<RescanStream>, Status> {
-        self.authorize(&request, false)?;
+        let scope = self.authorize(&request, false)?;
         let q = request.into_inner();
+        scope.permits(&q.user, q.all_users)?;
         let homes = self.users(&q.user, q.all_users)?;
         let mailbox = (!q.mailbox.is_empty()).then(|| q.mailbox.clone());
         let (tx, rx) = mpsc::channel(64);
@@ -454,8 +523,12 @@ impl Api {
         &self,
         request: Request<pb::StatusRequest>,
     ) -> Result<Response<pb::StatusResponse>, Status> {
-        self.authorize(&request, true)?;
+        let scope = self.authorize(&request, true)?;
         let q = request.into_inner();
+        // A user's token sees the daemon's totals and its own user only.
+        if !q.user.is_empty() {
+            scope.permits(&q.user, false)?;
+        }
         let d = &self.d;
         let daemon = pb::DaemonStatus {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -489,8 +562,9 @@ impl Api {
         &self,
         request: Request<pb::OptimizeRequest>,
     ) -> Result<Response<pb::OptimizeResponse>, Status> {
-        self.authorize(&request, false)?;
+        let scope = self.authorize(&request, false)?;
         let q = request.into_inner();
+        scope.permits(&q.user, q.all_users)?;
         let homes = self.users(&q.user, q.all_users)?;
         let d = self.d.clone();
         let results = tokio::task::spawn_blocking(move || {
@@ -526,8 +600,9 @@ impl Api {
         &self,
         request: Request<pb::DeleteIndexRequest>,
     ) -> Result<Response<pb::DeleteIndexResponse>, Status> {
-        self.authorize(&request, false)?;
+        let scope = self.authorize(&request, false)?;
         let q = request.into_inner();
+        scope.permits(&q.user, false)?;
         let home = self.home(&q.user)?;
         let d = self.d.clone();
         let h = home.clone();
@@ -762,6 +837,38 @@ fn admin_rescan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_user_tokens_are_scoped_to_their_user() {
+        let users = vec![("alice".to_string(), "alice-token-0123456789".to_string())];
+        let req = |bearer: &str| {
+            let mut r = Request::new(());
+            r.metadata_mut()
+                .insert("authorization", format!("Bearer {bearer}").parse().unwrap());
+            r
+        };
+        let alice = scope_of(Some("admin"), &users, false, &req("alice-token-0123456789")).unwrap();
+        assert_eq!(alice, Scope::User("alice".into()));
+        assert!(alice.permits("alice", false).is_ok());
+        assert_eq!(
+            alice.permits("bob", false).unwrap_err().code(),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            alice.permits("alice", true).unwrap_err().code(),
+            Code::PermissionDenied,
+            "all_users needs the admin token"
+        );
+        let admin = scope_of(Some("admin"), &users, false, &req("admin")).unwrap();
+        assert_eq!(admin, Scope::Admin);
+        assert!(admin.permits("bob", true).is_ok());
+        assert_eq!(
+            scope_of(Some("admin"), &users, false, &req("nope"))
+                .unwrap_err()
+                .code(),
+            Code::Unauthenticated
+        );
+    }
 
     #[test]
     fn tokens_compare_whole() {

@@ -33,6 +33,18 @@ pub fn configure(cfg: &Config, metrics: Arc<ImapMetrics>) -> anyhow::Result<List
     let passwd = cfg.passwd.clone().expect("validated");
     let mut plain = ImapConfig::new(passwd);
     plain.allow_plaintext = cfg.imap.allow_plaintext;
+    if let Some(nets) = &cfg.imap.trusted_networks {
+        plain.trusted_networks = nets
+            .iter()
+            .map(|n| n.parse())
+            .collect::<Result<_, String>>()
+            .map_err(|e| anyhow::anyhow!("imap.trusted_networks: {e}"))?;
+    }
+    plain.allow_root_users = cfg.imap.allow_root_users;
+    if let Some(n) = cfg.imap.max_connections_per_address {
+        plain.limits.max_connections_per_address = n;
+    }
+    plain.limits.commands_per_second = cfg.imap.commands_per_second;
     plain.observer = Some(metrics);
     plain.search_mode = match cfg.imap.search_mode.as_str() {
         "exact" => Mode::Exact,

@@ -99,6 +99,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let passwd = cfg.passwd.clone().expect("validated");
     let users = users::load(&passwd)?;
     let token = cfg.token()?.map(Arc::<str>::from);
+    let user_tokens: grpc::UserTokens = Arc::new(cfg.user_tokens()?);
     let imap_metrics = Arc::new(metrics::ImapMetrics::default());
     let imap = if cfg.imap.listen.is_empty() && cfg.imap.tls_listen.is_empty() {
         None
@@ -114,7 +115,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .thread_name("mailfts-rt")
         .build()
         .context("starting the tokio runtime")?;
-    runtime.block_on(serve(daemon.clone(), token, imap))?;
+    runtime.block_on(serve(daemon.clone(), token, user_tokens, imap))?;
     // blocking tasks (searches) end with their requests; do not wait for stuck ones
     runtime.shutdown_timeout(Duration::from_secs(5));
     Ok(ExitCode::SUCCESS)
@@ -123,6 +124,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 async fn serve(
     d: Arc<Daemon>,
     token: Option<Arc<str>>,
+    user_tokens: grpc::UserTokens,
     imap: Option<imap::Listeners>,
 ) -> anyhow::Result<()> {
     shutdown::on_signals(d.shutdown.clone())?;
@@ -234,11 +236,10 @@ async fn serve(
             .add_service(health.clone())
             .add_service(InterceptedService::new(reflection_v1, auth.clone()))
             .add_service(InterceptedService::new(reflection_v1alpha, auth))
-            .add_service(pb::mailfts_server::MailftsServer::new(grpc::Api::new(
-                d.clone(),
-                token.clone(),
-                false,
-            )));
+            .add_service(pb::mailfts_server::MailftsServer::new(
+                grpc::Api::new(d.clone(), token.clone(), false)
+                    .with_user_tokens(user_tokens.clone()),
+            ));
         let sd = d.shutdown.clone();
         tasks.spawn(async move {
             router
@@ -253,7 +254,9 @@ async fn serve(
     }
     if let Some(listener) = socket_listener {
         let router = Server::builder().add_service(health.clone()).add_service(
-            pb::mailfts_server::MailftsServer::new(grpc::Api::new(d.clone(), token.clone(), true)),
+            pb::mailfts_server::MailftsServer::new(
+                grpc::Api::new(d.clone(), token.clone(), true).with_user_tokens(user_tokens),
+            ),
         );
         let sd = d.shutdown.clone();
         let path = cfg.grpc.socket.clone().expect("set");

@@ -443,20 +443,25 @@ pub(crate) fn open(
     limits: &DecompressLimits,
     size_hint: Option<u64>,
 ) -> io::Result<MessageReader> {
-    let mut file = File::open(path)?;
+    // Regular files only, no symbolic link followed, reads bounded by the fstat size.
+    let (mut file, meta) = crate::msgfile::open(path)?;
+    let file_len = meta.len();
     let mut head = [0u8; Format::DETECT_LEN];
-    let n = read_full(&mut file, &mut head)?;
+    let n = read_full(&mut (&mut file).take(file_len), &mut head)?;
     if n > 0 {
         file.seek(SeekFrom::Start(0))?;
     }
+    let file = file.take(file_len);
     let Some(format) = Format::detect(&head[..n]) else {
         return Ok(MessageReader {
             inner: Inner::Plain(file),
+            file_len,
         });
     };
-    let limit = limits.limit_for(file.metadata()?.len(), size_hint);
+    let limit = limits.limit_for(file_len, size_hint);
     let inner = decoder(format, BufReader::with_capacity(32 * 1024, Source(file)))?;
     Ok(MessageReader {
+        file_len,
         inner: Inner::Compressed(Limited {
             inner,
             format,
@@ -473,10 +478,12 @@ pub(crate) fn open(
 /// errors (of the file itself) are passed through unchanged.
 pub struct MessageReader {
     inner: Inner,
+    /// The file's size (`fstat` at open).
+    file_len: u64,
 }
 
 enum Inner {
-    Plain(File),
+    Plain(io::Take<File>),
     Compressed(Limited<Box<dyn Read + Send>>),
 }
 
@@ -493,6 +500,12 @@ impl fmt::Debug for MessageReader {
 }
 
 impl MessageReader {
+    /// The size of the file as stored (from `fstat` when it was opened; compressed size for a
+    /// compressed file). Reads never go past it.
+    pub fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
     /// The compression of the file; `None` for a plain message.
     pub fn format(&self) -> Option<Format> {
         match &self.inner {
@@ -559,7 +572,7 @@ fn classify(format: Format, e: io::Error) -> io::Error {
 }
 
 /// The file under a decoder: tags its errors so that they are not taken for corrupt data.
-struct Source(File);
+struct Source(io::Take<File>);
 
 #[derive(Debug)]
 struct SourceError(io::Error);

@@ -1,4 +1,5 @@
-//! Reading a mailbox's `new/` and `cur/` directories: readdir only, no `stat` per file.
+//! Reading a mailbox's `new/` and `cur/` directories: readdir only, no `stat` per file; only
+//! regular files are listed (see [`crate::msgfile`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,11 @@ impl ScannedFile {
 pub(crate) fn scan(folder: &Path, out: &mut Vec<ScannedFile>) -> Result<()> {
     for (sub, in_new) in [("new", true), ("cur", false)] {
         let dir = folder.join(sub);
+        // `new/` or `cur/` itself a symbolic link (to another user's `cur/`): not followed.
+        if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            tracing::warn!(path = %dir.display(), "skipping a Maildir directory that is a symbolic link");
+            continue;
+        }
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
             // A missing new/ is tolerated (some tools create only cur/).
@@ -72,6 +78,21 @@ pub(crate) fn scan(folder: &Path, out: &mut Vec<ScannedFile>) -> Result<()> {
             if name.contains('\n') {
                 tracing::warn!(path = %path.display(), "skipping message file whose name contains a newline");
                 continue;
+            }
+            // Regular files only: a symbolic link (to another user's mail, to /dev/zero), a FIFO,
+            // a device or a directory is never listed, so never read. The entry's type comes from
+            // readdir (no stat, no link followed).
+            match entry.file_type() {
+                Ok(ft) if ft.is_file() => {}
+                Ok(ft) => {
+                    tracing::warn!(path = %path.display(), kind = crate::msgfile::kind_name(ft),
+                        "skipping a Maildir entry that is not a regular file");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "skipping a Maildir entry whose type cannot be read");
+                    continue;
+                }
             }
             let base_len = filename::basename(name).len() as u32;
             if base_len == 0 {

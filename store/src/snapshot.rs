@@ -89,8 +89,11 @@ impl MessageEntry {
     }
 
     /// The file's bytes as stored (possibly compressed).
+    ///
+    /// Only a regular file is read (a symbolic link, FIFO, device or directory is refused with an
+    /// [`io::ErrorKind::InvalidInput`] error and a warning), and at most its `fstat` size.
     pub fn read_raw(&self) -> io::Result<Vec<u8>> {
-        fs::read(&self.path)
+        crate::msgfile::read(&self.path)
     }
 
     /// The compression of the file (from its first bytes); `None` for a plain message.
@@ -106,7 +109,7 @@ impl MessageEntry {
         }
         let reader = self.open()?;
         if reader.format().is_none() {
-            return Ok(fs::metadata(&self.path)?.len());
+            return Ok(reader.file_len());
         }
         Ok(sizes(reader)?.0)
     }
@@ -122,7 +125,8 @@ impl MessageEntry {
 
     /// IMAP INTERNALDATE as unix seconds: the file's modification time, as Dovecot uses for Maildir.
     pub fn internal_date(&self) -> io::Result<i64> {
-        let mtime = fs::metadata(&self.path)?.modified()?;
+        // Not following a symbolic link (its target's date is none of the user's business).
+        let mtime = fs::symlink_metadata(&self.path)?.modified()?;
         Ok(crate::deliver::unix_secs(mtime))
     }
 }

@@ -106,6 +106,8 @@ print('IMPLICIT TLS OK')\n";
     let server = TestServer::start(move |c| {
         c.tls = Some(acceptor);
         c.allow_plaintext = false;
+        // Loopback is trusted by default; this test wants LOGINDISABLED until STARTTLS.
+        c.trusted_networks = Vec::new();
     });
     let store = server.store("alice");
     fixture_inbox(&store);

@@ -148,7 +148,11 @@ fn a_user_cannot_reach_another_users_mail() {
 
 #[test]
 fn login_is_disabled_without_tls_unless_allowed() {
-    let server = TestServer::start(|c| c.allow_plaintext = false);
+    // Loopback is trusted by default (plain LOGIN allowed, as Dovecot): trust no network here.
+    let server = TestServer::start(|c| {
+        c.allow_plaintext = false;
+        c.trusted_networks = Vec::new();
+    });
     let mut c = server.client();
     assert!(c.greeting.contains(" LOGINDISABLED"), "{}", c.greeting);
     assert!(!c.greeting.contains("AUTH=PLAIN"), "{}", c.greeting);

@@ -34,7 +34,8 @@ impl TestServer {
             let home = dir.path().join(user);
             Store::create(home.join("Maildir")).unwrap();
             lines.push_str(&format!(
-                "{user}:{{PLAIN}}{pw}:1000:1000::{}::\n",
+                // No uid/gid: sessions act as the test process (see crate::creds).
+                "{user}:{{PLAIN}}{pw}::::{}::\n",
                 home.display()
             ));
         }
@@ -137,7 +138,11 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).unwrap();
+        Client::from_stream(TcpStream::connect(addr).unwrap())
+    }
+
+    /// A client on an already connected stream (e.g. bound to another loopback address).
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();

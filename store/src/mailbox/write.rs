@@ -231,7 +231,9 @@ impl Mailbox {
         if !compress_new && size.is_some() {
             return Ok(CopyPlan::Link { size, vsize });
         }
-        let mut file = fs::File::open(src)?;
+        // Regular files only, no symbolic link followed, reads bounded by the fstat size.
+        let (file, meta) = crate::msgfile::open(src)?;
+        let mut file = file.take(meta.len());
         let mut head = [0u8; Format::DETECT_LEN];
         let n = compress::read_full(&mut file, &mut head)?;
         match Format::detect(&head[..n]) {
@@ -246,7 +248,7 @@ impl Mailbox {
             }
             Some(_) => Ok(CopyPlan::Link { size, vsize }),
             None if compress_new => {
-                let mtime = file.metadata()?.modified()?;
+                let mtime = meta.modified()?;
                 let mut bytes = head[..n].to_vec();
                 file.read_to_end(&mut bytes)?;
                 Ok(CopyPlan::Compress {
@@ -360,7 +362,19 @@ fn remove_file(path: &Path) -> Result<()> {
 }
 
 /// Hard-links `src` to `dest`, or copies it (fsynced, keeping the mtime) where links are impossible.
+///
+/// Only a regular file is linked or copied: a symbolic link (or FIFO, device…) put in the Maildir is
+/// refused, never followed.
 fn link_or_copy(src: &Path, dest: &Path) -> io::Result<()> {
+    let ft = fs::symlink_metadata(src)?.file_type();
+    if !ft.is_file() {
+        let kind = crate::msgfile::kind_name(ft);
+        tracing::warn!(path = %src.display(), kind, "not copying a message file that is not a regular file");
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}: not a regular file ({kind})", src.display()),
+        ));
+    }
     match fs::hard_link(src, dest) {
         Ok(()) => Ok(()),
         Err(e)
@@ -369,10 +383,13 @@ fn link_or_copy(src: &Path, dest: &Path) -> io::Result<()> {
             Err(e)
         }
         Err(_) => {
-            let mtime = fs::metadata(src)?.modified()?;
-            fs::copy(src, dest)?;
-            let f = fs::OpenOptions::new().write(true).open(dest)?;
-            f.set_modified(mtime)?;
+            let (file, meta) = crate::msgfile::open(src)?;
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(dest)?;
+            io::copy(&mut file.take(meta.len()), &mut f)?;
+            f.set_modified(meta.modified()?)?;
             f.sync_all()
         }
     }

@@ -160,6 +160,14 @@ impl Columns {
 
     /// Appends records `(uid, folded value)` per field and fsyncs them.
     pub fn append(&self, mailbox_id: u32, per_field: &[Vec<(u32, String)>]) -> Result<()> {
+        self.append_unsynced(mailbox_id, per_field)?;
+        self.sync(mailbox_id)
+    }
+
+    /// Appends records like [`Columns::append`] without waiting for the disk: the caller must
+    /// call [`Columns::sync`] before the index commit that covers them (a rescan appends every
+    /// chunk of messages and syncs once per commit, not once per chunk and file).
+    pub fn append_unsynced(&self, mailbox_id: u32, per_field: &[Vec<(u32, String)>]) -> Result<()> {
         fs::create_dir_all(&self.dir).at(&self.dir)?;
         for (field, records) in per_field.iter().enumerate() {
             if records.is_empty() {
@@ -179,7 +187,19 @@ impl Columns {
                 encode_record(&mut buf, *uid, value.as_bytes());
             }
             file.write_all(&buf).at(&path)?;
-            file.sync_data().at(&path)?;
+        }
+        Ok(())
+    }
+
+    /// Makes every append log of a mailbox durable.
+    pub fn sync(&self, mailbox_id: u32) -> Result<()> {
+        for field in 0..COLUMN_FILES.len() {
+            let path = self.path(mailbox_id, field);
+            match File::open(&path) {
+                Ok(f) => f.sync_data().at(&path)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).at(&path),
+            }
         }
         Ok(())
     }

@@ -106,7 +106,16 @@ mod tests {
             .stdin(fs::File::open(&lock).unwrap())
             .spawn()
             .unwrap();
-        let holders = writer_lock_holders(dir.path());
+        // the child execs `sleep` a moment after the spawn returns: until then it shows our
+        // command line (and a concurrently forked test process may briefly hold the file too)
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut holders = writer_lock_holders(dir.path());
+        while !(holders.len() == 1 && holders[0].command.starts_with("sleep 30"))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            holders = writer_lock_holders(dir.path());
+        }
         let _ = child.kill();
         let _ = child.wait();
         assert_eq!(holders.len(), 1, "{holders:?}");

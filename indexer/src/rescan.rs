@@ -326,7 +326,7 @@ fn rescan_mailbox(
                 }
             }
         }
-        home.columns().append(mailbox_id, &columns)?;
+        home.columns().append_unsynced(mailbox_id, &columns)?;
         stats.bytes += chunk_bytes;
         batch_bytes += chunk_bytes;
         batch_messages += chunk.len();
@@ -336,6 +336,7 @@ fn rescan_mailbox(
         if batch_messages >= opts.batch_messages || batch_bytes >= opts.batch_bytes || stop {
             let m = meta.mailboxes.get_mut(&name).expect("present");
             m.high_water = m.high_water.max(last_uid);
+            home.columns().sync(mailbox_id)?;
             commit(home, writer, meta)?;
             batch_messages = 0;
             batch_bytes = 0;
@@ -351,6 +352,8 @@ fn rescan_mailbox(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
     );
+    // every record appended above is durable before the commit that raises the high-water mark
+    home.columns().sync(mailbox_id)?;
     let heavy_expunge = !removed.is_empty() && removed.len() * 4 > in_store.len().max(1);
     if heavy_expunge || home.columns().log_bytes(mailbox_id) > SEAL_LOG_BYTES {
         // the columns' records must be committed in the index before they are sealed

@@ -2,7 +2,6 @@
 
 use mailfts_extractors::MessageContent;
 use tantivy::schema::Field;
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::TantivyDocument;
 
 use crate::columns::{column_of, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
@@ -130,39 +129,40 @@ struct Splitter {
 impl Splitter {
     /// Adds the words of `text` to `field` of `doc` and its opaque runs to `opaque`, each followed
     /// by a space (no searched string holds one, so no match spans two runs).
+    ///
+    /// The field gets the folded text with its opaque runs blanked out (same length, so every
+    /// other run stays as it was): the index's tokenizer then yields exactly the word tokens, and
+    /// the document holds one string per field rather than one per token.
     fn add(&mut self, doc: &mut TantivyDocument, field: Field, text: &str, opaque: &mut String) {
         if text.is_empty() {
             return;
         }
         self.folded.clear();
         fold_into(text, &mut self.folded);
-        let mut tokens = Vec::new();
+        let mut blanks: Vec<(usize, usize)> = Vec::new();
         runs(&self.folded, |r| {
             if !r.cjk && is_opaque(r.text) {
+                blanks.push((r.from, r.to));
                 if !self.seen.contains(r.text) {
                     self.seen.insert(r.text.into());
                     opaque.push_str(r.text);
                     opaque.push(' ');
                 }
-            } else {
-                tokens.push(Token {
-                    offset_from: r.from,
-                    offset_to: r.to,
-                    position: tokens.len(),
-                    text: r.text.to_string(),
-                    position_length: 1,
-                });
             }
         });
-        if !tokens.is_empty() {
-            doc.add_pre_tokenized_text(
-                field,
-                PreTokenizedString {
-                    text: String::new(),
-                    tokens,
-                },
-            );
+        if blanks.is_empty() {
+            doc.add_text(field, &self.folded);
+            return;
         }
+        let mut words = std::mem::take(&mut self.folded).into_bytes();
+        for (from, to) in blanks {
+            // an opaque run is letters and digits only (ASCII or not): spaces keep UTF-8 valid
+            // because whole characters are replaced byte by byte
+            words[from..to].fill(b' ');
+        }
+        let words = String::from_utf8(words).expect("whole characters blanked");
+        doc.add_text(field, &words);
+        self.folded = words;
     }
 }
 

@@ -34,7 +34,7 @@ pub struct ImapConfig {
     /// Let passwd entries with uid 0 log in. Off by default: a root user is refused at login, so
     /// that no session ever acts with root's rights on a home.
     pub allow_root_users: bool,
-    /// How searches use the index: [`Mode::Exact`] (IMAP's answer, the default) or [`Mode::Index`]
+    /// How searches use the index: [`Mode::Exact`] or [`Mode::Index`], the same since schema 4 (IMAP's answer)
     /// (faster, BODY/TEXT find strings that start at a word start).
     pub search_mode: Mode,
     /// Sizes, rates and timeouts.

@@ -52,7 +52,7 @@ pub struct ImapSection {
     pub max_connections_per_address: Option<usize>,
     /// Commands per second one connection may send; unset (the default): no limit.
     pub commands_per_second: Option<u32>,
-    /// `exact` (IMAP's answer for every string) or `index` (BODY/TEXT from word starts).
+    /// `exact` or `index`: the same since schema 4 (both give IMAP's answer for every string; kept for old configs).
     pub search_mode: String,
     /// Concurrent connections per listener.
     pub max_connections: Option<usize>,

@@ -34,8 +34,8 @@ pub struct ImapConfig {
     /// Let passwd entries with uid 0 log in. Off by default: a root user is refused at login, so
     /// that no session ever acts with root's rights on a home.
     pub allow_root_users: bool,
-    /// How searches use the index: [`Mode::Exact`] or [`Mode::Index`], the same since schema 4 (IMAP's answer)
-    /// (faster, BODY/TEXT find strings that start at a word start).
+    /// How searches use the index: [`Mode::Exact`] or [`Mode::Index`], the same since schema 4
+    /// (both give IMAP's answer).
     pub search_mode: Mode,
     /// Sizes, rates and timeouts.
     pub limits: Limits,

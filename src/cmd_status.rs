@@ -25,6 +25,10 @@ struct Status {
     index_bytes: u64,
     maildir_bytes: u64,
     index_percent: f64,
+    /// Of `index_bytes`: the word dictionaries laid out for substring lookups (`terms/`).
+    term_text_bytes: u64,
+    /// Of `index_bytes`: the opaque-run columns (identifiers, searched by substring).
+    opaque_column_bytes: u64,
     failures: std::collections::BTreeMap<String, u64>,
 }
 
@@ -93,6 +97,8 @@ fn from_daemon(a: &StatusArgs, d: daemon_client::Daemon) -> anyhow::Result<ExitC
             .collect(),
         index_bytes: u.index_bytes,
         maildir_bytes,
+        term_text_bytes: HomeIndex::substring_bytes(&home.index).0,
+        opaque_column_bytes: HomeIndex::substring_bytes(&home.index).1,
     };
     print(&status, u.has_index, &home, a.json)?;
     Ok(ExitCode::SUCCESS)
@@ -156,6 +162,8 @@ pub fn run_local(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         mailboxes,
         index_bytes,
         maildir_bytes,
+        term_text_bytes: HomeIndex::substring_bytes(&home.index).0,
+        opaque_column_bytes: HomeIndex::substring_bytes(&home.index).1,
     };
     print(&status, index.is_some(), &home, a.json)?;
     Ok(ExitCode::SUCCESS)
@@ -191,6 +199,11 @@ fn print(status: &Status, has_index: bool, home: &Home, json: bool) -> anyhow::R
             status.index_bytes as f64 / 1e6,
             status.maildir_bytes as f64 / 1e6,
             status.index_percent
+        );
+        println!(
+            "substring lookups (included above): word term texts {:.1} MB, opaque-run columns {:.1} MB",
+            status.term_text_bytes as f64 / 1e6,
+            status.opaque_column_bytes as f64 / 1e6
         );
         if !status.failures.is_empty() {
             let list: Vec<String> = status

@@ -85,6 +85,19 @@ fn rescan_is_idempotent_and_follows_adds_and_expunges() {
     assert_eq!(second["added"], 0);
     assert_eq!(second["removed"], 0);
     assert_index_equals_store(home);
+    // the substring structures are reported on their own and counted in the index size
+    let st = status_json(home);
+    let (terms, opaque) = (
+        st["term_text_bytes"].as_u64().unwrap(),
+        st["opaque_column_bytes"].as_u64().unwrap(),
+    );
+    assert!(terms > 0 && opaque > 0, "{st}");
+    assert!(terms + opaque < st["index_bytes"].as_u64().unwrap(), "{st}");
+    let text = run_ok(&["status", "--home", home.to_str().unwrap()]);
+    assert!(
+        text.contains("substring lookups (included above)"),
+        "{text}"
+    );
 
     // delete 10 files, deliver 5 new (the way an MDA does: tmp/ then rename into new/)
     let files = inbox_files(home);

@@ -309,6 +309,23 @@ impl HomeIndex {
         }
     }
 
+    /// Bytes on disk of what serves substring lookups beside the word postings, as
+    /// `(term texts, opaque-run columns)`; both are part of [`HomeIndex::disk_bytes`].
+    pub fn substring_bytes(dir: &Path) -> (u64, u64) {
+        let terms = dir_bytes(&dir.join("terms"));
+        let opaque = fs::read_dir(dir.join("columns"))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().contains(".opaque-"))
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        (terms, opaque)
+    }
+
     /// Bytes on disk of the whole index (tantivy + columns + term texts).
     pub fn disk_bytes(&self) -> u64 {
         dir_bytes(&self.dir)

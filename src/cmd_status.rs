@@ -76,6 +76,7 @@ fn from_daemon(a: &StatusArgs, d: daemon_client::Daemon) -> anyhow::Result<ExitC
         );
     }
     let maildir_bytes = maildir_bytes(&home.store()?)?;
+    let (term_text_bytes, opaque_column_bytes) = HomeIndex::substring_bytes(&home.index);
     let status = Status {
         index_percent: if maildir_bytes == 0 {
             0.0
@@ -97,8 +98,8 @@ fn from_daemon(a: &StatusArgs, d: daemon_client::Daemon) -> anyhow::Result<ExitC
             .collect(),
         index_bytes: u.index_bytes,
         maildir_bytes,
-        term_text_bytes: HomeIndex::substring_bytes(&home.index).0,
-        opaque_column_bytes: HomeIndex::substring_bytes(&home.index).1,
+        term_text_bytes,
+        opaque_column_bytes,
     };
     print(&status, u.has_index, &home, a.json)?;
     Ok(ExitCode::SUCCESS)
@@ -152,6 +153,7 @@ pub fn run_local(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let index_bytes = index.as_ref().map_or(0, |i| i.disk_bytes());
+    let (term_text_bytes, opaque_column_bytes) = HomeIndex::substring_bytes(&home.index);
     let status = Status {
         index_percent: if maildir_bytes == 0 {
             0.0
@@ -162,8 +164,8 @@ pub fn run_local(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         mailboxes,
         index_bytes,
         maildir_bytes,
-        term_text_bytes: HomeIndex::substring_bytes(&home.index).0,
-        opaque_column_bytes: HomeIndex::substring_bytes(&home.index).1,
+        term_text_bytes,
+        opaque_column_bytes,
     };
     print(&status, index.is_some(), &home, a.json)?;
     Ok(ExitCode::SUCCESS)

@@ -20,13 +20,13 @@ use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+use crate::home::FastRowCollector;
 use mailfts_store::Store;
 use serde::Serialize;
-use tantivy::collector::Collector;
 use tantivy::index::{SegmentComponent, SegmentMeta};
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, Index, Score, SegmentReader, TantivyError, Term};
+use tantivy::{Index, TantivyError, Term};
 
 use crate::columns::{Columns, COLUMN_FILES};
 use crate::document::{day_of, prepare, rfc822_size};
@@ -575,24 +575,28 @@ fn sample(
         Term::from_field_u64(snap.fields.key, message_key(mailbox_id, entry.uid)),
         IndexRecordOption::Basic,
     );
-    let rows = guarded(|| snap.searcher.search(&q, &SampleCollector))?;
+    let rows = guarded(|| snap.searcher.search(&q, &FastRowCollector))?;
     let [row] = rows.as_slice() else {
         return Err(format!("{} documents for the message", rows.len()));
     };
-    if row.uid != entry.uid as u64 {
-        return Err(format!("document has uid {}", row.uid));
+    // a missing value reads as a sentinel that no message has, so it is reported as a mismatch
+    let (uid, size, day) = (
+        row.uid.unwrap_or(u64::MAX),
+        row.size.unwrap_or(u64::MAX),
+        row.internal_day.unwrap_or(i64::MIN),
+    );
+    if uid != entry.uid as u64 {
+        return Err(format!("document has uid {uid}"));
     }
-    if row.size != rfc822_size(&raw) {
+    if size != rfc822_size(&raw) {
         return Err(format!(
-            "size {} in the index, {} in the store",
-            row.size,
+            "size {size} in the index, {} in the store",
             rfc822_size(&raw)
         ));
     }
-    if row.internal_day != day_of(date) {
+    if day != day_of(date) {
         return Err(format!(
-            "internal date day {} in the index, {} in the store",
-            row.internal_day,
+            "internal date day {day} in the index, {} in the store",
             day_of(date)
         ));
     }
@@ -616,61 +620,6 @@ fn sample(
         }
     }
     Ok(())
-}
-
-struct SampleRow {
-    uid: u64,
-    internal_day: i64,
-    size: u64,
-}
-
-/// Reads uid, internal day and size of the matching documents.
-struct SampleCollector;
-
-struct SampleSegment {
-    uid: tantivy::columnar::Column<u64>,
-    internal_day: tantivy::columnar::Column<i64>,
-    size: tantivy::columnar::Column<u64>,
-    out: Vec<SampleRow>,
-}
-
-impl Collector for SampleCollector {
-    type Fruit = Vec<SampleRow>;
-    type Child = SampleSegment;
-
-    fn for_segment(&self, _ord: u32, s: &SegmentReader) -> tantivy::Result<SampleSegment> {
-        let ff = s.fast_fields();
-        Ok(SampleSegment {
-            uid: ff.u64("uid")?,
-            internal_day: ff.i64("internal_day")?,
-            size: ff.u64("size")?,
-            out: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<SampleRow>>) -> tantivy::Result<Vec<SampleRow>> {
-        Ok(fruits.into_iter().flatten().collect())
-    }
-}
-
-impl tantivy::collector::SegmentCollector for SampleSegment {
-    type Fruit = Vec<SampleRow>;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        self.out.push(SampleRow {
-            uid: self.uid.first(doc).unwrap_or(u64::MAX),
-            internal_day: self.internal_day.first(doc).unwrap_or(i64::MIN),
-            size: self.size.first(doc).unwrap_or(u64::MAX),
-        });
-    }
-
-    fn harvest(self) -> Vec<SampleRow> {
-        self.out
-    }
 }
 
 #[cfg(test)]

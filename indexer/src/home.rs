@@ -408,3 +408,70 @@ impl tantivy::collector::SegmentCollector for UidSegmentCollector {
         self.out
     }
 }
+
+/// The fast fields of one document (each `None` when the document lacks it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastRow {
+    /// Message UID.
+    pub uid: Option<u64>,
+    /// Internal date, days since the epoch.
+    pub internal_day: Option<i64>,
+    /// `Date:` header day, days since the epoch.
+    pub sent_day: Option<i64>,
+    /// RFC822.SIZE.
+    pub size: Option<u64>,
+}
+
+/// Collects the [`FastRow`] of every matching document (the query engine's date and size keys,
+/// the integrity check's samples).
+pub struct FastRowCollector;
+
+/// Per-segment part of [`FastRowCollector`].
+pub struct FastRowSegment {
+    uid: tantivy::columnar::Column<u64>,
+    internal_day: tantivy::columnar::Column<i64>,
+    sent_day: tantivy::columnar::Column<i64>,
+    size: tantivy::columnar::Column<u64>,
+    out: Vec<FastRow>,
+}
+
+impl Collector for FastRowCollector {
+    type Fruit = Vec<FastRow>;
+    type Child = FastRowSegment;
+
+    fn for_segment(&self, _ord: u32, s: &SegmentReader) -> tantivy::Result<FastRowSegment> {
+        let ff = s.fast_fields();
+        Ok(FastRowSegment {
+            uid: ff.u64("uid")?,
+            internal_day: ff.i64("internal_day")?,
+            sent_day: ff.i64("sent_day")?,
+            size: ff.u64("size")?,
+            out: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<FastRow>>) -> tantivy::Result<Vec<FastRow>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl tantivy::collector::SegmentCollector for FastRowSegment {
+    type Fruit = Vec<FastRow>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.out.push(FastRow {
+            uid: self.uid.first(doc),
+            internal_day: self.internal_day.first(doc),
+            sent_day: self.sent_day.first(doc),
+            size: self.size.first(doc),
+        });
+    }
+
+    fn harvest(self) -> Vec<FastRow> {
+        self.out
+    }
+}

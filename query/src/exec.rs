@@ -34,10 +34,9 @@ use mailfts_store::{MessageEntry, Snapshot, Store};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 use serde::Serialize;
-use tantivy::collector::Collector;
 use tantivy::query::TermQuery;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, Score, SegmentReader, Term};
+use tantivy::{DocId, SegmentReader, Term};
 
 use crate::ast::{SearchKey, SearchProgram};
 use crate::eval::{compile, CompiledKey, ContentSource, MailboxContext, MessageMeta, NoContent};
@@ -380,6 +379,20 @@ struct FastRow {
     size: u64,
 }
 
+impl FastRow {
+    /// The row of a document, missing values read as 0; `None` without a UID.
+    fn of(row: mailfts_indexer::home::FastRow) -> Option<(u32, FastRow)> {
+        Some((
+            row.uid? as u32,
+            FastRow {
+                internal_day: row.internal_day.unwrap_or(0),
+                sent_day: row.sent_day.unwrap_or(0),
+                size: row.size.unwrap_or(0),
+            },
+        ))
+    }
+}
+
 struct Planner<'p> {
     snapshot: &'p Snapshot,
     index: &'p HomeIndex,
@@ -685,7 +698,13 @@ impl Planner<'_> {
             Term::from_field_u64(self.snap.fields.mailbox, self.mailbox_id as u64),
             IndexRecordOption::Basic,
         );
-        let rows = self.snap.searcher.search(&mb, &FastCollector)?;
+        let rows: Vec<(u32, FastRow)> = self
+            .snap
+            .searcher
+            .search(&mb, &mailfts_indexer::home::FastRowCollector)?
+            .into_iter()
+            .filter_map(FastRow::of)
+            .collect();
         self.steps.push(format!(
             "fast fields of {} messages ({:.2} ms)",
             rows.len(),
@@ -693,61 +712,5 @@ impl Planner<'_> {
         ));
         self.fast = Some(rows.into_iter().collect());
         Ok(())
-    }
-}
-
-/// Reads uid, dates and size of every matching document.
-struct FastCollector;
-
-struct FastSegment {
-    uid: tantivy::columnar::Column<u64>,
-    internal_day: tantivy::columnar::Column<i64>,
-    sent_day: tantivy::columnar::Column<i64>,
-    size: tantivy::columnar::Column<u64>,
-    out: Vec<(u32, FastRow)>,
-}
-
-impl Collector for FastCollector {
-    type Fruit = Vec<(u32, FastRow)>;
-    type Child = FastSegment;
-
-    fn for_segment(&self, _ord: u32, s: &SegmentReader) -> tantivy::Result<FastSegment> {
-        let ff = s.fast_fields();
-        Ok(FastSegment {
-            uid: ff.u64("uid")?,
-            internal_day: ff.i64("internal_day")?,
-            sent_day: ff.i64("sent_day")?,
-            size: ff.u64("size")?,
-            out: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<(u32, FastRow)>>) -> tantivy::Result<Self::Fruit> {
-        Ok(fruits.into_iter().flatten().collect())
-    }
-}
-
-impl tantivy::collector::SegmentCollector for FastSegment {
-    type Fruit = Vec<(u32, FastRow)>;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        if let Some(uid) = self.uid.first(doc) {
-            self.out.push((
-                uid as u32,
-                FastRow {
-                    internal_day: self.internal_day.first(doc).unwrap_or(0),
-                    sent_day: self.sent_day.first(doc).unwrap_or(0),
-                    size: self.size.first(doc).unwrap_or(0),
-                },
-            ));
-        }
-    }
-
-    fn harvest(self) -> Self::Fruit {
-        self.out
     }
 }

@@ -30,6 +30,7 @@ use memchr::memmem;
 use roaring::RoaringBitmap;
 
 use crate::error::{IndexError, IoContext, Result};
+use crate::grams::GramFilter;
 
 /// The header fields kept in columns (lower case), in column-id order.
 pub const COLUMN_FIELDS: [&str; 6] = ["subject", "from", "to", "cc", "bcc", "message-id"];
@@ -70,6 +71,25 @@ pub struct Columns {
     dir: PathBuf,
     /// Loaded columns by (mailbox id, field), with the file identity they were loaded from.
     cache: Arc<Mutex<ColumnCache>>,
+    /// Gram filters of sealed bases and loaded append logs, for [`Columns::search`].
+    parts: Arc<Mutex<PartCache>>,
+}
+
+/// What [`Columns::search`] keeps per (mailbox id, field): the sealed base's gram filter (`None`
+/// for a base sealed without one) and the append log alone, each with its file's identity.
+#[derive(Debug, Default)]
+struct PartCache {
+    filters: HashMap<(u32, usize), (Option<FileIdentity>, Option<Arc<GramFilter>>)>,
+    logs: HashMap<(u32, usize), (Option<FileIdentity>, Arc<Column>)>,
+}
+
+/// The answer of [`Columns::search`].
+#[derive(Debug, Default)]
+pub struct ColumnHits {
+    /// The UIDs with a value containing the needle.
+    pub uids: RoaringBitmap,
+    /// True when the sealed base was ruled out by its gram filter (not decompressed, not scanned).
+    pub base_skipped: bool,
 }
 
 /// Loaded columns by (mailbox id, field index), with the identity of the file they came from.
@@ -108,6 +128,7 @@ impl Columns {
         Columns {
             dir,
             cache: Arc::default(),
+            parts: Arc::default(),
         }
     }
 
@@ -137,6 +158,62 @@ impl Columns {
             cache.insert(key, (identity, col.clone()));
         }
         Ok(col)
+    }
+
+    /// UIDs whose value of column `field` contains `folded_needle`, like
+    /// `load_cached(..)?.search(..)`, but a sealed base whose gram filter rules the needle out is
+    /// neither decompressed nor scanned: only the append log is searched then (see
+    /// [`crate::grams`]). A filter that fails its checksum is damage.
+    pub fn search(&self, mailbox_id: u32, field: usize, folded_needle: &str) -> Result<ColumnHits> {
+        let sealed = self.sealed_path(mailbox_id, field);
+        let sealed_id = FileIdentity::of(&sealed);
+        let key = (mailbox_id, field);
+        let filter = match sealed_id {
+            None => None,
+            Some(_) => {
+                let cached = lock(&self.parts).filters.get(&key).cloned();
+                match cached {
+                    Some((id, f)) if id == sealed_id => f,
+                    _ => {
+                        let f = read_filter(&sealed)?.map(Arc::new);
+                        lock(&self.parts)
+                            .filters
+                            .insert(key, (sealed_id, f.clone()));
+                        f
+                    }
+                }
+            }
+        };
+        if filter
+            .as_ref()
+            .is_some_and(|f| !f.may_contain(folded_needle.as_bytes()))
+        {
+            let log = self.path(mailbox_id, field);
+            let log_id = FileIdentity::of(&log);
+            let cached = lock(&self.parts).logs.get(&key).cloned();
+            let column = match cached {
+                Some((id, c)) if id == log_id => c,
+                _ => {
+                    let c = Arc::new(match read_optional(&log)? {
+                        Some(bytes) => {
+                            verify_records(&bytes, true).map_err(|m| damaged(&log, m))?;
+                            Column::from_bytes(bytes)
+                        }
+                        None => Column::default(),
+                    });
+                    lock(&self.parts).logs.insert(key, (log_id, c.clone()));
+                    c
+                }
+            };
+            return Ok(ColumnHits {
+                uids: column.search(folded_needle),
+                base_skipped: true,
+            });
+        }
+        Ok(ColumnHits {
+            uids: self.load_cached(mailbox_id, field)?.search(folded_needle),
+            base_skipped: false,
+        })
     }
 
     /// The append log of a column.
@@ -211,7 +288,8 @@ impl Columns {
         let sealed = self.sealed_path(mailbox_id, field);
         let mut data = match read_optional(&sealed)? {
             Some(z) => {
-                let d = zstd::decode_all(&z[..]).map_err(|e| damaged(&sealed, e.to_string()))?;
+                let d = zstd::decode_all(data_frame(&z))
+                    .map_err(|e| damaged(&sealed, e.to_string()))?;
                 verify_records(&d, false).map_err(|m| damaged(&sealed, m))?;
                 d
             }
@@ -238,7 +316,7 @@ impl Columns {
                 let base = name.strip_suffix(".zst").unwrap_or(&name);
                 let (id, field) = base.split_once('.')?;
                 let id: u32 = id.parse().ok()?;
-                let f = COLUMN_FIELDS.iter().position(|c| *c == field)?;
+                let f = COLUMN_FILES.iter().position(|c| *c == field)?;
                 Some((e.path(), id, f))
             })
             .collect();
@@ -250,7 +328,11 @@ impl Columns {
     pub fn verify_file(path: &Path) -> std::result::Result<(), String> {
         let bytes = fs::read(path).map_err(|e| e.to_string())?;
         if path.extension().is_some_and(|e| e == "zst") {
-            let d = zstd::decode_all(&bytes[..]).map_err(|e| format!("zstd: {e}"))?;
+            if let Some(len) = GramFilter::frame_len(&bytes) {
+                let frame = bytes.get(..len).ok_or("gram filter frame cut short")?;
+                GramFilter::from_frame(frame)?;
+            }
+            let d = zstd::decode_all(data_frame(&bytes)).map_err(|e| format!("zstd: {e}"))?;
             verify_records(&d, false)
         } else {
             verify_records(&bytes, true)
@@ -292,6 +374,18 @@ impl Columns {
             let compressed = compress_checked(&buf).at(&sealed)?;
             let tmp = sealed.with_extension("zst.tmp");
             let mut f = File::create(&tmp).at(&tmp)?;
+            if field >= OPAQUE_HEADERS {
+                let sealed_col = Column::from_bytes(buf);
+                let filter = GramFilter::build(
+                    sealed_col
+                        .records
+                        .iter()
+                        .map(|r| &sealed_col.data[r.start..r.end]),
+                );
+                if filter.worth_keeping() {
+                    f.write_all(&filter.to_frame()).at(&tmp)?;
+                }
+            }
             f.write_all(&compressed).at(&tmp)?;
             f.sync_all().at(&tmp)?;
             fs::rename(&tmp, &sealed).at(&sealed)?;
@@ -315,6 +409,41 @@ fn compress_checked(data: &[u8]) -> std::io::Result<Vec<u8>> {
     enc.include_checksum(true)?;
     enc.write_all(data)?;
     enc.finish()
+}
+
+/// The zstd data of a sealed column file: after the gram filter frame when there is one.
+fn data_frame(file: &[u8]) -> &[u8] {
+    match GramFilter::frame_len(file) {
+        Some(len) if len <= file.len() => &file[len..],
+        _ => file,
+    }
+}
+
+/// The gram filter at the start of a sealed column file, if it has one (reads only the filter).
+fn read_filter(path: &Path) -> Result<Option<GramFilter>> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).at(path),
+    };
+    let mut head = [0u8; 8];
+    if file.read_exact(&mut head).is_err() {
+        return Ok(None); // too short for a filter: the zstd decoder will judge the file
+    }
+    let Some(len) = GramFilter::frame_len(&head) else {
+        return Ok(None);
+    };
+    let mut frame = vec![0u8; len];
+    frame[..8].copy_from_slice(&head);
+    file.read_exact(&mut frame[8..])
+        .map_err(|e| damaged(path, format!("gram filter cut short: {e}")))?;
+    GramFilter::from_frame(&frame)
+        .map(Some)
+        .map_err(|m| damaged(path, m))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn damaged(path: &Path, reason: String) -> IndexError {
@@ -550,6 +679,54 @@ mod tests {
         let col = cols.load(7, 0).unwrap();
         assert_eq!(col.search("beta").iter().collect::<Vec<_>>(), [2]);
         assert_eq!(col.len(), 2);
+    }
+
+    #[test]
+    fn gram_filters_skip_sealed_bases_without_changing_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let cols = Columns::new(dir.path().to_path_buf());
+        let ids: Vec<(u32, String)> = (1..=2000)
+            .map(|u| (u, format!("{:016x}{:08x}", u as u64 * 0x9e37_79b9, u * 31)))
+            .collect();
+        let mut per_field = vec![Vec::new(); COLUMN_FILES.len()];
+        per_field[OPAQUE_BODY] = ids.clone();
+        cols.append(1, &per_field).unwrap();
+        cols.seal(1, None).unwrap();
+        let sealed = cols.sealed_path(1, OPAQUE_BODY);
+        assert!(GramFilter::frame_len(&fs::read(&sealed).unwrap()).is_some());
+        // a word that is in no identifier: ruled out, and still the log is searched
+        let miss = cols.search(1, OPAQUE_BODY, "gadget").unwrap();
+        assert!(miss.base_skipped && miss.uids.is_empty());
+        // every substring of a value: same answer as the whole column's search
+        let all = cols.load(1, OPAQUE_BODY).unwrap();
+        for (uid, v) in ids.iter().step_by(97) {
+            for needle in [&v[3..11], &v[..4], &v[20..], &v[5..7]] {
+                let hits = cols.search(1, OPAQUE_BODY, needle).unwrap();
+                assert!(hits.uids.contains(*uid), "{needle} of {v}");
+                assert_eq!(hits.uids, all.search(needle), "{needle}");
+            }
+        }
+        // appended after the seal: found through the log even when the base is ruled out
+        let mut later = vec![Vec::new(); COLUMN_FILES.len()];
+        later[OPAQUE_BODY] = vec![(2001, "gadget0000000000".to_string())];
+        cols.append(1, &later).unwrap();
+        let hit = cols.search(1, OPAQUE_BODY, "gadget").unwrap();
+        assert!(hit.base_skipped);
+        assert_eq!(hit.uids.iter().collect::<Vec<_>>(), vec![2001]);
+        // a flipped bit in the filter is damage, for searches and for the full check
+        let mut bytes = fs::read(&sealed).unwrap();
+        bytes[40] ^= 0x01;
+        fs::write(&sealed, &bytes).unwrap();
+        let fresh = Columns::new(dir.path().to_path_buf());
+        assert!(matches!(
+            fresh.search(1, OPAQUE_BODY, "gadget"),
+            Err(IndexError::Damaged { .. })
+        ));
+        assert!(Columns::verify_file(&sealed).is_err());
+        assert!(fresh
+            .files()
+            .iter()
+            .any(|(p, _, f)| p == &sealed && *f == OPAQUE_BODY));
     }
 
     #[test]

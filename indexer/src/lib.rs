@@ -28,6 +28,7 @@ pub mod check;
 pub mod columns;
 pub mod document;
 mod error;
+pub mod grams;
 pub mod home;
 pub mod lockinfo;
 pub mod marker;

@@ -168,6 +168,7 @@ impl<'a> Engine<'a> {
                 fast: None,
                 columns: HashMap::new(),
                 steps: Vec::new(),
+                filtered_out: 0,
             };
             let tri = guard_index(index, || planner.eval(&program.key))?;
             Ok((tri, std::mem::take(&mut planner.steps), ms(t), high_water))
@@ -263,6 +264,14 @@ pub fn uses(key: &SearchKey, pred: &dyn Fn(&SearchKey) -> bool) -> bool {
         SearchKey::Or(a, b) => uses(a, pred) || uses(b, pred),
         SearchKey::Not(k) => uses(k, pred),
         _ => false,
+    }
+}
+
+/// The `--explain` note for opaque-run columns skipped by their gram filter.
+fn filter_note(skipped: usize) -> String {
+    match skipped {
+        0 => String::new(),
+        n => format!("; {n} opaque-run column(s) ruled out by their gram filter"),
     }
 }
 
@@ -403,6 +412,8 @@ struct Planner<'p> {
     fast: Option<HashMap<u32, FastRow>>,
     columns: HashMap<usize, std::sync::Arc<Column>>,
     steps: Vec<String>,
+    /// Opaque-run column bases ruled out by their gram filter so far (shown in `--explain`).
+    filtered_out: usize,
 }
 
 impl Planner<'_> {
@@ -588,14 +599,16 @@ impl Planner<'_> {
                 maybe: self.indexed.clone(),
             });
         }
+        let skipped_before = self.filtered_out;
         if plan.exactness == Exactness::Exact {
             let (w, o) = self.piece(&plan.pieces[0], words, opaque)?;
             let sure = &(&w | &o) & &self.indexed;
             self.steps.push(format!(
-                "{label} {needle:?}: index, words {} + opaque runs {} = {} ({:.2} ms)",
+                "{label} {needle:?}: index, words {} + opaque runs {} = {}{} ({:.2} ms)",
                 w.len(),
                 o.len(),
                 sure.len(),
+                filter_note(self.filtered_out - skipped_before),
                 ms(t)
             ));
             return Ok(Tri {
@@ -612,9 +625,10 @@ impl Planner<'_> {
             maybe &= &(&w | &o);
         }
         self.steps.push(format!(
-            "{label} {needle:?}: {} candidates from {} runs, verified ({:.2} ms)",
+            "{label} {needle:?}: {} candidates from {} runs, verified{} ({:.2} ms)",
             maybe.len(),
             plan.pieces.len(),
+            filter_note(self.filtered_out - skipped_before),
             ms(t)
         ));
         Ok(Tri {
@@ -650,7 +664,14 @@ impl Planner<'_> {
         let mut in_opaque = RoaringBitmap::new();
         if piece.opaque {
             for &c in opaque {
-                in_opaque |= self.load_column(c)?.search(&piece.text);
+                let hits = self
+                    .index
+                    .columns()
+                    .search(self.mailbox_id, c, &piece.text)?;
+                if hits.base_skipped {
+                    self.filtered_out += 1;
+                }
+                in_opaque |= hits.uids;
             }
         }
         Ok((found, in_opaque))

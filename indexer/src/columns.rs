@@ -79,9 +79,12 @@ pub struct Columns {
 /// for a base sealed without one) and the append log alone, each with its file's identity.
 #[derive(Debug, Default)]
 struct PartCache {
-    filters: HashMap<(u32, usize), (Option<FileIdentity>, Option<Arc<GramFilter>>)>,
+    filters: HashMap<(u32, usize), (Option<FileIdentity>, CachedFilter)>,
     logs: HashMap<(u32, usize), (Option<FileIdentity>, Arc<Column>)>,
 }
+
+/// A sealed base's gram filter, if it was sealed with one.
+type CachedFilter = Option<Arc<GramFilter>>;
 
 /// The answer of [`Columns::search`].
 #[derive(Debug, Default)]

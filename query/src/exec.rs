@@ -122,7 +122,7 @@ impl<'a> Engine<'a> {
         mode: Mode,
     ) -> Result<MailboxAnswer, SearchError> {
         let t0 = Instant::now();
-        let snapshot = self.store.mailbox(name)?.sync()?;
+        let snapshot = self.store.mailbox(name)?.sync_shared()?;
         let mut explain = Explain {
             messages: snapshot.messages.len() as u64,
             store_ms: ms(t0),

@@ -5,9 +5,11 @@
 //! All names share one buffer, so it costs two allocations per sync, not one per message.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::dirstate::DirState;
 use crate::filename;
+use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -29,6 +31,9 @@ pub(crate) struct Baseline {
     pub state: Option<DirState>,
     names: String,
     slots: Vec<Slot>,
+    /// The snapshot built from this baseline by an unchanged sync, shared by later unchanged syncs
+    /// (see `Mailbox::sync_shared`); dropped by every change to the baseline.
+    pub(crate) snapshot: Option<Arc<Snapshot>>,
 }
 
 impl Baseline {
@@ -40,12 +45,14 @@ impl Baseline {
             state: None,
             names: String::with_capacity(messages * 56),
             slots: Vec::with_capacity(messages),
+            snapshot: None,
         }
     }
 
     /// Appends a message; UIDs must come in ascending order.
     pub(crate) fn push(&mut self, uid: u32, name: &str, in_new: bool) {
         debug_assert!(self.slots.last().is_none_or(|s| s.uid < uid));
+        self.snapshot = None;
         let start = self.names.len() as u32;
         self.names.push_str(name);
         self.slots.push(Slot {
@@ -89,6 +96,7 @@ impl Baseline {
     /// Records a new or renamed file of a UID (our own write: the recorded state is void).
     pub(crate) fn set(&mut self, uid: u32, name: &str, in_new: bool) {
         self.state = None;
+        self.snapshot = None;
         self.uid_next = self.uid_next.max(uid.saturating_add(1));
         let start = self.names.len() as u32;
         self.names.push_str(name);

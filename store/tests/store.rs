@@ -1429,6 +1429,46 @@ mod unchanged {
     }
 
     #[test]
+    fn shared_snapshots_are_reused_until_anything_changes() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        deliver(&root, "new", "1.a");
+        deliver(&root, "cur", "2.b:2,S");
+        settle(&root);
+        let first = inbox.sync_shared().unwrap();
+        let second = inbox.sync_shared().unwrap();
+        let third = store.mailbox("INBOX").unwrap().sync_shared().unwrap();
+        assert!(
+            std::sync::Arc::ptr_eq(&second, &third),
+            "unchanged: one shared snapshot"
+        );
+        assert_eq!(first.messages, second.messages);
+        assert_eq!(inbox.sync().unwrap().messages, second.messages);
+        // a delivery by another process
+        deliver(&root, "cur", "3.c:2,");
+        let after = inbox.sync_shared().unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&second, &after));
+        assert_eq!(
+            uids(&after),
+            [(1, "1.a".into()), (2, "2.b".into()), (3, "3.c".into())]
+        );
+        // a flag rename and an expunge by another process, once settled again
+        settle(&root);
+        inbox.sync_shared().unwrap(); // reads the directories (their state changed)
+        let settled = inbox.sync_shared().unwrap();
+        assert!(std::sync::Arc::ptr_eq(
+            &settled,
+            &inbox.sync_shared().unwrap()
+        ));
+        rename(&root, "cur/2.b:2,S", "cur/2.b:2,FS");
+        fs::remove_file(root.join("cur/3.c:2,")).unwrap();
+        let changed = inbox.sync_shared().unwrap();
+        assert_eq!(uids(&changed), [(1, "1.a".into()), (2, "2.b".into())]);
+        assert!(changed.messages[1].flags.contains(Flags::FLAGGED));
+    }
+
+    #[test]
     fn list_and_keyword_changes_invalidate_the_memory() {
         let (_home, store) = maildir();
         let root = store.root().to_path_buf();

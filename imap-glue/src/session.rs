@@ -1349,17 +1349,15 @@ impl Session {
         let program = self.program(charset, criteria.as_ref(), uid, out)?;
         let uids = self.run_search(&program)?;
         let view = self.selected()?;
+        // the view's UIDs ascend: a binary search per hit, not a map of the whole mailbox
+        let position = |u: &u32| view.uids.binary_search(u).ok();
         if uid {
-            let known: HashSet<u32> = view.uids.iter().copied().collect();
-            Ok(uids.into_iter().filter(|u| known.contains(u)).collect())
+            Ok(uids.into_iter().filter(|u| position(u).is_some()).collect())
         } else {
-            let seq: HashMap<u32, u32> = view
-                .uids
+            let mut v: Vec<u32> = uids
                 .iter()
-                .enumerate()
-                .map(|(i, &u)| (u, i as u32 + 1))
+                .filter_map(|u| position(u).map(|i| i as u32 + 1))
                 .collect();
-            let mut v: Vec<u32> = uids.iter().filter_map(|u| seq.get(u).copied()).collect();
             v.sort_unstable();
             Ok(v)
         }

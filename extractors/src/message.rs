@@ -95,6 +95,33 @@ impl MessageContent {
         }
         out
     }
+    /// Parses only what BODY looks at: [`MessageContent::body`] and [`MessageContent::attachments`]
+    /// equal those of [`MessageContent::parse_with`]; `headers` stays empty and `sent_date` unset.
+    ///
+    /// Verifying a BODY candidate is most of the cost of a phrase search, and decoding every header
+    /// field (RFC 2047, unfolding) is a third of that; here only the MIME fields are parsed. A
+    /// message with attachments or nested messages (whose header lines are part of the attachment
+    /// text) is parsed in full.
+    pub fn parse_body_with(raw: &[u8], limits: &Limits) -> MessageContent {
+        let mut out = MessageContent::default();
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let Some(msg) = body_parser().parse(raw) else {
+                return false;
+            };
+            if !msg.attachments.is_empty() {
+                drop_flat(msg);
+                return false;
+            }
+            body_text(&msg, limits, &mut out.body, &mut out.problems);
+            drop_flat(msg);
+            true
+        }));
+        if !matches!(parsed, Ok(true)) {
+            return Self::parse_with(raw, limits);
+        }
+        out
+    }
+
     /// Values of every header field called `name` (ASCII case-insensitive), in message order.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers
@@ -133,6 +160,13 @@ fn parser() -> MessageParser {
         .with_mime_headers()
         .with_date_headers()
         .default_header_text()
+}
+
+/// The parser of [`MessageContent::parse_body_with`]: MIME fields only, every other field skipped.
+fn body_parser() -> MessageParser {
+    MessageParser::new()
+        .with_mime_headers()
+        .default_header_ignore()
 }
 
 fn parse_into(raw: &[u8], limits: &Limits, out: &mut MessageContent) {

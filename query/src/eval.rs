@@ -86,6 +86,13 @@ pub trait ContentSource {
     /// The content, or `None` if the message vanished or cannot be read (content keys are then
     /// false).
     fn content(&mut self) -> Option<&MessageContent>;
+
+    /// Content whose [`MessageContent::body`] and [`MessageContent::attachments`] are complete; the
+    /// headers may be missing (see [`MessageContent::parse_body_with`]). BODY asks for this, so a
+    /// source may parse less than [`ContentSource::content`] does.
+    fn body_content(&mut self) -> Option<&MessageContent> {
+        self.content()
+    }
 }
 
 impl ContentSource for MessageContent {
@@ -531,7 +538,7 @@ fn eval(node: &Node, meta: &MessageMeta, ctx: &MailboxContext, st: &mut State<'_
 /// BODY: the folded body, then (separately) the folded attachment text.
 fn body_matches(needle: &Needle, st: &mut State<'_>) -> bool {
     if st.body.is_none() {
-        let Some(c) = st.src.content() else {
+        let Some(c) = st.src.body_content() else {
             return false;
         };
         st.body = Some(fold(&c.body));
@@ -540,7 +547,7 @@ fn body_matches(needle: &Needle, st: &mut State<'_>) -> bool {
         return true;
     }
     if st.attachments.is_none() {
-        let Some(c) = st.src.content() else {
+        let Some(c) = st.src.body_content() else {
             return false;
         };
         st.attachments = Some(fold(&c.attachments));

@@ -308,6 +308,7 @@ pub fn scan(
                 entry,
                 raw: None,
                 content: None,
+                complete: false,
                 gone: false,
             };
             let internal_day = if needs_date {
@@ -339,11 +340,14 @@ pub fn scan(
     out
 }
 
-/// Reads and parses a message file on first use.
+/// Reads and parses a message file on first use: the body alone while only BODY is asked for,
+/// everything once a header is.
 struct FileContent<'e> {
     entry: &'e MessageEntry,
     raw: Option<Vec<u8>>,
     content: Option<MessageContent>,
+    /// `content` holds the whole parse (headers included), not just the body.
+    complete: bool,
     gone: bool,
 }
 
@@ -366,8 +370,20 @@ impl FileContent<'_> {
 
 impl ContentSource for FileContent<'_> {
     fn content(&mut self) -> Option<&MessageContent> {
-        if self.content.is_none() {
+        if !self.complete {
             let parsed = self.raw().map(MessageContent::parse);
+            self.content = parsed;
+            self.complete = true;
+        }
+        self.content.as_ref()
+    }
+
+    fn body_content(&mut self) -> Option<&MessageContent> {
+        if self.content.is_none() && !self.complete {
+            let limits = mailfts_extractors::Limits::default();
+            let parsed = self
+                .raw()
+                .map(|raw| MessageContent::parse_body_with(raw, &limits));
             self.content = parsed;
         }
         self.content.as_ref()

@@ -122,6 +122,24 @@ impl MessageContent {
         out
     }
 
+    /// Parses only what the header keys look at: [`MessageContent::headers`] and
+    /// [`MessageContent::sent_date`] equal those of [`MessageContent::parse_with`]; the body and
+    /// the attachments stay empty (nothing after the header block is read).
+    pub fn parse_headers(raw: &[u8]) -> MessageContent {
+        let mut out = MessageContent::default();
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parser()
+                .parse_headers(raw)
+                .map(|msg| header_fields(msg.root_part(), raw, Some(&mut out.sent_date)))
+        }));
+        match parsed {
+            Ok(Some(headers)) => out.headers = headers,
+            Ok(None) => {}
+            Err(_) => return Self::parse(raw),
+        }
+        out
+    }
+
     /// Values of every header field called `name` (ASCII case-insensitive), in message order.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers

@@ -93,6 +93,13 @@ pub trait ContentSource {
     fn body_content(&mut self) -> Option<&MessageContent> {
         self.content()
     }
+
+    /// Content whose [`MessageContent::headers`] and [`MessageContent::sent_date`] are complete;
+    /// the body may be missing (see [`MessageContent::parse_headers`]). Header keys, SENT* and
+    /// the header half of TEXT ask for this.
+    fn header_content(&mut self) -> Option<&MessageContent> {
+        self.content()
+    }
 }
 
 impl ContentSource for MessageContent {
@@ -499,7 +506,7 @@ fn eval(node: &Node, meta: &MessageMeta, ctx: &MailboxContext, st: &mut State<'_
         Node::Recent => meta.recent,
         Node::New => meta.recent && !meta.flags.contains(Flags::SEEN),
         Node::InternalDate(cmp, date) => cmp.test(meta.internal_day, *date),
-        Node::SentDate(cmp, date) => match st.src.content() {
+        Node::SentDate(cmp, date) => match st.src.header_content() {
             Some(c) => cmp.test(
                 c.sent_date
                     .map_or(meta.internal_day, |d| d.days_since_epoch()),
@@ -513,7 +520,9 @@ fn eval(node: &Node, meta: &MessageMeta, ctx: &MailboxContext, st: &mut State<'_
         Node::Seq(set) => set.contains(meta.seq, ctx.max_seq),
         Node::Header { name, needle } => {
             let State { src, scratch, .. } = st;
-            let Some(c) = src.content() else { return false };
+            let Some(c) = src.header_content() else {
+                return false;
+            };
             c.headers.iter().any(|h| {
                 h.name.eq_ignore_ascii_case(name) && needle.matches_with(&h.value, scratch)
             })
@@ -521,7 +530,7 @@ fn eval(node: &Node, meta: &MessageMeta, ctx: &MailboxContext, st: &mut State<'_
         Node::Body(needle) => body_matches(needle, st),
         Node::Text(needle) => {
             if st.header_block.is_none() {
-                let Some(c) = st.src.content() else {
+                let Some(c) = st.src.header_content() else {
                     return false;
                 };
                 st.header_block = Some(fold(&c.header_block()));

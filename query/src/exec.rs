@@ -304,13 +304,7 @@ pub fn scan(
     let mut out: Vec<u32> = entries
         .par_iter()
         .filter_map(|entry| {
-            let mut src = FileContent {
-                entry,
-                raw: None,
-                content: None,
-                complete: false,
-                gone: false,
-            };
+            let mut src = FileContent::new(entry);
             let internal_day = if needs_date {
                 entry.internal_date().map(day_of).unwrap_or(0)
             } else {
@@ -340,18 +334,32 @@ pub fn scan(
     out
 }
 
-/// Reads and parses a message file on first use: the body alone while only BODY is asked for,
-/// everything once a header is.
+/// Reads a message file on first use and parses only what is asked for: the header block for
+/// header keys, the MIME structure and text parts for BODY (each at most once).
 struct FileContent<'e> {
     entry: &'e MessageEntry,
     raw: Option<Vec<u8>>,
-    content: Option<MessageContent>,
-    /// `content` holds the whole parse (headers included), not just the body.
-    complete: bool,
     gone: bool,
+    /// The whole parse, when something asked for everything.
+    full: Option<MessageContent>,
+    /// Headers and the sent date only.
+    head: Option<MessageContent>,
+    /// Body and attachment text only.
+    body: Option<MessageContent>,
 }
 
-impl FileContent<'_> {
+impl<'e> FileContent<'e> {
+    fn new(entry: &'e MessageEntry) -> Self {
+        FileContent {
+            entry,
+            raw: None,
+            gone: false,
+            full: None,
+            head: None,
+            body: None,
+        }
+    }
+
     fn raw(&mut self) -> Option<&[u8]> {
         if self.raw.is_none() && !self.gone {
             match self.entry.read() {
@@ -370,23 +378,33 @@ impl FileContent<'_> {
 
 impl ContentSource for FileContent<'_> {
     fn content(&mut self) -> Option<&MessageContent> {
-        if !self.complete {
-            let parsed = self.raw().map(MessageContent::parse);
-            self.content = parsed;
-            self.complete = true;
+        if self.full.is_none() {
+            self.full = self.raw().map(MessageContent::parse);
         }
-        self.content.as_ref()
+        self.full.as_ref()
     }
 
     fn body_content(&mut self) -> Option<&MessageContent> {
-        if self.content.is_none() && !self.complete {
+        if self.full.is_some() {
+            return self.full.as_ref();
+        }
+        if self.body.is_none() {
             let limits = mailfts_extractors::Limits::default();
-            let parsed = self
+            self.body = self
                 .raw()
                 .map(|raw| MessageContent::parse_body_with(raw, &limits));
-            self.content = parsed;
         }
-        self.content.as_ref()
+        self.body.as_ref()
+    }
+
+    fn header_content(&mut self) -> Option<&MessageContent> {
+        if self.full.is_some() {
+            return self.full.as_ref();
+        }
+        if self.head.is_none() {
+            self.head = self.raw().map(MessageContent::parse_headers);
+        }
+        self.head.as_ref()
     }
 }
 

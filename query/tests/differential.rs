@@ -405,11 +405,12 @@ proptest! {
     }
 }
 
-/// BODY verification parses only the MIME fields (`MessageContent::parse_body_with`); the index and
-/// the scan both take that path, so its equivalence with the full parse is checked on its own: on
-/// generated mail, every fixture (malformed ones included), and damaged copies of them.
+/// Verification parses only what a key looks at (`MessageContent::parse_body_with` for BODY,
+/// `MessageContent::parse_headers` for header keys); the index and the scan both take those paths,
+/// so their equivalence with the full parse is checked on its own: on generated mail, every
+/// fixture (malformed ones included), and damaged copies of them.
 #[test]
-fn body_only_parse_equals_the_full_parse() {
+fn partial_parses_equal_the_full_parse() {
     let limits = mailfts_extractors::Limits::default();
     let spec = mailfts_corpora::CorpusSpec::new(11, 400);
     let mut messages: Vec<Vec<u8>> = (0..400)

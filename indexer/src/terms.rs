@@ -53,10 +53,29 @@ impl Role {
 
 /// The word terms of one field of one segment, in ordinal order, as one searchable byte string.
 pub struct TermText {
-    /// `\0t0\0t1\0…\0`: every term preceded and followed by a NUL.
-    bytes: Vec<u8>,
-    /// Offset in `bytes` of the first byte of each term, by ordinal; one more entry for the end.
-    starts: Vec<u32>,
+    data: Data,
+}
+
+/// Where a [`TermText`]'s bytes live.
+enum Data {
+    /// Built in memory from the dictionary.
+    Owned {
+        /// `\0t0\0t1\0…\0`: every term preceded and followed by a NUL.
+        bytes: Vec<u8>,
+        /// Offset in `bytes` of the first byte of each term, by ordinal; one more entry for the end.
+        starts: Vec<u32>,
+    },
+    /// A checked term text file, mapped: the same two arrays read in place (the starts as
+    /// little-endian `u32`s), so a fresh process pays neither a copy nor a parse.
+    Mapped {
+        map: memmap2::Mmap,
+        /// The bytes' range in `map`.
+        bytes: std::ops::Range<usize>,
+        /// Offset in `map` of the starts; `n + 1` entries.
+        starts_at: usize,
+        /// Number of terms.
+        n: usize,
+    },
 }
 
 impl TermText {
@@ -80,12 +99,52 @@ impl TermText {
             bytes.push(0);
         }
         starts.push(bytes.len() as u32);
-        Ok(TermText { bytes, starts })
+        Ok(TermText {
+            data: Data::Owned { bytes, starts },
+        })
+    }
+
+    /// The searchable bytes, `\0t0\0t1\0…\0`.
+    fn bytes(&self) -> &[u8] {
+        match &self.data {
+            Data::Owned { bytes, .. } => bytes,
+            Data::Mapped { map, bytes, .. } => &map[bytes.clone()],
+        }
+    }
+
+    /// Offset in [`TermText::bytes`] of term `i` (`i == len()` gives the end).
+    fn start(&self, i: usize) -> u32 {
+        match &self.data {
+            Data::Owned { starts, .. } => starts[i],
+            Data::Mapped { map, starts_at, .. } => {
+                let at = starts_at + i * 4;
+                u32::from_le_bytes(map[at..at + 4].try_into().expect("4 bytes"))
+            }
+        }
+    }
+
+    /// The ordinal of the term whose bytes hold offset `at` (past the leading NUL): the last
+    /// start at or before it.
+    fn ord_at(&self, at: usize) -> usize {
+        // invariant: start(lo) <= at < start(hi)
+        let (mut lo, mut hi) = (0usize, self.len());
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.start(mid) as usize <= at {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     /// Number of terms.
     pub fn len(&self) -> usize {
-        self.starts.len() - 1
+        match &self.data {
+            Data::Owned { starts, .. } => starts.len() - 1,
+            Data::Mapped { n, .. } => *n,
+        }
     }
 
     /// True when the dictionary is empty.
@@ -93,15 +152,15 @@ impl TermText {
         self.len() == 0
     }
 
-    /// Bytes held in memory.
+    /// Bytes held in memory (a mapped file counts as its length).
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.len() + self.starts.len() * 4
+        self.bytes().len() + (self.len() + 1) * 4
     }
 
     /// The bytes of term `ord`.
     pub fn term(&self, ord: TermOrdinal) -> &[u8] {
         let o = ord as usize;
-        &self.bytes[self.starts[o] as usize..self.starts[o + 1] as usize - 1]
+        &self.bytes()[self.start(o) as usize..self.start(o + 1) as usize - 1]
     }
 
     /// Ordinals of the terms that contain `needle` where `role` allows, ascending.
@@ -110,14 +169,14 @@ impl TermText {
         if needle.is_empty() || needle.contains(&0) {
             return out;
         }
-        for at in memmem::find_iter(&self.bytes, needle) {
-            // the term holding the match: the last start at or before it
-            let ord = self.starts.partition_point(|&s| s as usize <= at) - 1;
+        for at in memmem::find_iter(self.bytes(), needle) {
+            // the term holding the match
+            let ord = self.ord_at(at);
             if out.last() == Some(&(ord as TermOrdinal)) {
                 continue;
             }
-            let start = self.starts[ord] as usize;
-            let end = self.starts[ord + 1] as usize - 1; // the NUL after the term
+            let start = self.start(ord) as usize;
+            let end = self.start(ord + 1) as usize - 1; // the NUL after the term
             if (role.open_start || at == start) && (role.open_end || at + needle.len() == end) {
                 out.push(ord as TermOrdinal);
             }
@@ -134,21 +193,23 @@ impl TermText {
     /// a CRC-32 of everything before it.
     pub fn to_file_bytes(&self) -> Vec<u8> {
         let n = self.len();
-        let mut out = Vec::with_capacity(24 + self.bytes.len() + (n + 1) * 4 + 4);
+        let bytes = self.bytes();
+        let mut out = Vec::with_capacity(24 + bytes.len() + (n + 1) * 4 + 4);
         out.extend_from_slice(FILE_MAGIC);
         out.extend_from_slice(&(n as u64).to_le_bytes());
-        out.extend_from_slice(&(self.bytes.len() as u64).to_le_bytes());
-        out.extend_from_slice(&self.bytes);
-        for s in &self.starts {
-            out.extend_from_slice(&s.to_le_bytes());
+        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(bytes);
+        for i in 0..=n {
+            out.extend_from_slice(&self.start(i).to_le_bytes());
         }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
     }
 
-    /// Reads the file form; `None` when it is not one (wrong magic, length or checksum).
-    pub fn from_file_bytes(data: &[u8]) -> Option<TermText> {
+    /// Checks the file form in `data`: `(n, len)` when it is one (magic, lengths, checksum, starts
+    /// ascending inside the bytes).
+    fn check_file(data: &[u8]) -> Option<(usize, usize)> {
         if data.len() < 28 || &data[..8] != FILE_MAGIC {
             return None;
         }
@@ -161,24 +222,55 @@ impl TermText {
         let expected = 24usize
             .checked_add(len)?
             .checked_add(n.checked_add(1)?.checked_mul(4)?)?;
-        if body.len() != expected {
+        if body.len() != expected || len > u32::MAX as usize {
             return None;
         }
-        let bytes = body[24..24 + len].to_vec();
-        let mut at = 24 + len;
-        let u32_at = |at: usize| u32::from_le_bytes(body[at..at + 4].try_into().expect("4 bytes"));
-        let mut starts = Vec::with_capacity(n + 1);
-        for _ in 0..=n {
-            starts.push(u32_at(at));
-            at += 4;
+        let starts = &body[24 + len..];
+        let mut prev = 0u32;
+        for (i, c) in starts.chunks_exact(4).enumerate() {
+            let s = u32::from_le_bytes(c.try_into().expect("4 bytes"));
+            // in order, inside the bytes, the first after the leading NUL, the last at the end
+            if s < prev || (i == 0 && s != 1.min(len as u32)) || s as usize > len {
+                return None;
+            }
+            prev = s;
         }
-        // every start must lie inside the bytes, in order
-        if starts.windows(2).any(|w| w[0] > w[1])
-            || starts.last().is_some_and(|&e| e as usize != len)
-        {
-            return None;
-        }
-        Some(TermText { bytes, starts })
+        (prev as usize == len).then_some((n, len))
+    }
+
+    /// Reads the file form; `None` when it is not one (wrong magic, length or checksum).
+    pub fn from_file_bytes(data: &[u8]) -> Option<TermText> {
+        let (n, len) = Self::check_file(data)?;
+        let starts_at = 24 + len;
+        let starts = (0..=n)
+            .map(|i| {
+                let at = starts_at + i * 4;
+                u32::from_le_bytes(data[at..at + 4].try_into().expect("4 bytes"))
+            })
+            .collect();
+        Some(TermText {
+            data: Data::Owned {
+                bytes: data[24..24 + len].to_vec(),
+                starts,
+            },
+        })
+    }
+
+    /// Maps a term text file and checks it; `None` when it cannot be read or is not one.
+    pub fn map_file(path: &Path) -> Option<TermText> {
+        let file = fs::File::open(path).ok()?;
+        // SAFETY: term text files are written whole and renamed into place (never changed in
+        // place, see `write_atomically`), and a rename or removal leaves a mapping intact.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        let (n, len) = Self::check_file(&map)?;
+        Some(TermText {
+            data: Data::Mapped {
+                map,
+                bytes: 24..24 + len,
+                starts_at: 24 + len,
+                n,
+            },
+        })
     }
 }
 
@@ -262,15 +354,12 @@ impl TermTextCache {
             return Ok(t.clone());
         }
         let path = self.path(segment.segment_id(), field);
-        let from_file = fs::read(&path)
-            .ok()
-            .and_then(|data| TermText::from_file_bytes(&data))
-            .filter(|t| {
-                t.len()
-                    == segment
-                        .inverted_index(field)
-                        .map_or(0, |i| i.terms().num_terms())
-            });
+        let from_file = TermText::map_file(&path).filter(|t| {
+            t.len()
+                == segment
+                    .inverted_index(field)
+                    .map_or(0, |i| i.terms().num_terms())
+        });
         if from_file.is_none() && path.exists() {
             tracing::warn!(path = %path.display(), "term text file damaged: rebuilt in memory");
         }
@@ -351,7 +440,9 @@ mod tests {
             bytes.push(0);
         }
         starts.push(bytes.len() as u32);
-        TermText { bytes, starts }
+        TermText {
+            data: Data::Owned { bytes, starts },
+        }
     }
 
     #[test]
@@ -387,5 +478,26 @@ mod tests {
             assert!(TermText::from_file_bytes(&bad).is_none(), "flip at {i}");
         }
         assert!(TermText::from_file_bytes(&bytes[..bytes.len() - 5]).is_none());
+        // the mapped form answers as the built one; a damaged file is refused
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t");
+        fs::write(&path, &bytes).unwrap();
+        let mapped = TermText::map_file(&path).expect("maps");
+        assert_eq!((mapped.len(), mapped.term(0)), (2, &b"autosuspend"[..]));
+        assert_eq!(mapped.matching(b"suspend", Role::INSIDE), [0]);
+        assert_eq!(mapped.matching(b"adge", Role::INSIDE), [1]);
+        assert_eq!(mapped.to_file_bytes(), bytes);
+        let mut bad = bytes.clone();
+        bad[30] ^= 1;
+        fs::write(&path, &bad).unwrap();
+        assert!(TermText::map_file(&path).is_none());
+    }
+
+    #[test]
+    fn an_empty_dictionary_round_trips() {
+        let t = text(&[]);
+        let back = TermText::from_file_bytes(&t.to_file_bytes()).expect("round trip");
+        assert!(back.is_empty());
+        assert!(back.matching(b"a", Role::INSIDE).is_empty());
     }
 }

@@ -8,9 +8,11 @@
 //! process changes `new/` or `cur/` (mtime, and for our list its inode and size), so a stale file is
 //! never used.
 //!
-//! Format (UTF-8 lines): `mailfts-state 1`, `UIDVALIDITY UIDNEXT`, the encoded [`DirState`], one
-//! `UID N|C NAME` per message in ascending UID order, and `end COUNT HASH` (FNV-1a 64 of everything
-//! before it).
+//! Format (UTF-8 lines): `mailfts-state 2`, `UIDVALIDITY UIDNEXT`, the encoded [`DirState`], one
+//! `UID N|C NAME` per message in ascending UID order, and `end COUNT CRC` (CRC-32 of everything
+//! before it, 8 hex digits). A fresh process reads it on every search, so loading is one pass over
+//! the bytes: the checksum (SIMD CRC-32; version 1's byte-at-a-time FNV took a millisecond on 20,000
+//! messages), then the lines split with `memchr`.
 
 use std::fs;
 use std::io::Write;
@@ -21,7 +23,7 @@ use crate::dirstate::DirState;
 
 /// File name of the persisted state.
 pub(crate) const FILE: &str = "mailfts-state";
-const MAGIC: &str = "mailfts-state 1";
+const MAGIC: &str = "mailfts-state 2";
 
 /// Writes the state of `b` (which must carry a settled state); best effort.
 pub(crate) fn save(folder: &Path, b: &Baseline) {
@@ -46,8 +48,8 @@ pub(crate) fn save(folder: &Path, b: &Baseline) {
         ));
         count += 1;
     }
-    let hash = fnv(text.as_bytes());
-    text.push_str(&format!("end {count} {hash:016x}\n"));
+    let hash = crc32fast::hash(text.as_bytes());
+    text.push_str(&format!("end {count} {hash:08x}\n"));
     let tmp = folder.join(format!("{FILE}.tmp"));
     let write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
@@ -70,11 +72,11 @@ pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
     let (Some("end"), Some(count), Some(hash)) = (end.next(), end.next(), end.next()) else {
         return None;
     };
-    if u64::from_str_radix(hash, 16).ok()? != fnv(body.as_bytes()) {
+    if u32::from_str_radix(hash, 16).ok()? != crc32fast::hash(body.as_bytes()) {
         return None;
     }
     let count: usize = count.parse().ok()?;
-    let mut lines = body.lines();
+    let mut lines = Lines { rest: body };
     if lines.next()? != MAGIC {
         return None;
     }
@@ -89,19 +91,19 @@ pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
     b.uid_next = uid_next;
     let mut last = 0u32;
     for line in lines {
-        let mut parts = line.splitn(3, ' ');
-        let uid: u32 = parts.next()?.parse().ok()?;
-        let in_new = match parts.next()? {
-            "N" => true,
-            "C" => false,
+        // `UID N|C NAME`
+        let sp = memchr::memchr(b' ', line.as_bytes())?;
+        let uid = parse_u32(&line[..sp])?;
+        let in_new = match line.as_bytes().get(sp + 1..sp + 3)? {
+            b"N " => true,
+            b"C " => false,
             _ => return None,
         };
-        let name = parts.next()?;
         if uid <= last {
             return None;
         }
         last = uid;
-        b.push(uid, name, in_new);
+        b.push(uid, &line[sp + 3..], in_new);
     }
     if b.iter().len() != count {
         return None;
@@ -110,10 +112,34 @@ pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
     Some(b)
 }
 
-/// FNV-1a, 64 bits.
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+/// `\n`-terminated lines, found with `memchr`.
+struct Lines<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', self.rest.as_bytes()).unwrap_or(self.rest.len());
+        let line = &self.rest[..end];
+        self.rest = self.rest.get(end + 1..).unwrap_or("");
+        Some(line)
+    }
+}
+
+/// A decimal `u32` without sign or padding.
+fn parse_u32(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 10 {
+        return None;
+    }
+    s.bytes().try_fold(0u32, |n, c| {
+        c.is_ascii_digit()
+            .then(|| n.checked_mul(10)?.checked_add(u32::from(c - b'0')))
+            .flatten()
     })
 }
 

@@ -5,6 +5,7 @@ use tantivy::schema::Field;
 use tantivy::TantivyDocument;
 
 use crate::columns::{column_of, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
+use crate::pairs::PairWords;
 use crate::schema::{message_key, Fields};
 use crate::text::{fold, fold_into, is_opaque, runs};
 
@@ -39,9 +40,11 @@ pub struct PreparedMessage {
     pub problems: Vec<String>,
 }
 
-/// Builds the document of a message from its raw bytes and store facts.
+/// Builds the document of a message from its raw bytes and store facts; `pairs` are the index's
+/// frequent words ([`crate::pairs`]).
 pub fn prepare(
     fields: &Fields,
+    pairs: &PairWords,
     mailbox_id: u32,
     uid: u32,
     internal_date: i64,
@@ -50,6 +53,7 @@ pub fn prepare(
     let content = MessageContent::parse(raw);
     prepare_parsed(
         fields,
+        pairs,
         mailbox_id,
         uid,
         internal_date,
@@ -61,6 +65,7 @@ pub fn prepare(
 /// Builds the document of an already parsed message.
 pub fn prepare_parsed(
     fields: &Fields,
+    pairs: &PairWords,
     mailbox_id: u32,
     uid: u32,
     internal_date: i64,
@@ -82,7 +87,12 @@ pub fn prepare_parsed(
     );
     doc.add_u64(fields.size, size);
     let mut columns = vec![Vec::new(); COLUMN_FILES.len()];
-    let mut splitter = Splitter::default();
+    let mut splitter = Splitter {
+        pair_words: pairs,
+        folded: String::new(),
+        seen: Default::default(),
+        pairs: Default::default(),
+    };
     let mut opaque = String::new();
     splitter.add(
         &mut doc,
@@ -104,6 +114,9 @@ pub fn prepare_parsed(
     if !opaque.is_empty() {
         columns[OPAQUE_BODY].push(opaque);
     }
+    for pair in splitter.pairs.drain() {
+        doc.add_text(fields.pairs, pair);
+    }
     for h in &content.headers {
         if let Some(c) = column_of(&h.name) {
             columns[c].push(fold(&h.value).replace('\0', ""));
@@ -117,16 +130,19 @@ pub fn prepare_parsed(
     }
 }
 
-/// Splits folded text into word tokens (for a text field) and opaque runs (for an opaque column).
-#[derive(Default)]
-struct Splitter {
+/// Splits folded text into word tokens (for a text field) and opaque runs (for an opaque column),
+/// and collects the pairs of frequent words.
+struct Splitter<'p> {
+    pair_words: &'p PairWords,
+    /// Pair terms of the message (all fields).
+    pairs: std::collections::HashSet<String>,
     folded: String,
     /// Opaque runs already in the current column value (a message repeats its server names and
     /// ids many times; one copy answers every search).
     seen: std::collections::HashSet<Box<str>>,
 }
 
-impl Splitter {
+impl Splitter<'_> {
     /// Adds the words of `text` to `field` of `doc` and its opaque runs to `opaque`, each followed
     /// by a space (no searched string holds one, so no match spans two runs).
     ///
@@ -139,6 +155,7 @@ impl Splitter {
         }
         self.folded.clear();
         fold_into(text, &mut self.folded);
+        self.pair_words.collect(&self.folded, &mut self.pairs);
         let mut blanks: Vec<(usize, usize)> = Vec::new();
         runs(&self.folded, |r| {
             if !r.cjk && is_opaque(r.text) {

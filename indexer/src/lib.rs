@@ -33,6 +33,7 @@ pub mod home;
 pub mod lockinfo;
 pub mod marker;
 pub mod meta;
+pub mod pairs;
 pub mod repair;
 pub mod rescan;
 pub mod schema;

@@ -34,6 +34,13 @@ pub struct IndexMeta {
     /// Extraction failures by format, summed over all rescans.
     #[serde(default)]
     pub failures: BTreeMap<String, u64>,
+    /// The frequent left forms of the indexed word pairs ([`crate::pairs`]); chosen before the
+    /// first document and never changed (empty: the index has no pairs).
+    #[serde(default)]
+    pub pair_left: Vec<String>,
+    /// The frequent right forms of the indexed word pairs, as `pair_left`.
+    #[serde(default)]
+    pub pair_right: Vec<String>,
 }
 
 impl Default for IndexMeta {
@@ -43,6 +50,8 @@ impl Default for IndexMeta {
             next_id: 1,
             mailboxes: BTreeMap::new(),
             failures: BTreeMap::new(),
+            pair_left: Vec::new(),
+            pair_right: Vec::new(),
         }
     }
 }

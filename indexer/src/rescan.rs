@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use mailfts_store::{Snapshot, Store};
+use mailfts_extractors::MessageContent;
+use mailfts_store::{MessageEntry, Snapshot, Store};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 use serde::Serialize;
@@ -22,7 +23,9 @@ use crate::document::{prepare, PreparedMessage};
 use crate::error::{IndexError, Result, TantivyContext};
 use crate::home::HomeIndex;
 use crate::meta::{IndexMeta, MailboxMeta};
+use crate::pairs::{PairWords, WordCounter, PAIR_SAMPLE, PAIR_WORDS};
 use crate::schema::message_key;
+use crate::text::fold;
 
 /// What to rescan and how.
 #[derive(Clone, Debug)]
@@ -107,6 +110,10 @@ pub fn rescan(
         tracing::debug!(error = %e, "cannot write the rescan marker");
     }
     let mut meta = home.meta()?;
+    if meta.pair_left.is_empty() && home.snapshot()?.num_docs() == 0 {
+        // a new (or emptied) index: its frequent words are chosen once, before any document
+        (meta.pair_left, meta.pair_right) = choose_pair_words(store, &names);
+    }
     let mut dead_ids = Vec::new();
     for name in &names {
         let snapshot = store.mailbox(name)?.sync()?;
@@ -158,6 +165,48 @@ pub fn rescan(
     stats.msg_per_sec = stats.added as f64 / stats.seconds.max(1e-9);
     stats.mb_per_sec = stats.bytes as f64 / 1e6 / stats.seconds.max(1e-9);
     Ok(stats)
+}
+
+/// The [`PAIR_WORDS`] left and right forms of word runs held by the most messages of an even
+/// sample of `mailboxes` (at most [`PAIR_SAMPLE`] messages), counted in the body text only: every
+/// message repeats the same header field names and relay names, which would fill the list with
+/// words nobody searches as a phrase.
+fn choose_pair_words(store: &Store, mailboxes: &[String]) -> (Vec<String>, Vec<String>) {
+    let started = Instant::now();
+    let mut entries = Vec::new();
+    for name in mailboxes {
+        if let Ok(snapshot) = store.mailbox(name).and_then(|m| m.sync_shared()) {
+            entries.push(snapshot);
+        }
+    }
+    let total: usize = entries.iter().map(|s| s.messages.len()).sum();
+    let step = total.div_ceil(PAIR_SAMPLE).max(1);
+    let sample: Vec<&MessageEntry> = entries
+        .iter()
+        .flat_map(|s| s.messages.iter())
+        .step_by(step)
+        .collect();
+    let texts: Vec<String> = sample
+        .par_iter()
+        .filter_map(|entry| {
+            let raw = entry.read().ok()?;
+            let limits = mailfts_extractors::Limits::default();
+            Some(fold(&MessageContent::parse_body_with(&raw, &limits).body))
+        })
+        .collect();
+    let mut counter = WordCounter::default();
+    for body in &texts {
+        counter.add_message(&[body]);
+    }
+    let words = counter.top(PAIR_WORDS);
+    tracing::info!(
+        sampled = texts.len(),
+        left = words.0.len(),
+        right = words.1.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "chose the frequent words of the new index"
+    );
+    words
 }
 
 /// Documents the committed index holds for a mailbox id.
@@ -223,6 +272,7 @@ fn rescan_mailbox(
     dead_ids: &mut Vec<u32>,
 ) -> Result<()> {
     let fields = home.fields().clone();
+    let pairs = PairWords::new(&meta.pair_left, &meta.pair_right);
     let name = snapshot.name.clone();
     // the mailbox's id, new when UIDVALIDITY changed
     let mailbox_id = match meta.mailboxes.get(&name) {
@@ -283,7 +333,7 @@ fn rescan_mailbox(
                 let r = entry.read().and_then(|raw| {
                     let date = entry.internal_date()?;
                     Ok((
-                        prepare(&fields, mailbox_id, entry.uid, date, &raw),
+                        prepare(&fields, &pairs, mailbox_id, entry.uid, date, &raw),
                         raw.len() as u64,
                     ))
                 });

@@ -10,7 +10,7 @@ use crate::tokenizer::TOKENIZER_NAME;
 /// text the extractors produce: the index must hold exactly what the exact evaluator reads, so a
 /// change of extracted text bumps this too). An index written with another version is rebuilt,
 /// never read.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The fields of the schema, resolved once.
 #[derive(Clone, Debug)]
@@ -36,6 +36,9 @@ pub struct Fields {
     pub body: Field,
     /// The words of the attachment text.
     pub attachments: Field,
+    /// Adjacent pairs of frequent words of all three text fields, one raw term each
+    /// ([`crate::pairs`]).
+    pub pairs: Field,
 }
 
 /// Builds the schema and its field handles.
@@ -66,6 +69,15 @@ pub fn build_schema() -> (Schema, Fields) {
         headers: b.add_text_field("headers", words.clone()),
         body: b.add_text_field("body", words.clone()),
         attachments: b.add_text_field("attachments", words),
+        pairs: b.add_text_field(
+            "pairs",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_fieldnorms(false)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
     };
     (b.build(), fields)
 }

@@ -21,13 +21,14 @@
 //! has never appear: every set is drawn from the store's snapshot. With no usable index (none, another
 //! schema version, a mailbox never indexed, a changed UIDVALIDITY) the whole mailbox is scanned.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use mailfts_extractors::MessageContent;
 use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
 use mailfts_indexer::document::{day_of, rfc822_size};
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
+use mailfts_indexer::pairs::{is_pair_separator, PairWords, MAX_PAIR_LOOKUPS};
 use mailfts_indexer::terms::docs_of_terms;
 use mailfts_indexer::text::fold;
 use mailfts_store::{MessageEntry, Snapshot, Store};
@@ -651,15 +652,47 @@ impl Planner<'_> {
             });
         }
         let mut maybe = self.indexed.clone();
+        let mut found = Vec::with_capacity(plan.pieces.len());
         for piece in &plan.pieces {
             if maybe.is_empty() {
                 break;
             }
             let (w, o) = self.piece(piece, words, opaque)?;
             maybe &= &(&w | &o);
+            found.push((w, o));
         }
+        let from_runs = maybe.len();
+        let mut narrowed = 0;
+        let meta = &self.snap.meta;
+        if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
+            let pair_words = PairWords::new(&meta.pair_left, &meta.pair_right);
+            for i in 0..plan.pieces.len().saturating_sub(1) {
+                let Some(sep) = plan.separators[i].as_deref() else {
+                    continue;
+                };
+                if maybe.is_empty() || !is_pair_separator(sep) {
+                    continue;
+                }
+                let (a, b) = (&plan.pieces[i], &plan.pieces[i + 1]);
+                let near =
+                    self.adjacent(a, sep, b, words, &pair_words, &found[i].0, &found[i + 1].0)?;
+                if let Some(near) = near {
+                    // an occurrence inside an opaque run has no pair
+                    maybe &= &(&(&near | &found[i].1) | &found[i + 1].1);
+                    narrowed += 1;
+                }
+            }
+        }
+        let pairs_note = if narrowed > 0 {
+            format!(
+                ", {narrowed} word pair(s) narrowed {from_runs} to {}",
+                maybe.len()
+            )
+        } else {
+            String::new()
+        };
         self.steps.push(format!(
-            "{label} {needle:?}: {} candidates from {} runs, verified{} ({:.2} ms)",
+            "{label} {needle:?}: {} candidates from {} runs{pairs_note}, verified{} ({:.2} ms)",
             maybe.len(),
             plan.pieces.len(),
             filter_note(self.filtered_out - skipped_before),
@@ -709,6 +742,93 @@ impl Planner<'_> {
             }
         }
         Ok((found, in_opaque))
+    }
+
+    /// A superset of the UIDs where a run holding `a` (in its role) is followed by `sep` and a run
+    /// holding `b`, from the word pairs ([`mailfts_indexer::pairs`]): the pairs of the frequent
+    /// runs that can hold the pieces, plus the messages where a piece lies in a run that is not
+    /// frequent (`wa`, `wb`: the UIDs whose words hold `a`, `b`). `None` when the pairs cannot
+    /// tell (a piece that is not a word, or too many combinations to look up). Occurrences inside
+    /// opaque runs are not covered: the caller adds them.
+    #[allow(clippy::too_many_arguments)]
+    fn adjacent(
+        &mut self,
+        a: &Piece,
+        sep: &str,
+        b: &Piece,
+        words: &[Field],
+        pair_words: &PairWords,
+        wa: &RoaringBitmap,
+        wb: &RoaringBitmap,
+    ) -> Result<Option<RoaringBitmap>, SearchError> {
+        if !a.word || !b.word {
+            return Ok(None);
+        }
+        let mut frequent: [BTreeSet<Vec<u8>>; 2] = Default::default();
+        let mut rare: [RoaringBitmap; 2] = Default::default();
+        for segment in self.snap.searcher.segment_readers() {
+            for (k, piece) in [a, b].into_iter().enumerate() {
+                let mut docs: Vec<DocId> = Vec::new();
+                for &f in words {
+                    let text = self.index.term_texts().get(segment, f)?;
+                    let mut rare_ords = Vec::new();
+                    for ord in text.matching(piece.text.as_bytes(), piece.role) {
+                        let term = std::str::from_utf8(text.term(ord)).unwrap_or_default();
+                        let form = if k == 0 {
+                            pair_words.left_of(term)
+                        } else {
+                            pair_words.right_of(term)
+                        };
+                        match form {
+                            Some(f) => {
+                                frequent[k].insert(f.as_bytes().to_vec());
+                            }
+                            None => rare_ords.push(ord),
+                        }
+                    }
+                    if !rare_ords.is_empty() {
+                        docs.extend(docs_of_terms(segment, f, &text, &rare_ords)?);
+                    }
+                }
+                if !docs.is_empty() {
+                    rare[k] |= self.uids_of_docs(segment, &docs)?;
+                }
+            }
+        }
+        if frequent[0].len() * frequent[1].len() > MAX_PAIR_LOOKUPS {
+            return Ok(None);
+        }
+        let mut near = RoaringBitmap::new();
+        for segment in self.snap.searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.snap.fields.pairs)?;
+            let mut docs: Vec<DocId> = Vec::new();
+            let mut key = Vec::new();
+            for ta in &frequent[0] {
+                for tb in &frequent[1] {
+                    key.clear();
+                    key.extend_from_slice(ta);
+                    key.extend_from_slice(sep.as_bytes());
+                    key.extend_from_slice(tb);
+                    let Some(info) = inverted.terms().get(&key)? else {
+                        continue;
+                    };
+                    let mut block = inverted
+                        .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+                    while !block.docs().is_empty() {
+                        docs.extend_from_slice(block.docs());
+                        block.advance();
+                    }
+                }
+            }
+            if !docs.is_empty() {
+                docs.sort_unstable();
+                docs.dedup();
+                near |= self.uids_of_docs(segment, &docs)?;
+            }
+        }
+        near |= &rare[0] & wb;
+        near |= wa & &rare[1];
+        Ok(Some(near))
     }
 
     /// Column `c` of this mailbox, loaded once per search.

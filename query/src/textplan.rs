@@ -62,6 +62,8 @@ pub struct TextPlan {
     pub pieces: Vec<Piece>,
     /// How exact the index answer is.
     pub exactness: Exactness,
+    /// The folded text between piece `i` and piece `i + 1` (`None` where CJK bigrams overlap).
+    pub separators: Vec<Option<String>>,
 }
 
 /// One run of the string and how to look it up.
@@ -81,11 +83,20 @@ pub struct Piece {
 pub fn plan_text(needle: &str) -> TextPlan {
     let folded = fold(needle);
     let mut found: Vec<(String, bool)> = Vec::new();
-    runs(&folded, |r| found.push((r.text.to_string(), r.cjk)));
+    let mut separators = Vec::new();
+    let mut last_end: Option<usize> = None;
+    runs(&folded, |r| {
+        if let Some(end) = last_end {
+            separators.push(folded.get(end..r.from).map(str::to_string));
+        }
+        last_end = Some(r.to);
+        found.push((r.text.to_string(), r.cjk));
+    });
     if found.is_empty() {
         return TextPlan {
             pieces: Vec::new(),
             exactness: Exactness::Unusable,
+            separators,
         };
     }
     let starts_in_word = folded.chars().next().map(char_class) == Some(CharClass::Word);
@@ -120,6 +131,7 @@ pub fn plan_text(needle: &str) -> TextPlan {
         } else {
             Exactness::Candidates
         },
+        separators,
     }
 }
 
@@ -147,6 +159,9 @@ mod tests {
         assert_eq!(p.exactness, Exactness::Candidates);
         assert_eq!(p.pieces[0].role, Role::WHOLE);
         assert!(!p.pieces[0].opaque, "a whole word cannot be an opaque run");
+        let p = plan_text("Signed-off-by: Greg");
+        let seps: Vec<Option<&str>> = p.separators.iter().map(|s| s.as_deref()).collect();
+        assert_eq!(seps, [Some("-"), Some("-"), Some(": ")]);
         assert_eq!(plan_text("@@").exactness, Exactness::Unusable);
         assert_eq!(plan_text("").exactness, Exactness::Unusable);
     }

@@ -442,3 +442,49 @@ fn partial_parses_equal_the_full_parse() {
         );
     }
 }
+
+/// Phrases of two frequent words (the index's pair forms, separated by a space, a hyphen, `: `)
+/// are narrowed by the word pairs (shown in the plan) and still answer exactly as the scan, with
+/// the words cut inside (`sb gadg`-style pieces) too.
+#[test]
+fn word_pairs_narrow_phrases_of_frequent_words() {
+    let h = home();
+    let index = HomeIndex::open(&h.index).unwrap().expect("index exists");
+    let meta = index.meta().unwrap();
+    assert!(
+        !meta.pair_left.is_empty() && !meta.pair_right.is_empty(),
+        "a new index chooses its pair forms"
+    );
+    let store = Store::open(&h.maildir).unwrap();
+    let engine = Engine::new(&store, Some(&index));
+    // adjacent frequent words as they occur in the indexed texts
+    let pairs = mailfts_indexer::pairs::PairWords::new(&meta.pair_left, &meta.pair_right);
+    let mut phrases = std::collections::BTreeSet::new();
+    for text in texts() {
+        let mut found = std::collections::HashSet::new();
+        pairs.collect(&mailfts_indexer::text::fold(text), &mut found);
+        phrases.extend(found.into_iter().filter(|p| {
+            p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || " -:".contains(c))
+        }));
+    }
+    assert!(phrases.len() >= 5, "pairs found: {phrases:?}");
+    let mut narrowed = 0;
+    for phrase in phrases.iter().step_by(phrases.len() / 5).take(5) {
+        for q in [phrase.clone(), phrase[1..phrase.len() - 1].to_string()] {
+            let program = format!("BODY \"{q}\"");
+            check_all_modes(&program);
+            let parsed = parse_program(&program).unwrap();
+            let answer = engine.search("INBOX", &parsed, Mode::Index).unwrap();
+            if answer
+                .explain
+                .steps
+                .iter()
+                .any(|s| s.contains("word pair(s) narrowed"))
+            {
+                narrowed += 1;
+            }
+        }
+    }
+    assert!(narrowed >= 5, "pairs used in {narrowed} of 10 phrases");
+}

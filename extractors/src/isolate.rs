@@ -45,7 +45,9 @@
 //! forking *thread* ends, which is why the long-lived spawner thread forks: it ends only when
 //! the pool is dropped or the process exits, so `kill -9` of a rescan leaves no orphaned worker
 //! holding the index writer lock. Dropping a pool kills and reaps its idle workers (a busy one
-//! is killed and reaped by the job that holds it); no worker becomes a zombie.
+//! is killed and reaped by the job that holds it), and so does an `atexit` handler for the
+//! process's pool, so that a normal exit leaves no zombie and the workers' CPU time is counted
+//! in the process's own (`wait4`, `time`).
 //!
 //! [`Isolation::InProcess`] (non-unix, benchmarks) runs the same extractors in the calling
 //! thread and catches panics only.
@@ -117,6 +119,8 @@ pub(crate) enum TestTask {
     Hog,
     /// Writes the worker's process id.
     Pid,
+    /// Spins for 300 ms of CPU time, then writes the worker's process id.
+    Burn,
 }
 
 /// The formats a worker runs, in wire order.
@@ -131,7 +135,7 @@ const ISOLATED: [Format; 7] = [
 ];
 
 #[cfg(test)]
-const TEST_TASKS: [TestTask; 7] = [
+const TEST_TASKS: [TestTask; 8] = [
     TestTask::Echo,
     TestTask::EchoThenFail,
     TestTask::Panic,
@@ -139,6 +143,7 @@ const TEST_TASKS: [TestTask; 7] = [
     TestTask::Overflow,
     TestTask::Hog,
     TestTask::Pid,
+    TestTask::Burn,
 ];
 
 impl Task {
@@ -216,6 +221,22 @@ fn test_task(t: TestTask, bytes: &[u8], sink: &mut Sink) -> Result<(), ExtractEr
             }
         }
         TestTask::Pid => sink.push_str(&std::process::id().to_string()),
+        TestTask::Burn => {
+            let cpu_ms = || {
+                let mut t = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                // SAFETY: a valid out pointer.
+                unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+                t.tv_sec * 1000 + t.tv_nsec / 1_000_000
+            };
+            let start = cpu_ms();
+            while cpu_ms() < start + 300 {
+                std::hint::spin_loop();
+            }
+            sink.push_str(&std::process::id().to_string());
+        }
     }
     Ok(())
 }

@@ -22,10 +22,29 @@ pub(crate) fn max_workers() -> usize {
         .clamp(4, 64)
 }
 
-/// The process's pool, created on the first isolated extraction.
+static GLOBAL: OnceLock<Pool> = OnceLock::new();
+
+/// The process's pool, created on the first isolated extraction. Its idle workers are killed
+/// and reaped when the process exits normally ([`reap_at_exit`]); the others die with it
+/// (`PR_SET_PDEATHSIG`).
 pub(crate) fn global() -> &'static Pool {
-    static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool::new(max_workers()))
+    GLOBAL.get_or_init(|| {
+        // SAFETY: registering a function that only takes locks it can get without waiting.
+        unsafe { libc::atexit(reap_at_exit) };
+        Pool::new(max_workers())
+    })
+}
+
+/// `atexit` handler: kills and reaps the global pool's idle workers, so that they neither
+/// become zombies of whatever adopts them nor leave their CPU time out of the process's
+/// accounting (`wait4` counts only reaped children). Skipped if the pool's lock is taken.
+extern "C" fn reap_at_exit() {
+    if let Some(pool) = GLOBAL.get() {
+        if let Ok(mut state) = pool.state.try_lock() {
+            state.live -= state.idle.len();
+            state.idle.clear();
+        }
+    }
 }
 
 /// A request to the spawner thread: where to send the new worker.
@@ -614,6 +633,16 @@ mod tests {
         let Ok(mode) = std::env::var("MAILFTS_POOL_HELPER") else {
             return;
         };
+        if mode == "idle" {
+            // an idle worker of the global pool that has used 300 ms of CPU
+            let p = run(job(TestTask::Burn, b""), &limits(10_000), 100);
+            assert!(p.error.is_none(), "{:?}", p.error);
+            println!("workers [{}]", p.text);
+            use std::io::{Read, Write};
+            std::io::stdout().flush().unwrap();
+            std::io::stdin().read_to_end(&mut Vec::new()).unwrap();
+            std::process::exit(0);
+        }
         let pool: &'static Pool = Box::leak(Box::new(Pool::new(2)));
         for _ in 0..2 {
             std::thread::spawn(|| pool.run(job(TestTask::Spin, b""), &limits(60_000), 100));
@@ -637,7 +666,7 @@ mod tests {
 
     #[test]
     fn workers_die_with_their_parent() {
-        for mode in ["exit", "kill"] {
+        for mode in ["exit", "kill", "idle"] {
             let mut helper = std::process::Command::new(std::env::current_exe().unwrap())
                 .args([
                     "--exact",
@@ -669,6 +698,26 @@ mod tests {
                 .split(", ")
                 .map(|p| p.parse().unwrap())
                 .collect();
+            if mode == "idle" {
+                assert_eq!(pids.len(), 1, "{line:?}");
+                let alive = state(pids[0]);
+                assert!(matches!(alive, Some('R' | 'S')), "{line:?}: {alive:?}");
+                drop(helper.stdin.take());
+                let mut status = 0;
+                // SAFETY: an all-zero rusage is valid; waiting for our own child.
+                let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+                let r =
+                    unsafe { libc::wait4(helper.id() as libc::pid_t, &mut status, 0, &mut usage) };
+                assert_eq!(r, helper.id() as libc::pid_t);
+                assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+                // the helper reaped its idle worker at exit: the worker's CPU time is in its
+                // own (it did nothing else that costs 250 ms)
+                let cpu_ms = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000
+                    + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000;
+                assert!(cpu_ms >= 250, "{cpu_ms} ms: the worker was not reaped");
+                assert_eq!(state(pids[0]), None, "reaped, not a zombie");
+                continue;
+            }
             assert_eq!(pids.len(), 2, "{mode}: {line:?}");
             for &pid in &pids {
                 assert_eq!(state(pid), Some('R'), "{mode}: {pid} spins");

@@ -25,11 +25,13 @@
 //! by the file). Why fork and not a separate worker binary: nothing to install or find at run
 //! time. Why a pool and not a fork per attachment (the design until issue 12): every `fork` of
 //! the indexer copies its page tables and makes the indexer fault on each page it writes while
-//! the child lives; on the generated demo home (20,000 messages, PDF/DOCX attachments) that
-//! cost the rescan 4.9 s of system time against 9.5 s of user time. With the pool the worker
-//! count is forked once (plus a recycle every [`worker::MAX_JOBS`] jobs) and the attachment
-//! bytes are copied through a socket instead: see docs/BENCHMARKS.md, "Pre-forked extraction
-//! workers (issue 12)", for the figures.
+//! the child lives, and every exit tears the copy down again; on the generated demo home (20,000
+//! messages, about 690 PDF/DOCX extractions) that cost the rescan 4.1 s of system time against
+//! 7.8 s of user time (11.7 s wall). With the pool, two workers were forked (and each recycled
+//! once) and the attachment bytes went through a socket instead: 0.46 s system against 6.1 s
+//! user (5.9 s wall), the same index. See docs/BENCHMARKS.md, "Pre-forked extraction workers
+//! (issue 12)". The price: a worker shares the pages the caller had when it was forked, so the
+//! memory the caller frees afterwards stays in use until the worker is recycled.
 //!
 //! Fork in a multi-threaded process: only the forking thread exists in the child, so a lock held
 //! by another thread at that moment stays held. Workers are forked by one dedicated spawner

@@ -254,6 +254,7 @@ pub(crate) struct Job<'a> {
 impl<'a> Job<'a> {
     /// Extraction of `bytes` as the isolated `format` under `limits`.
     pub(crate) fn extract(format: Format, bytes: &'a [u8], limits: &Limits) -> Self {
+        debug_assert!(format.is_isolated(), "{format} runs in-process");
         Job {
             task: Task::Extract(format),
             bytes,

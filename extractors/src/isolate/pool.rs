@@ -432,6 +432,16 @@ mod tests {
         stat[stat.rfind(')')? + 1..].trim_start().chars().next()
     }
 
+    /// Waits up to 5 s for `pid` to be running (`R`): a worker busy with a job, not waiting for
+    /// one.
+    fn wait_running(pid: libc::pid_t) -> Option<char> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while state(pid) != Some('R') && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        state(pid)
+    }
+
     /// The processes whose parent is `parent`.
     fn children_of(parent: u32) -> Vec<libc::pid_t> {
         let mut out = Vec::new();
@@ -518,7 +528,7 @@ mod tests {
         let pid = worker_pid(&pool);
         let killer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(300));
-            assert_eq!(state(pid), Some('R'), "spinning");
+            assert_eq!(wait_running(pid), Some('R'), "spinning");
             // SAFETY: signalling a process we forked and have not reaped.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         });
@@ -720,7 +730,7 @@ mod tests {
             }
             assert_eq!(pids.len(), 2, "{mode}: {line:?}");
             for &pid in &pids {
-                assert_eq!(state(pid), Some('R'), "{mode}: {pid} spins");
+                assert_eq!(wait_running(pid), Some('R'), "{mode}: {pid} spins");
             }
             drop(helper.stdin.take());
             if mode == "kill" {

@@ -14,9 +14,9 @@
 //! fresh one. So a panic (caught in the worker, which then retires), a hang, a runaway
 //! allocation, and — what no in-process guard can catch — a stack overflow or an abort cost that
 //! job, never the caller. A worker is recycled after [`worker::MAX_JOBS`] jobs, or when it has
-//! grown by more than [`worker::MAX_GROWTH`] bytes, so neither a leak in a parser nor pages it
-//! shares with the caller live long. A worker never returns into the caller's code: it leaves
-//! with `_exit`, running no destructor and no `atexit` handler.
+//! grown by more than [`worker::MAX_GROWTH`] bytes, so a leak in a parser does not accumulate
+//! (an idle worker is not recycled: it waits for the next job). A worker never returns into the
+//! caller's code: it leaves with `_exit`, running no destructor and no `atexit` handler.
 //!
 //! Why processes and not threads: a thread cannot be killed in Rust, so a hung extractor would
 //! have to be abandoned (a CPU and its memory lost until it ends, so their number must be
@@ -40,7 +40,9 @@
 //! switched off so a logger's lock is never taken, and the process's panic hook is wrapped once
 //! (delegating to the previous hook everywhere but in a worker) so that a panic in a worker
 //! takes no output or backtrace lock. If a worker still blocks on an inherited lock, the
-//! deadline kills it like any hang.
+//! deadline kills it like any hang: the one seen in the tests is std's report of an allocation
+//! failure, which takes the backtrace lock, held at the fork by another thread that was printing
+//! a panic — the job then ends as a timeout instead of "worker died".
 //!
 //! A worker dies with its parent: `PR_SET_PDEATHSIG` = `SIGKILL` (Linux), set right after the
 //! fork, with a `getppid` check for a parent that died before that. The signal fires when the

@@ -123,7 +123,7 @@ pub enum ExtractError {
         /// Signal or exit status.
         reason: String,
     },
-    /// The worker process could not be started (no fork, no pipe).
+    /// The worker process could not be started (no fork, no socket).
     #[error("extract {format}: no worker: {reason}")]
     NoWorker {
         /// Detected format.

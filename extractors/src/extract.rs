@@ -3,10 +3,10 @@
 use std::borrow::Cow;
 
 use crate::error::{ExtractError, Format};
-use crate::isolate::{self, Produced};
+use crate::isolate::{self, Job, Produced};
 use crate::limits::Limits;
 use crate::sink::Sink;
-use crate::{calendar, html, office, pdf, rtf};
+use crate::{calendar, html, rtf};
 
 /// The text extracted from one attachment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -106,14 +106,13 @@ pub(crate) fn extract_as(
         };
     }
     match format {
-        Format::Pdf => isolate::run(format, limits, max_output, |sink| {
-            pdf::extract(bytes, sink).map(drop)
-        }),
-        Format::Docx | Format::Xlsx | Format::Pptx | Format::Odt | Format::Ods | Format::Odp => {
-            isolate::run(format, limits, max_output, |sink| {
-                office::extract(format, bytes, limits.max_inflated_bytes, sink)
-            })
-        }
+        Format::Pdf
+        | Format::Docx
+        | Format::Xlsx
+        | Format::Pptx
+        | Format::Odt
+        | Format::Ods
+        | Format::Odp => isolate::run(Job::extract(format, bytes, limits), limits, max_output),
         Format::Text | Format::Message => {
             let mut sink = Sink::new(max_output);
             sink.push_str(&decode_text(bytes, charset));

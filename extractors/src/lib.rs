@@ -24,9 +24,10 @@
 //!
 //! **Limits and isolation.** Every extraction runs under [`Limits`]: input size, output size (per
 //! attachment and per message), inflated size of archives, wall time, worker memory, nesting
-//! depth. Third-party parsers of untrusted binary formats run in a forked worker process
-//! (see `isolate.rs` for the reasons), so a panic, a hang, a runaway allocation or a stack
-//! overflow costs one attachment and never the caller. A failure becomes a problem string that
+//! depth. Third-party parsers of untrusted binary formats run in a small pool of long-lived,
+//! pre-forked worker processes, each job under its own limits (see `isolate.rs` for the
+//! design and the reasons), so a panic, a hang, a runaway allocation or a stack overflow costs
+//! one attachment and never the caller. A failure becomes a problem string that
 //! starts with `extract <format>:` (counted per format with [`failure_format`]); the rest of the
 //! message is still extracted.
 //!

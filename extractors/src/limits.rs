@@ -6,9 +6,10 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Isolation {
-    /// In a forked worker process with an address-space limit and a deadline (unix; the
-    /// default there). A panic, a hang, a runaway allocation or a stack overflow kills the
-    /// worker, never the caller.
+    /// In one of a small pool of long-lived worker processes (forked by the caller on first
+    /// use, recycled regularly), with an address-space limit, a CPU limit and a deadline per
+    /// job (unix; the default there). A panic, a hang, a runaway allocation or a stack overflow
+    /// costs that job and the worker, never the caller.
     Worker,
     /// In the calling thread under `catch_unwind` only: panics are caught, but a hang, a stack
     /// overflow or an allocation failure is not. The default where `fork` is not available;
@@ -36,7 +37,8 @@ pub struct Limits {
     pub max_inflated_bytes: u64,
     /// Wall time for one isolated extraction; the worker is killed after it.
     pub timeout: Duration,
-    /// Address space a worker may allocate beyond what it inherited from the caller.
+    /// Address space one job may allocate beyond the worker's size when it was forked (its
+    /// copy of the caller's address space).
     pub max_worker_memory: u64,
     /// Nesting depth of message/rfc822 parts whose text is extracted; deeper ones are skipped.
     pub max_depth: usize,

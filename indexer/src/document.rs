@@ -5,7 +5,7 @@ use tantivy::schema::Field;
 use tantivy::TantivyDocument;
 
 use crate::columns::{column_of, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
-use crate::pairs::PairWords;
+use crate::pairs::{PairCursor, PairWords};
 use crate::schema::{message_key, Fields};
 use crate::text::{fold, fold_into, is_opaque, runs};
 
@@ -139,7 +139,7 @@ struct Splitter<'p> {
     folded: String,
     /// Opaque runs already in the current column value (a message repeats its server names and
     /// ids many times; one copy answers every search).
-    seen: std::collections::HashSet<Box<str>>,
+    seen: rustc_hash::FxHashSet<Box<str>>,
 }
 
 impl Splitter<'_> {
@@ -155,13 +155,20 @@ impl Splitter<'_> {
         }
         self.folded.clear();
         fold_into(text, &mut self.folded);
-        self.pair_words.collect(&self.folded, &mut self.pairs);
         let mut blanks: Vec<(usize, usize)> = Vec::new();
-        runs(&self.folded, |r| {
+        let Splitter {
+            pair_words,
+            pairs,
+            folded,
+            seen,
+        } = self;
+        let mut cursor = PairCursor::new(pair_words);
+        runs(folded, |r| {
+            cursor.feed(folded, &r, pairs);
             if !r.cjk && is_opaque(r.text) {
                 blanks.push((r.from, r.to));
-                if !self.seen.contains(r.text) {
-                    self.seen.insert(r.text.into());
+                if !seen.contains(r.text) {
+                    seen.insert(r.text.into());
                     opaque.push_str(r.text);
                     opaque.push(' ');
                 }

@@ -31,6 +31,33 @@ pub struct Config {
     pub indexing: IndexingSection,
     /// Resource limits.
     pub limits: LimitsSection,
+    /// The Solr-compatible endpoint for Dovecot's `fts_solr` (see `docs/dovecot.md`).
+    pub solr: SolrSection,
+}
+
+/// `[solr]`: the part of Solr's HTTP API that Dovecot 2.3's `fts_solr` plugin speaks.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SolrSection {
+    /// HTTP listener, e.g. `127.0.0.1:8983`; unset: no Solr endpoint.
+    pub listen: Option<SocketAddr>,
+    /// Directory holding one index per Dovecot user (required with `listen`).
+    pub index_root: Option<PathBuf>,
+    /// Accept a listener on a non-loopback address (the endpoint has no authentication).
+    pub allow_non_loopback: bool,
+    /// Largest accepted request body in bytes (larger: 413).
+    pub max_request_bytes: usize,
+}
+
+impl Default for SolrSection {
+    fn default() -> Self {
+        SolrSection {
+            listen: None,
+            index_root: None,
+            allow_non_loopback: false,
+            max_request_bytes: 64 << 20,
+        }
+    }
 }
 
 /// `[imap]`.
@@ -199,6 +226,7 @@ impl Default for Config {
             tls: TlsSection::default(),
             indexing: IndexingSection::default(),
             limits: LimitsSection::default(),
+            solr: SolrSection::default(),
         }
     }
 }
@@ -257,6 +285,12 @@ pub struct ServeArgs {
     /// Open indexes kept in the cache (`limits.max_open_indexes`).
     #[arg(long)]
     pub max_open_indexes: Option<usize>,
+    /// Solr-compatible HTTP listener for Dovecot's fts_solr (`solr.listen`).
+    #[arg(long)]
+    pub solr_listen: Option<SocketAddr>,
+    /// Root of the per-user indexes of the Solr endpoint (`solr.index_root`).
+    #[arg(long)]
+    pub solr_index_root: Option<PathBuf>,
 }
 
 impl Config {
@@ -287,6 +321,7 @@ impl Config {
             &mut cfg.tls.cert,
             &mut cfg.tls.key,
             &mut cfg.tls.client_ca,
+            &mut cfg.solr.index_root,
         ]
         .into_iter()
         .flatten()
@@ -336,11 +371,31 @@ impl Config {
         if let Some(n) = a.max_open_indexes {
             self.limits.max_open_indexes = n;
         }
+        set(&mut self.solr.listen, &a.solr_listen);
+        set(&mut self.solr.index_root, &a.solr_index_root);
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if self.passwd.is_none() {
+        if self.passwd.is_none() && self.solr.listen.is_none() {
             bail!("no passwd-file: set `passwd` in the config or pass --passwd");
+        }
+        if self.passwd.is_none() && !(self.imap.listen.is_empty() && self.imap.tls_listen.is_empty())
+        {
+            bail!("the IMAP listeners need a passwd-file: set `passwd` or pass --passwd");
+        }
+        if let Some(addr) = self.solr.listen {
+            if self.solr.index_root.is_none() {
+                bail!("`solr.listen` needs `solr.index_root` (or --solr-index-root)");
+            }
+            if !addr.ip().is_loopback() && !self.solr.allow_non_loopback {
+                bail!(
+                    "the Solr endpoint {addr} is not on loopback and has no authentication: \
+                     set `solr.allow_non_loopback = true` if the network is trusted"
+                );
+            }
+            if self.solr.max_request_bytes == 0 {
+                bail!("`solr.max_request_bytes` must be at least 1");
+            }
         }
         let mtls = self.tls.grpc && self.tls.client_ca.is_some();
         if self.grpc.listen.is_some()

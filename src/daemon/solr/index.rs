@@ -1,0 +1,626 @@
+//! The per-user indexes behind the Solr endpoint, and IMAP-exact evaluation of queries on them.
+//!
+//! One tantivy index per Dovecot user in `index_root/<user>/` (the name percent-encoded where it
+//! is not a plain file name). A document is one message: `id` (Dovecot's unique key
+//! `UID/BOXGUID/USER`), `box` and `uid` (fast fields, for answers and sorting), `has` (which text
+//! fields the message has, and which of them hold a word run longer than a term), and for every
+//! text field of Dovecot's schema (`hdr`, `body`, `from`, `to`, `cc`, `bcc`, `subject`) its words
+//! (mailfts's tokenizer: full case folding, word runs, CJK bigrams; no positions) and its folded
+//! text, stored (lz4) for verification.
+//!
+//! **Matching is IMAP's**: `field:VALUE` holds when `fold(VALUE)` is a substring of `fold(field)`
+//! ([`mailfts_indexer::text::fold`]). The value is cut into runs as the query engine does
+//! ([`mailfts_query::textplan::plan_text`]); each run is looked up by substring in each
+//! segment's word dictionary ([`mailfts_indexer::terms::TermText`], SIMD `memmem`) and the
+//! candidates intersected. A value that is one word run is answered exactly by that lookup; any
+//! other value (phrases, punctuation, CJK), and every message whose field holds a run longer than
+//! a term (cut by the tokenizer), is verified against the stored folded text. An empty value
+//! matches the messages that have the field.
+//!
+//! Writes go through one writer per user, opened on the first add or delete; documents become
+//! visible and durable at a commit (tantivy fsyncs its files), as with Solr.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use mailfts_indexer::terms::{docs_of_terms, TermText};
+use mailfts_indexer::text::{fold, runs, MAX_TOKEN_BYTES};
+use mailfts_indexer::tokenizer::{MailTokenizer, TOKENIZER_NAME};
+use mailfts_query::textplan::{plan_text, Exactness};
+use memchr::memmem;
+use tantivy::directory::MmapDirectory;
+use tantivy::index::SegmentId;
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
+    STORED, STRING,
+};
+use tantivy::{
+    DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument,
+    Term, TERMINATED,
+};
+
+use super::lucene::Query;
+use super::update::{text_field, Doc, TEXT_FIELDS};
+use super::SolrError;
+
+/// Memory budget of one user's writer.
+const WRITER_MEMORY: usize = 32 << 20;
+
+/// The fields of a per-user index.
+#[derive(Clone, Debug)]
+struct Fields {
+    id: Field,
+    mailbox: Field,
+    uid: Field,
+    has: Field,
+    words: [Field; 7],
+    folded: [Field; 7],
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER_NAME)
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        mailbox: b.add_text_field("box", STRING | tantivy::schema::FAST),
+        uid: b.add_u64_field(
+            "uid",
+            NumericOptions::default().set_indexed().set_fast().set_stored(),
+        ),
+        has: b.add_text_field("has", STRING),
+        words: TEXT_FIELDS.map(|name| b.add_text_field(name, words.clone())),
+        folded: TEXT_FIELDS.map(|name| b.add_text_field(&format!("{name}.folded"), STORED)),
+    };
+    (b.build(), fields)
+}
+
+/// One answer: a message of a mailbox.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit {
+    /// Mailbox GUID.
+    pub mailbox: String,
+    /// UID.
+    pub uid: u32,
+    /// Dovecot's unique key (read only when asked for).
+    pub id: Option<String>,
+}
+
+/// The indexes of all users under one root.
+pub struct Indexes {
+    root: PathBuf,
+    users: Mutex<HashMap<String, Arc<UserIndex>>>,
+}
+
+impl Indexes {
+    /// The indexes under `root` (created if missing).
+    pub fn open(root: &Path) -> anyhow::Result<Indexes> {
+        std::fs::create_dir_all(root)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", root.display()))?;
+        Ok(Indexes {
+            root: root.to_path_buf(),
+            users: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The directory of `user`'s index.
+    pub fn dir_of(&self, user: &str) -> PathBuf {
+        self.root.join(dir_name(user))
+    }
+
+    /// `user`'s index, created when `create`; `None` when it does not exist and `!create`.
+    pub fn user(&self, user: &str, create: bool) -> Result<Option<Arc<UserIndex>>, SolrError> {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(u) = users.get(user) {
+            return Ok(Some(u.clone()));
+        }
+        let dir = self.dir_of(user);
+        if !create && !dir.join("meta.json").exists() {
+            return Ok(None);
+        }
+        let u = Arc::new(UserIndex::open(user, &dir)?);
+        users.insert(user.to_string(), u.clone());
+        Ok(Some(u))
+    }
+
+    /// Commits every user's pending changes; the first failure is returned after trying all.
+    pub fn commit_all(&self) -> Result<(), SolrError> {
+        let users: Vec<Arc<UserIndex>> = {
+            let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+            users.values().cloned().collect()
+        };
+        let mut first = None;
+        for u in users {
+            if let Err(e) = u.commit() {
+                tracing::error!(user = %u.user, error = %e.msg, "solr: commit failed");
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+/// A user name as a directory name: kept where it is a plain name, else percent-encoded
+/// (`%` alone for the empty user of a namespace without owner).
+pub fn dir_name(user: &str) -> String {
+    if user.is_empty() {
+        return "%".into();
+    }
+    let mut out = String::with_capacity(user.len());
+    for (i, b) in user.bytes().enumerate() {
+        let plain = b.is_ascii_alphanumeric() || b"_@+-".contains(&b) || (b == b'.' && i > 0);
+        if plain {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// One user's index.
+pub struct UserIndex {
+    user: String,
+    index: Index,
+    reader: IndexReader,
+    f: Fields,
+    writer: Mutex<Option<IndexWriter>>,
+    terms: Mutex<HashMap<(SegmentId, usize), Arc<TermText>>>,
+}
+
+impl UserIndex {
+    fn open(user: &str, dir: &Path) -> Result<UserIndex, SolrError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| SolrError::internal(format!("creating {}: {e}", dir.display())))?;
+        let (schema, f) = schema();
+        let mmap = MmapDirectory::open(dir).map_err(SolrError::internal)?;
+        let index = Index::open_or_create(mmap, schema).map_err(|e| {
+            SolrError::internal(format!("opening the index {}: {e}", dir.display()))
+        })?;
+        index
+            .tokenizers()
+            .register(TOKENIZER_NAME, MailTokenizer::default());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(UserIndex {
+            user: user.to_string(),
+            index,
+            reader,
+            f,
+            writer: Mutex::new(None),
+            terms: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn with_writer<T>(
+        &self,
+        op: impl FnOnce(&IndexWriter) -> Result<T, SolrError>,
+    ) -> Result<T, SolrError> {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if w.is_none() {
+            *w = Some(
+                self.index
+                    .writer_with_num_threads(1, WRITER_MEMORY)
+                    .map_err(|e| SolrError::internal(format!("index writer of {}: {e}", self.user)))?,
+            );
+        }
+        op(w.as_ref().expect("just set"))
+    }
+
+    /// Adds documents, replacing any with the same `id` (uncommitted until [`Self::commit`]).
+    pub fn add(&self, docs: &[Doc]) -> Result<(), SolrError> {
+        let built: Vec<TantivyDocument> = docs.iter().map(|d| self.document(d)).collect();
+        self.with_writer(|w| {
+            for (d, doc) in docs.iter().zip(built) {
+                w.delete_term(Term::from_field_text(self.f.id, &d.id));
+                w.add_document(doc)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn document(&self, d: &Doc) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(self.f.id, &d.id);
+        doc.add_text(self.f.mailbox, &d.mailbox);
+        doc.add_u64(self.f.uid, d.uid as u64);
+        for (i, text) in d.texts.iter().enumerate() {
+            let Some(text) = text else { continue };
+            let folded = fold(text);
+            doc.add_text(self.f.has, TEXT_FIELDS[i]);
+            let mut long = false;
+            runs(&folded, |r| long |= r.text.len() > MAX_TOKEN_BYTES);
+            if long {
+                doc.add_text(self.f.has, format!("long:{}", TEXT_FIELDS[i]));
+            }
+            // folding is idempotent: the tokenizer's own folding leaves this text as it is
+            doc.add_text(self.f.words[i], &folded);
+            doc.add_text(self.f.folded[i], &folded);
+        }
+        doc
+    }
+
+    /// Deletes documents by `id` (uncommitted until [`Self::commit`]).
+    pub fn delete_ids(&self, ids: &[String]) -> Result<(), SolrError> {
+        self.with_writer(|w| {
+            for id in ids {
+                w.delete_term(Term::from_field_text(self.f.id, id));
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes the committed documents `q` matches (uncommitted until [`Self::commit`]).
+    pub fn delete_query(&self, q: &Query) -> Result<usize, SolrError> {
+        let hits = self.search(q, true)?;
+        let ids: Vec<String> = hits.into_iter().filter_map(|h| h.id).collect();
+        self.delete_ids(&ids)?;
+        Ok(ids.len())
+    }
+
+    /// Commits pending changes durably and makes them visible; false when nothing was pending.
+    pub fn commit(&self) -> Result<bool, SolrError> {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(writer) = w.as_mut() else {
+            return Ok(false);
+        };
+        writer
+            .commit()
+            .map_err(|e| SolrError::internal(format!("commit of {}: {e}", self.user)))?;
+        self.reader.reload()?;
+        Ok(true)
+    }
+
+    /// The committed documents matching `q`, in index order; `with_ids` reads their `id`.
+    pub fn search(&self, q: &Query, with_ids: bool) -> Result<Vec<Hit>, SolrError> {
+        let searcher = self.reader.searcher();
+        let live: Vec<SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(SegmentReader::segment_id)
+            .collect();
+        self.terms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(s, _), _| live.contains(s));
+        let mut hits = Vec::new();
+        for seg in searcher.segment_readers() {
+            let bits = self.eval(seg, q)?;
+            let bits = and(bits, alive(seg));
+            let uids = seg.fast_fields().u64("uid")?;
+            let boxes = seg.fast_fields().str("box")?;
+            let store = if with_ids {
+                Some(seg.get_store_reader(16)?)
+            } else {
+                None
+            };
+            let mut name = String::new();
+            for doc in iter(&bits) {
+                let Some(uid) = uids.first(doc) else { continue };
+                name.clear();
+                if let Some(b) = &boxes {
+                    if let Some(ord) = b.term_ords(doc).next() {
+                        b.ord_to_str(ord, &mut name)?;
+                    }
+                }
+                let id = match &store {
+                    Some(s) => {
+                        let d: TantivyDocument = s.get(doc)?;
+                        d.get_first(self.f.id)
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string)
+                    }
+                    None => None,
+                };
+                hits.push(Hit {
+                    mailbox: name.clone(),
+                    uid: uid as u32,
+                    id,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    fn eval(&self, seg: &SegmentReader, q: &Query) -> Result<Bits, SolrError> {
+        let n = seg.max_doc();
+        Ok(match q {
+            Query::All => full(n),
+            Query::Not(inner) => not(self.eval(seg, inner)?, n),
+            Query::And(v) => {
+                let mut acc = full(n);
+                for q in v {
+                    acc = and(acc, self.eval(seg, q)?);
+                }
+                acc
+            }
+            Query::Or(v) => {
+                let mut acc = empty(n);
+                for q in v {
+                    acc = or(acc, &self.eval(seg, q)?);
+                }
+                acc
+            }
+            Query::Match { field, value } => match field.as_str() {
+                "user" if *value == self.user => full(n),
+                "user" => empty(n),
+                "id" => postings(seg, Term::from_field_text(self.f.id, value))?,
+                "box" => postings(seg, Term::from_field_text(self.f.mailbox, value))?,
+                "uid" => {
+                    let uid: u64 = value.parse().map_err(|_| {
+                        SolrError::bad(format!("uid:{value} is not a number"))
+                    })?;
+                    postings(seg, Term::from_field_u64(self.f.uid, uid))?
+                }
+                other => match text_field(other) {
+                    Some(i) => self.text(seg, i, value)?,
+                    None => return Err(SolrError::bad(format!("undefined field {other}"))),
+                },
+            },
+        })
+    }
+
+    /// The documents of `seg` whose text field `i` contains `value` (IMAP's substring match).
+    fn text(&self, seg: &SegmentReader, i: usize, value: &str) -> Result<Bits, SolrError> {
+        let name = TEXT_FIELDS[i];
+        let present = postings(seg, Term::from_field_text(self.f.has, name))?;
+        let needle = fold(value);
+        if needle.is_empty() {
+            return Ok(present);
+        }
+        let field = self.f.words[i];
+        let plan = plan_text(value);
+        let mut narrowed: Option<Bits> = None;
+        for piece in &plan.pieces {
+            if piece.text.len() > MAX_TOKEN_BYTES {
+                continue; // longer than any term: only verification can tell
+            }
+            let tt = self.term_text(seg, i, field)?;
+            let ords = tt.matching(piece.text.as_bytes(), piece.role);
+            let docs = docs_of_terms(seg, field, &tt, &ords)?;
+            let b = from_sorted(&docs, seg.max_doc());
+            narrowed = Some(match narrowed {
+                Some(acc) => and(acc, b),
+                None => b,
+            });
+        }
+        let long = postings(seg, Term::from_field_text(self.f.has, &format!("long:{name}")))?;
+        let alive = alive(seg);
+        let single_lookup = narrowed.is_some() && plan.exactness == Exactness::Exact;
+        let candidates = and(narrowed.unwrap_or_else(|| present.clone()), present);
+        let (sure, to_verify) = if single_lookup {
+            // every term holding the word holds it inside the folded field text
+            let rest = and(and(long, not(candidates.clone(), seg.max_doc())), alive);
+            (candidates, rest)
+        } else {
+            (empty(seg.max_doc()), and(or(candidates, &long), alive))
+        };
+        let mut out = sure;
+        if iter(&to_verify).next().is_some() {
+            let store = seg.get_store_reader(16)?;
+            let finder = memmem::Finder::new(needle.as_bytes());
+            for doc in iter(&to_verify) {
+                let d: TantivyDocument = store.get(doc)?;
+                let hit = d
+                    .get_first(self.f.folded[i])
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|t| finder.find(t.as_bytes()).is_some());
+                if hit {
+                    set(&mut out, doc);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn term_text(
+        &self,
+        seg: &SegmentReader,
+        i: usize,
+        field: Field,
+    ) -> Result<Arc<TermText>, SolrError> {
+        let key = (seg.segment_id(), i);
+        if let Some(t) = self
+            .terms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(TermText::build(seg, field)?);
+        self.terms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, t.clone());
+        Ok(t)
+    }
+}
+
+/// A set of documents of one segment, one bit each.
+type Bits = Vec<u64>;
+
+fn empty(n: DocId) -> Bits {
+    vec![0; (n as usize).div_ceil(64)]
+}
+
+fn full(n: DocId) -> Bits {
+    let mut b = vec![u64::MAX; (n as usize).div_ceil(64)];
+    if n % 64 != 0 {
+        if let Some(last) = b.last_mut() {
+            *last = (1u64 << (n % 64)) - 1;
+        }
+    }
+    b
+}
+
+fn not(mut b: Bits, n: DocId) -> Bits {
+    for (w, f) in b.iter_mut().zip(full(n)) {
+        *w = !*w & f;
+    }
+    b
+}
+
+fn and(mut a: Bits, b: Bits) -> Bits {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x &= y;
+    }
+    a
+}
+
+fn or(mut a: Bits, b: &Bits) -> Bits {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x |= y;
+    }
+    a
+}
+
+fn set(b: &mut Bits, doc: DocId) {
+    b[doc as usize / 64] |= 1 << (doc % 64);
+}
+
+fn from_sorted(docs: &[DocId], n: DocId) -> Bits {
+    let mut b = empty(n);
+    for &d in docs {
+        if d < n {
+            set(&mut b, d);
+        }
+    }
+    b
+}
+
+fn iter(b: &Bits) -> impl Iterator<Item = DocId> + '_ {
+    b.iter().enumerate().flat_map(|(w, &bits)| {
+        let mut x = bits;
+        std::iter::from_fn(move || {
+            if x == 0 {
+                return None;
+            }
+            let t = x.trailing_zeros();
+            x &= x - 1;
+            Some((w * 64) as DocId + t)
+        })
+    })
+}
+
+fn alive(seg: &SegmentReader) -> Bits {
+    let n = seg.max_doc();
+    match seg.alive_bitset() {
+        None => full(n),
+        Some(a) => {
+            let mut b = empty(n);
+            for d in 0..n {
+                if a.is_alive(d) {
+                    set(&mut b, d);
+                }
+            }
+            b
+        }
+    }
+}
+
+fn postings(seg: &SegmentReader, term: Term) -> Result<Bits, SolrError> {
+    let mut b = empty(seg.max_doc());
+    let inverted = seg.inverted_index(term.field())?;
+    if let Some(mut p) = inverted.read_postings(&term, IndexRecordOption::Basic)? {
+        let mut d = p.doc();
+        while d != TERMINATED {
+            set(&mut b, d);
+            d = p.advance();
+        }
+    }
+    Ok(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::solr::lucene::parse;
+
+    fn doc(uid: u32, mailbox: &str, hdr: &str, body: Option<&str>, subject: &str) -> Doc {
+        let mut texts: [Option<String>; 7] = Default::default();
+        texts[0] = Some(hdr.to_string());
+        texts[1] = body.map(str::to_string);
+        texts[6] = Some(subject.to_string());
+        Doc {
+            id: format!("{uid}/{mailbox}/u"),
+            uid,
+            mailbox: mailbox.to_string(),
+            user: "u".into(),
+            texts,
+        }
+    }
+
+    #[track_caller]
+    fn uids(u: &UserIndex, q: &str) -> Vec<u32> {
+        let mut v: Vec<u32> = u
+            .search(&parse(q).unwrap(), false)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.uid)
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn substring_semantics_and_replacement() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = Indexes::open(dir.path()).unwrap();
+        let u = idx.user("u", true).unwrap().unwrap();
+        let long = "x".repeat(300) + "needle" + &"y".repeat(300);
+        u.add(&[
+            doc(1, "b1", "Subject: Autosuspend\n", Some("The USB gadget, q3 report."), "Autosuspend"),
+            doc(2, "b1", "Subject: Straße\n", Some(&long), "Straße"),
+            doc(3, "b2", "Subject: other\n", None, "東京都庁"),
+        ])
+        .unwrap();
+        assert!(uids(&u, "body:gadget").is_empty(), "nothing before the commit");
+        assert!(u.commit().unwrap());
+        assert_eq!(uids(&u, "body:adge"), [1]);
+        assert_eq!(uids(&u, r"body:q3\ report"), [1]);
+        assert_eq!(uids(&u, r"body:q3\ \ report"), Vec::<u32>::new());
+        assert_eq!(uids(&u, "subject:SUSPEND"), [1]);
+        assert_eq!(uids(&u, "subject:strasse"), [2]);
+        assert_eq!(uids(&u, "body:needle"), [2], "inside a run longer than a term");
+        assert_eq!(uids(&u, "subject:京都"), [3]);
+        assert_eq!(uids(&u, r#"body:"""#), [1, 2], "empty: the messages with a body");
+        assert_eq!(uids(&u, "-body:gadget AND box:b1"), [2]);
+        assert_eq!(uids(&u, "-body:gadget OR subject:other"), [2, 3]);
+        assert_eq!(uids(&u, "+box:b1 +user:u"), [1, 2]);
+        assert_eq!(uids(&u, "+box:b1 +user:v"), Vec::<u32>::new());
+        assert_eq!(uids(&u, "uid:3"), [3]);
+        // replacing by id, deleting by id and by query
+        u.add(&[doc(1, "b1", "Subject: new\n", Some("fresh"), "new")]).unwrap();
+        u.commit().unwrap();
+        assert!(uids(&u, "body:gadget").is_empty());
+        assert_eq!(uids(&u, "body:fresh"), [1]);
+        u.delete_ids(&["2/b1/u".into()]).unwrap();
+        assert_eq!(u.delete_query(&parse("box:b2 AND user:u").unwrap()).unwrap(), 1);
+        u.commit().unwrap();
+        assert_eq!(uids(&u, "*:*"), [1]);
+        // a fresh process sees what was committed
+        drop(u);
+        drop(idx);
+        let idx = Indexes::open(dir.path()).unwrap();
+        let u = idx.user("u", false).unwrap().unwrap();
+        assert_eq!(uids(&u, "body:fresh"), [1]);
+        assert!(idx.user("nobody", false).unwrap().is_none());
+    }
+
+    #[test]
+    fn user_directories() {
+        assert_eq!(dir_name("alice@example.org"), "alice@example.org");
+        assert_eq!(dir_name(""), "%");
+        assert_eq!(dir_name("../x"), "%2E.%2Fx");
+        assert_eq!(dir_name(".."), "%2E.");
+        assert_eq!(dir_name("a b"), "a%20b");
+    }
+}

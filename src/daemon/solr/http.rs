@@ -87,7 +87,7 @@ async fn handle(ep: Arc<Endpoint>, req: Request<Incoming>) -> Response<Full<Byte
     let result = route(&ep, req, &method, &path, &query, started).await;
     match result {
         Ok(body) => {
-            tracing::debug!(%method, %path, ms = started.elapsed().as_millis() as u64, "solr request");
+            tracing::debug!(%method, %path, %query, ms = started.elapsed().as_millis() as u64, "solr request");
             xml_response(StatusCode::OK, body)
         }
         Err(e) => {

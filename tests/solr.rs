@@ -63,6 +63,7 @@ impl Mailfts {
             .arg(dir.join("solr"))
             .args(["--no-watch", "--no-startup-check"])
             .env("MAILFTS_LOG", "warn,mailfts::daemon::solr=debug")
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -363,9 +364,16 @@ fn keys_from_mail(maildir: &Path) -> Vec<String> {
         .collect();
     files.sort();
     let mut keys = Vec::new();
-    for f in files.iter().take(40).step_by(7) {
+    for f in files.iter().take(60).step_by(5) {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
         let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+        // body words only from single-part plain text: Dovecot's own search also matches HTML
+        // markup and MIME part headers, which it never sends to an FTS backend (docs/dovecot.md)
+        let lower = head.to_ascii_lowercase();
+        let plain = !lower.contains("content-type:") || lower.contains("content-type: text/plain");
+        if !plain || lower.contains("quoted-printable") || lower.contains("base64") {
+            continue;
+        }
         let words_of = |s: &str| -> Vec<String> {
             s.split(|c: char| !c.is_ascii_alphabetic())
                 .filter(|w| w.len() >= 6)
@@ -407,12 +415,10 @@ fn keys_from_mail(maildir: &Path) -> Vec<String> {
 /// Fixed keys: common substrings, mid-word pieces, negations, OR, non-indexed headers.
 const FIXED_KEYS: &[&str] = &[
     "TEXT \"the\"",
-    "BODY \"ing\"",
-    "BODY \"ATION\"",
     "SUBJECT \"re\"",
     "SUBJECT \"\"",
     "BODY \"\"",
-    "TO \"example\"",
+    "TO \"xampl\"",
     "CC \"a\"",
     "FROM \"a\"",
     "HEADER Message-ID \"@\"",
@@ -490,16 +496,22 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
     let mut reference = Imap::login(dovecot.imap_port, "ref");
     let compare = |bob: &mut Imap, reference: &mut Imap, keys: &[String]| -> usize {
         let mut non_empty = 0;
+        let mut differences = Vec::new();
         for m in &mailboxes {
             bob.ok(&format!("SELECT \"{m}\""));
             reference.ok(&format!("EXAMINE \"{m}\""));
             for k in keys {
                 let got = bob.uid_search(k);
                 let want = reference.uid_search(k);
-                assert_eq!(got, want, "UID SEARCH {k} in {m}: Dovecot+mailfts vs Dovecot");
+                if got != want {
+                    differences.push(format!(
+                        "UID SEARCH {k} in {m}:\n  Dovecot+mailfts {got:?}\n  Dovecot         {want:?}"
+                    ));
+                }
                 non_empty += usize::from(!want.is_empty());
             }
         }
+        assert!(differences.is_empty(), "{}", differences.join("\n"));
         non_empty
     };
     let non_empty = compare(&mut bob, &mut reference, &keys);
@@ -507,7 +519,17 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
         non_empty >= keys.len(),
         "too few keys match anything ({non_empty}): the comparison would prove little"
     );
-    let selects = mailfts.log().matches("path=/solr/dovecot/select").count();
+    // The known difference (docs/dovecot.md): Dovecot sends an FTS backend the text of HTML
+    // parts, never their markup, while its own search matches the markup too
+    bob.ok("SELECT INBOX");
+    reference.ok("EXAMINE INBOX");
+    assert!(!reference.uid_search("BODY \"MsoNormal\"").is_empty());
+    assert!(bob.uid_search("BODY \"MsoNormal\"").is_empty());
+    let selects = mailfts
+        .log()
+        .lines()
+        .filter(|l| l.contains("/solr/dovecot/select") && l.contains("q=%7b!lucene"))
+        .count();
     assert!(
         selects >= keys.len(),
         "Dovecot asked mailfts only {selects} times: {}",

@@ -272,7 +272,9 @@ impl Dovecot {
     /// One field of `doveadm mailbox status` (`flow` output: `NAME field=value`).
     #[track_caller]
     fn status_field(&self, user: &str, mailbox: &str, field: &str) -> String {
-        let out = self.doveadm(&["-f", "flow", "mailbox", "status", "-u", user, field, mailbox]);
+        let out = self.doveadm(&[
+            "-f", "flow", "mailbox", "status", "-u", user, field, mailbox,
+        ]);
         let prefix = format!("{field}=");
         out.split_whitespace()
             .find_map(|t| t.strip_prefix(&prefix))
@@ -329,10 +331,15 @@ impl Imap {
         let mut lines = Vec::new();
         loop {
             let mut line = String::new();
-            assert!(self.r.read_line(&mut line).unwrap() > 0, "{cmd}: connection closed");
+            assert!(
+                self.r.read_line(&mut line).unwrap() > 0,
+                "{cmd}: connection closed"
+            );
             let line = line.trim_end().to_string();
             if line.starts_with('+') {
-                self.w.write_all(literal.expect("no literal to send")).unwrap();
+                self.w
+                    .write_all(literal.expect("no literal to send"))
+                    .unwrap();
                 self.w.write_all(b"\r\n").unwrap();
             } else if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
                 return (rest.to_string(), lines);
@@ -394,7 +401,10 @@ fn keys_from_mail(maildir: &Path) -> Vec<String> {
             keys.push(format!("TEXT \"{}\"", &w[1..w.len() - 1]));
         }
         for l in &plain_lines {
-            let ws: Vec<&str> = l.split(' ').filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()) && w.len() > 2).collect();
+            let ws: Vec<&str> = l
+                .split(' ')
+                .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()) && w.len() > 2)
+                .collect();
             if ws.len() >= 2 && l.contains(&format!("{} {}", ws[0], ws[1])) {
                 keys.push(format!("BODY \"{} {}\"", ws[0], ws[1]));
                 break;
@@ -402,7 +412,10 @@ fn keys_from_mail(maildir: &Path) -> Vec<String> {
         }
         if let Some(from) = head.lines().find_map(|l| l.strip_prefix("From: ")) {
             if let Some(domain) = from.split('@').nth(1) {
-                let domain: String = domain.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+                let domain: String = domain
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                    .collect();
                 if !domain.is_empty() {
                     keys.push(format!("FROM \"{domain}\""));
                 }
@@ -454,11 +467,23 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
     // Dovecot's processes run as other users: the directories must be traversable
     Command::new("chmod").arg("755").arg(dir).status().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-        .args(["corpus", "generate", "--messages", "400", "--seed", "15", "--out"])
+        .args([
+            "corpus",
+            "generate",
+            "--messages",
+            "400",
+            "--seed",
+            "15",
+            "--out",
+        ])
         .arg(dir.join("home"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let chown = Command::new("chown")
         .args(["-R", &format!("{MAIL_UID}:{MAIL_UID}")])
         .arg(dir.join("home"))
@@ -543,8 +568,14 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
          <field name=\"user\">bob</field><field name=\"id\">1/{guid}/bob</field>\
          <field name=\"body\">zebraquux</field></doc></add>"
     );
-    assert_eq!(mailfts.http("POST", "/solr/dovecot/update", &planted).0, 200);
-    assert_eq!(mailfts.http("POST", "/solr/dovecot/update", "<commit/>").0, 200);
+    assert_eq!(
+        mailfts.http("POST", "/solr/dovecot/update", &planted).0,
+        200
+    );
+    assert_eq!(
+        mailfts.http("POST", "/solr/dovecot/update", "<commit/>").0,
+        200
+    );
     bob.ok("SELECT INBOX");
     assert_eq!(bob.uid_search("BODY \"zebraquux\""), [1]);
 

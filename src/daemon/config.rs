@@ -379,7 +379,8 @@ impl Config {
         if self.passwd.is_none() && self.solr.listen.is_none() {
             bail!("no passwd-file: set `passwd` in the config or pass --passwd");
         }
-        if self.passwd.is_none() && !(self.imap.listen.is_empty() && self.imap.tls_listen.is_empty())
+        if self.passwd.is_none()
+            && !(self.imap.listen.is_empty() && self.imap.tls_listen.is_empty())
         {
             bail!("the IMAP listeners need a passwd-file: set `passwd` or pass --passwd");
         }

@@ -322,7 +322,10 @@ async fn serve(
             solr::http::serve(listener, endpoint, sd).await;
             Ok(())
         });
-        println!("mailfts: solr listening on {addr} (indexes in {})", root.display());
+        println!(
+            "mailfts: solr listening on {addr} (indexes in {})",
+            root.display()
+        );
     }
     if let Some(listener) = metrics_listener {
         let addr = listener.local_addr()?;

@@ -139,7 +139,11 @@ async fn route(
             match (k.as_str(), v.as_str()) {
                 ("commit" | "softCommit", "true") => commit = true,
                 ("commit" | "softCommit", "false") | ("wt", "xml") | ("waitSearcher", _) => {}
-                _ => return Err(SolrError::bad(format!("unsupported update parameter {k}={v}"))),
+                _ => {
+                    return Err(SolrError::bad(format!(
+                        "unsupported update parameter {k}={v}"
+                    )))
+                }
             }
         }
         let body = read_body(req, ep.max_body).await?;

@@ -30,7 +30,6 @@ use std::sync::{Arc, Mutex};
 
 use mailfts_indexer::terms::{docs_of_terms, TermText};
 use mailfts_indexer::text::{fold, runs, MAX_TOKEN_BYTES};
-use unicode_normalization::UnicodeNormalization;
 use mailfts_indexer::tokenizer::{MailTokenizer, TOKENIZER_NAME};
 use mailfts_query::textplan::{plan_text, Exactness};
 use memchr::memmem;
@@ -44,6 +43,7 @@ use tantivy::{
     DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument,
     Term, TERMINATED,
 };
+use unicode_normalization::UnicodeNormalization;
 
 use super::lucene::Query;
 use super::update::{text_field, Doc, TEXT_FIELDS};
@@ -76,7 +76,10 @@ fn schema() -> (Schema, Fields) {
         mailbox: b.add_text_field("box", STRING | tantivy::schema::FAST),
         uid: b.add_u64_field(
             "uid",
-            NumericOptions::default().set_indexed().set_fast().set_stored(),
+            NumericOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_stored(),
         ),
         has: b.add_text_field("has", STRING),
         words: TEXT_FIELDS.map(|name| b.add_text_field(name, words.clone())),
@@ -222,7 +225,9 @@ impl UserIndex {
             *w = Some(
                 self.index
                     .writer_with_num_threads(1, WRITER_MEMORY)
-                    .map_err(|e| SolrError::internal(format!("index writer of {}: {e}", self.user)))?,
+                    .map_err(|e| {
+                        SolrError::internal(format!("index writer of {}: {e}", self.user))
+                    })?,
             );
         }
         op(w.as_ref().expect("just set"))
@@ -368,9 +373,9 @@ impl UserIndex {
                 "id" => postings(seg, Term::from_field_text(self.f.id, value))?,
                 "box" => postings(seg, Term::from_field_text(self.f.mailbox, value))?,
                 "uid" => {
-                    let uid: u64 = value.parse().map_err(|_| {
-                        SolrError::bad(format!("uid:{value} is not a number"))
-                    })?;
+                    let uid: u64 = value
+                        .parse()
+                        .map_err(|_| SolrError::bad(format!("uid:{value} is not a number")))?;
                     postings(seg, Term::from_field_u64(self.f.uid, uid))?
                 }
                 other => match text_field(other) {
@@ -405,7 +410,10 @@ impl UserIndex {
                 None => b,
             });
         }
-        let long = postings(seg, Term::from_field_text(self.f.has, &format!("long:{name}")))?;
+        let long = postings(
+            seg,
+            Term::from_field_text(self.f.has, &format!("long:{name}")),
+        )?;
         let alive = alive(seg);
         let single_lookup = narrowed.is_some() && plan.exactness == Exactness::Exact;
         let candidates = and(narrowed.unwrap_or_else(|| present.clone()), present);
@@ -467,7 +475,7 @@ fn empty(n: DocId) -> Bits {
 
 fn full(n: DocId) -> Bits {
     let mut b = vec![u64::MAX; (n as usize).div_ceil(64)];
-    if n % 64 != 0 {
+    if !n.is_multiple_of(64) {
         if let Some(last) = b.last_mut() {
             *last = (1u64 << (n % 64)) - 1;
         }
@@ -591,13 +599,22 @@ mod tests {
         let u = idx.user("u", true).unwrap().unwrap();
         let long = "x".repeat(300) + "needle" + &"y".repeat(300);
         u.add(&[
-            doc(1, "b1", "Subject: Autosuspend\n", Some("The USB gadget, q3 report."), "Autosuspend"),
+            doc(
+                1,
+                "b1",
+                "Subject: Autosuspend\n",
+                Some("The USB gadget, q3 report."),
+                "Autosuspend",
+            ),
             doc(2, "b1", "Subject: Straße\n", Some(&long), "Straße"),
             doc(3, "b2", "Subject: other\n", None, "東京都庁"),
             doc(4, "b2", "Subject: Thèse\n", None, "Thèse"),
         ])
         .unwrap();
-        assert!(uids(&u, "body:gadget").is_empty(), "nothing before the commit");
+        assert!(
+            uids(&u, "body:gadget").is_empty(),
+            "nothing before the commit"
+        );
         assert!(u.commit().unwrap());
         assert_eq!(uids(&u, "body:adge"), [1]);
         assert_eq!(uids(&u, r"body:q3\ report"), [1]);
@@ -608,21 +625,34 @@ mod tests {
         assert_eq!(uids(&u, "subject:the"), [4]);
         assert_eq!(uids(&u, "subject:THÈ"), [4]);
         assert!(uids(&u, "subject:these").is_empty());
-        assert_eq!(uids(&u, "body:needle"), [2], "inside a run longer than a term");
+        assert_eq!(
+            uids(&u, "body:needle"),
+            [2],
+            "inside a run longer than a term"
+        );
         assert_eq!(uids(&u, "subject:京都"), [3]);
-        assert_eq!(uids(&u, r#"body:"""#), [1, 2], "empty: the messages with a body");
+        assert_eq!(
+            uids(&u, r#"body:"""#),
+            [1, 2],
+            "empty: the messages with a body"
+        );
         assert_eq!(uids(&u, "-body:gadget AND box:b1"), [2]);
         assert_eq!(uids(&u, "-body:gadget OR subject:other"), [2, 3, 4]);
         assert_eq!(uids(&u, "+box:b1 +user:u"), [1, 2]);
         assert_eq!(uids(&u, "+box:b1 +user:v"), Vec::<u32>::new());
         assert_eq!(uids(&u, "uid:3"), [3]);
         // replacing by id, deleting by id and by query
-        u.add(&[doc(1, "b1", "Subject: new\n", Some("fresh"), "new")]).unwrap();
+        u.add(&[doc(1, "b1", "Subject: new\n", Some("fresh"), "new")])
+            .unwrap();
         u.commit().unwrap();
         assert!(uids(&u, "body:gadget").is_empty());
         assert_eq!(uids(&u, "body:fresh"), [1]);
         u.delete_ids(&["2/b1/u".into()]).unwrap();
-        assert_eq!(u.delete_query(&parse("box:b2 AND user:u").unwrap()).unwrap(), 2);
+        assert_eq!(
+            u.delete_query(&parse("box:b2 AND user:u").unwrap())
+                .unwrap(),
+            2
+        );
         u.commit().unwrap();
         assert_eq!(uids(&u, "*:*"), [1]);
         // a fresh process sees what was committed

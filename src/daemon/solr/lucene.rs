@@ -150,7 +150,10 @@ impl Parser<'_> {
     fn keyword(&mut self, word: &str) -> bool {
         let n = word.chars().count();
         let matches = self.s.len() >= self.at + n
-            && self.s[self.at..self.at + n].iter().copied().eq(word.chars())
+            && self.s[self.at..self.at + n]
+                .iter()
+                .copied()
+                .eq(word.chars())
             && self
                 .s
                 .get(self.at + n)
@@ -221,7 +224,11 @@ impl Parser<'_> {
 
     fn eat_str(&mut self, word: &str) -> bool {
         let n = word.chars().count();
-        if self.s.len() >= self.at + n && self.s[self.at..self.at + n].iter().copied().eq(word.chars())
+        if self.s.len() >= self.at + n
+            && self.s[self.at..self.at + n]
+                .iter()
+                .copied()
+                .eq(word.chars())
         {
             self.at += n;
             true
@@ -322,10 +329,7 @@ impl Parser<'_> {
                 while self.peek().is_some_and(|c| c.is_ascii_digit() || c == '.') {
                     self.at += 1;
                 }
-                if !self
-                    .peek()
-                    .is_none_or(|c| c.is_whitespace() || c == ')')
-                {
+                if !self.peek().is_none_or(|c| c.is_whitespace() || c == ')') {
                     return err("unexpected text after `~`");
                 }
                 tracing::debug!(term = %out, "solr: fuzzy term answered as a substring");
@@ -465,7 +469,10 @@ mod tests {
         assert_eq!(fq.required_user(), Some(""));
         assert_eq!(
             fq,
-            Query::And(vec![m("user", ""), Query::Or(vec![m("box", "a"), m("box", "b")])])
+            Query::And(vec![
+                m("user", ""),
+                Query::Or(vec![m("box", "a"), m("box", "b")])
+            ])
         );
         let q = parse("box:g AND user:bob").unwrap();
         assert_eq!(q, Query::And(vec![m("box", "g"), m("user", "bob")]));

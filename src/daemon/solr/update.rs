@@ -283,10 +283,8 @@ fn end(
         (_, "add") => out.push(Command::Add(std::mem::take(docs))),
         (Some("delete"), "id") => delete_ids.push(std::mem::take(value)),
         (Some("delete"), "query") => out.push(Command::DeleteQuery(std::mem::take(value))),
-        (_, "delete") => {
-            if !delete_ids.is_empty() {
-                out.push(Command::DeleteIds(std::mem::take(delete_ids)));
-            }
+        (_, "delete") if !delete_ids.is_empty() => {
+            out.push(Command::DeleteIds(std::mem::take(delete_ids)));
         }
         _ => {}
     }
@@ -312,7 +310,10 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].uid, 7);
         assert_eq!(docs[0].id, "7/ab12/bob");
-        assert_eq!(docs[0].texts[1].as_deref(), Some("Hello & bye <x> \u{263A}\n"));
+        assert_eq!(
+            docs[0].texts[1].as_deref(),
+            Some("Hello & bye <x> \u{263A}\n")
+        );
         assert_eq!(docs[0].texts[6].as_deref(), Some("hi\n"));
         assert_eq!(docs[0].texts[2], None);
         assert_eq!(docs[1].user, "");

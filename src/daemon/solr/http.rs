@@ -221,9 +221,11 @@ pub fn decode_params(query: &str) -> Result<Vec<(String, String)>, SolrError> {
     Ok(out)
 }
 
-/// Applies update commands in order. Documents and deletes go to the index of the user they
-/// name (`user` field, or the last part of `UID/BOXGUID/USER` ids); a commit commits every user.
+/// Applies update commands in order, then commits what they changed. Documents and deletes go to
+/// the index of the user they name (`user` field, or the last part of `UID/BOXGUID/USER` ids); a
+/// commit commits every user.
 pub fn apply(indexes: &Indexes, commands: Vec<Command>) -> Result<(), SolrError> {
+    let changes = commands.iter().any(|c| !matches!(c, Command::Commit));
     for c in commands {
         match c {
             Command::Add(docs) => {
@@ -261,6 +263,10 @@ pub fn apply(indexes: &Indexes, commands: Vec<Command>) -> Result<(), SolrError>
             }
             Command::Commit => indexes.commit_all()?,
         }
+    }
+    // an answered change is durable: Dovecot advances its last indexed UID on this answer
+    if changes {
+        indexes.commit_all()?;
     }
     Ok(())
 }

@@ -21,8 +21,10 @@
 //! a term (cut by the tokenizer), is verified against the stored folded text. An empty value
 //! matches the messages that have the field.
 //!
-//! Writes go through one writer per user, opened on the first add or delete; documents become
-//! visible and durable at a commit (tantivy fsyncs its files), as with Solr.
+//! Writes go through one writer per user, opened on the first add or delete. Every update request
+//! that changed an index is committed (tantivy fsyncs its files) before it is answered: Dovecot
+//! records a mailbox's last indexed UID once the `<add>` request succeeded, before its
+//! `<commit/>`, so an answered add must survive a crash (Solr keeps a transaction log for that).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -186,7 +188,8 @@ pub struct UserIndex {
     index: Index,
     reader: IndexReader,
     f: Fields,
-    writer: Mutex<Option<IndexWriter>>,
+    /// The writer, and whether it holds uncommitted changes.
+    writer: Mutex<(Option<IndexWriter>, bool)>,
     terms: Mutex<HashMap<(SegmentId, usize), Arc<TermText>>>,
 }
 
@@ -211,7 +214,7 @@ impl UserIndex {
             index,
             reader,
             f,
-            writer: Mutex::new(None),
+            writer: Mutex::new((None, false)),
             terms: Mutex::new(HashMap::new()),
         })
     }
@@ -221,8 +224,8 @@ impl UserIndex {
         op: impl FnOnce(&IndexWriter) -> Result<T, SolrError>,
     ) -> Result<T, SolrError> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if w.is_none() {
-            *w = Some(
+        if w.0.is_none() {
+            w.0 = Some(
                 self.index
                     .writer_with_num_threads(1, WRITER_MEMORY)
                     .map_err(|e| {
@@ -230,7 +233,8 @@ impl UserIndex {
                     })?,
             );
         }
-        op(w.as_ref().expect("just set"))
+        w.1 = true;
+        op(w.0.as_ref().expect("just set"))
     }
 
     /// Adds documents, replacing any with the same `id` (uncommitted until [`Self::commit`]).
@@ -287,12 +291,14 @@ impl UserIndex {
     /// Commits pending changes durably and makes them visible; false when nothing was pending.
     pub fn commit(&self) -> Result<bool, SolrError> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(writer) = w.as_mut() else {
+        let (writer, dirty) = &mut *w;
+        let (Some(writer), true) = (writer.as_mut(), *dirty) else {
             return Ok(false);
         };
         writer
             .commit()
             .map_err(|e| SolrError::internal(format!("commit of {}: {e}", self.user)))?;
+        *dirty = false;
         self.reader.reload()?;
         Ok(true)
     }

@@ -526,6 +526,25 @@ mod tests {
     }
 
     #[test]
+    fn solr_endpoint_settings_are_checked() {
+        let solr = |listen: &str, root: Option<&str>| ServeArgs {
+            solr_listen: Some(listen.parse().unwrap()),
+            solr_index_root: root.map(PathBuf::from),
+            ..Default::default()
+        };
+        // no passwd-file needed for a Solr-only daemon
+        let cfg = Config::load(&solr("127.0.0.1:8983", Some("/x"))).unwrap();
+        assert!(cfg.passwd.is_none());
+        assert_eq!(cfg.solr.max_request_bytes, 64 << 20);
+        assert!(Config::load(&solr("127.0.0.1:8983", None)).is_err());
+        assert!(Config::load(&solr("0.0.0.0:8983", Some("/x"))).is_err());
+        // IMAP listeners still need one
+        let mut a = solr("127.0.0.1:8983", Some("/x"));
+        a.imap_listen = vec!["127.0.0.1:1143".parse().unwrap()];
+        assert!(Config::load(&a).is_err());
+    }
+
+    #[test]
     fn unknown_keys_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("mailfts.toml");

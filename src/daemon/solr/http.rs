@@ -28,6 +28,9 @@ use super::update::{self, Command};
 use super::{status_body, SolrError};
 use crate::daemon::shutdown::Shutdown;
 
+/// How long an index writer may stay unused before it is closed.
+const IDLE_WRITER: Duration = Duration::from_secs(120);
+
 /// What the handlers share.
 pub struct Endpoint {
     /// The per-user indexes.
@@ -38,6 +41,25 @@ pub struct Endpoint {
 
 /// Accepts connections on `listener` until `shutdown`, then commits pending changes.
 pub async fn serve(listener: TcpListener, ep: Arc<Endpoint>, shutdown: Shutdown) {
+    let sweeper = {
+        let (ep, sd) = (ep.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(IDLE_WRITER / 2) => {}
+                    _ = sd.wait() => return,
+                }
+                let ep = ep.clone();
+                let closed =
+                    tokio::task::spawn_blocking(move || ep.indexes.close_idle_writers(IDLE_WRITER))
+                        .await
+                        .unwrap_or(0);
+                if closed > 0 {
+                    tracing::debug!(closed, "solr: idle index writers closed");
+                }
+            }
+        })
+    };
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -75,6 +97,7 @@ pub async fn serve(listener: TcpListener, ep: Arc<Endpoint>, shutdown: Shutdown)
             }
         });
     }
+    sweeper.abort();
     let ep2 = ep.clone();
     let _ = tokio::task::spawn_blocking(move || ep2.indexes.commit_all()).await;
 }

@@ -25,10 +25,12 @@
 //! that changed an index is committed (tantivy fsyncs its files) before it is answered: Dovecot
 //! records a mailbox's last indexed UID once the `<add>` request succeeded, before its
 //! `<commit/>`, so an answered add must survive a crash (Solr keeps a transaction log for that).
+//! A writer unused for a while is closed ([`Indexes::close_idle_writers`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use mailfts_indexer::terms::{docs_of_terms, TermText};
 use mailfts_indexer::text::{fold, runs, MAX_TOKEN_BYTES};
@@ -147,6 +149,19 @@ impl Indexes {
         Ok(Some(u))
     }
 
+    /// Closes the writers unused for `idle` that hold nothing uncommitted (each holds threads, a
+    /// memory budget and the index lock); the next write opens one again. Returns how many.
+    pub fn close_idle_writers(&self, idle: Duration) -> usize {
+        let users: Vec<Arc<UserIndex>> = {
+            let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+            users.values().cloned().collect()
+        };
+        users
+            .iter()
+            .filter(|u| u.close_writer_if_idle(idle))
+            .count()
+    }
+
     /// Commits every user's pending changes; the first failure is returned after trying all.
     pub fn commit_all(&self) -> Result<(), SolrError> {
         let users: Vec<Arc<UserIndex>> = {
@@ -188,8 +203,8 @@ pub struct UserIndex {
     index: Index,
     reader: IndexReader,
     f: Fields,
-    /// The writer, and whether it holds uncommitted changes.
-    writer: Mutex<(Option<IndexWriter>, bool)>,
+    /// The writer, whether it holds uncommitted changes, and when it was last used.
+    writer: Mutex<(Option<IndexWriter>, bool, Instant)>,
     terms: Mutex<HashMap<(SegmentId, usize), Arc<TermText>>>,
 }
 
@@ -214,7 +229,7 @@ impl UserIndex {
             index,
             reader,
             f,
-            writer: Mutex::new((None, false)),
+            writer: Mutex::new((None, false, Instant::now())),
             terms: Mutex::new(HashMap::new()),
         })
     }
@@ -234,6 +249,7 @@ impl UserIndex {
             );
         }
         w.1 = true;
+        w.2 = Instant::now();
         op(w.0.as_ref().expect("just set"))
     }
 
@@ -291,7 +307,7 @@ impl UserIndex {
     /// Commits pending changes durably and makes them visible; false when nothing was pending.
     pub fn commit(&self) -> Result<bool, SolrError> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let (writer, dirty) = &mut *w;
+        let (writer, dirty, _) = &mut *w;
         let (Some(writer), true) = (writer.as_mut(), *dirty) else {
             return Ok(false);
         };
@@ -301,6 +317,20 @@ impl UserIndex {
         *dirty = false;
         self.reader.reload()?;
         Ok(true)
+    }
+
+    fn close_writer_if_idle(&self, idle: Duration) -> bool {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if w.0.is_none() || w.1 || w.2.elapsed() < idle {
+            return false;
+        }
+        // the lock is held until the merges end, so no writer can be opened meanwhile
+        if let Some(writer) = w.0.take() {
+            if let Err(e) = writer.wait_merging_threads() {
+                tracing::warn!(user = %self.user, error = %e, "solr: closing an idle writer");
+            }
+        }
+        true
     }
 
     /// The committed documents matching `q`, in index order; `with_ids` reads their `id`.
@@ -661,6 +691,19 @@ mod tests {
         );
         u.commit().unwrap();
         assert_eq!(uids(&u, "*:*"), [1]);
+        // an idle writer is closed, and the next write opens one again
+        assert_eq!(idx.close_idle_writers(Duration::ZERO), 1);
+        u.add(&[doc(5, "b1", "Subject: again\n", Some("reopened"), "again")])
+            .unwrap();
+        assert_eq!(
+            idx.close_idle_writers(Duration::ZERO),
+            0,
+            "uncommitted: kept"
+        );
+        u.commit().unwrap();
+        assert_eq!(uids(&u, "body:reopened"), [5]);
+        u.delete_ids(&["5/b1/u".into()]).unwrap();
+        u.commit().unwrap();
         // a fresh process sees what was committed
         drop(u);
         drop(idx);

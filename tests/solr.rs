@@ -57,11 +57,16 @@ struct Mailfts {
 
 impl Mailfts {
     fn start(dir: &Path) -> Mailfts {
+        Mailfts::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> Mailfts {
         let log = dir.join("mailfts.log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailfts"))
             .args(["serve", "--solr-listen", "127.0.0.1:0", "--solr-index-root"])
             .arg(dir.join("solr"))
             .args(["--no-watch", "--no-startup-check"])
+            .args(extra)
             .env("MAILFTS_LOG", "warn,mailfts::daemon::solr=debug")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -631,4 +636,64 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
 extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
+}
+
+/// The endpoint alone (no Dovecot needed): refusals are Solr-shaped, never a wrong answer; an
+/// answered update survives a kill -9.
+#[test]
+fn bad_requests_get_solr_errors_and_answered_updates_survive_a_kill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mailfts = Mailfts::start_with(tmp.path(), &["--solr-max-request-bytes", "4096"]);
+    let error = |status: u16, body: &str, expect: u16| {
+        assert_eq!(status, expect, "{body}");
+        assert!(
+            body.contains("<lst name=\"error\">")
+                && body.contains(&format!("<int name=\"code\">{expect}</int>")),
+            "{body}"
+        );
+    };
+    let (s, b) = mailfts.http(
+        "POST",
+        "/solr/dovecot/update",
+        "<add><doc><field name=\"uid\">1</field>",
+    );
+    error(s, &b, 400);
+    let (s, b) = mailfts.http("POST", "/solr/dovecot/update", "<rollback/>");
+    error(s, &b, 400);
+    let big = format!("<add>{}</add>", " ".repeat(8192));
+    let (s, b) = mailfts.http("POST", "/solr/dovecot/update", &big);
+    error(s, &b, 413);
+    for target in [
+        "/solr/dovecot/select?q=body:foo*&fq=%2Buser:bob",
+        "/solr/dovecot/select?q=body:foo",
+        "/solr/dovecot/select?q=body:foo&fq=%2Buser:bob&wt=json",
+        "/solr/dovecot/select?q=nosuchfield:x&fq=%2Buser:bob",
+    ] {
+        let (s, b) = mailfts.http("GET", target, "");
+        error(s, &b, 400);
+    }
+    let (s, b) = mailfts.http("GET", "/solr/dovecot/nothing", "");
+    error(s, &b, 404);
+
+    // an add answered 200 is on disk, even without <commit/> and with no shutdown at all
+    let add = "<add><doc><field name=\"uid\">7</field><field name=\"box\">0123abcd</field>\
+        <field name=\"user\">bob</field><field name=\"id\">7/0123abcd/bob</field>\
+        <field name=\"body\">Durable &amp; committed text</field></doc></add>";
+    assert_eq!(mailfts.http("POST", "/solr/dovecot/update", add).0, 200);
+    assert_eq!(
+        mailfts.select("body:e\\ \\&\\ comm", "bob"),
+        [("0123abcd".to_string(), 7)]
+    );
+    let log = mailfts.log();
+    assert!(
+        log.contains("solr request refused"),
+        "refusals are logged: {log}"
+    );
+    drop(mailfts); // SIGKILL
+    let mailfts = Mailfts::start(tmp.path());
+    assert_eq!(
+        mailfts.select("body:DURABLE", "bob"),
+        [("0123abcd".to_string(), 7)]
+    );
+    assert!(mailfts.select("body:durable", "alice").is_empty());
 }

@@ -291,6 +291,9 @@ pub struct ServeArgs {
     /// Root of the per-user indexes of the Solr endpoint (`solr.index_root`).
     #[arg(long)]
     pub solr_index_root: Option<PathBuf>,
+    /// Largest accepted Solr request body in bytes (`solr.max_request_bytes`).
+    #[arg(long)]
+    pub solr_max_request_bytes: Option<usize>,
 }
 
 impl Config {
@@ -373,6 +376,9 @@ impl Config {
         }
         set(&mut self.solr.listen, &a.solr_listen);
         set(&mut self.solr.index_root, &a.solr_index_root);
+        if let Some(n) = a.solr_max_request_bytes {
+            self.solr.max_request_bytes = n;
+        }
     }
 
     fn validate(&self) -> anyhow::Result<()> {

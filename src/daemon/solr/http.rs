@@ -274,6 +274,7 @@ pub fn apply(indexes: &Indexes, commands: Vec<Command>) -> Result<(), SolrError>
             }
             Command::DeleteQuery(q) => {
                 let q = lucene::parse(&q)?;
+                super::index::validate(&q)?;
                 let Some(user) = q.required_user().map(str::to_string) else {
                     return Err(SolrError::bad(
                         "a delete query must require a user (user:NAME AND …)",

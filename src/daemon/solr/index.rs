@@ -101,6 +101,25 @@ pub fn compare_form(s: &str) -> String {
     fold(&s.nfkd().collect::<String>())
 }
 
+/// Checks that every field of `q` is in the schema and every `uid:` value a number, so that a
+/// bad query is refused whether or not the user has an index yet.
+pub fn validate(q: &Query) -> Result<(), SolrError> {
+    match q {
+        Query::All => Ok(()),
+        Query::Not(inner) => validate(inner),
+        Query::And(v) | Query::Or(v) => v.iter().try_for_each(validate),
+        Query::Match { field, value } => match field.as_str() {
+            "id" | "box" | "user" => Ok(()),
+            "uid" => value
+                .parse::<u32>()
+                .map(drop)
+                .map_err(|_| SolrError::bad(format!("uid:{value} is not a number"))),
+            f if text_field(f).is_some() => Ok(()),
+            f => Err(SolrError::bad(format!("undefined field {f}"))),
+        },
+    }
+}
+
 /// One answer: a message of a mailbox.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hit {

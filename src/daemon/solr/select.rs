@@ -94,6 +94,7 @@ impl Select {
         let mut all = vec![q];
         all.extend(fqs);
         let query = Query::And(all);
+        super::index::validate(&query)?;
         let user = query
             .required_user()
             .ok_or_else(|| {
@@ -218,6 +219,8 @@ mod tests {
             params(&[("q", "body:x AND user:u"), ("rows", "-1")]),
             params(&[("fq", "user:u")]),
             params(&[("q", "body:x OR user:u")]),
+            params(&[("q", "nosuch:x AND user:u")]),
+            params(&[("q", "uid:x AND user:u")]),
         ] {
             assert!(Select::from_params(&p).is_err(), "{p:?}");
         }

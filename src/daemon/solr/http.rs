@@ -249,6 +249,18 @@ pub fn decode_params(query: &str) -> Result<Vec<(String, String)>, SolrError> {
 /// commit commits every user.
 pub fn apply(indexes: &Indexes, commands: Vec<Command>) -> Result<(), SolrError> {
     let changes = commands.iter().any(|c| !matches!(c, Command::Commit));
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let kinds: Vec<String> = commands
+            .iter()
+            .map(|c| match c {
+                Command::Add(d) => format!("add {}", d.len()),
+                Command::DeleteIds(i) => format!("delete {} ids", i.len()),
+                Command::DeleteQuery(q) => format!("delete query {q}"),
+                Command::Commit => "commit".into(),
+            })
+            .collect();
+        tracing::debug!(commands = %kinds.join(", "), "solr update");
+    }
     for c in commands {
         match c {
             Command::Add(docs) => {

@@ -380,7 +380,7 @@ fn keys_from_mail(maildir: &Path) -> Vec<String> {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
         let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
         // body words only from single-part plain text: Dovecot's own search also matches HTML
-        // markup and MIME part headers, which it never sends to an FTS backend (docs/dovecot.md)
+        // markup, which it never sends to an FTS backend (docs/dovecot.md)
         let lower = head.to_ascii_lowercase();
         let plain = !lower.contains("content-type:") || lower.contains("content-type: text/plain");
         if !plain || lower.contains("quoted-printable") || lower.contains("base64") {

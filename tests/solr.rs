@@ -6,7 +6,8 @@
 //! than a silent fallback) and `ref` without FTS (`mail_plugins = notify`), on the same Maildir (same UIDs). Every search
 //! key is sent to both as `UID SEARCH`, in every mailbox, and the answers must be equal.
 //!
-//! Needs `dovecot-imapd` and `dovecot-solr` and root (Dovecot switches to the mail user). Where
+//! mailfts requires HTTP basic auth, which Dovecot sends from the credentials in its `fts_solr`
+//! URL. Needs `dovecot-imapd` and `dovecot-solr` and root (Dovecot switches to the mail user). Where
 //! they are missing the test prints `SKIPPED: …` and passes, unless `CI` is set: then it fails.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -53,18 +54,28 @@ struct Mailfts {
     child: Child,
     addr: String,
     log: PathBuf,
+    /// `user:password` of HTTP basic auth, when the endpoint requires it.
+    auth: Option<String>,
 }
 
+/// The credentials the endpoint is started with (`--solr-basic-auth-file`).
+const CREDENTIALS: &str = "dovecot:n0t-a-real-secret";
+
 impl Mailfts {
+    /// Starts the endpoint with its indexes in `dir/solr`, requiring [`CREDENTIALS`].
     fn start(dir: &Path) -> Mailfts {
         Mailfts::start_with(dir, &[])
     }
 
     fn start_with(dir: &Path, extra: &[&str]) -> Mailfts {
         let log = dir.join("mailfts.log");
+        let auth_file = dir.join("solr-auth");
+        std::fs::write(&auth_file, format!("{CREDENTIALS}\n")).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailfts"))
             .args(["serve", "--solr-listen", "127.0.0.1:0", "--solr-index-root"])
             .arg(dir.join("solr"))
+            .arg("--solr-basic-auth-file")
+            .arg(&auth_file)
             .args(["--no-watch", "--no-startup-check"])
             .args(extra)
             .env("MAILFTS_LOG", "warn,mailfts::daemon::solr=debug")
@@ -99,6 +110,7 @@ impl Mailfts {
             child,
             addr: addr.expect("solr address printed"),
             log,
+            auth: Some(CREDENTIALS.to_string()),
         }
     }
 
@@ -108,10 +120,22 @@ impl Mailfts {
 
     /// One HTTP request to the endpoint: (status, body).
     fn http(&self, method: &str, target: &str, body: &str) -> (u16, String) {
+        self.http_as(self.auth.as_deref(), method, target, body)
+    }
+
+    /// One HTTP request with the given basic-auth credentials (or none).
+    fn http_as(&self, auth: Option<&str>, method: &str, target: &str, body: &str) -> (u16, String) {
+        use base64::Engine;
+        let authorization = auth.map_or(String::new(), |a| {
+            format!(
+                "Authorization: Basic {}\r\n",
+                base64::engine::general_purpose::STANDARD.encode(a)
+            )
+        });
         let mut s = TcpStream::connect(&self.addr).unwrap();
         write!(
             s,
-            "{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{authorization}Content-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .unwrap();
@@ -224,7 +248,7 @@ service doveadm {{
 mail_plugins = $mail_plugins fts fts_solr
 plugin {{
   fts = solr
-  fts_solr = url=http://{solr_addr}/solr/dovecot/
+  fts_solr = url=http://{CREDENTIALS}@{solr_addr}/solr/dovecot/
   fts_autoindex = yes
   fts_enforced = yes
 }}
@@ -674,6 +698,18 @@ fn bad_requests_get_solr_errors_and_answered_updates_survive_a_kill() {
     }
     let (s, b) = mailfts.http("GET", "/solr/dovecot/nothing", "");
     error(s, &b, 404);
+    // basic auth: nothing is answered without the right credentials
+    let ping = "/solr/dovecot/admin/ping";
+    assert_eq!(mailfts.http("GET", ping, "").0, 200);
+    let (s, b) = mailfts.http_as(None, "GET", ping, "");
+    error(s, &b, 401);
+    let (s, b) = mailfts.http_as(
+        Some("dovecot:wrong"),
+        "POST",
+        "/solr/dovecot/update",
+        "<commit/>",
+    );
+    error(s, &b, 401);
 
     // an add answered 200 is on disk, even without <commit/> and with no shutdown at all
     let add = "<add><doc><field name=\"uid\">7</field><field name=\"box\">0123abcd</field>\

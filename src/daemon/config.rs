@@ -47,6 +47,9 @@ pub struct SolrSection {
     pub allow_non_loopback: bool,
     /// Largest accepted request body in bytes (larger: 413).
     pub max_request_bytes: usize,
+    /// File with one `user:password` line: requests must authenticate with HTTP basic auth
+    /// (Dovecot: `fts_solr = url=http://user:password@host:port/solr/dovecot/`).
+    pub basic_auth_file: Option<PathBuf>,
 }
 
 impl Default for SolrSection {
@@ -56,6 +59,7 @@ impl Default for SolrSection {
             index_root: None,
             allow_non_loopback: false,
             max_request_bytes: 64 << 20,
+            basic_auth_file: None,
         }
     }
 }
@@ -294,6 +298,9 @@ pub struct ServeArgs {
     /// Largest accepted Solr request body in bytes (`solr.max_request_bytes`).
     #[arg(long)]
     pub solr_max_request_bytes: Option<usize>,
+    /// File with the `user:password` the Solr endpoint requires (`solr.basic_auth_file`).
+    #[arg(long)]
+    pub solr_basic_auth_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -325,6 +332,7 @@ impl Config {
             &mut cfg.tls.key,
             &mut cfg.tls.client_ca,
             &mut cfg.solr.index_root,
+            &mut cfg.solr.basic_auth_file,
         ]
         .into_iter()
         .flatten()
@@ -376,6 +384,7 @@ impl Config {
         }
         set(&mut self.solr.listen, &a.solr_listen);
         set(&mut self.solr.index_root, &a.solr_index_root);
+        set(&mut self.solr.basic_auth_file, &a.solr_basic_auth_file);
         if let Some(n) = a.solr_max_request_bytes {
             self.solr.max_request_bytes = n;
         }
@@ -445,6 +454,25 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading user token file {}", path.display()))?;
         parse_user_tokens(&text).with_context(|| format!("user token file {}", path.display()))
+    }
+
+    /// The `Authorization` header value the Solr endpoint requires, from `solr.basic_auth_file`.
+    pub fn solr_authorization(&self) -> anyhow::Result<Option<String>> {
+        use base64::Engine;
+        let Some(path) = &self.solr.basic_auth_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading Solr basic auth file {}", path.display()))?;
+        let line = text.trim();
+        if !line.contains(':') || line.len() < 3 {
+            bail!(
+                "Solr basic auth file {}: expected user:password",
+                path.display()
+            );
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(line);
+        Ok(Some(format!("Basic {encoded}")))
     }
 
     /// The admin token of `grpc.token_file`, if set.
@@ -544,6 +572,19 @@ mod tests {
         assert_eq!(cfg.solr.max_request_bytes, 64 << 20);
         assert!(Config::load(&solr("127.0.0.1:8983", None)).is_err());
         assert!(Config::load(&solr("0.0.0.0:8983", Some("/x"))).is_err());
+        // basic auth: the header value Dovecot's client sends for `url=http://u:p@…`
+        let dir = tempfile::tempdir().unwrap();
+        let auth = dir.path().join("auth");
+        std::fs::write(&auth, "dovecot:secret\n").unwrap();
+        let mut a = solr("127.0.0.1:8983", Some("/x"));
+        a.solr_basic_auth_file = Some(auth.clone());
+        let cfg = Config::load(&a).unwrap();
+        assert_eq!(
+            cfg.solr_authorization().unwrap().as_deref(),
+            Some("Basic ZG92ZWNvdDpzZWNyZXQ=")
+        );
+        std::fs::write(&auth, "nocolon\n").unwrap();
+        assert!(cfg.solr_authorization().is_err());
         // IMAP listeners still need one
         let mut a = solr("127.0.0.1:8983", Some("/x"));
         a.imap_listen = vec!["127.0.0.1:1143".parse().unwrap()];

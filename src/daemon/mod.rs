@@ -316,6 +316,7 @@ async fn serve(
         let endpoint = Arc::new(solr::http::Endpoint {
             indexes: solr::index::Indexes::open(&root)?,
             max_body: cfg.solr.max_request_bytes,
+            authorization: cfg.solr_authorization()?,
         });
         let sd = d.shutdown.clone();
         tasks.spawn(async move {

@@ -5,7 +5,8 @@
 //! * `GET <any path>/select?…`: a search ([`super::select`]).
 //! * `GET <any path>/admin/ping`: `OK`, for health checks.
 //!
-//! The core name in the path (`/solr/dovecot/`) is not interpreted: users are told apart by the
+//! With `solr.basic_auth_file`, every request must carry those credentials (HTTP basic auth;
+//! 401 otherwise). The core name in the path (`/solr/dovecot/`) is not interpreted: users are told apart by the
 //! `user` field Dovecot sends. Bodies are capped (`solr.max_request_bytes`, 413 above); every
 //! refused or failed request is answered with Solr's error shape and logged with `tracing`.
 
@@ -37,6 +38,13 @@ pub struct Endpoint {
     pub indexes: Indexes,
     /// Largest accepted body.
     pub max_body: usize,
+    /// The `Authorization` header every request must carry (`Basic …`), if any.
+    pub authorization: Option<String>,
+}
+
+/// Compares without an early exit, so the time does not tell how much of a guess was right.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Accepts connections on `listener` until `shutdown`, then commits pending changes.
@@ -107,6 +115,29 @@ async fn handle(ep: Arc<Endpoint>, req: Request<Incoming>) -> Response<Full<Byte
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
+    if let Some(expected) = &ep.authorization {
+        let given = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !same_secret(given, expected.as_bytes()) {
+            tracing::warn!(%method, %path, "solr request refused: missing or wrong credentials");
+            let e = SolrError {
+                code: 401,
+                msg: "authentication required".into(),
+            };
+            let mut r = xml_response(
+                StatusCode::UNAUTHORIZED,
+                status_body(Some(&e), started.elapsed().as_millis()),
+            );
+            r.headers_mut().insert(
+                hyper::header::WWW_AUTHENTICATE,
+                hyper::header::HeaderValue::from_static("Basic realm=\"mailfts\""),
+            );
+            return r;
+        }
+    }
     let result = route(&ep, req, &method, &path, &query, started).await;
     match result {
         Ok(body) => {

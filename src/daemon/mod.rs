@@ -317,6 +317,11 @@ async fn serve(
             indexes: solr::index::Indexes::open(&root)?,
             max_body: cfg.solr.max_request_bytes,
             authorization: cfg.solr_authorization()?,
+            // 0: at startup only
+            integrity_every: match cfg.indexing.integrity_check_interval_secs {
+                0 => Duration::MAX,
+                secs => Duration::from_secs(secs),
+            },
         });
         let sd = d.shutdown.clone();
         tasks.spawn(async move {

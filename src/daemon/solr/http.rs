@@ -40,6 +40,8 @@ pub struct Endpoint {
     pub max_body: usize,
     /// The `Authorization` header every request must carry (`Basic …`), if any.
     pub authorization: Option<String>,
+    /// How often every index's checksums are verified (also once at startup).
+    pub integrity_every: Duration,
 }
 
 /// Compares without an early exit, so the time does not tell how much of a guess was right.
@@ -52,7 +54,18 @@ pub async fn serve(listener: TcpListener, ep: Arc<Endpoint>, shutdown: Shutdown)
     let sweeper = {
         let (ep, sd) = (ep.clone(), shutdown.clone());
         tokio::spawn(async move {
+            let mut last_check: Option<Instant> = None;
             loop {
+                // checksums of every index at startup and every `integrity_every`
+                if last_check.is_none_or(|t| t.elapsed() >= ep.integrity_every) {
+                    last_check = Some(Instant::now());
+                    let e = ep.clone();
+                    if let Ok((checked, damaged)) =
+                        tokio::task::spawn_blocking(move || e.indexes.check_all()).await
+                    {
+                        tracing::info!(checked, damaged, "solr: index checksums verified");
+                    }
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(IDLE_WRITER / 2) => {}
                     _ = sd.wait() => return,

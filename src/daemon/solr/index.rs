@@ -181,6 +181,32 @@ impl Indexes {
             .count()
     }
 
+    /// Opens every user's index under the root and verifies its checksums ([`UserIndex::check`]);
+    /// returns how many were checked and how many are damaged.
+    pub fn check_all(&self) -> (usize, usize) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return (0, 0);
+        };
+        let (mut checked, mut damaged) = (0, 0);
+        for e in entries.flatten() {
+            let Some(user) = user_of_dir(&e.file_name().to_string_lossy()) else {
+                continue;
+            };
+            match self.user(&user, false) {
+                Ok(Some(u)) => {
+                    checked += 1;
+                    damaged += usize::from(u.check().is_err());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    damaged += 1;
+                    tracing::error!(%user, error = %e.msg, "solr: cannot open the index");
+                }
+            }
+        }
+        (checked, damaged)
+    }
+
     /// Commits every user's pending changes; the first failure is returned after trying all.
     pub fn commit_all(&self) -> Result<(), SolrError> {
         let users: Vec<Arc<UserIndex>> = {
@@ -216,6 +242,28 @@ pub fn dir_name(user: &str) -> String {
     out
 }
 
+/// The user of a directory named by [`dir_name`]; `None` for a name it cannot have written.
+pub fn user_of_dir(name: &str) -> Option<String> {
+    if name == "%" {
+        return Some(String::new());
+    }
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let user = String::from_utf8(out).ok()?;
+    (dir_name(&user) == name).then_some(user)
+}
+
 /// One user's index.
 pub struct UserIndex {
     user: String,
@@ -224,6 +272,8 @@ pub struct UserIndex {
     f: Fields,
     /// The writer, whether it holds uncommitted changes, and when it was last used.
     writer: Mutex<(Option<IndexWriter>, bool, Instant)>,
+    /// Why the index may not be trusted (a failed checksum), if it may not.
+    damaged: Mutex<Option<String>>,
     terms: Mutex<HashMap<(SegmentId, usize), Arc<TermText>>>,
 }
 
@@ -249,6 +299,7 @@ impl UserIndex {
             reader,
             f,
             writer: Mutex::new((None, false, Instant::now())),
+            damaged: Mutex::new(None),
             terms: Mutex::new(HashMap::new()),
         })
     }
@@ -352,8 +403,34 @@ impl UserIndex {
         true
     }
 
+    /// Verifies the checksum of every index file; a mismatch marks the index damaged: from then
+    /// on its searches fail with a 500 (Dovecot then answers by its own search, or reports the
+    /// error with `fts_enforced`) instead of answering from it.
+    pub fn check(&self) -> Result<(), SolrError> {
+        let bad = self.index.validate_checksum()?;
+        if bad.is_empty() {
+            return Ok(());
+        }
+        let mut files: Vec<String> = bad.iter().map(|p| p.display().to_string()).collect();
+        files.sort();
+        let reason = format!(
+            "checksum mismatch in {}; rebuild: stop mailfts, remove the user's directory, start \
+             it, then `doveadm fts rescan -u USER` and `doveadm index -u USER '*'`",
+            files.join(", ")
+        );
+        tracing::error!(user = %self.user, %reason, "solr: index damaged");
+        *self.damaged.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.clone());
+        Err(SolrError::internal(reason))
+    }
+
     /// The committed documents matching `q`, in index order; `with_ids` reads their `id`.
     pub fn search(&self, q: &Query, with_ids: bool) -> Result<Vec<Hit>, SolrError> {
+        if let Some(reason) = &*self.damaged.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Err(SolrError::internal(format!(
+                "the index of {} is damaged: {reason}",
+                self.user
+            )));
+        }
         let searcher = self.reader.searcher();
         let live: Vec<SegmentId> = searcher
             .segment_readers()
@@ -733,11 +810,41 @@ mod tests {
     }
 
     #[test]
+    fn a_flipped_byte_marks_the_index_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = Indexes::open(dir.path()).unwrap();
+        let u = idx.user("u", true).unwrap().unwrap();
+        u.add(&[doc(1, "b1", "Subject: x\n", Some("some body text"), "x")])
+            .unwrap();
+        u.commit().unwrap();
+        assert_eq!(idx.check_all(), (1, 0));
+        assert_eq!(uids(&u, "body:body"), [1]);
+        // flip a byte inside the postings of the only segment
+        let idx_file = std::fs::read_dir(idx.dir_of("u"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .unwrap();
+        let mut bytes = std::fs::read(&idx_file).unwrap();
+        bytes[0] ^= 0xff;
+        std::fs::write(&idx_file, bytes).unwrap();
+        assert_eq!(idx.check_all(), (1, 1));
+        let e = u.search(&parse("body:body").unwrap(), false).unwrap_err();
+        assert_eq!(e.code, 500);
+        assert!(e.msg.contains("damaged"), "{}", e.msg);
+    }
+
+    #[test]
     fn user_directories() {
         assert_eq!(dir_name("alice@example.org"), "alice@example.org");
         assert_eq!(dir_name(""), "%");
         assert_eq!(dir_name("../x"), "%2E.%2Fx");
         assert_eq!(dir_name(".."), "%2E.");
         assert_eq!(dir_name("a b"), "a%20b");
+        for user in ["", "alice@example.org", "../x", "..", "a b", "ü/ß"] {
+            assert_eq!(user_of_dir(&dir_name(user)).as_deref(), Some(user));
+        }
+        assert_eq!(user_of_dir("%2e"), None, "not a name dir_name writes");
+        assert_eq!(user_of_dir("%zz"), None);
     }
 }

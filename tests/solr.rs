@@ -3,12 +3,15 @@
 //! A private Dovecot instance on loopback (its own base_dir and config in a temporary directory,
 //! passwd-file users, Maildir) serves one generated home to two users: `bob` with
 //! `mail_plugins = fts fts_solr` (`fts_enforced = yes`, so a failed lookup is an error rather
-//! than a silent fallback) and `ref` without FTS (`mail_plugins = notify`), on the same Maildir (same UIDs). Every search
-//! key is sent to both as `UID SEARCH`, in every mailbox, and the answers must be equal.
+//! than a silent fallback) and `ref` without FTS (`mail_plugins = notify`), on the same Maildir
+//! (same UIDs). Every search key is sent to both as `UID SEARCH`, in every mailbox, and the
+//! answers must be equal.
 //!
-//! mailfts requires HTTP basic auth, which Dovecot sends from the credentials in its `fts_solr`
-//! URL. Needs `dovecot-imapd` and `dovecot-solr` and root (Dovecot switches to the mail user). Where
-//! they are missing the test prints `SKIPPED: …` and passes, unless `CI` is set: then it fails.
+//! mailfts serves HTTPS (a self-signed certificate Dovecot trusts through `ssl_client_ca_file`)
+//! and requires HTTP basic auth, which Dovecot sends from the credentials in its `fts_solr` URL.
+//! Needs `dovecot-imapd`, `dovecot-solr`, `openssl`, `curl` and root (Dovecot switches to the mail
+//! user). Where they are missing the test prints `SKIPPED: …` and passes, unless `CI` is set: then
+//! it fails.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -56,6 +59,35 @@ struct Mailfts {
     log: PathBuf,
     /// `user:password` of HTTP basic auth, when the endpoint requires it.
     auth: Option<String>,
+    /// The CA certificate of an HTTPS endpoint (requests then go through `curl`).
+    tls_ca: Option<PathBuf>,
+}
+
+/// A self-signed certificate for 127.0.0.1 in `dir`: (cert, key).
+fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert, key)
 }
 
 /// The credentials the endpoint is started with (`--solr-basic-auth-file`).
@@ -111,6 +143,7 @@ impl Mailfts {
             addr: addr.expect("solr address printed"),
             log,
             auth: Some(CREDENTIALS.to_string()),
+            tls_ca: None,
         }
     }
 
@@ -126,6 +159,31 @@ impl Mailfts {
     /// One HTTP request with the given basic-auth credentials (or none).
     fn http_as(&self, auth: Option<&str>, method: &str, target: &str, body: &str) -> (u16, String) {
         use base64::Engine;
+        if let Some(ca) = &self.tls_ca {
+            let mut c = Command::new("curl");
+            c.args(["-sS", "-X", method, "-H", "Content-Type: text/xml"])
+                .arg("--cacert")
+                .arg(ca)
+                .args(["-w", "\n%{http_code}"]);
+            if let Some(a) = auth {
+                c.args(["-u", a]);
+            }
+            if method == "POST" {
+                c.args(["--data-binary", body]);
+            }
+            let out = c
+                .arg(format!("https://{}{target}", self.addr))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "curl: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let (body, code) = text.rsplit_once('\n').unwrap();
+            return (code.trim().parse().unwrap(), body.to_string());
+        }
         let authorization = auth.map_or(String::new(), |a| {
             format!(
                 "Authorization: Basic {}\r\n",
@@ -218,6 +276,7 @@ log_path = {d}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
 ssl = no
+ssl_client_ca_file = {d}/cert.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain
 default_internal_user = dovecot
@@ -248,7 +307,7 @@ service doveadm {{
 mail_plugins = $mail_plugins fts fts_solr
 plugin {{
   fts = solr
-  fts_solr = url=http://{CREDENTIALS}@{solr_addr}/solr/dovecot/
+  fts_solr = url=https://{CREDENTIALS}@{solr_addr}/solr/dovecot/
   fts_autoindex = yes
   fts_enforced = yes
 }}
@@ -484,6 +543,10 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
         skip_or_fail("dovecot, doveadm or the fts_solr plugin is not installed");
         return;
     }
+    if !which("openssl") || !which("curl") {
+        skip_or_fail("openssl and curl are needed for the HTTPS endpoint");
+        return;
+    }
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc_geteuid() } != 0 {
         skip_or_fail("Dovecot's master must run as root to switch to the mail user");
@@ -524,7 +587,14 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
         .unwrap();
     assert!(chown.success());
 
-    let mailfts = Mailfts::start(dir);
+    // HTTPS with basic auth, as a production setup would run it
+    let (cert, key) = self_signed(dir);
+    let (cert_s, key_s) = (cert.display().to_string(), key.display().to_string());
+    let mut mailfts = Mailfts::start_with(
+        dir,
+        &["--solr-tls", "--tls-cert", &cert_s, "--tls-key", &key_s],
+    );
+    mailfts.tls_ca = Some(cert.clone());
     let dovecot = Dovecot::start(dir, &mailfts.addr);
 
     // index the home through Dovecot: documents arrive at mailfts

@@ -50,6 +50,8 @@ pub struct SolrSection {
     /// File with one `user:password` line: requests must authenticate with HTTP basic auth
     /// (Dovecot: `fts_solr = url=http://user:password@host:port/solr/dovecot/`).
     pub basic_auth_file: Option<PathBuf>,
+    /// Serve HTTPS with `tls.cert` and `tls.key` (Dovecot: `url=https://…`).
+    pub tls: bool,
 }
 
 impl Default for SolrSection {
@@ -60,6 +62,7 @@ impl Default for SolrSection {
             allow_non_loopback: false,
             max_request_bytes: 64 << 20,
             basic_auth_file: None,
+            tls: false,
         }
     }
 }
@@ -301,6 +304,9 @@ pub struct ServeArgs {
     /// File with the `user:password` the Solr endpoint requires (`solr.basic_auth_file`).
     #[arg(long)]
     pub solr_basic_auth_file: Option<PathBuf>,
+    /// Serve the Solr endpoint over TLS with --tls-cert/--tls-key (`solr.tls`).
+    #[arg(long)]
+    pub solr_tls: bool,
 }
 
 impl Config {
@@ -385,6 +391,9 @@ impl Config {
         set(&mut self.solr.listen, &a.solr_listen);
         set(&mut self.solr.index_root, &a.solr_index_root);
         set(&mut self.solr.basic_auth_file, &a.solr_basic_auth_file);
+        if a.solr_tls {
+            self.solr.tls = true;
+        }
         if let Some(n) = a.solr_max_request_bytes {
             self.solr.max_request_bytes = n;
         }
@@ -408,6 +417,9 @@ impl Config {
                     "the Solr endpoint {addr} is not on loopback and has no authentication: \
                      set `solr.allow_non_loopback = true` if the network is trusted"
                 );
+            }
+            if self.solr.tls && (self.tls.cert.is_none() || self.tls.key.is_none()) {
+                bail!("`solr.tls = true` needs `tls.cert` and `tls.key`");
             }
             if self.solr.max_request_bytes == 0 {
                 bail!("`solr.max_request_bytes` must be at least 1");
@@ -585,6 +597,13 @@ mod tests {
         );
         std::fs::write(&auth, "nocolon\n").unwrap();
         assert!(cfg.solr_authorization().is_err());
+        // TLS needs the certificate and key of [tls]
+        let mut a = solr("127.0.0.1:8983", Some("/x"));
+        a.solr_tls = true;
+        assert!(Config::load(&a).is_err());
+        a.tls_cert = Some("/c.pem".into());
+        a.tls_key = Some("/k.pem".into());
+        assert!(Config::load(&a).unwrap().solr.tls);
         // IMAP listeners still need one
         let mut a = solr("127.0.0.1:8983", Some("/x"));
         a.imap_listen = vec!["127.0.0.1:1143".parse().unwrap()];

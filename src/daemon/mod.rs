@@ -317,6 +317,14 @@ async fn serve(
             indexes: solr::index::Indexes::open(&root)?,
             max_body: cfg.solr.max_request_bytes,
             authorization: cfg.solr_authorization()?,
+            tls: if cfg.solr.tls {
+                Some(mailfts_imap_glue::load_tls(
+                    cfg.tls.cert.as_deref().expect("validated"),
+                    cfg.tls.key.as_deref().expect("validated"),
+                )?)
+            } else {
+                None
+            },
             // 0: at startup only
             integrity_every: match cfg.indexing.integrity_check_interval_secs {
                 0 => Duration::MAX,
@@ -328,8 +336,9 @@ async fn serve(
             solr::http::serve(listener, endpoint, sd).await;
             Ok(())
         });
+        let scheme = if cfg.solr.tls { "https" } else { "http" };
         println!(
-            "mailfts: solr listening on {addr} (indexes in {})",
+            "mailfts: solr listening on {addr} ({scheme}, indexes in {})",
             root.display()
         );
     }

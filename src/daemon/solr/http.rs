@@ -5,7 +5,8 @@
 //! * `GET <any path>/select?…`: a search ([`super::select`]).
 //! * `GET <any path>/admin/ping`: `OK`, for health checks.
 //!
-//! With `solr.basic_auth_file`, every request must carry those credentials (HTTP basic auth;
+//! With `solr.tls`, connections are TLS with the daemon's `tls.cert`/`tls.key`. With
+//! `solr.basic_auth_file`, every request must carry those credentials (HTTP basic auth;
 //! 401 otherwise). The core name in the path (`/solr/dovecot/`) is not interpreted: users are told apart by the
 //! `user` field Dovecot sends. Bodies are capped (`solr.max_request_bytes`, 413 above); every
 //! refused or failed request is answered with Solr's error shape and logged with `tracing`.
@@ -42,6 +43,8 @@ pub struct Endpoint {
     pub authorization: Option<String>,
     /// How often every index's checksums are verified (also once at startup).
     pub integrity_every: Duration,
+    /// TLS for every connection (`solr.tls`), if set.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Compares without an early exit, so the time does not tell how much of a guess was right.
@@ -96,24 +99,19 @@ pub async fn serve(listener: TcpListener, ep: Arc<Endpoint>, shutdown: Shutdown)
         let ep = ep.clone();
         let sd = shutdown.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let ep = ep.clone();
-                async move { Ok::<_, Infallible>(handle(ep, req).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!(%peer, error = %e, "solr connection ended");
+            match ep.tls.clone() {
+                None => connection(stream, ep, sd, peer).await,
+                Some(acceptor) => {
+                    let accepted =
+                        tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream))
+                            .await;
+                    match accepted {
+                        Ok(Ok(tls)) => connection(tls, ep, sd, peer).await,
+                        Ok(Err(e)) => {
+                            tracing::warn!(%peer, error = %e, "solr: TLS handshake failed")
+                        }
+                        Err(_) => tracing::warn!(%peer, "solr: TLS handshake timed out"),
                     }
-                }
-                _ = sd.wait() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
                 }
             }
         });
@@ -121,6 +119,33 @@ pub async fn serve(listener: TcpListener, ep: Arc<Endpoint>, shutdown: Shutdown)
     sweeper.abort();
     let ep2 = ep.clone();
     let _ = tokio::task::spawn_blocking(move || ep2.indexes.commit_all()).await;
+}
+
+/// Serves HTTP/1.1 requests on one connection until it closes or the daemon stops.
+async fn connection<I>(io: I, ep: Arc<Endpoint>, sd: Shutdown, peer: std::net::SocketAddr)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let ep = ep.clone();
+        async move { Ok::<_, Infallible>(handle(ep, req).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(%peer, error = %e, "solr connection ended");
+            }
+        }
+        _ = sd.wait() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
+        }
+    }
 }
 
 async fn handle(ep: Arc<Endpoint>, req: Request<Incoming>) -> Response<Full<Bytes>> {

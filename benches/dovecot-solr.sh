@@ -22,7 +22,8 @@ chown -R 65534:65534 "$w/home"
 "$bin" serve --solr-listen 127.0.0.1:0 --solr-index-root "$w/solr" --no-watch --no-startup-check \
     >"$w/mailfts.out" 2>"$w/mailfts.log" &
 mpid=$!
-trap 'doveadm -c "$w/dovecot.conf" stop 2>/dev/null || true; kill $mpid 2>/dev/null || true' EXIT
+# KEEP=1 keeps the scratch directory (logs, indexes) after the run
+trap 'doveadm -c "$w/dovecot.conf" stop 2>/dev/null || true; kill $mpid 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$w"' EXIT
 until grep -q "solr listening on" "$w/mailfts.out" 2>/dev/null; do sleep 0.1; done
 solr=$(sed -n 's/^mailfts: solr listening on \([^ ]*\).*/\1/p' "$w/mailfts.out")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

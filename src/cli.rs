@@ -34,7 +34,7 @@ pub enum Command {
     #[command(subcommand)]
     Corpus(CorpusCommand),
     /// Run the daemon: gRPC service, delivery watcher, indexing workers, metrics (see docs/).
-    Serve(crate::cmd_serve::ServeArgs),
+    Serve(Box<crate::cmd_serve::ServeArgs>),
     /// Delivery-agent hooks that ask the running daemon to index now.
     #[command(subcommand)]
     Hook(crate::cmd_hook::HookCommand),

@@ -31,6 +31,40 @@ pub struct Config {
     pub indexing: IndexingSection,
     /// Resource limits.
     pub limits: LimitsSection,
+    /// The Solr-compatible endpoint for Dovecot's `fts_solr` (see `docs/dovecot.md`).
+    pub solr: SolrSection,
+}
+
+/// `[solr]`: the part of Solr's HTTP API that Dovecot 2.3's `fts_solr` plugin speaks.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SolrSection {
+    /// HTTP listener, e.g. `127.0.0.1:8983`; unset: no Solr endpoint.
+    pub listen: Option<SocketAddr>,
+    /// Directory holding one index per Dovecot user (required with `listen`).
+    pub index_root: Option<PathBuf>,
+    /// Accept a listener on a non-loopback address (the endpoint has no authentication).
+    pub allow_non_loopback: bool,
+    /// Largest accepted request body in bytes (larger: 413).
+    pub max_request_bytes: usize,
+    /// File with one `user:password` line: requests must authenticate with HTTP basic auth
+    /// (Dovecot: `fts_solr = url=http://user:password@host:port/solr/dovecot/`).
+    pub basic_auth_file: Option<PathBuf>,
+    /// Serve HTTPS with `tls.cert` and `tls.key` (Dovecot: `url=https://…`).
+    pub tls: bool,
+}
+
+impl Default for SolrSection {
+    fn default() -> Self {
+        SolrSection {
+            listen: None,
+            index_root: None,
+            allow_non_loopback: false,
+            max_request_bytes: 64 << 20,
+            basic_auth_file: None,
+            tls: false,
+        }
+    }
 }
 
 /// `[imap]`.
@@ -199,6 +233,7 @@ impl Default for Config {
             tls: TlsSection::default(),
             indexing: IndexingSection::default(),
             limits: LimitsSection::default(),
+            solr: SolrSection::default(),
         }
     }
 }
@@ -257,6 +292,21 @@ pub struct ServeArgs {
     /// Open indexes kept in the cache (`limits.max_open_indexes`).
     #[arg(long)]
     pub max_open_indexes: Option<usize>,
+    /// Solr-compatible HTTP listener for Dovecot's fts_solr (`solr.listen`).
+    #[arg(long)]
+    pub solr_listen: Option<SocketAddr>,
+    /// Root of the per-user indexes of the Solr endpoint (`solr.index_root`).
+    #[arg(long)]
+    pub solr_index_root: Option<PathBuf>,
+    /// Largest accepted Solr request body in bytes (`solr.max_request_bytes`).
+    #[arg(long)]
+    pub solr_max_request_bytes: Option<usize>,
+    /// File with the `user:password` the Solr endpoint requires (`solr.basic_auth_file`).
+    #[arg(long)]
+    pub solr_basic_auth_file: Option<PathBuf>,
+    /// Serve the Solr endpoint over TLS with --tls-cert/--tls-key (`solr.tls`).
+    #[arg(long)]
+    pub solr_tls: bool,
 }
 
 impl Config {
@@ -287,6 +337,8 @@ impl Config {
             &mut cfg.tls.cert,
             &mut cfg.tls.key,
             &mut cfg.tls.client_ca,
+            &mut cfg.solr.index_root,
+            &mut cfg.solr.basic_auth_file,
         ]
         .into_iter()
         .flatten()
@@ -336,11 +388,42 @@ impl Config {
         if let Some(n) = a.max_open_indexes {
             self.limits.max_open_indexes = n;
         }
+        set(&mut self.solr.listen, &a.solr_listen);
+        set(&mut self.solr.index_root, &a.solr_index_root);
+        set(&mut self.solr.basic_auth_file, &a.solr_basic_auth_file);
+        if a.solr_tls {
+            self.solr.tls = true;
+        }
+        if let Some(n) = a.solr_max_request_bytes {
+            self.solr.max_request_bytes = n;
+        }
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if self.passwd.is_none() {
+        if self.passwd.is_none() && self.solr.listen.is_none() {
             bail!("no passwd-file: set `passwd` in the config or pass --passwd");
+        }
+        if self.passwd.is_none()
+            && !(self.imap.listen.is_empty() && self.imap.tls_listen.is_empty())
+        {
+            bail!("the IMAP listeners need a passwd-file: set `passwd` or pass --passwd");
+        }
+        if let Some(addr) = self.solr.listen {
+            if self.solr.index_root.is_none() {
+                bail!("`solr.listen` needs `solr.index_root` (or --solr-index-root)");
+            }
+            if !addr.ip().is_loopback() && !self.solr.allow_non_loopback {
+                bail!(
+                    "the Solr endpoint {addr} is not on loopback and has no authentication: \
+                     set `solr.allow_non_loopback = true` if the network is trusted"
+                );
+            }
+            if self.solr.tls && (self.tls.cert.is_none() || self.tls.key.is_none()) {
+                bail!("`solr.tls = true` needs `tls.cert` and `tls.key`");
+            }
+            if self.solr.max_request_bytes == 0 {
+                bail!("`solr.max_request_bytes` must be at least 1");
+            }
         }
         let mtls = self.tls.grpc && self.tls.client_ca.is_some();
         if self.grpc.listen.is_some()
@@ -383,6 +466,25 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading user token file {}", path.display()))?;
         parse_user_tokens(&text).with_context(|| format!("user token file {}", path.display()))
+    }
+
+    /// The `Authorization` header value the Solr endpoint requires, from `solr.basic_auth_file`.
+    pub fn solr_authorization(&self) -> anyhow::Result<Option<String>> {
+        use base64::Engine;
+        let Some(path) = &self.solr.basic_auth_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading Solr basic auth file {}", path.display()))?;
+        let line = text.trim();
+        if !line.contains(':') || line.len() < 3 {
+            bail!(
+                "Solr basic auth file {}: expected user:password",
+                path.display()
+            );
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(line);
+        Ok(Some(format!("Basic {encoded}")))
     }
 
     /// The admin token of `grpc.token_file`, if set.
@@ -467,6 +569,45 @@ mod tests {
         assert_eq!(cfg.grpc.listen.unwrap().port(), 2);
         assert_eq!(cfg.indexing.workers, 3);
         assert_eq!(cfg.limits.max_open_indexes, 512);
+    }
+
+    #[test]
+    fn solr_endpoint_settings_are_checked() {
+        let solr = |listen: &str, root: Option<&str>| ServeArgs {
+            solr_listen: Some(listen.parse().unwrap()),
+            solr_index_root: root.map(PathBuf::from),
+            ..Default::default()
+        };
+        // no passwd-file needed for a Solr-only daemon
+        let cfg = Config::load(&solr("127.0.0.1:8983", Some("/x"))).unwrap();
+        assert!(cfg.passwd.is_none());
+        assert_eq!(cfg.solr.max_request_bytes, 64 << 20);
+        assert!(Config::load(&solr("127.0.0.1:8983", None)).is_err());
+        assert!(Config::load(&solr("0.0.0.0:8983", Some("/x"))).is_err());
+        // basic auth: the header value Dovecot's client sends for `url=http://u:p@…`
+        let dir = tempfile::tempdir().unwrap();
+        let auth = dir.path().join("auth");
+        std::fs::write(&auth, "dovecot:secret\n").unwrap();
+        let mut a = solr("127.0.0.1:8983", Some("/x"));
+        a.solr_basic_auth_file = Some(auth.clone());
+        let cfg = Config::load(&a).unwrap();
+        assert_eq!(
+            cfg.solr_authorization().unwrap().as_deref(),
+            Some("Basic ZG92ZWNvdDpzZWNyZXQ=")
+        );
+        std::fs::write(&auth, "nocolon\n").unwrap();
+        assert!(cfg.solr_authorization().is_err());
+        // TLS needs the certificate and key of [tls]
+        let mut a = solr("127.0.0.1:8983", Some("/x"));
+        a.solr_tls = true;
+        assert!(Config::load(&a).is_err());
+        a.tls_cert = Some("/c.pem".into());
+        a.tls_key = Some("/k.pem".into());
+        assert!(Config::load(&a).unwrap().solr.tls);
+        // IMAP listeners still need one
+        let mut a = solr("127.0.0.1:8983", Some("/x"));
+        a.imap_listen = vec!["127.0.0.1:1143".parse().unwrap()];
+        assert!(Config::load(&a).is_err());
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! * the **gRPC service** ([`grpc`], `proto/mailfts.proto`) with health and reflection, on TCP
 //!   (bearer token) and optionally a local socket for delivery agents;
 //! * the **metrics endpoint** ([`metrics`]), Prometheus text;
-//! * the **IMAP listeners**, once the `imap-glue` crate provides its server.
+//! * the **IMAP listeners**, once the `imap-glue` crate provides its server;
+//! * the **Solr endpoint** ([`solr`]) for Dovecot 2.3's `fts_solr`: one index per Dovecot user
+//!   under `solr.index_root`, answered with IMAP's substring semantics.
 //!
 //! Open indexes are cached with a bound ([`homes::IndexCache`]). SIGTERM or SIGINT stops the
 //! listeners, lets running rescans reach their next commit, and exits 0.
@@ -28,6 +30,7 @@ pub mod indexing;
 pub mod metrics;
 pub mod pb;
 pub mod shutdown;
+pub mod solr;
 pub mod users;
 pub mod watcher;
 
@@ -96,8 +99,11 @@ impl Daemon {
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(args)?;
-    let passwd = cfg.passwd.clone().expect("validated");
-    let users = users::load(&passwd)?;
+    // without a passwd-file (a Solr endpoint only) there are no homes to serve
+    let users = match &cfg.passwd {
+        Some(passwd) => users::load(passwd)?,
+        None => Default::default(),
+    };
     let token = cfg.token()?.map(Arc::<str>::from);
     let user_tokens: grpc::UserTokens = Arc::new(cfg.user_tokens()?);
     let imap_metrics = Arc::new(metrics::ImapMetrics::default());
@@ -160,6 +166,14 @@ async fn serve(
             }
         }
     }
+    let solr_listener = match cfg.solr.listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("Solr listener {addr}"))?,
+        ),
+        None => None,
+    };
     let socket_listener = match &cfg.grpc.socket {
         Some(path) => Some(bind_socket(path, cfg.grpc.socket_mode.as_deref())?),
         None => None,
@@ -295,6 +309,38 @@ async fn serve(
             });
             println!("mailfts: {kind} listening on {addr}");
         }
+    }
+    if let Some(listener) = solr_listener {
+        let addr = listener.local_addr()?;
+        let root = cfg.solr.index_root.clone().expect("validated");
+        let endpoint = Arc::new(solr::http::Endpoint {
+            indexes: solr::index::Indexes::open(&root)?,
+            max_body: cfg.solr.max_request_bytes,
+            authorization: cfg.solr_authorization()?,
+            tls: if cfg.solr.tls {
+                Some(mailfts_imap_glue::load_tls(
+                    cfg.tls.cert.as_deref().expect("validated"),
+                    cfg.tls.key.as_deref().expect("validated"),
+                )?)
+            } else {
+                None
+            },
+            // 0: at startup only
+            integrity_every: match cfg.indexing.integrity_check_interval_secs {
+                0 => Duration::MAX,
+                secs => Duration::from_secs(secs),
+            },
+        });
+        let sd = d.shutdown.clone();
+        tasks.spawn(async move {
+            solr::http::serve(listener, endpoint, sd).await;
+            Ok(())
+        });
+        let scheme = if cfg.solr.tls { "https" } else { "http" };
+        println!(
+            "mailfts: solr listening on {addr} ({scheme}, indexes in {})",
+            root.display()
+        );
     }
     if let Some(listener) = metrics_listener {
         let addr = listener.local_addr()?;

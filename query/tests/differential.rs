@@ -440,6 +440,9 @@ fn partial_parses_equal_the_full_parse() {
             body.attachments, full.attachments,
             "message {i}: attachments"
         );
+        let head = mailfts_query::MessageContent::parse_headers(raw);
+        assert_eq!(head.headers, full.headers, "message {i}: headers");
+        assert_eq!(head.sent_date, full.sent_date, "message {i}: sent date");
     }
 }
 

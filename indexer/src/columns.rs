@@ -364,27 +364,30 @@ impl Columns {
                 remove_optional(&log)?;
                 continue;
             }
-            let mut buf = Vec::with_capacity(col.data.len());
+            // the records kept: the first group of records of each uid (a uid appended twice
+            // after a crash keeps one), of live uids
             let mut seen = RoaringBitmap::new();
-            for r in &col.records {
-                // the first group of records of each uid (a uid appended twice after a crash keeps one)
-                let live = live.is_none_or(|l| l.contains(r.uid));
-                if live && (!seen.contains(r.uid) || r.repeat) {
-                    encode_record(&mut buf, r.uid, &col.data[r.start..r.end]);
-                    seen.insert(r.uid);
-                }
-            }
-            let compressed = compress_checked(&buf).at(&sealed)?;
+            let kept: Vec<&Record> = col
+                .records
+                .iter()
+                .filter(|r| {
+                    let keep = live.is_none_or(|l| l.contains(r.uid))
+                        && (!seen.contains(r.uid) || r.repeat);
+                    if keep {
+                        seen.insert(r.uid);
+                    }
+                    keep
+                })
+                .collect();
+            // streamed into the compressor: the encoded copy of the column is never held whole
+            // (the opaque-header column of a large mailbox is tens of megabytes)
+            let compressed =
+                compress_records(kept.iter().map(|r| (r.uid, &col.data[r.start..r.end])))
+                    .at(&sealed)?;
             let tmp = sealed.with_extension("zst.tmp");
             let mut f = File::create(&tmp).at(&tmp)?;
             if field >= OPAQUE_HEADERS {
-                let sealed_col = Column::from_bytes(buf);
-                let filter = GramFilter::build(
-                    sealed_col
-                        .records
-                        .iter()
-                        .map(|r| &sealed_col.data[r.start..r.end]),
-                );
+                let filter = GramFilter::build(kept.iter().map(|r| &col.data[r.start..r.end]));
                 if filter.worth_keeping() {
                     f.write_all(&filter.to_frame()).at(&tmp)?;
                 }
@@ -406,11 +409,19 @@ impl Columns {
 /// zstd level of sealed columns: level 3 shrank linux-usb's columns from 10.4 MB to 1.5 MB.
 const SEAL_ZSTD_LEVEL: i32 = 3;
 
-/// zstd frame with its content checksum (older sealed files without one still decode).
-fn compress_checked(data: &[u8]) -> std::io::Result<Vec<u8>> {
+/// The encoded records `(uid, value)` as one zstd frame with its content checksum (older sealed
+/// files without one still decode), encoded one record at a time.
+fn compress_records<'a>(
+    records: impl Iterator<Item = (u32, &'a [u8])>,
+) -> std::io::Result<Vec<u8>> {
     let mut enc = zstd::stream::Encoder::new(Vec::new(), SEAL_ZSTD_LEVEL)?;
     enc.include_checksum(true)?;
-    enc.write_all(data)?;
+    let mut one = Vec::new();
+    for (uid, value) in records {
+        one.clear();
+        encode_record(&mut one, uid, value);
+        enc.write_all(&one)?;
+    }
     enc.finish()
 }
 

@@ -22,6 +22,7 @@
 //! schema version, a mailbox never indexed, a changed UIDVALIDITY) the whole mailbox is scanned.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 use mailfts_extractors::MessageContent;
@@ -29,14 +30,16 @@ use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
 use mailfts_indexer::document::{day_of, rfc822_size};
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
 use mailfts_indexer::pairs::{is_pair_separator, PairWords, MAX_PAIR_LOOKUPS};
-use mailfts_indexer::terms::docs_of_terms;
+use mailfts_indexer::terms::{docs_of_terms, Role, TermText};
 use mailfts_indexer::text::fold;
 use mailfts_store::{MessageEntry, Snapshot, Store};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 use serde::Serialize;
+use tantivy::index::SegmentId;
 use tantivy::query::TermQuery;
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::termdict::TermOrdinal;
 use tantivy::{DocId, SegmentReader, Term};
 
 use crate::ast::{SearchKey, SearchProgram};
@@ -170,6 +173,7 @@ impl<'a> Engine<'a> {
                 columns: HashMap::new(),
                 steps: Vec::new(),
                 filtered_out: 0,
+                matched: HashMap::new(),
             };
             let tri = guard_index(index, || planner.eval(&program.key))?;
             Ok((tri, std::mem::take(&mut planner.steps), ms(t), high_water))
@@ -449,6 +453,9 @@ struct Planner<'p> {
     steps: Vec<String>,
     /// Opaque-run column bases ruled out by their gram filter so far (shown in `--explain`).
     filtered_out: usize,
+    /// The term ordinals matching a piece, by (segment, field, piece text, role): a phrase's
+    /// pieces are matched once for their postings and again for their word pairs.
+    matched: HashMap<(SegmentId, u32, String, Role), Arc<Vec<TermOrdinal>>>,
 }
 
 impl Planner<'_> {
@@ -714,11 +721,11 @@ impl Planner<'_> {
     ) -> Result<(RoaringBitmap, RoaringBitmap), SearchError> {
         let mut found = RoaringBitmap::new();
         if piece.word {
-            for segment in self.snap.searcher.segment_readers() {
+            let snap = self.snap;
+            for segment in snap.searcher.segment_readers() {
                 let mut docs: Vec<DocId> = Vec::new();
                 for &f in words {
-                    let text = self.index.term_texts().get(segment, f)?;
-                    let ords = text.matching(piece.text.as_bytes(), piece.role);
+                    let (text, ords) = self.matching(segment, f, piece)?;
                     if !ords.is_empty() {
                         docs.extend(docs_of_terms(segment, f, &text, &ords)?);
                     }
@@ -766,13 +773,14 @@ impl Planner<'_> {
         }
         let mut frequent: [BTreeSet<Vec<u8>>; 2] = Default::default();
         let mut rare: [RoaringBitmap; 2] = Default::default();
-        for segment in self.snap.searcher.segment_readers() {
+        let snap = self.snap;
+        for segment in snap.searcher.segment_readers() {
             for (k, piece) in [a, b].into_iter().enumerate() {
                 let mut docs: Vec<DocId> = Vec::new();
                 for &f in words {
-                    let text = self.index.term_texts().get(segment, f)?;
+                    let (text, ords) = self.matching(segment, f, piece)?;
                     let mut rare_ords = Vec::new();
-                    for ord in text.matching(piece.text.as_bytes(), piece.role) {
+                    for &ord in ords.iter() {
                         let term = std::str::from_utf8(text.term(ord)).unwrap_or_default();
                         let form = if k == 0 {
                             pair_words.left_of(term)
@@ -829,6 +837,29 @@ impl Planner<'_> {
         near |= &rare[0] & wb;
         near |= wa & &rare[1];
         Ok(Some(near))
+    }
+
+    /// The term text of `field` in `segment` and the ordinals of its terms that hold `piece` in
+    /// its role, matched once per search.
+    fn matching(
+        &mut self,
+        segment: &SegmentReader,
+        field: Field,
+        piece: &Piece,
+    ) -> Result<(Arc<TermText>, Arc<Vec<TermOrdinal>>), SearchError> {
+        let text = self.index.term_texts().get(segment, field)?;
+        let key = (
+            segment.segment_id(),
+            field.field_id(),
+            piece.text.clone(),
+            piece.role,
+        );
+        let ords = self
+            .matched
+            .entry(key)
+            .or_insert_with(|| Arc::new(text.matching(piece.text.as_bytes(), piece.role)))
+            .clone();
+        Ok((text, ords))
     }
 
     /// Column `c` of this mailbox, loaded once per search.

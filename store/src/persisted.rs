@@ -12,7 +12,7 @@
 //! `UID N|C NAME` per message in ascending UID order, and `end COUNT CRC` (CRC-32 of everything
 //! before it, 8 hex digits). A fresh process reads it on every search, so loading is one pass over
 //! the bytes: the checksum (SIMD CRC-32; version 1's byte-at-a-time FNV took a millisecond on 20,000
-//! messages), then the lines split with `memchr`.
+//! messages), then the lines split.
 
 use std::fs;
 use std::io::Write;
@@ -76,7 +76,7 @@ pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
         return None;
     }
     let count: usize = count.parse().ok()?;
-    let mut lines = Lines { rest: body };
+    let mut lines = body.split_terminator('\n');
     if lines.next()? != MAGIC {
         return None;
     }
@@ -92,55 +92,24 @@ pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
     let mut last = 0u32;
     for line in lines {
         // `UID N|C NAME`
-        let sp = memchr::memchr(b' ', line.as_bytes())?;
-        let uid = parse_u32(&line[..sp])?;
-        let in_new = match line.as_bytes().get(sp + 1..sp + 3)? {
-            b"N " => true,
-            b"C " => false,
+        let (uid, rest) = line.split_once(' ')?;
+        let uid: u32 = uid.parse().ok()?;
+        let (in_new, name) = match rest.split_at_checked(2)? {
+            ("N ", name) => (true, name),
+            ("C ", name) => (false, name),
             _ => return None,
         };
         if uid <= last {
             return None;
         }
         last = uid;
-        b.push(uid, &line[sp + 3..], in_new);
+        b.push(uid, name, in_new);
     }
     if b.iter().len() != count {
         return None;
     }
     b.state = Some(state);
     Some(b)
-}
-
-/// `\n`-terminated lines, found with `memchr`.
-struct Lines<'a> {
-    rest: &'a str,
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        let end = memchr::memchr(b'\n', self.rest.as_bytes()).unwrap_or(self.rest.len());
-        let line = &self.rest[..end];
-        self.rest = self.rest.get(end + 1..).unwrap_or("");
-        Some(line)
-    }
-}
-
-/// A decimal `u32` without sign or padding.
-fn parse_u32(s: &str) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 {
-        return None;
-    }
-    s.bytes().try_fold(0u32, |n, c| {
-        c.is_ascii_digit()
-            .then(|| n.checked_mul(10)?.checked_add(u32::from(c - b'0')))
-            .flatten()
-    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use tantivy::schema::Field;
 use tantivy::TantivyDocument;
 
 use crate::columns::{column_of, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
-use crate::pairs::{PairCursor, PairWords};
+use crate::pairs::{PairCursor, PairScope, PairWords};
 use crate::schema::{message_key, Fields};
 use crate::text::{fold, fold_into, is_opaque, runs};
 
@@ -97,6 +97,7 @@ pub fn prepare_parsed(
     splitter.add(
         &mut doc,
         fields.headers,
+        PairScope::Headers,
         &content.header_block(),
         &mut opaque,
     );
@@ -104,10 +105,17 @@ pub fn prepare_parsed(
         columns[OPAQUE_HEADERS].push(std::mem::take(&mut opaque));
     }
     splitter.seen.clear();
-    splitter.add(&mut doc, fields.body, &content.body, &mut opaque);
+    splitter.add(
+        &mut doc,
+        fields.body,
+        PairScope::Body,
+        &content.body,
+        &mut opaque,
+    );
     splitter.add(
         &mut doc,
         fields.attachments,
+        PairScope::Body,
         &content.attachments,
         &mut opaque,
     );
@@ -149,7 +157,14 @@ impl Splitter<'_> {
     /// The field gets the folded text with its opaque runs blanked out (same length, so every
     /// other run stays as it was): the index's tokenizer then yields exactly the word tokens, and
     /// the document holds one string per field rather than one per token.
-    fn add(&mut self, doc: &mut TantivyDocument, field: Field, text: &str, opaque: &mut String) {
+    fn add(
+        &mut self,
+        doc: &mut TantivyDocument,
+        field: Field,
+        scope: PairScope,
+        text: &str,
+        opaque: &mut String,
+    ) {
         if text.is_empty() {
             return;
         }
@@ -162,7 +177,7 @@ impl Splitter<'_> {
             folded,
             seen,
         } = self;
-        let mut cursor = PairCursor::new(pair_words);
+        let mut cursor = PairCursor::new(pair_words, scope);
         runs(folded, |r| {
             cursor.feed(folded, &r, pairs);
             if !r.cjk && is_opaque(r.text) {

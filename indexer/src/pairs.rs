@@ -26,14 +26,19 @@
 //! * the messages where `a` lies in a run that is not frequent (no pair was recorded for it) and
 //!   that hold `b`, and symmetrically,
 //!
-//! which the query engine intersects with the word candidates. The answer stays IMAP's: every
-//! candidate is still verified; pairs only make the candidate set smaller (for `usb gadget`,
-//! about the messages that have the phrase).
+//! which the query engine intersects with the word candidates. The pairs of the header block are
+//! marked apart from those of the body ([`PairScope`]), so that BODY looks up body pairs only.
 //!
-//! Cost on linux-usb 20k (2026-12-04): 1.4 MB (0.9 % of the Maildir; index 14.4 → 15.3 %), and
-//! about a fifth more indexing CPU; `BODY "usb gadget"` verifies 1,414 candidates instead of
-//! 4,274. Only frequent words are paired because a phrase of rare words already has few
-//! candidates.
+//! For a string that is exactly two pieces of at most [`PAIR_STEM_CHARS`] characters and a pair
+//! separator (`usb gadget`, `by: greg`), a pair hit is a proof: the pair term spells out a text
+//! that holds the string, taken from the same folded text the exact evaluator searches, so those
+//! messages need no verification. Every other candidate is verified.
+//!
+//! Cost on linux-usb 20k (2026-12-04): 1.5 MB (1 % of the Maildir; index 14.4 → 15.4 %), and
+//! about a fifth more indexing CPU; `BODY "usb gadget"` has 1,408 candidates instead of 4,274, of
+//! which 1,018 are proven by their pair and 390 verified; `BODY "Signed-off-by: Greg"` verifies
+//! 1,203 instead of 1,938. Only frequent words are paired because a phrase of rare words already
+//! has few candidates.
 
 use std::collections::HashSet;
 
@@ -54,17 +59,45 @@ pub const MAX_PAIR_LOOKUPS: usize = 1024;
 /// Messages sampled to choose the frequent words of a new index.
 pub const PAIR_SAMPLE: usize = 1000;
 
-/// True when `sep`, the folded text between two runs, is recorded in pairs: one space, the
-/// separator of almost every phrase people search. (Any one or two punctuation or space
-/// characters — `-`, `: `, `, `, `_` too — tripled the pair postings: 15.9 % instead of 15.3 % of
-/// the Maildir on linux-usb 20k.)
+/// The separators recorded in pairs: one space (almost every phrase people search), and the
+/// `: ` and `-` of trailers, subjects and compound words (`Signed-off-by: Greg`, `use-after-free`).
+/// (Any one or two punctuation or space characters — `, `, `_`, `.` too — tripled the pair
+/// postings: 15.9 % instead of 15.3 % of the Maildir on linux-usb 20k.)
+pub const PAIR_SEPARATORS: [&str; 3] = [" ", ": ", "-"];
+
+/// True when `sep`, the folded text between two runs, is recorded in pairs
+/// ([`PAIR_SEPARATORS`]).
 pub fn is_pair_separator(sep: &str) -> bool {
-    sep == " "
+    PAIR_SEPARATORS.contains(&sep)
 }
 
-/// The term of the pair `a sep b` in the `pairs` field.
-pub fn pair_term(a: &str, sep: &str, b: &str) -> String {
-    let mut t = String::with_capacity(a.len() + sep.len() + b.len());
+/// Which text a pair was found in. A pair of the header block and a pair of the body are
+/// different terms, so that BODY looks up body pairs only and a pair hit proves the match
+/// ([`PairScope::mark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairScope {
+    /// The header block (TEXT only).
+    Headers,
+    /// The body and the attachments' text (BODY and TEXT).
+    Body,
+}
+
+impl PairScope {
+    /// The prefix of the scope's pair terms: `#` for the header block (a separator character, so
+    /// never the start of a form), nothing for the body.
+    pub fn mark(self) -> &'static str {
+        match self {
+            PairScope::Headers => "#",
+            PairScope::Body => "",
+        }
+    }
+}
+
+/// The term of the pair `a sep b` of `scope` in the `pairs` field.
+pub fn pair_term(scope: PairScope, a: &str, sep: &str, b: &str) -> String {
+    let mark = scope.mark();
+    let mut t = String::with_capacity(mark.len() + a.len() + sep.len() + b.len());
+    t.push_str(mark);
     t.push_str(a);
     t.push_str(sep);
     t.push_str(b);
@@ -121,12 +154,12 @@ impl PairWords {
         self.right.contains(f).then_some(f)
     }
 
-    /// Adds the pair terms of `folded` (a field's folded text) to `out`.
-    pub fn collect(&self, folded: &str, out: &mut HashSet<String>) {
+    /// Adds the pair terms of `folded` (a field's folded text, found in `scope`) to `out`.
+    pub fn collect(&self, folded: &str, scope: PairScope, out: &mut HashSet<String>) {
         if self.is_empty() {
             return;
         }
-        let mut cursor = PairCursor::new(self);
+        let mut cursor = PairCursor::new(self, scope);
         runs(folded, |r| cursor.feed(folded, &r, out));
     }
 }
@@ -135,14 +168,19 @@ impl PairWords {
 /// [`PairWords::collect`]); lets a caller that already walks the runs collect pairs on the way.
 pub struct PairCursor<'w> {
     words: &'w PairWords,
+    scope: PairScope,
     /// The previous run's frequent left form (as a range of the text) and its end offset.
     prev: Option<(usize, usize)>,
 }
 
 impl<'w> PairCursor<'w> {
-    /// A cursor at the start of a text.
-    pub fn new(words: &'w PairWords) -> PairCursor<'w> {
-        PairCursor { words, prev: None }
+    /// A cursor at the start of a text of `scope`.
+    pub fn new(words: &'w PairWords, scope: PairScope) -> PairCursor<'w> {
+        PairCursor {
+            words,
+            scope,
+            prev: None,
+        }
     }
 
     /// Takes the next run `r` of `folded`, adding a pair term to `out` when it and the previous
@@ -156,7 +194,7 @@ impl<'w> PairCursor<'w> {
             let sep = &folded[end..r.from];
             if is_pair_separator(sep) {
                 if let Some(b) = self.words.right_of(r.text) {
-                    out.insert(pair_term(&folded[left_at..end], sep, b));
+                    out.insert(pair_term(self.scope, &folded[left_at..end], sep, b));
                 }
             }
         }
@@ -221,7 +259,7 @@ mod tests {
         let right: Vec<String> = words.iter().map(|w| right_form(w).to_string()).collect();
         let w = PairWords::new(&left, &right);
         let mut out = HashSet::new();
-        w.collect(&fold(text), &mut out);
+        w.collect(&fold(text), PairScope::Body, &mut out);
         let mut v: Vec<String> = out.into_iter().collect();
         v.sort();
         v
@@ -240,11 +278,20 @@ mod tests {
     fn pairs_need_two_frequent_neighbours_and_a_short_separator() {
         let words = ["usb", "gadget", "signed", "off", "by", "greg"];
         assert_eq!(
-            pairs_of(&words, "USB gadget, usb: gadgets; xusb gadgets by greg"),
+            pairs_of(&words, "USB gadget, usb; gadgets; xusb gadgets by greg"),
             ["by greg", "usb gadget"]
         );
-        assert!(pairs_of(&words, "Signed-off-by: Greg").is_empty());
-        for text in ["usb   gadget", "usb\ngadget", "usb the gadget"] {
+        assert_eq!(
+            pairs_of(&words, "Signed-off-by: Greg"),
+            ["by: greg", "off-by", "signed-off"]
+        );
+        for text in [
+            "usb   gadget",
+            "usb\ngadget",
+            "usb the gadget",
+            "usb, gadget",
+            "usb_gadget",
+        ] {
             assert!(pairs_of(&words, text).is_empty(), "{text:?}");
         }
         // an opaque run or a CJK run between breaks adjacency
@@ -256,10 +303,23 @@ mod tests {
 
     #[test]
     fn separators() {
-        assert!(is_pair_separator(" "));
-        for no in ["", "\n", "  ", "-", ": ", "_", "é"] {
+        for yes in [" ", ": ", "-"] {
+            assert!(is_pair_separator(yes), "{yes:?}");
+        }
+        for no in ["", "\n", "  ", "--", ":", ", ", "_", "é"] {
             assert!(!is_pair_separator(no), "{no:?}");
         }
+    }
+
+    #[test]
+    fn header_pairs_are_marked() {
+        let w = PairWords::new(&["usb".into()], &["gadget".into()]);
+        let mut out = HashSet::new();
+        w.collect("usb gadget", PairScope::Headers, &mut out);
+        w.collect("usb-gadget", PairScope::Body, &mut out);
+        let mut v: Vec<String> = out.into_iter().collect();
+        v.sort();
+        assert_eq!(v, ["#usb gadget", "usb-gadget"]);
     }
 
     #[test]

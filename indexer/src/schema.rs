@@ -10,7 +10,7 @@ use crate::tokenizer::TOKENIZER_NAME;
 /// text the extractors produce: the index must hold exactly what the exact evaluator reads, so a
 /// change of extracted text bumps this too). An index written with another version is rebuilt,
 /// never read.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The fields of the schema, resolved once.
 #[derive(Clone, Debug)]
@@ -36,8 +36,8 @@ pub struct Fields {
     pub body: Field,
     /// The words of the attachment text.
     pub attachments: Field,
-    /// Adjacent pairs of frequent words of all three text fields, one raw term each
-    /// ([`crate::pairs`]).
+    /// Adjacent pairs of frequent words of all three text fields, one raw term each, the header
+    /// block's marked apart from the body's ([`crate::pairs`]).
     pub pairs: Field,
 }
 

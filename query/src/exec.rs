@@ -12,7 +12,8 @@
 //! | SUBJECT, FROM, TO, CC, BCC, HEADER on those fields and Message-ID | header columns (substring scan) | sure |
 //! | BODY, TEXT: one word | word terms holding it anywhere (`memmem` over the dictionary) | sure |
 //! | BODY, TEXT: one word, inside opaque runs | opaque-run columns (substring scan) | sure |
-//! | BODY, TEXT: phrases, separators | every run's words or opaque columns, intersected | maybe |
+//! | BODY, TEXT: phrases, separators | every run's words or opaque columns, intersected, narrowed by word pairs | maybe |
+//! | BODY, TEXT: two short words and a pair separator | word pair postings ([`mailfts_indexer::pairs`]) | sure (the pair hits) |
 //! | HEADER on other fields | runs of the header block | maybe |
 //!
 //! `AND`/`OR`/`NOT` combine the pairs (`NOT` of a `maybe` stays `maybe`). The answer is
@@ -29,9 +30,11 @@ use mailfts_extractors::MessageContent;
 use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
 use mailfts_indexer::document::{day_of, rfc822_size};
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
-use mailfts_indexer::pairs::{is_pair_separator, PairWords, MAX_PAIR_LOOKUPS};
+use mailfts_indexer::pairs::{
+    is_pair_separator, PairScope, PairWords, MAX_PAIR_LOOKUPS, PAIR_STEM_CHARS,
+};
 use mailfts_indexer::terms::{docs_of_terms, Role, TermText};
-use mailfts_indexer::text::fold;
+use mailfts_indexer::text::{char_class, fold, CharClass};
 use mailfts_store::{MessageEntry, Snapshot, Store};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
@@ -218,6 +221,34 @@ impl<'a> Engine<'a> {
             explain,
         })
     }
+}
+
+/// True when a pair hit of the first boundary proves that a message holds the whole searched
+/// string, so that it needs no verification: the string is exactly two word pieces and a pair
+/// separator (nothing before or after them), and each piece is at most [`PAIR_STEM_CHARS`]
+/// characters, so that every frequent form that can hold it holds it whole (the pair term then
+/// spells out a text that contains the string). The pair terms are built from the same folded
+/// header block, body and attachment text that the exact evaluator searches.
+fn pair_proves(pieces: &[Piece], separators: &[Option<String>]) -> bool {
+    let [a, b] = pieces else {
+        return false;
+    };
+    // word characters only (no CJK: CJK runs have no pairs), and short enough
+    let short = |p: &Piece| {
+        p.text.chars().count() <= PAIR_STEM_CHARS
+            && p.text.chars().all(|c| char_class(c) == CharClass::Word)
+    };
+    a.word
+        && b.word
+        && a.role.open_start
+        && !a.role.open_end
+        && !b.role.open_start
+        && b.role.open_end
+        && short(a)
+        && short(b)
+        && separators
+            .first()
+            .is_some_and(|s| s.as_deref().is_some_and(is_pair_separator))
 }
 
 /// Runs an index operation of a search. Any error or panic of the index (a damaged file, a
@@ -670,9 +701,15 @@ impl Planner<'_> {
         }
         let from_runs = maybe.len();
         let mut narrowed = 0;
+        let mut sure = RoaringBitmap::new();
         let meta = &self.snap.meta;
         if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
             let pair_words = PairWords::new(&meta.pair_left, &meta.pair_right);
+            let scopes: &[PairScope] = if words.contains(&self.snap.fields.headers) {
+                &[PairScope::Headers, PairScope::Body]
+            } else {
+                &[PairScope::Body]
+            };
             for i in 0..plan.pieces.len().saturating_sub(1) {
                 let Some(sep) = plan.separators[i].as_deref() else {
                     continue;
@@ -681,34 +718,43 @@ impl Planner<'_> {
                     continue;
                 }
                 let (a, b) = (&plan.pieces[i], &plan.pieces[i + 1]);
-                let near =
-                    self.adjacent(a, sep, b, words, &pair_words, &found[i].0, &found[i + 1].0)?;
-                if let Some(near) = near {
-                    // an occurrence inside an opaque run has no pair
-                    maybe &= &(&(&near | &found[i].1) | &found[i + 1].1);
-                    narrowed += 1;
+                let pairs = (&found[i].0, &found[i + 1].0);
+                let Some((hits, near)) =
+                    self.adjacent(a, sep, b, words, scopes, &pair_words, pairs)?
+                else {
+                    continue;
+                };
+                // an occurrence inside an opaque run has no pair
+                maybe &= &(&(&near | &found[i].1) | &found[i + 1].1);
+                narrowed += 1;
+                if pair_proves(&plan.pieces, &plan.separators) {
+                    sure = &hits & &self.indexed;
                 }
             }
         }
+        maybe -= &sure;
         let pairs_note = if narrowed > 0 {
             format!(
                 ", {narrowed} word pair(s) narrowed {from_runs} to {}",
-                maybe.len()
+                maybe.len() + sure.len()
             )
         } else {
             String::new()
         };
+        let proven_note = if sure.is_empty() {
+            String::new()
+        } else {
+            format!(", {} proven by their pair", sure.len())
+        };
         self.steps.push(format!(
-            "{label} {needle:?}: {} candidates from {} runs{pairs_note}, verified{} ({:.2} ms)",
-            maybe.len(),
+            "{label} {needle:?}: {} candidates from {} runs{pairs_note}{proven_note}, {} verified{} ({:.2} ms)",
+            maybe.len() + sure.len(),
             plan.pieces.len(),
+            maybe.len(),
             filter_note(self.filtered_out - skipped_before),
             ms(t)
         ));
-        Ok(Tri {
-            sure: RoaringBitmap::new(),
-            maybe,
-        })
+        Ok(Tri { sure, maybe })
     }
 
     /// The UIDs whose words hold `piece` in its role (exact), and those whose opaque runs in the
@@ -751,12 +797,14 @@ impl Planner<'_> {
         Ok((found, in_opaque))
     }
 
-    /// A superset of the UIDs where a run holding `a` (in its role) is followed by `sep` and a run
-    /// holding `b`, from the word pairs ([`mailfts_indexer::pairs`]): the pairs of the frequent
-    /// runs that can hold the pieces, plus the messages where a piece lies in a run that is not
-    /// frequent (`wa`, `wb`: the UIDs whose words hold `a`, `b`). `None` when the pairs cannot
-    /// tell (a piece that is not a word, or too many combinations to look up). Occurrences inside
-    /// opaque runs are not covered: the caller adds them.
+    /// Where a run holding `a` (in its role) is followed by `sep` and a run holding `b`, from the
+    /// word pairs ([`mailfts_indexer::pairs`]) of the texts `scopes`: `(hits, near)`, where `hits`
+    /// are the UIDs holding a pair `L(a') sep R(b')` for frequent runs `a'`, `b'` that can hold
+    /// the pieces, and `near` is a superset of the UIDs with such runs: `hits` plus the messages
+    /// where a piece lies in a run that is not frequent (`wa`, `wb`: the UIDs whose words hold `a`,
+    /// `b`). `None` when the pairs cannot tell (a piece that is not a word, or too many
+    /// combinations to look up). Occurrences inside opaque runs are not covered: the caller adds
+    /// them.
     #[allow(clippy::too_many_arguments)]
     fn adjacent(
         &mut self,
@@ -764,10 +812,10 @@ impl Planner<'_> {
         sep: &str,
         b: &Piece,
         words: &[Field],
+        scopes: &[PairScope],
         pair_words: &PairWords,
-        wa: &RoaringBitmap,
-        wb: &RoaringBitmap,
-    ) -> Result<Option<RoaringBitmap>, SearchError> {
+        (wa, wb): (&RoaringBitmap, &RoaringBitmap),
+    ) -> Result<Option<(RoaringBitmap, RoaringBitmap)>, SearchError> {
         if !a.word || !b.word {
             return Ok(None);
         }
@@ -803,40 +851,44 @@ impl Planner<'_> {
                 }
             }
         }
-        if frequent[0].len() * frequent[1].len() > MAX_PAIR_LOOKUPS {
+        if frequent[0].len() * frequent[1].len() * scopes.len() > MAX_PAIR_LOOKUPS {
             return Ok(None);
         }
-        let mut near = RoaringBitmap::new();
+        let mut hits = RoaringBitmap::new();
         for segment in self.snap.searcher.segment_readers() {
             let inverted = segment.inverted_index(self.snap.fields.pairs)?;
             let mut docs: Vec<DocId> = Vec::new();
             let mut key = Vec::new();
-            for ta in &frequent[0] {
-                for tb in &frequent[1] {
-                    key.clear();
-                    key.extend_from_slice(ta);
-                    key.extend_from_slice(sep.as_bytes());
-                    key.extend_from_slice(tb);
-                    let Some(info) = inverted.terms().get(&key)? else {
-                        continue;
-                    };
-                    let mut block = inverted
-                        .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                    while !block.docs().is_empty() {
-                        docs.extend_from_slice(block.docs());
-                        block.advance();
+            for scope in scopes {
+                for ta in &frequent[0] {
+                    for tb in &frequent[1] {
+                        key.clear();
+                        key.extend_from_slice(scope.mark().as_bytes());
+                        key.extend_from_slice(ta);
+                        key.extend_from_slice(sep.as_bytes());
+                        key.extend_from_slice(tb);
+                        let Some(info) = inverted.terms().get(&key)? else {
+                            continue;
+                        };
+                        let mut block = inverted
+                            .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+                        while !block.docs().is_empty() {
+                            docs.extend_from_slice(block.docs());
+                            block.advance();
+                        }
                     }
                 }
             }
             if !docs.is_empty() {
                 docs.sort_unstable();
                 docs.dedup();
-                near |= self.uids_of_docs(segment, &docs)?;
+                hits |= self.uids_of_docs(segment, &docs)?;
             }
         }
+        let mut near = hits.clone();
         near |= &rare[0] & wb;
         near |= wa & &rare[1];
-        Ok(Some(near))
+        Ok(Some((hits, near)))
     }
 
     /// The term text of `field` in `segment` and the ordinals of its terms that hold `piece` in

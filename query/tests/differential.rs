@@ -465,7 +465,11 @@ fn word_pairs_narrow_phrases_of_frequent_words() {
     let mut phrases = std::collections::BTreeSet::new();
     for text in texts() {
         let mut found = std::collections::HashSet::new();
-        pairs.collect(&mailfts_indexer::text::fold(text), &mut found);
+        pairs.collect(
+            &mailfts_indexer::text::fold(text),
+            mailfts_indexer::pairs::PairScope::Body,
+            &mut found,
+        );
         phrases.extend(
             found
                 .into_iter()
@@ -491,4 +495,98 @@ fn word_pairs_narrow_phrases_of_frequent_words() {
         }
     }
     assert!(narrowed >= 5, "pairs used in {narrowed} of 10 phrases");
+}
+
+/// A pair hit proves a two-word phrase without reading the message, but only in the text it was
+/// found in: a phrase in a Subject proves TEXT, never BODY; variants around the words (`xusb`,
+/// `gadgetfs`, other separators, case) are answered as the scan answers them.
+#[test]
+fn pair_proofs_stay_in_their_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    let mail = |n: usize, subject: &str, body: &str| {
+        let bytes = format!(
+            "From: Greg <greg@example.org>\r\nTo: list@example.org\r\nSubject: {subject}\r\n\
+             Message-ID: <m{n}@example.org>\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\r\n{body}\r\n"
+        );
+        write_file(
+            &maildir
+                .join("cur")
+                .join(format!("17000000{n:02}.M{n}.host:2,S")),
+            bytes.as_bytes(),
+            1_700_000_000 + n as i64,
+        );
+    };
+    // enough ordinary messages for `usb`, `gadget`, `by`, `greg` to be frequent forms
+    for n in 0..20 {
+        mail(
+            n,
+            "weekly notes",
+            &format!("The usb gadget {n} works.\r\nSigned-off-by: Greg <greg@example.org>"),
+        );
+    }
+    mail(20, "usb gadget in the subject only", "nothing here");
+    mail(21, "variants", "an xusb gadgetfs driver");
+    mail(
+        22,
+        "other separators",
+        "USB-Gadget and usb: gadget and usb\r\ngadget",
+    );
+    mail(23, "split", "usb and then gadget");
+    mail(24, "acked", "Acked-by: Greg and Signed-off-by: Alan");
+    let store = Store::open(&maildir).unwrap();
+    let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
+    rescan(&home, &store, &RescanOptions::default(), &NoProgress).unwrap();
+    let meta = home.meta().unwrap();
+    for w in ["usb", "gadget", "by", "greg"] {
+        assert!(
+            meta.pair_left.iter().any(|f| f == w) || meta.pair_right.iter().any(|f| f == w),
+            "{w} is a pair form: {:?} {:?}",
+            meta.pair_left,
+            meta.pair_right
+        );
+    }
+    let engine = Engine::new(&store, Some(&home));
+    let mut proven = 0;
+    for program in [
+        "BODY \"usb gadget\"",
+        "TEXT \"usb gadget\"",
+        "BODY \"sb gadg\"",
+        "TEXT \"sb gadg\"",
+        "BODY \"usb-gadget\"",
+        "BODY \"usb: gadget\"",
+        "BODY \"by: greg\"",
+        "BODY \"Signed-off-by: Greg\"",
+        "BODY \" usb gadget\"",
+        "BODY \"usb gadget \"",
+        "SUBJECT \"usb gadget\"",
+    ] {
+        let parsed = parse_program(program).unwrap();
+        let scan = engine.search("INBOX", &parsed, Mode::Scan).unwrap();
+        let index = engine.search("INBOX", &parsed, Mode::Index).unwrap();
+        assert_eq!(
+            index.uids, scan.uids,
+            "`{program}`: index differs from the scan\nplan: {:#?}",
+            index.explain
+        );
+        if index
+            .explain
+            .steps
+            .iter()
+            .any(|s| s.contains("proven by their pair"))
+        {
+            proven += 1;
+        }
+    }
+    // 20 ordinary messages and `xusb gadgetfs`; the subject-only message in TEXT, not BODY; the
+    // other separators and the split words in neither
+    let uids = |p: &str| {
+        engine
+            .search("INBOX", &parse_program(p).unwrap(), Mode::Index)
+            .unwrap()
+            .uids
+    };
+    assert_eq!(uids("TEXT \"usb gadget\"").len(), 22);
+    assert_eq!(uids("BODY \"usb gadget\"").len(), 21);
+    assert!(proven >= 6, "pairs proved {proven} phrases");
 }

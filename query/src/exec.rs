@@ -31,7 +31,8 @@ use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
 use mailfts_indexer::document::{day_of, rfc822_size};
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
 use mailfts_indexer::pairs::{
-    is_pair_separator, PairScope, PairWords, MAX_PAIR_LOOKUPS, PAIR_STEM_CHARS,
+    is_pair_separator, left_form, pairs_either_side, right_form, PairScope, PairWords,
+    MAX_PAIR_LOOKUPS, PAIR_STEM_CHARS,
 };
 use mailfts_indexer::terms::{docs_of_terms, Role, TermText};
 use mailfts_indexer::text::{char_class, fold, CharClass};
@@ -799,12 +800,13 @@ impl Planner<'_> {
 
     /// Where a run holding `a` (in its role) is followed by `sep` and a run holding `b`, from the
     /// word pairs ([`mailfts_indexer::pairs`]) of the texts `scopes`: `(hits, near)`, where `hits`
-    /// are the UIDs holding a pair `L(a') sep R(b')` for frequent runs `a'`, `b'` that can hold
-    /// the pieces, and `near` is a superset of the UIDs with such runs: `hits` plus the messages
-    /// where a piece lies in a run that is not frequent (`wa`, `wb`: the UIDs whose words hold `a`,
-    /// `b`). `None` when the pairs cannot tell (a piece that is not a word, or too many
-    /// combinations to look up). Occurrences inside opaque runs are not covered: the caller adds
-    /// them.
+    /// are the UIDs holding a pair `L(a') sep R(b')` for runs `a'`, `b'` that can hold the pieces
+    /// (both frequent, or one of them across a [`pairs_either_side`] separator), and `near` is a
+    /// superset of the UIDs with such runs side by side: `hits` plus the messages where the
+    /// adjacency has no pair (a piece in a run that is not frequent, with `wa`, `wb` the UIDs
+    /// whose words hold `a`, `b`; for `either`, both pieces in such runs). `None` when the pairs
+    /// cannot tell (a piece that is not a word, or too many combinations to look up).
+    /// Occurrences inside opaque runs are not covered: the caller adds them.
     #[allow(clippy::too_many_arguments)]
     fn adjacent(
         &mut self,
@@ -819,8 +821,12 @@ impl Planner<'_> {
         if !a.word || !b.word {
             return Ok(None);
         }
+        // the forms of the runs that can hold each piece, frequent or not, and the messages
+        // holding a run whose form is not frequent
         let mut frequent: [BTreeSet<Vec<u8>>; 2] = Default::default();
+        let mut rare_forms: [BTreeSet<Vec<u8>>; 2] = Default::default();
         let mut rare: [RoaringBitmap; 2] = Default::default();
+        let either = pairs_either_side(sep);
         let snap = self.snap;
         for segment in snap.searcher.segment_readers() {
             for (k, piece) in [a, b].into_iter().enumerate() {
@@ -839,7 +845,17 @@ impl Planner<'_> {
                             Some(f) => {
                                 frequent[k].insert(f.as_bytes().to_vec());
                             }
-                            None => rare_ords.push(ord),
+                            None => {
+                                if either {
+                                    let f = if k == 0 {
+                                        left_form(term)
+                                    } else {
+                                        right_form(term)
+                                    };
+                                    rare_forms[k].insert(f.as_bytes().to_vec());
+                                }
+                                rare_ords.push(ord)
+                            }
                         }
                     }
                     if !rare_ords.is_empty() {
@@ -851,7 +867,19 @@ impl Planner<'_> {
                 }
             }
         }
-        if frequent[0].len() * frequent[1].len() * scopes.len() > MAX_PAIR_LOOKUPS {
+        // the (left, right) forms to look up: both frequent, or (`either`) one of them
+        let mut lookups: Vec<(&[u8], &[u8])> = Vec::new();
+        for ta in &frequent[0] {
+            for tb in frequent[1].iter().chain(&rare_forms[1]) {
+                lookups.push((ta, tb));
+            }
+        }
+        for ta in &rare_forms[0] {
+            for tb in &frequent[1] {
+                lookups.push((ta, tb));
+            }
+        }
+        if lookups.len() * scopes.len() > MAX_PAIR_LOOKUPS {
             return Ok(None);
         }
         let mut hits = RoaringBitmap::new();
@@ -860,22 +888,20 @@ impl Planner<'_> {
             let mut docs: Vec<DocId> = Vec::new();
             let mut key = Vec::new();
             for scope in scopes {
-                for ta in &frequent[0] {
-                    for tb in &frequent[1] {
-                        key.clear();
-                        key.extend_from_slice(scope.mark().as_bytes());
-                        key.extend_from_slice(ta);
-                        key.extend_from_slice(sep.as_bytes());
-                        key.extend_from_slice(tb);
-                        let Some(info) = inverted.terms().get(&key)? else {
-                            continue;
-                        };
-                        let mut block = inverted
-                            .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                        while !block.docs().is_empty() {
-                            docs.extend_from_slice(block.docs());
-                            block.advance();
-                        }
+                for (ta, tb) in &lookups {
+                    key.clear();
+                    key.extend_from_slice(scope.mark().as_bytes());
+                    key.extend_from_slice(ta);
+                    key.extend_from_slice(sep.as_bytes());
+                    key.extend_from_slice(tb);
+                    let Some(info) = inverted.terms().get(&key)? else {
+                        continue;
+                    };
+                    let mut block = inverted
+                        .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+                    while !block.docs().is_empty() {
+                        docs.extend_from_slice(block.docs());
+                        block.advance();
                     }
                 }
             }
@@ -885,9 +911,14 @@ impl Planner<'_> {
                 hits |= self.uids_of_docs(segment, &docs)?;
             }
         }
+        // occurrences without a pair: both runs rare, or (not `either`) one of them
         let mut near = hits.clone();
-        near |= &rare[0] & wb;
-        near |= wa & &rare[1];
+        if either {
+            near |= &rare[0] & &rare[1];
+        } else {
+            near |= &rare[0] & wb;
+            near |= wa & &rare[1];
+        }
         Ok(Some((hits, near)))
     }
 

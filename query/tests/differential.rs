@@ -534,6 +534,13 @@ fn pair_proofs_stay_in_their_text() {
     );
     mail(23, "split", "usb and then gadget");
     mail(24, "acked", "Acked-by: Greg and Signed-off-by: Alan");
+    // rare words next to frequent ones across `: ` (paired) and a space (not paired)
+    mail(
+        25,
+        "rare",
+        "Reviewed-by: Gregkh\r\nnearby: greg\r\nstandby gadgetry",
+    );
+    mail(26, "rare", "Reported-by: Gregory (by: gregory)");
     let store = Store::open(&maildir).unwrap();
     let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
     rescan(&home, &store, &RescanOptions::default(), &NoProgress).unwrap();
@@ -557,6 +564,10 @@ fn pair_proofs_stay_in_their_text() {
         "BODY \"usb: gadget\"",
         "BODY \"by: greg\"",
         "BODY \"Signed-off-by: Greg\"",
+        "BODY \"by: gregk\"",
+        "BODY \"y: gre\"",
+        "BODY \"by gadget\"",
+        "TEXT \"by: greg\"",
         "BODY \" usb gadget\"",
         "BODY \"usb gadget \"",
         "SUBJECT \"usb gadget\"",

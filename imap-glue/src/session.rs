@@ -1146,7 +1146,7 @@ impl Session {
         let (f, kws) = flags_of(flags, Flags::empty(), &[], &StoreType::Replace);
         let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
         let uid = mb
-            .save(bytes, f, &kw, date)
+            .save_recent(bytes, f, &kw, date)
             .map_err(|e| Status::No(store_no(&e)))?;
         let validity = mb.sync().map(|s| s.uid_validity).unwrap_or(0);
         self.shared.hooks.saved(&home.dir, &name, &[uid]);

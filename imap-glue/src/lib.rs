@@ -40,6 +40,7 @@ pub mod auth;
 mod config;
 pub mod convert;
 pub mod creds;
+pub mod deep;
 mod error;
 pub mod esearch;
 mod hooks;

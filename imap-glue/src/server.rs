@@ -28,6 +28,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::FailureTracker;
+use crate::deep;
 use crate::esearch;
 use crate::limits;
 use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
@@ -454,8 +455,23 @@ async fn drive(
                 continue;
             }
         };
-        let parsed = match CommandCodec::default().decode_static(&bytes) {
-            Ok((_, c)) => c,
+        let mut deep_criteria = None;
+        let decoded = match CommandCodec::default()
+            .decode_static(&bytes)
+            .map(|(_, c)| c)
+        {
+            Err(CommandDecodeError::Failed) => match deep::split_search(&bytes) {
+                // Criteria nested deeper than imap-codec takes (see crate::deep).
+                Some((program, rest)) => {
+                    deep_criteria = Some(program);
+                    CommandCodec::default().decode_static(&rest).map(|(_, c)| c)
+                }
+                None => Err(CommandDecodeError::Failed),
+            },
+            other => other,
+        };
+        let parsed = match decoded {
+            Ok(c) => c,
             Err(e) => {
                 let why = match e {
                     CommandDecodeError::Failed => "Invalid command or arguments",
@@ -467,7 +483,11 @@ async fn drive(
             }
         };
         let name = command_name(&parsed.body);
-        let reply = blocking(session, move |s| s.handle(parsed, ret)).await?;
+        let reply = blocking(session, move |s| {
+            s.set_deep_criteria(deep_criteria);
+            s.handle(parsed, ret)
+        })
+        .await?;
         let status = reply.status;
         let action = send_reply(conn, reply).await?;
         observe(name, status, started);

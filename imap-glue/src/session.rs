@@ -157,10 +157,47 @@ pub struct View {
     /// Flags and keywords last reported to the client.
     told: HashMap<u32, (Flags, Vec<String>)>,
     recent: HashSet<u32>,
+    /// The keywords announced to the client in `FLAGS` (RFC 3501 §7.2.6), in announcement order.
+    keywords: Vec<String>,
     snapshot: Snapshot,
     /// What the mailbox's directories and lists looked like before the last sync, when they had
     /// settled: while they still look the same, nothing changed and no sync is needed.
     probe: Option<Probe>,
+}
+
+impl View {
+    /// Announces the keywords among `used` that the client was not told of yet, in an untagged
+    /// `FLAGS` and `PERMANENTFLAGS` (RFC 3501 §7.2.6: FETCH FLAGS only shows announced flags; what
+    /// Dovecot does when a STORE or APPEND brings a new keyword).
+    fn announce_keywords<'a>(
+        &mut self,
+        used: impl IntoIterator<Item = &'a String>,
+        out: &mut Vec<u8>,
+    ) {
+        let before = self.keywords.len();
+        for k in used {
+            if !self.keywords.contains(k) {
+                self.keywords.push(k.clone());
+            }
+        }
+        if self.keywords.len() > before {
+            flags_responses(&self.keywords, self.read_only, out);
+        }
+    }
+}
+
+/// The untagged `FLAGS` and `PERMANENTFLAGS` of a mailbox with these keywords.
+fn flags_responses(keywords: &[String], read_only: bool, out: &mut Vec<u8>) {
+    let kw: String = keywords.iter().map(|k| format!(" {k}")).collect();
+    out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
+    let permanent = if read_only {
+        String::new()
+    } else {
+        format!("{SYSTEM_FLAGS}{kw} \\*")
+    };
+    out.extend_from_slice(
+        format!("* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n").as_bytes(),
+    );
 }
 
 /// Identity (inode, size, mtime) of the files whose change means the mailbox changed: the same
@@ -218,6 +255,8 @@ pub struct Session {
     view: Option<View>,
     /// The view was refreshed during the current command.
     fresh: bool,
+    /// Criteria of the next SEARCH parsed by the query crate (see [`crate::deep`]).
+    deep_criteria: Option<mailfts_query::SearchProgram>,
 }
 
 /// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
@@ -348,6 +387,7 @@ impl Session {
             creds: None,
             view: None,
             fresh: false,
+            deep_criteria: None,
         }
     }
 
@@ -394,6 +434,12 @@ impl Session {
         self.tls
             || cfg.allow_plaintext
             || crate::net::any_contains(&cfg.trusted_networks, self.peer)
+    }
+
+    /// Sets the criteria the next command, a SEARCH parsed by `imap-codec` with its criteria
+    /// replaced by `ALL`, really has ([`crate::deep`]). `None` for every other command.
+    pub fn set_deep_criteria(&mut self, program: Option<mailfts_query::SearchProgram>) {
+        self.deep_criteria = program;
     }
 
     /// Runs one command. `ret` holds the ESEARCH options taken off a `SEARCH RETURN (…)`.
@@ -933,15 +979,14 @@ impl Session {
         }
         let pat_s = String::from_utf8_lossy(pat_raw).into_owned();
         let pattern = format!("{reference}{}", mutf7::decode(&pat_s).unwrap_or(pat_s));
+        if lsub {
+            self.lsub(&pattern, out);
+            return Ok(());
+        }
         let names = home
             .store
             .list_mailboxes()
             .map_err(|e| Status::No(store_no(&e)))?;
-        let subscribed: HashSet<String> = if lsub {
-            self.subscriptions().into_iter().collect()
-        } else {
-            HashSet::new()
-        };
         // Real mailboxes plus parents that exist only as prefixes (`Lists` of `Lists.usb`).
         let mut all: Vec<(String, bool)> = names.iter().map(|n| (n.clone(), true)).collect();
         let real: HashSet<&String> = names.iter().collect();
@@ -967,7 +1012,7 @@ impl Session {
                             &nchars,
                         ))
             };
-            if !matches || (lsub && !subscribed.contains(name)) {
+            if !matches {
                 continue;
             }
             let has_children = all.iter().any(|(o, _)| o.starts_with(&format!("{name}.")));
@@ -982,11 +1027,55 @@ impl Session {
             if let Some(su) = special_use(name).filter(|_| *selectable) {
                 attrs.push(su);
             }
-            out.extend_from_slice(format!("* {word} ({}) \".\" ", attrs.join(" ")).as_bytes());
+            out.extend_from_slice(format!("* LIST ({}) \".\" ", attrs.join(" ")).as_bytes());
             wire_name(out, name);
             out.extend_from_slice(b"\r\n");
         }
         Ok(())
+    }
+
+    /// LSUB (RFC 3501 §6.3.9): the subscribed names that match `pattern`, and, with `\Noselect`,
+    /// the unsubscribed parents of subscribed names where the pattern matches the parent but not
+    /// the name (`%` stopping at `Parent` of a subscribed `Parent.Child`). As Dovecot 2.3 does, no
+    /// child attributes are given and INBOX comes first.
+    fn lsub(&self, pattern: &str, out: &mut Vec<u8>) {
+        let mut subscribed = self.subscriptions();
+        subscribed.sort_by(|a, b| (a != "INBOX", a).cmp(&(b != "INBOX", b)));
+        subscribed.dedup();
+        let pchars: Vec<char> = pattern.chars().collect();
+        let matches = |name: &str| {
+            let nchars: Vec<char> = name.chars().collect();
+            wildcard_match(&pchars, &nchars)
+                || (name == "INBOX"
+                    && wildcard_match(
+                        &pattern.to_ascii_uppercase().chars().collect::<Vec<_>>(),
+                        &nchars,
+                    ))
+        };
+        let mut shown: Vec<(&str, bool)> = Vec::new();
+        for name in &subscribed {
+            if matches(name) {
+                shown.push((name, false));
+                continue;
+            }
+            let mut p = name.as_str();
+            while let Some((parent, _)) = p.rsplit_once(mailfts_store::SEPARATOR) {
+                if matches(parent) && !subscribed.iter().any(|s| s == parent) {
+                    shown.push((parent, true));
+                }
+                p = parent;
+            }
+        }
+        let mut seen = HashSet::new();
+        for (name, noselect) in shown {
+            if !seen.insert(name) {
+                continue;
+            }
+            let attrs = if noselect { "\\Noselect" } else { "" };
+            out.extend_from_slice(format!("* LSUB ({attrs}) \".\" ").as_bytes());
+            wire_name(out, name);
+            out.extend_from_slice(b"\r\n");
+        }
     }
 
     fn open_mailbox(&self, mailbox: &WireMailbox<'_>) -> Result<(String, Mailbox), Status> {
@@ -1015,20 +1104,7 @@ impl Session {
             .collect();
         keywords.sort();
         keywords.dedup();
-        let kw = if keywords.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", keywords.join(" "))
-        };
-        out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
-        let permanent = if read_only {
-            String::new()
-        } else {
-            format!("{SYSTEM_FLAGS}{kw} \\*")
-        };
-        out.extend_from_slice(
-            format!("* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n").as_bytes(),
-        );
+        flags_responses(&keywords, read_only, out);
         let recent: HashSet<u32> = snap
             .messages
             .iter()
@@ -1075,6 +1151,7 @@ impl Session {
                 .map(|m| (m.uid, (m.flags, m.keywords.clone())))
                 .collect(),
             recent,
+            keywords,
             snapshot: snap,
             probe: None,
         };
@@ -1193,6 +1270,7 @@ impl Session {
                 }
             }
         }
+        view.announce_keywords(snap.messages.iter().flat_map(|m| &m.keywords), out);
         let max = view.uids.last().copied().unwrap_or(0);
         let mut added = false;
         let mut claimed = false;
@@ -1323,6 +1401,7 @@ impl Session {
     ) -> Result<mailfts_query::SearchProgram, Status> {
         // New mail becomes part of the view first, so the answer can name it.
         self.refresh(out, uid).map_err(Status::No)?;
+        let deep = self.deep_criteria.take();
         let view = self.selected()?;
         let mut recent: Vec<u32> = view.recent.iter().copied().collect();
         recent.sort_unstable();
@@ -1330,6 +1409,12 @@ impl Session {
             uids: &view.uids,
             recent: Some(&recent),
         };
+        if let Some(program) = deep {
+            return Ok(mailfts_query::SearchProgram {
+                charset: program.charset,
+                key: convert::rebase(program.key, v),
+            });
+        }
         convert::program(charset, criteria, v).map_err(|e| match e {
             ConvertError::BadCharset(_) => {
                 Status::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into())
@@ -1663,6 +1748,7 @@ impl Session {
                 }
             }
             view.told.insert(u, (f, kws.clone()));
+            view.announce_keywords(&kws, out);
             if *response == StoreResponse::Answer {
                 let uid_part = if uid {
                     format!(" UID {u}")

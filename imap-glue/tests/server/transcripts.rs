@@ -137,4 +137,94 @@ fn conformance_mailbox(store: &mailfts_store::Store) {
         .unwrap()
         .set_modified(t)
         .unwrap();
+    thread_mailbox(store);
+    // Nothing subscribed yet, as for the Dovecot user (the LSUB section subscribes what it lists).
+    std::fs::write(store.root().join("subscriptions"), "").unwrap();
+}
+
+/// (message id, Date, References, internal date, Subject).
+type ThreadMsg = (
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    i64,
+    &'static str,
+);
+
+/// `Thr` (see [`conformance_mailbox`]).
+fn thread_mailbox(store: &mailfts_store::Store) {
+    const JAN_1_10H: i64 = 1_704_103_200;
+    const H: i64 = 3600;
+    let msgs: [ThreadMsg; 8] = [
+        (
+            "r",
+            Some("Mon, 1 Jan 2024 10:00:00 +0000"),
+            &[],
+            JAN_1_10H,
+            "root",
+        ),
+        (
+            "a",
+            Some("Tue, 2 Jan 2024 10:00:00 +0000"),
+            &["r"],
+            JAN_1_10H + 96 * H,
+            "Re: root",
+        ),
+        (
+            "b",
+            Some("Tue, 2 Jan 2024 11:00:00 +0300"),
+            &["r"],
+            JAN_1_10H + 72 * H,
+            "Re: root",
+        ),
+        ("c", None, &["r"], JAN_1_10H + 2 * H, "Re: root"),
+        (
+            "d",
+            Some("Tue, 2 Jan 2024 10:00:00 +0000"),
+            &["r"],
+            JAN_1_10H + 48 * H,
+            "Re: root",
+        ),
+        (
+            "e",
+            Some("Wed, 3 Jan 2024 10:00:00 +0000"),
+            &["missing", "x"],
+            JAN_1_10H + 24 * H,
+            "other",
+        ),
+        (
+            "f",
+            Some("Mon, 1 Jan 2024 09:00:00 +0000"),
+            &["missing"],
+            JAN_1_10H + 24 * H,
+            "other2",
+        ),
+        (
+            "g",
+            Some("garbage date"),
+            &["r"],
+            JAN_1_10H + 24 * H,
+            "Re: root",
+        ),
+    ];
+    store.create_mailbox("Thr").unwrap();
+    let mb = store.mailbox("Thr").unwrap();
+    for (id, date, refs, internal, subject) in msgs {
+        let mut m = format!("Subject: {subject}\r\nMessage-ID: <{id}@x>\r\n");
+        if let Some(d) = date {
+            m.push_str(&format!("Date: {d}\r\n"));
+        }
+        if !refs.is_empty() {
+            let r: Vec<String> = refs.iter().map(|r| format!("<{r}@x>")).collect();
+            m.push_str(&format!("References: {}\r\n", r.join(" ")));
+        }
+        m.push_str("\r\nx\r\n");
+        mb.save(
+            m.as_bytes(),
+            mailfts_store::Flags::empty(),
+            &[],
+            Some(internal),
+        )
+        .unwrap();
+    }
 }

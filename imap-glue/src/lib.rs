@@ -46,6 +46,7 @@ pub mod esearch;
 mod hooks;
 mod limits;
 pub mod mime;
+pub mod multiappend;
 pub mod net;
 pub mod observer;
 pub mod server;

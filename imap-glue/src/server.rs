@@ -31,6 +31,7 @@ use crate::auth::FailureTracker;
 use crate::deep;
 use crate::esearch;
 use crate::limits;
+use crate::multiappend;
 use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
 use crate::session::{Action, Homes, Reply, Session, Shared};
 use crate::wire;
@@ -455,6 +456,29 @@ async fn drive(
                 continue;
             }
         };
+        // MULTIAPPEND: the first message goes through as an APPEND, the others beside it.
+        let mut more_appends = Vec::new();
+        let bytes = match multiappend::split(&bytes) {
+            Some(parts) => {
+                let decoded: Option<Vec<_>> = parts
+                    .iter()
+                    .map(|p| {
+                        CommandCodec::default()
+                            .decode_static(p)
+                            .ok()
+                            .map(|(_, c)| c)
+                    })
+                    .collect();
+                match decoded {
+                    Some(mut cmds) => {
+                        more_appends = cmds.split_off(1);
+                        parts.into_iter().next().unwrap_or_default()
+                    }
+                    None => bytes,
+                }
+            }
+            None => bytes,
+        };
         let mut deep_criteria = None;
         let decoded = match CommandCodec::default()
             .decode_static(&bytes)
@@ -485,6 +509,7 @@ async fn drive(
         let name = command_name(&parsed.body);
         let reply = blocking(session, move |s| {
             s.set_deep_criteria(deep_criteria);
+            s.set_more_appends(more_appends);
             s.handle(parsed, ret)
         })
         .await?;

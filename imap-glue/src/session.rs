@@ -257,6 +257,8 @@ pub struct Session {
     fresh: bool,
     /// Criteria of the next SEARCH parsed by the query crate (see [`crate::deep`]).
     deep_criteria: Option<mailfts_query::SearchProgram>,
+    /// The further messages of the next APPEND (MULTIAPPEND, see [`crate::multiappend`]).
+    more_appends: Vec<Command<'static>>,
 }
 
 /// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
@@ -388,6 +390,7 @@ impl Session {
             view: None,
             fresh: false,
             deep_criteria: None,
+            more_appends: Vec::new(),
         }
     }
 
@@ -411,7 +414,7 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE ESEARCH SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN SPECIAL-USE ESEARCH SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
         );
         if self.user.is_none() {
             let cfg = &self.shared.config;
@@ -440,6 +443,12 @@ impl Session {
     /// replaced by `ALL`, really has ([`crate::deep`]). `None` for every other command.
     pub fn set_deep_criteria(&mut self, program: Option<mailfts_query::SearchProgram>) {
         self.deep_criteria = program;
+    }
+
+    /// Sets the further messages of the next command, the first message of a MULTIAPPEND
+    /// ([`crate::multiappend`]): single-message APPENDs to the same mailbox.
+    pub fn set_more_appends(&mut self, more: Vec<Command<'static>>) {
+        self.more_appends = more;
     }
 
     /// Runs one command. `ret` holds the ESEARCH options taken off a `SEARCH RETURN (…)`.
@@ -797,7 +806,15 @@ impl Session {
                     }
                 };
                 let date = date.map(|d| d.as_ref().timestamp());
-                self.append(&mailbox, &flags, date, bytes)
+                let more = std::mem::take(&mut self.more_appends);
+                let mut messages = vec![(flags.as_slice(), date, bytes)];
+                for cmd in &more {
+                    match append_message(&cmd.body) {
+                        Some((m, f, d, b)) if m == &mailbox => messages.push((f, d, b)),
+                        _ => return Err(Status::Bad("Invalid MULTIAPPEND".into())),
+                    }
+                }
+                self.append(&mailbox, &messages)
             }
             CommandBody::Close => {
                 let view = self.selected()?;
@@ -1205,12 +1222,12 @@ impl Session {
         Ok("STATUS completed".into())
     }
 
+    /// APPEND of one message or, with MULTIAPPEND (RFC 3502), several: all are saved or none (the
+    /// ones saved before a failure are removed again).
     fn append(
         &mut self,
         mailbox: &WireMailbox<'_>,
-        flags: &[Flag<'_>],
-        date: Option<i64>,
-        bytes: &[u8],
+        messages: &[(&[Flag<'_>], Option<i64>, &[u8])],
     ) -> Result<String, Status> {
         let name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
         let home = self.home()?.clone();
@@ -1220,14 +1237,24 @@ impl Session {
             }
             e => Status::No(store_no(&e)),
         })?;
-        let (f, kws) = flags_of(flags, Flags::empty(), &[], &StoreType::Replace);
-        let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
-        let uid = mb
-            .save_recent(bytes, f, &kw, date)
-            .map_err(|e| Status::No(store_no(&e)))?;
+        let mut uids = Vec::with_capacity(messages.len());
+        for (flags, date, bytes) in messages {
+            let (f, kws) = flags_of(flags, Flags::empty(), &[], &StoreType::Replace);
+            let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
+            match mb.save_recent(bytes, f, &kw, *date) {
+                Ok(uid) => uids.push(uid),
+                Err(e) => {
+                    if let Err(undo) = mb.expunge(&uids) {
+                        tracing::warn!(error = %undo, "could not remove a failed MULTIAPPEND's messages");
+                    }
+                    return Err(Status::No(store_no(&e)));
+                }
+            }
+        }
         let validity = mb.sync().map(|s| s.uid_validity).unwrap_or(0);
-        self.shared.hooks.saved(&home.dir, &name, &[uid]);
-        Ok(format!("[APPENDUID {validity} {uid}] APPEND completed"))
+        self.shared.hooks.saved(&home.dir, &name, &uids);
+        let set = convert::uids_to_set(&uids);
+        Ok(format!("[APPENDUID {validity} {set}] APPEND completed"))
     }
 
     // ----- selected state -----
@@ -1863,6 +1890,33 @@ fn claim_recent<'a>(
             tracing::debug!(uid = m.uid, error = %e, "could not claim a recent message");
         }
     }
+}
+
+/// The mailbox, flags, internal date and bytes of an APPEND.
+#[allow(clippy::type_complexity)]
+fn append_message<'a>(
+    body: &'a CommandBody<'_>,
+) -> Option<(&'a WireMailbox<'a>, &'a [Flag<'a>], Option<i64>, &'a [u8])> {
+    use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
+    let CommandBody::Append {
+        mailbox,
+        flags,
+        date,
+        message,
+    } = body
+    else {
+        return None;
+    };
+    let bytes: &[u8] = match message {
+        LiteralOrLiteral8::Literal(l) => l.as_ref(),
+        LiteralOrLiteral8::Literal8(l) => l.data.as_ref(),
+    };
+    Some((
+        mailbox,
+        flags.as_slice(),
+        date.as_ref().map(|d| d.as_ref().timestamp()),
+        bytes,
+    ))
 }
 
 /// Outcome of a command other than OK.

@@ -100,6 +100,12 @@ fn roundcube_shaped_session() {
     });
 }
 
+/// MULTIAPPEND (RFC 3502), checked against Dovecot 2.3 (answers in the transcript's comments).
+#[test]
+fn multiappend() {
+    transcript("multiappend");
+}
+
 /// The conformance defects of issue 14 item 9, each checked against Dovecot 2.3 on the same
 /// messages (`transcripts/conformance/*.eml` in mailbox `Conf`; the Dovecot answers are recorded
 /// in the transcript's comments).

@@ -45,6 +45,7 @@ mod error;
 pub mod esearch;
 mod hooks;
 mod limits;
+pub mod listext;
 pub mod mime;
 pub mod multiappend;
 pub mod net;

@@ -31,6 +31,7 @@ use crate::auth::FailureTracker;
 use crate::deep;
 use crate::esearch;
 use crate::limits;
+use crate::listext;
 use crate::multiappend;
 use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
 use crate::session::{Action, Homes, Reply, Session, Shared};
@@ -456,6 +457,20 @@ async fn drive(
                 continue;
             }
         };
+        // LIST-EXTENDED: the options are taken off, the plain LIST is parsed below.
+        let mut list_options = None;
+        let bytes = match listext::strip(&bytes) {
+            Ok(Some((opts, plain))) => {
+                list_options = Some(opts);
+                plain
+            }
+            Ok(None) => bytes,
+            Err(msg) => {
+                conn.send(format!("{tag} BAD {msg}\r\n").as_bytes()).await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
+                continue;
+            }
+        };
         // MULTIAPPEND: the first message goes through as an APPEND, the others beside it.
         let mut more_appends = Vec::new();
         let bytes = match multiappend::split(&bytes) {
@@ -510,6 +525,7 @@ async fn drive(
         let reply = blocking(session, move |s| {
             s.set_deep_criteria(deep_criteria);
             s.set_more_appends(more_appends);
+            s.set_list_options(list_options);
             s.handle(parsed, ret)
         })
         .await?;

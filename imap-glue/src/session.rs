@@ -36,6 +36,7 @@ use crate::auth::{self, FailureTracker, PasswdEntry};
 use crate::convert::{self, ConvertError};
 use crate::creds::UserCreds;
 use crate::esearch::{self, ReturnOptions};
+use crate::listext::ListOptions;
 use crate::mime;
 use crate::observer::CommandStatus;
 use crate::sort::{self, SortCaches, SortKeys};
@@ -259,6 +260,8 @@ pub struct Session {
     deep_criteria: Option<mailfts_query::SearchProgram>,
     /// The further messages of the next APPEND (MULTIAPPEND, see [`crate::multiappend`]).
     more_appends: Vec<Command<'static>>,
+    /// The LIST-EXTENDED options of the next LIST ([`crate::listext`]).
+    list_options: Option<ListOptions>,
 }
 
 /// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
@@ -391,6 +394,7 @@ impl Session {
             fresh: false,
             deep_criteria: None,
             more_appends: Vec::new(),
+            list_options: None,
         }
     }
 
@@ -414,7 +418,7 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN SPECIAL-USE ESEARCH SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
         );
         if self.user.is_none() {
             let cfg = &self.shared.config;
@@ -449,6 +453,11 @@ impl Session {
     /// ([`crate::multiappend`]): single-message APPENDs to the same mailbox.
     pub fn set_more_appends(&mut self, more: Vec<Command<'static>>) {
         self.more_appends = more;
+    }
+
+    /// Sets the LIST-EXTENDED options of the next command, a LIST ([`crate::listext`]).
+    pub fn set_list_options(&mut self, options: Option<ListOptions>) {
+        self.list_options = options;
     }
 
     /// Runs one command. `ret` holds the ESEARCH options taken off a `SEARCH RETURN (…)`.
@@ -777,7 +786,10 @@ impl Session {
                 reference,
                 mailbox_wildcard,
             } => {
-                self.list(&reference, &mailbox_wildcard, false, out)?;
+                match self.list_options.take() {
+                    Some(opts) => self.list_extended(&reference, &opts, out)?,
+                    None => self.list(&reference, &mailbox_wildcard, false, out)?,
+                }
                 Ok("LIST completed".into())
             }
             CommandBody::Lsub {
@@ -1093,6 +1105,110 @@ impl Session {
             wire_name(out, name);
             out.extend_from_slice(b"\r\n");
         }
+    }
+
+    /// LIST-EXTENDED (RFC 5258): the names matching any of the patterns, all of them or (selection
+    /// SUBSCRIBED) the subscribed ones, with the attributes the return options ask for. A parent
+    /// that exists only as a prefix is `\\NonExistent`. With RECURSIVEMATCH, an unsubscribed parent
+    /// matching the pattern where a subscribed descendant does not is listed with
+    /// `CHILDINFO ("SUBSCRIBED")`, as Dovecot 2.3 does.
+    fn list_extended(
+        &self,
+        reference: &WireMailbox<'_>,
+        opts: &ListOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Status> {
+        let home = self.home()?;
+        let reference = match reference {
+            WireMailbox::Inbox => "INBOX".to_owned(),
+            WireMailbox::Other(o) => {
+                let s = String::from_utf8_lossy(o.as_ref()).into_owned();
+                mutf7::decode(&s).unwrap_or(s)
+            }
+        };
+        let patterns: Vec<Vec<char>> = opts
+            .patterns
+            .iter()
+            .map(|p| {
+                let p = mutf7::decode(p).unwrap_or_else(|_| p.clone());
+                format!("{reference}{p}").chars().collect()
+            })
+            .collect();
+        let matches = |name: &str| {
+            let n: Vec<char> = name.chars().collect();
+            patterns.iter().any(|p| {
+                wildcard_match(p, &n)
+                    || (name == "INBOX"
+                        && wildcard_match(
+                            &p.iter().map(char::to_ascii_uppercase).collect::<Vec<_>>(),
+                            &n,
+                        ))
+            })
+        };
+        let names = home
+            .store
+            .list_mailboxes()
+            .map_err(|e| Status::No(store_no(&e)))?;
+        let exists: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let subscribed: Vec<String> = if opts.return_subscribed {
+            self.subscriptions()
+        } else {
+            Vec::new()
+        };
+        let is_subscribed = |n: &str| subscribed.iter().any(|s| s == n);
+        // Every name there is: mailboxes, prefix-only parents, and subscribed names.
+        let mut all: Vec<String> = names.clone();
+        for n in names.iter().chain(subscribed.iter()) {
+            let mut p = n.as_str();
+            while let Some((parent, _)) = p.rsplit_once(mailfts_store::SEPARATOR) {
+                all.push(parent.to_owned());
+                p = parent;
+            }
+        }
+        all.extend(subscribed.iter().cloned());
+        all.sort_by(|a, b| (a != "INBOX", a).cmp(&(b != "INBOX", b)));
+        all.dedup();
+        let child_of = |parent: &str, n: &str| {
+            n.strip_prefix(parent)
+                .is_some_and(|r| r.starts_with(mailfts_store::SEPARATOR))
+        };
+        for name in &all {
+            if !matches(name) {
+                continue;
+            }
+            let childinfo =
+                opts.recursive_match && subscribed.iter().any(|s| child_of(name, s) && !matches(s));
+            if opts.subscribed && !is_subscribed(name) && !childinfo {
+                continue;
+            }
+            let mut attrs: Vec<&str> = Vec::new();
+            if !exists.contains(name.as_str()) {
+                attrs.push("\\NonExistent");
+            }
+            if opts.return_subscribed && is_subscribed(name) {
+                attrs.push("\\Subscribed");
+            }
+            if opts.return_children {
+                let has = all
+                    .iter()
+                    .any(|o| child_of(name, o) && exists.contains(o.as_str()));
+                attrs.push(if has {
+                    "\\HasChildren"
+                } else {
+                    "\\HasNoChildren"
+                });
+            }
+            if opts.return_special_use && exists.contains(name.as_str()) {
+                attrs.extend(special_use(name));
+            }
+            out.extend_from_slice(format!("* LIST ({}) \".\" ", attrs.join(" ")).as_bytes());
+            wire_name(out, name);
+            if childinfo {
+                out.extend_from_slice(b" (CHILDINFO (\"SUBSCRIBED\"))");
+            }
+            out.extend_from_slice(b"\r\n");
+        }
+        Ok(())
     }
 
     fn open_mailbox(&self, mailbox: &WireMailbox<'_>) -> Result<(String, Mailbox), Status> {

@@ -106,6 +106,15 @@ fn multiappend() {
     transcript("multiappend");
 }
 
+/// LIST-EXTENDED (RFC 5258) as Roundcube uses it, checked against Dovecot 2.3 (answers in the
+/// transcript's comments). Nothing is subscribed at the start, as for the Dovecot user.
+#[test]
+fn list_extended() {
+    transcript_with("list-extended", |store| {
+        std::fs::write(store.root().join("subscriptions"), "").unwrap();
+    });
+}
+
 /// The conformance defects of issue 14 item 9, each checked against Dovecot 2.3 on the same
 /// messages (`transcripts/conformance/*.eml` in mailbox `Conf`; the Dovecot answers are recorded
 /// in the transcript's comments).

@@ -281,10 +281,11 @@ fn flag_list(flags: Flags, keywords: &[String], recent: bool) -> String {
             v.push(name);
         }
     }
-    v.extend(keywords.iter().map(String::as_str));
+    // \Recent before the keywords, as Dovecot 2.3 orders them.
     if recent {
         v.push("\\Recent");
     }
+    v.extend(keywords.iter().map(String::as_str));
     format!("({})", v.join(" "))
 }
 
@@ -1945,7 +1946,7 @@ impl Session {
         let mut dst_uids = Vec::new();
         for pos in positions {
             let u = view.uids[pos];
-            match view.mailbox.copy_to(u, &dest) {
+            match view.mailbox.copy_to_recent(u, &dest) {
                 Ok(new) => {
                     src_uids.push(u);
                     dst_uids.push(new);
@@ -1962,18 +1963,11 @@ impl Session {
         let copyuid = if src_uids.is_empty() {
             String::new()
         } else {
+            // Runs of UIDs as ranges (both lists ascend, so the pairs keep their order), as Dovecot.
             format!(
                 "[COPYUID {validity} {} {}] ",
-                src_uids
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-                dst_uids
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
+                convert::uids_to_set(&src_uids),
+                convert::uids_to_set(&dst_uids)
             )
         };
         if is_move {

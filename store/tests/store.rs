@@ -744,7 +744,7 @@ mod writes {
     const MSG: &[u8] = b"From: a@example.org\nSubject: save\n\nbody\n";
 
     /// An IMAP APPEND lands in new/ (as Dovecot saves it), numbered at once and recent until a
-    /// flag change (a session's claim) moves it to cur/.
+    /// flag change (a session's claim) moves it to cur/; so does an IMAP COPY.
     #[test]
     fn save_recent_delivers_to_new() {
         let (_home, store) = maildir();
@@ -770,6 +770,17 @@ mod writes {
         let a = snap.get(plain).unwrap();
         assert!(!a.recent && a.path.starts_with(root.join("cur")));
         assert_eq!(snap.messages.len(), 2);
+        // An IMAP COPY or MOVE: the copy is recent in its mailbox too, flags and keywords kept.
+        store.create_mailbox("Dest").unwrap();
+        let dest = store.mailbox("Dest").unwrap();
+        let copied = inbox.copy_to_recent(flagged, &dest).unwrap();
+        let snap = dest.sync().unwrap();
+        let c = snap.get(copied).unwrap();
+        assert!(c.recent && c.path.starts_with(dest.path().join("new")));
+        assert_eq!(
+            (c.flags, c.keywords.clone()),
+            (Flags::SEEN, vec!["$Label1".to_owned()])
+        );
     }
 
     #[test]

@@ -188,6 +188,17 @@ impl Mailbox {
     /// the message in its name). A compressed message is linked as it is, and its copy gets a `,S=`
     /// size when its name has none.
     pub fn copy_to(&self, uid: u32, dest: &Mailbox) -> Result<u32> {
+        self.copy_into(uid, dest, false)
+    }
+
+    /// Copies a message as [`Mailbox::copy_to`] does, but into `dest`'s `new/` (as an IMAP COPY or
+    /// MOVE: Dovecot makes the copy `\Recent` for the first session that sees it, see
+    /// [`Mailbox::save_recent`]).
+    pub fn copy_to_recent(&self, uid: u32, dest: &Mailbox) -> Result<u32> {
+        self.copy_into(uid, dest, true)
+    }
+
+    fn copy_into(&self, uid: u32, dest: &Mailbox, in_new: bool) -> Result<u32> {
         let mut resynced = false;
         loop {
             let (src, name) = {
@@ -234,7 +245,7 @@ impl Mailbox {
                         &new_base,
                         filename::flags(&name),
                         &keywords,
-                        false,
+                        in_new,
                     );
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !resynced => {

@@ -124,6 +124,44 @@ pub fn key(k: &Key<'_>, view: View<'_>) -> Result<SearchKey, ConvertError> {
     })
 }
 
+/// The session's meaning of a key from the query crate's own parser
+/// ([`mailfts_query::parse_program`], which takes criteria nested deeper than `imap-codec` does):
+/// the rewrites of [`key`] (sequence numbers to the view's UIDs, `RECENT`/`NEW`/`OLD` to the
+/// session's recent messages), everything else as it is.
+pub fn rebase(k: SearchKey, view: View<'_>) -> SearchKey {
+    use SearchKey as Q;
+    let recent = || Q::Uid(uids_to_set(view.recent.unwrap_or(&[])));
+    match k {
+        Q::SequenceSet(set) => Q::Uid(uids_to_set(&seq_uids(&set, view.uids))),
+        Q::New if view.recent.is_some() => Q::And(vec![recent(), Q::Unseen]),
+        Q::Old if view.recent.is_some() => Q::Not(Box::new(recent())),
+        Q::Recent if view.recent.is_some() => recent(),
+        Q::Not(k) => Q::Not(Box::new(rebase(*k, view))),
+        Q::Or(a, b) => Q::Or(Box::new(rebase(*a, view)), Box::new(rebase(*b, view))),
+        Q::And(keys) => Q::And(keys.into_iter().map(|k| rebase(k, view)).collect()),
+        other => other,
+    }
+}
+
+/// The UIDs (ascending) of the messages a sequence-number set names in the view (`*` is the
+/// last message; numbers beyond it name nothing).
+fn seq_uids(set: &SequenceSet, uids: &[u32]) -> Vec<u32> {
+    let n = uids.len() as u32;
+    let resolve = |b: SeqBound| match b {
+        SeqBound::Value(v) => v,
+        SeqBound::Star => n,
+    };
+    let mut positions: Vec<u32> = Vec::new();
+    for r in &set.0 {
+        let (a, b) = (resolve(r.from), resolve(r.to));
+        let (lo, hi) = (a.min(b).max(1), a.max(b).min(n));
+        positions.extend(lo..=hi);
+    }
+    positions.sort_unstable();
+    positions.dedup();
+    positions.iter().map(|&p| uids[p as usize - 1]).collect()
+}
+
 fn bound(b: &SeqOrUid) -> SeqBound {
     match b {
         SeqOrUid::Value(v) => SeqBound::Value(v.get()),

@@ -24,8 +24,14 @@ pub struct Part {
     pub mtype: String,
     /// Media subtype, lower case (`plain`).
     pub subtype: String,
-    /// Content-Type parameters (names lower case).
+    /// Media type and subtype as the message writes them (`Text`, `Plain`), for BODYSTRUCTURE.
+    pub written: (String, String),
+    /// Content-Type parameters, names as written (compare them ignoring ASCII case).
     pub params: Vec<(String, String)>,
+    /// The part's `Content-*` fields other than Content-Type count: it has a `MIME-Version` or a
+    /// `Content-Type` field, or is a part of a multipart (Dovecot 2.3 ignores `Content-Language`,
+    /// `Content-Transfer-Encoding`… of a message with neither).
+    pub mime: bool,
     /// The parts of a multipart.
     pub children: Vec<Part>,
     /// The message inside a message/rfc822 part.
@@ -105,10 +111,16 @@ pub fn field<'a>(fields: &'a [Field<'_>], name: &str) -> Option<&'a [u8]> {
 
 /// Parses the message (or part) in `msg[range]`.
 pub fn parse(msg: &[u8], range: Range<usize>) -> Part {
-    parse_part(msg, range, false, 0)
+    parse_part(msg, range, false, false, 0)
 }
 
-fn parse_part(msg: &[u8], range: Range<usize>, digest_child: bool, depth: usize) -> Part {
+fn parse_part(
+    msg: &[u8],
+    range: Range<usize>,
+    digest_child: bool,
+    multipart_child: bool,
+    depth: usize,
+) -> Part {
     let bytes = &msg[range.clone()];
     let header_len = if bytes.starts_with(b"\r\n") {
         2
@@ -118,12 +130,14 @@ fn parse_part(msg: &[u8], range: Range<usize>, digest_child: bool, depth: usize)
     let header = range.start..range.start + header_len;
     let body = header.end..range.end;
     let fs = fields(&msg[header.clone()]);
-    let (mut mtype, mut subtype, params) = match field(&fs, "content-type") {
+    let ctype = field(&fs, "content-type");
+    let mime = multipart_child || ctype.is_some() || field(&fs, "mime-version").is_some();
+    let (mut written_type, mut written_subtype, params) = match ctype {
         Some(v) => content_type(v),
         None => (String::new(), String::new(), Vec::new()),
     };
-    if mtype.is_empty() || subtype.is_empty() {
-        (mtype, subtype) = if digest_child {
+    if written_type.is_empty() || written_subtype.is_empty() {
+        (written_type, written_subtype) = if digest_child {
             ("message".into(), "rfc822".into())
         } else {
             ("text".into(), "plain".into())
@@ -132,9 +146,11 @@ fn parse_part(msg: &[u8], range: Range<usize>, digest_child: bool, depth: usize)
     let mut part = Part {
         header,
         body: body.clone(),
-        mtype,
-        subtype,
+        mtype: written_type.to_ascii_lowercase(),
+        subtype: written_subtype.to_ascii_lowercase(),
+        written: (written_type, written_subtype),
         params,
+        mime,
         children: Vec::new(),
         message: None,
     };
@@ -145,12 +161,13 @@ fn parse_part(msg: &[u8], range: Range<usize>, digest_child: bool, depth: usize)
         let boundary = part
             .params
             .iter()
-            .find(|(k, _)| k == "boundary")
+            .find(|(k, _)| k.eq_ignore_ascii_case("boundary"))
             .map(|(_, v)| v.clone());
         if let Some(b) = boundary.filter(|b| !b.is_empty()) {
             let digest = part.subtype == "digest";
             for r in split_multipart(msg, body, b.as_bytes()) {
-                part.children.push(parse_part(msg, r, digest, depth + 1));
+                part.children
+                    .push(parse_part(msg, r, digest, true, depth + 1));
             }
         }
         if part.children.is_empty() {
@@ -161,13 +178,15 @@ fn parse_part(msg: &[u8], range: Range<usize>, digest_child: bool, depth: usize)
                 body: empty,
                 mtype: "text".into(),
                 subtype: "plain".into(),
+                written: ("text".into(), "plain".into()),
                 params: Vec::new(),
+                mime: true,
                 children: Vec::new(),
                 message: None,
             });
         }
     } else if part.mtype == "message" && part.subtype == "rfc822" {
-        part.message = Some(Box::new(parse_part(msg, body, false, depth + 1)));
+        part.message = Some(Box::new(parse_part(msg, body, false, false, depth + 1)));
     }
     part
 }
@@ -219,7 +238,7 @@ fn split_multipart(msg: &[u8], body: Range<usize>, boundary: &[u8]) -> Vec<Range
     out
 }
 
-/// Parses a Content-Type value: `(type, subtype, params)`, type and names lower case.
+/// Parses a Content-Type value: `(type, subtype, params)`, all as written.
 pub fn content_type(v: &[u8]) -> (String, String, Vec<(String, String)>) {
     let s = String::from_utf8_lossy(v);
     let mut it = split_params(&s).into_iter();
@@ -228,14 +247,10 @@ pub fn content_type(v: &[u8]) -> (String, String, Vec<(String, String)>) {
     let params = it
         .filter_map(|p| {
             let (k, v) = p.split_once('=')?;
-            Some((k.trim().to_ascii_lowercase(), unquote(v.trim())))
+            Some((k.trim().to_owned(), unquote(v.trim())))
         })
         .collect();
-    (
-        t.trim().to_ascii_lowercase(),
-        st.trim().to_ascii_lowercase(),
-        params,
-    )
+    (t.trim().to_owned(), st.trim().to_owned(), params)
 }
 
 /// Splits at `;` outside quotes.
@@ -286,14 +301,15 @@ fn unquote(s: &str) -> String {
     }
 }
 
-/// Counts the lines of a body (its LFs, plus an unterminated last line).
+/// Counts the lines of a body: its LFs (an unterminated last line, as before a boundary, is not
+/// counted, as in Dovecot 2.3).
 fn lines(b: &[u8]) -> usize {
-    let n = b.iter().filter(|&&c| c == b'\n').count();
-    n + usize::from(!b.is_empty() && !b.ends_with(b"\n"))
+    b.iter().filter(|&&c| c == b'\n').count()
 }
 
-fn upper_str(out: &mut Vec<u8>, s: &str) {
-    wire::string(out, s.to_ascii_uppercase().as_bytes());
+/// The value of a `Content-*` field of a part whose `Content-*` fields count ([`Part::mime`]).
+fn content_field<'a>(part: &Part, fs: &'a [Field<'_>], name: &str) -> Option<&'a [u8]> {
+    field(fs, name).filter(|_| part.mime)
 }
 
 fn params_list(out: &mut Vec<u8>, params: &[(String, String)]) {
@@ -306,14 +322,16 @@ fn params_list(out: &mut Vec<u8>, params: &[(String, String)]) {
         if i > 0 {
             out.push(b' ');
         }
-        upper_str(out, k);
+        wire::string(out, k.as_bytes());
         out.push(b' ');
         wire::string(out, v.as_bytes());
     }
     out.push(b')');
 }
 
-/// Appends the `BODYSTRUCTURE` (extensible) or `BODY` form of a part.
+/// Appends the `BODYSTRUCTURE` (extensible) or `BODY` form of a part. Types, subtypes, parameter
+/// names, the encoding and the disposition keep the message's case (as Dovecot 2.3 sends them);
+/// the body language is a list (RFC 3501 `body-fld-lang`).
 pub fn body_structure(out: &mut Vec<u8>, msg: &[u8], part: &Part, extensible: bool) {
     let fs = fields(&msg[part.header.clone()]);
     out.push(b'(');
@@ -322,38 +340,43 @@ pub fn body_structure(out: &mut Vec<u8>, msg: &[u8], part: &Part, extensible: bo
             body_structure(out, msg, c, extensible);
         }
         out.push(b' ');
-        upper_str(out, &part.subtype);
+        wire::string(out, part.written.1.as_bytes());
         if extensible {
             out.push(b' ');
             params_list(out, &part.params);
-            out.push(b' ');
-            disposition(out, &fs);
-            out.push(b' ');
-            nfield(out, &fs, "content-language");
-            out.push(b' ');
-            nfield(out, &fs, "content-location");
+            extension_fields(out, part, &fs);
         }
         out.push(b')');
         return;
     }
-    upper_str(out, &part.mtype);
-    out.push(b' ');
-    upper_str(out, &part.subtype);
+    if part.message.is_some() {
+        // Dovecot 2.3 writes a message/rfc822 part's type in lower case, whatever the message says.
+        out.extend_from_slice(b"\"message\" \"rfc822\"");
+    } else {
+        wire::string(out, part.written.0.as_bytes());
+        out.push(b' ');
+        wire::string(out, part.written.1.as_bytes());
+    }
     out.push(b' ');
     let mut params = part.params.clone();
-    if part.mtype == "text" && params.is_empty() {
+    // A text part without a charset is us-ascii (RFC 2045 §5.2); Dovecot 2.3 says so at the end.
+    if part.mtype == "text"
+        && !params
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("charset"))
+    {
         params.push(("charset".into(), "us-ascii".into()));
     }
     params_list(out, &params);
+    for name in ["content-id", "content-description"] {
+        out.push(b' ');
+        wire::nstring(out, content_field(part, &fs, name));
+    }
     out.push(b' ');
-    nfield(out, &fs, "content-id");
-    out.push(b' ');
-    nfield(out, &fs, "content-description");
-    out.push(b' ');
-    let enc = field(&fs, "content-transfer-encoding")
-        .map(|v| String::from_utf8_lossy(v).trim().to_ascii_uppercase())
+    let enc = content_field(part, &fs, "content-transfer-encoding")
+        .map(|v| String::from_utf8_lossy(v).trim().to_owned())
         .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "7BIT".into());
+        .unwrap_or_else(|| "7bit".into());
     wire::string(out, enc.as_bytes());
     let body = &msg[part.body.clone()];
     out.extend_from_slice(format!(" {}", body.len()).as_bytes());
@@ -368,23 +391,46 @@ pub fn body_structure(out: &mut Vec<u8>, msg: &[u8], part: &Part, extensible: bo
     }
     if extensible {
         out.push(b' ');
-        nfield(out, &fs, "content-md5");
-        out.push(b' ');
-        disposition(out, &fs);
-        out.push(b' ');
-        nfield(out, &fs, "content-language");
-        out.push(b' ');
-        nfield(out, &fs, "content-location");
+        wire::nstring(out, content_field(part, &fs, "content-md5"));
+        extension_fields(out, part, &fs);
     }
     out.push(b')');
 }
 
-fn nfield(out: &mut Vec<u8>, fs: &[Field<'_>], name: &str) {
-    wire::nstring(out, field(fs, name));
+/// ` disposition language location` of a part (RFC 3501 `body-ext-1part` / `body-ext-mpart`).
+fn extension_fields(out: &mut Vec<u8>, part: &Part, fs: &[Field<'_>]) {
+    out.push(b' ');
+    disposition(out, content_field(part, fs, "content-disposition"));
+    out.push(b' ');
+    language(out, content_field(part, fs, "content-language"));
+    out.push(b' ');
+    wire::nstring(out, content_field(part, fs, "content-location"));
 }
 
-fn disposition(out: &mut Vec<u8>, fs: &[Field<'_>]) {
-    match field(fs, "content-disposition") {
+/// `body-fld-lang` as a list of the language tags of `Content-Language` (RFC 3282: comma
+/// separated), or NIL.
+fn language(out: &mut Vec<u8>, v: Option<&[u8]>) {
+    let tags: Vec<&[u8]> = v
+        .unwrap_or_default()
+        .split(|&b| b == b',' || b.is_ascii_whitespace())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tags.is_empty() {
+        out.extend_from_slice(b"NIL");
+        return;
+    }
+    out.push(b'(');
+    for (i, t) in tags.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        wire::string(out, t);
+    }
+    out.push(b')');
+}
+
+fn disposition(out: &mut Vec<u8>, v: Option<&[u8]>) {
+    match v {
         Some(v) => {
             let s = String::from_utf8_lossy(v);
             let mut it = split_params(&s).into_iter();
@@ -392,11 +438,11 @@ fn disposition(out: &mut Vec<u8>, fs: &[Field<'_>]) {
             let params: Vec<(String, String)> = it
                 .filter_map(|p| {
                     let (k, v) = p.split_once('=')?;
-                    Some((k.trim().to_ascii_lowercase(), unquote(v.trim())))
+                    Some((k.trim().to_owned(), unquote(v.trim())))
                 })
                 .collect();
             out.push(b'(');
-            upper_str(out, kind.trim());
+            wire::string(out, kind.trim().as_bytes());
             out.push(b' ');
             params_list(out, &params);
             out.push(b')');
@@ -405,23 +451,37 @@ fn disposition(out: &mut Vec<u8>, fs: &[Field<'_>]) {
     }
 }
 
+fn nfield(out: &mut Vec<u8>, fs: &[Field<'_>], name: &str) {
+    wire::nstring(out, field(fs, name));
+}
+
 /// Appends the `ENVELOPE` of a header block (RFC 3501 §7.4.2).
 pub fn envelope(out: &mut Vec<u8>, fs: &[Field<'_>]) {
     out.push(b'(');
     nfield(out, fs, "date");
     out.push(b' ');
     nfield(out, fs, "subject");
-    let from = field(fs, "from");
+    // Every field of the name counts (two Cc fields give both lists, as in Dovecot 2.3).
+    let all = |name: &str| -> Option<Vec<u8>> {
+        let values: Vec<&[u8]> = fs
+            .iter()
+            .filter(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|f| f.value.as_slice())
+            .collect();
+        (!values.is_empty()).then(|| values.join(&b","[..]))
+    };
+    let from = all("from");
     for (name, fallback) in [
         ("from", None),
-        ("sender", from),
-        ("reply-to", from),
+        ("sender", from.as_deref()),
+        ("reply-to", from.as_deref()),
         ("to", None),
         ("cc", None),
         ("bcc", None),
     ] {
         out.push(b' ');
-        address_list(out, field(fs, name).or(fallback));
+        let value = all(name);
+        address_list(out, value.as_deref().or(fallback));
     }
     out.push(b' ');
     nfield(out, fs, "in-reply-to");
@@ -439,11 +499,18 @@ pub enum Address {
     Group(Vec<u8>, Vec<Address>),
 }
 
-/// Parses an address header value (RFC 5322 §3.4, leniently).
+/// Parses an address header value (RFC 5322 §3.4, leniently). Comments and white space inside an
+/// address are dropped (`<user (c)@ (c) example.org>` is `user@example.org`); a comment stands for
+/// a missing display name (`user@example.org (Some User)`), as in Dovecot 2.3.
 pub fn addresses(v: &[u8]) -> Vec<Address> {
     type Group = Option<(Vec<u8>, Vec<Address>)>;
-    fn flush(chunk: &mut Vec<u8>, group: &mut Group, out: &mut Vec<Address>) {
-        if let Some(a) = mailbox(chunk) {
+    fn flush(
+        chunk: &mut Vec<u8>,
+        comment: &mut Option<Vec<u8>>,
+        group: &mut Group,
+        out: &mut Vec<Address>,
+    ) {
+        if let Some(a) = mailbox(chunk, comment.take()) {
             match group {
                 Some((_, members)) => members.push(a),
                 None => out.push(a),
@@ -454,6 +521,7 @@ pub fn addresses(v: &[u8]) -> Vec<Address> {
     let mut out = Vec::new();
     let mut group: Group = None;
     let mut chunk: Vec<u8> = Vec::new();
+    let mut comment: Option<Vec<u8>> = None;
     let mut i = 0;
     while i < v.len() {
         let c = v[i];
@@ -470,50 +538,85 @@ pub fn addresses(v: &[u8]) -> Vec<Address> {
                 chunk.extend_from_slice(&v[start..(i + 1).min(v.len())]);
             }
             b'(' => {
-                let mut depth = 1;
-                i += 1;
-                while i < v.len() && depth > 0 {
-                    match v[i] {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
-                        b')' => depth -= 1,
-                        _ => {}
-                    }
-                    i += 1;
+                let end = skip_comment(v, i);
+                let text = trim(&v[i + 1..end.saturating_sub(1).max(i + 1)]);
+                if !text.is_empty() {
+                    comment = Some(text.to_vec());
                 }
+                i = end;
                 chunk.push(b' ');
                 continue;
             }
             b'<' => {
-                let end = v[i..]
-                    .iter()
-                    .position(|&b| b == b'>')
-                    .map_or(v.len(), |p| i + p);
-                chunk.extend_from_slice(&v[i..(end + 1).min(v.len())]);
-                i = end;
+                // The angle-addr without its comments and white space.
+                chunk.push(b'<');
+                i += 1;
+                while i < v.len() && v[i] != b'>' {
+                    match v[i] {
+                        b'(' => {
+                            i = skip_comment(v, i);
+                            continue;
+                        }
+                        b'"' => {
+                            let start = i;
+                            i += 1;
+                            while i < v.len() && v[i] != b'"' {
+                                i += 1 + usize::from(v[i] == b'\\');
+                            }
+                            chunk.extend_from_slice(&v[start..(i + 1).min(v.len())]);
+                        }
+                        b if b.is_ascii_whitespace() => {}
+                        b => chunk.push(b),
+                    }
+                    i += 1;
+                }
+                chunk.push(b'>');
             }
             b':' if group.is_none() && !chunk.contains(&b'<') => {
                 group = Some((trim(&std::mem::take(&mut chunk)).to_vec(), Vec::new()));
             }
             b';' if group.is_some() => {
-                flush(&mut chunk, &mut group, &mut out);
+                flush(&mut chunk, &mut comment, &mut group, &mut out);
                 if let Some((name, members)) = group.take() {
                     out.push(Address::Group(name, members));
                 }
             }
-            b',' => flush(&mut chunk, &mut group, &mut out),
+            b',' => flush(&mut chunk, &mut comment, &mut group, &mut out),
             _ => chunk.push(c),
         }
         i += 1;
     }
-    flush(&mut chunk, &mut group, &mut out);
+    flush(&mut chunk, &mut comment, &mut group, &mut out);
     if let Some((name, members)) = group.take() {
         out.push(Address::Group(name, members));
     }
     out
 }
 
-fn mailbox(chunk: &[u8]) -> Option<Address> {
+/// The index just past the comment that starts at `v[start]` (`(`; comments nest).
+fn skip_comment(v: &[u8], start: usize) -> usize {
+    let mut depth = 0;
+    let mut i = start;
+    while i < v.len() {
+        match v[i] {
+            b'\\' => i += 1,
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    v.len()
+}
+
+/// One mailbox of an address list; `comment`, the last comment outside its angle-addr, is its
+/// display name when it has none.
+fn mailbox(chunk: &[u8], comment: Option<Vec<u8>>) -> Option<Address> {
     let chunk = trim(chunk);
     if chunk.is_empty() {
         return None;
@@ -527,12 +630,12 @@ fn mailbox(chunk: &[u8]) -> Option<Address> {
             let name = trim(&chunk[..lt]);
             let name = unquote_bytes(name);
             (
-                (!name.is_empty()).then_some(name),
+                (!name.is_empty()).then_some(name).or(comment),
                 trim(&chunk[lt + 1..end]).to_vec(),
             )
         }
         None => (
-            None,
+            comment,
             chunk
                 .iter()
                 .copied()
@@ -664,9 +767,10 @@ mod tests {
         body_structure(&mut out, MIXED, &p, true);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 5 1 NIL NIL NIL NIL)\
-             (\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") NIL NIL \"BASE64\" 4 NIL (\"ATTACHMENT\" (\"FILENAME\" \"a.pdf\")) NIL NIL) \
-             \"MIXED\" (\"BOUNDARY\" \"XX\") NIL NIL NIL)"
+            // Dovecot 2.3.19's answer to UID FETCH n (BODYSTRUCTURE) on MIXED.
+            "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 5 0 NIL NIL NIL NIL)\
+             (\"application\" \"pdf\" (\"name\" \"a.pdf\") NIL NIL \"base64\" 4 NIL (\"attachment\" (\"filename\" \"a.pdf\")) NIL NIL) \
+             \"mixed\" (\"boundary\" \"XX\") NIL NIL NIL)"
         );
         let part2 = locate(&p, &[2]).unwrap();
         assert_eq!(&MIXED[part2.body.clone()], b"AAAA");
@@ -689,6 +793,29 @@ mod tests {
         assert_eq!(
             addresses(b"undisclosed-recipients:;"),
             vec![Address::Group(b"undisclosed-recipients".to_vec(), vec![])]
+        );
+    }
+
+    #[test]
+    fn addresses_with_comments_and_cfws() {
+        assert_eq!(
+            addresses(b"<user (comment)@ (comment) example.org>, user@example.org (Some User)"),
+            vec![
+                Address::Mailbox(None, b"user".to_vec(), Some(b"example.org".to_vec())),
+                Address::Mailbox(
+                    Some(b"Some User".to_vec()),
+                    b"user".to_vec(),
+                    Some(b"example.org".to_vec())
+                ),
+            ]
+        );
+        assert_eq!(
+            addresses(b"\"Real Name\" <user@domain>"),
+            vec![Address::Mailbox(
+                Some(b"Real Name".to_vec()),
+                b"user".to_vec(),
+                Some(b"domain".to_vec())
+            )]
         );
     }
 

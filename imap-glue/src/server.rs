@@ -28,8 +28,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::FailureTracker;
+use crate::deep;
 use crate::esearch;
 use crate::limits;
+use crate::listext;
+use crate::multiappend;
 use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
 use crate::session::{Action, Homes, Reply, Session, Shared};
 use crate::wire;
@@ -454,8 +457,60 @@ async fn drive(
                 continue;
             }
         };
-        let parsed = match CommandCodec::default().decode_static(&bytes) {
-            Ok((_, c)) => c,
+        // LIST-EXTENDED: the options are taken off, the plain LIST is parsed below.
+        let mut list_options = None;
+        let bytes = match listext::strip(&bytes) {
+            Ok(Some((opts, plain))) => {
+                list_options = Some(opts);
+                plain
+            }
+            Ok(None) => bytes,
+            Err(msg) => {
+                conn.send(format!("{tag} BAD {msg}\r\n").as_bytes()).await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
+                continue;
+            }
+        };
+        // MULTIAPPEND: the first message goes through as an APPEND, the others beside it.
+        let mut more_appends = Vec::new();
+        let bytes = match multiappend::split(&bytes) {
+            Some(parts) => {
+                let decoded: Option<Vec<_>> = parts
+                    .iter()
+                    .map(|p| {
+                        CommandCodec::default()
+                            .decode_static(p)
+                            .ok()
+                            .map(|(_, c)| c)
+                    })
+                    .collect();
+                match decoded {
+                    Some(mut cmds) => {
+                        more_appends = cmds.split_off(1);
+                        parts.into_iter().next().unwrap_or_default()
+                    }
+                    None => bytes,
+                }
+            }
+            None => bytes,
+        };
+        let mut deep_criteria = None;
+        let decoded = match CommandCodec::default()
+            .decode_static(&bytes)
+            .map(|(_, c)| c)
+        {
+            Err(CommandDecodeError::Failed) => match deep::split_search(&bytes) {
+                // Criteria nested deeper than imap-codec takes (see crate::deep).
+                Some((program, rest)) => {
+                    deep_criteria = Some(program);
+                    CommandCodec::default().decode_static(&rest).map(|(_, c)| c)
+                }
+                None => Err(CommandDecodeError::Failed),
+            },
+            other => other,
+        };
+        let parsed = match decoded {
+            Ok(c) => c,
             Err(e) => {
                 let why = match e {
                     CommandDecodeError::Failed => "Invalid command or arguments",
@@ -467,7 +522,13 @@ async fn drive(
             }
         };
         let name = command_name(&parsed.body);
-        let reply = blocking(session, move |s| s.handle(parsed, ret)).await?;
+        let reply = blocking(session, move |s| {
+            s.set_deep_criteria(deep_criteria);
+            s.set_more_appends(more_appends);
+            s.set_list_options(list_options);
+            s.handle(parsed, ret)
+        })
+        .await?;
         let status = reply.status;
         let action = send_reply(conn, reply).await?;
         observe(name, status, started);

@@ -36,6 +36,7 @@ use crate::auth::{self, FailureTracker, PasswdEntry};
 use crate::convert::{self, ConvertError};
 use crate::creds::UserCreds;
 use crate::esearch::{self, ReturnOptions};
+use crate::listext::ListOptions;
 use crate::mime;
 use crate::observer::CommandStatus;
 use crate::sort::{self, SortCaches, SortKeys};
@@ -157,10 +158,47 @@ pub struct View {
     /// Flags and keywords last reported to the client.
     told: HashMap<u32, (Flags, Vec<String>)>,
     recent: HashSet<u32>,
+    /// The keywords announced to the client in `FLAGS` (RFC 3501 §7.2.6), in announcement order.
+    keywords: Vec<String>,
     snapshot: Snapshot,
     /// What the mailbox's directories and lists looked like before the last sync, when they had
     /// settled: while they still look the same, nothing changed and no sync is needed.
     probe: Option<Probe>,
+}
+
+impl View {
+    /// Announces the keywords among `used` that the client was not told of yet, in an untagged
+    /// `FLAGS` and `PERMANENTFLAGS` (RFC 3501 §7.2.6: FETCH FLAGS only shows announced flags; what
+    /// Dovecot does when a STORE or APPEND brings a new keyword).
+    fn announce_keywords<'a>(
+        &mut self,
+        used: impl IntoIterator<Item = &'a String>,
+        out: &mut Vec<u8>,
+    ) {
+        let before = self.keywords.len();
+        for k in used {
+            if !self.keywords.contains(k) {
+                self.keywords.push(k.clone());
+            }
+        }
+        if self.keywords.len() > before {
+            flags_responses(&self.keywords, self.read_only, out);
+        }
+    }
+}
+
+/// The untagged `FLAGS` and `PERMANENTFLAGS` of a mailbox with these keywords.
+fn flags_responses(keywords: &[String], read_only: bool, out: &mut Vec<u8>) {
+    let kw: String = keywords.iter().map(|k| format!(" {k}")).collect();
+    out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
+    let permanent = if read_only {
+        String::new()
+    } else {
+        format!("{SYSTEM_FLAGS}{kw} \\*")
+    };
+    out.extend_from_slice(
+        format!("* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n").as_bytes(),
+    );
 }
 
 /// Identity (inode, size, mtime) of the files whose change means the mailbox changed: the same
@@ -218,6 +256,12 @@ pub struct Session {
     view: Option<View>,
     /// The view was refreshed during the current command.
     fresh: bool,
+    /// Criteria of the next SEARCH parsed by the query crate (see [`crate::deep`]).
+    deep_criteria: Option<mailfts_query::SearchProgram>,
+    /// The further messages of the next APPEND (MULTIAPPEND, see [`crate::multiappend`]).
+    more_appends: Vec<Command<'static>>,
+    /// The LIST-EXTENDED options of the next LIST ([`crate::listext`]).
+    list_options: Option<ListOptions>,
 }
 
 /// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
@@ -237,10 +281,11 @@ fn flag_list(flags: Flags, keywords: &[String], recent: bool) -> String {
             v.push(name);
         }
     }
-    v.extend(keywords.iter().map(String::as_str));
+    // \Recent before the keywords, as Dovecot 2.3 orders them.
     if recent {
         v.push("\\Recent");
     }
+    v.extend(keywords.iter().map(String::as_str));
     format!("({})", v.join(" "))
 }
 
@@ -348,6 +393,9 @@ impl Session {
             creds: None,
             view: None,
             fresh: false,
+            deep_criteria: None,
+            more_appends: Vec::new(),
+            list_options: None,
         }
     }
 
@@ -371,7 +419,7 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE ESEARCH SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
         );
         if self.user.is_none() {
             let cfg = &self.shared.config;
@@ -394,6 +442,23 @@ impl Session {
         self.tls
             || cfg.allow_plaintext
             || crate::net::any_contains(&cfg.trusted_networks, self.peer)
+    }
+
+    /// Sets the criteria the next command, a SEARCH parsed by `imap-codec` with its criteria
+    /// replaced by `ALL`, really has ([`crate::deep`]). `None` for every other command.
+    pub fn set_deep_criteria(&mut self, program: Option<mailfts_query::SearchProgram>) {
+        self.deep_criteria = program;
+    }
+
+    /// Sets the further messages of the next command, the first message of a MULTIAPPEND
+    /// ([`crate::multiappend`]): single-message APPENDs to the same mailbox.
+    pub fn set_more_appends(&mut self, more: Vec<Command<'static>>) {
+        self.more_appends = more;
+    }
+
+    /// Sets the LIST-EXTENDED options of the next command, a LIST ([`crate::listext`]).
+    pub fn set_list_options(&mut self, options: Option<ListOptions>) {
+        self.list_options = options;
     }
 
     /// Runs one command. `ret` holds the ESEARCH options taken off a `SEARCH RETURN (…)`.
@@ -722,7 +787,10 @@ impl Session {
                 reference,
                 mailbox_wildcard,
             } => {
-                self.list(&reference, &mailbox_wildcard, false, out)?;
+                match self.list_options.take() {
+                    Some(opts) => self.list_extended(&reference, &opts, out)?,
+                    None => self.list(&reference, &mailbox_wildcard, false, out)?,
+                }
                 Ok("LIST completed".into())
             }
             CommandBody::Lsub {
@@ -751,7 +819,15 @@ impl Session {
                     }
                 };
                 let date = date.map(|d| d.as_ref().timestamp());
-                self.append(&mailbox, &flags, date, bytes)
+                let more = std::mem::take(&mut self.more_appends);
+                let mut messages = vec![(flags.as_slice(), date, bytes)];
+                for cmd in &more {
+                    match append_message(&cmd.body) {
+                        Some((m, f, d, b)) if m == &mailbox => messages.push((f, d, b)),
+                        _ => return Err(Status::Bad("Invalid MULTIAPPEND".into())),
+                    }
+                }
+                self.append(&mailbox, &messages)
             }
             CommandBody::Close => {
                 let view = self.selected()?;
@@ -933,15 +1009,14 @@ impl Session {
         }
         let pat_s = String::from_utf8_lossy(pat_raw).into_owned();
         let pattern = format!("{reference}{}", mutf7::decode(&pat_s).unwrap_or(pat_s));
+        if lsub {
+            self.lsub(&pattern, out);
+            return Ok(());
+        }
         let names = home
             .store
             .list_mailboxes()
             .map_err(|e| Status::No(store_no(&e)))?;
-        let subscribed: HashSet<String> = if lsub {
-            self.subscriptions().into_iter().collect()
-        } else {
-            HashSet::new()
-        };
         // Real mailboxes plus parents that exist only as prefixes (`Lists` of `Lists.usb`).
         let mut all: Vec<(String, bool)> = names.iter().map(|n| (n.clone(), true)).collect();
         let real: HashSet<&String> = names.iter().collect();
@@ -967,7 +1042,7 @@ impl Session {
                             &nchars,
                         ))
             };
-            if !matches || (lsub && !subscribed.contains(name)) {
+            if !matches {
                 continue;
             }
             let has_children = all.iter().any(|(o, _)| o.starts_with(&format!("{name}.")));
@@ -982,8 +1057,156 @@ impl Session {
             if let Some(su) = special_use(name).filter(|_| *selectable) {
                 attrs.push(su);
             }
-            out.extend_from_slice(format!("* {word} ({}) \".\" ", attrs.join(" ")).as_bytes());
+            out.extend_from_slice(format!("* LIST ({}) \".\" ", attrs.join(" ")).as_bytes());
             wire_name(out, name);
+            out.extend_from_slice(b"\r\n");
+        }
+        Ok(())
+    }
+
+    /// LSUB (RFC 3501 §6.3.9): the subscribed names that match `pattern`, and, with `\Noselect`,
+    /// the unsubscribed parents of subscribed names where the pattern matches the parent but not
+    /// the name (`%` stopping at `Parent` of a subscribed `Parent.Child`). As Dovecot 2.3 does, no
+    /// child attributes are given and INBOX comes first.
+    fn lsub(&self, pattern: &str, out: &mut Vec<u8>) {
+        let mut subscribed = self.subscriptions();
+        subscribed.sort_by(|a, b| (a != "INBOX", a).cmp(&(b != "INBOX", b)));
+        subscribed.dedup();
+        let pchars: Vec<char> = pattern.chars().collect();
+        let matches = |name: &str| {
+            let nchars: Vec<char> = name.chars().collect();
+            wildcard_match(&pchars, &nchars)
+                || (name == "INBOX"
+                    && wildcard_match(
+                        &pattern.to_ascii_uppercase().chars().collect::<Vec<_>>(),
+                        &nchars,
+                    ))
+        };
+        let mut shown: Vec<(&str, bool)> = Vec::new();
+        for name in &subscribed {
+            if matches(name) {
+                shown.push((name, false));
+                continue;
+            }
+            let mut p = name.as_str();
+            while let Some((parent, _)) = p.rsplit_once(mailfts_store::SEPARATOR) {
+                if matches(parent) && !subscribed.iter().any(|s| s == parent) {
+                    shown.push((parent, true));
+                }
+                p = parent;
+            }
+        }
+        let mut seen = HashSet::new();
+        for (name, noselect) in shown {
+            if !seen.insert(name) {
+                continue;
+            }
+            let attrs = if noselect { "\\Noselect" } else { "" };
+            out.extend_from_slice(format!("* LSUB ({attrs}) \".\" ").as_bytes());
+            wire_name(out, name);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// LIST-EXTENDED (RFC 5258): the names matching any of the patterns, all of them or (selection
+    /// SUBSCRIBED) the subscribed ones, with the attributes the return options ask for. A parent
+    /// that exists only as a prefix is `\\NonExistent`. With RECURSIVEMATCH, an unsubscribed parent
+    /// matching the pattern where a subscribed descendant does not is listed with
+    /// `CHILDINFO ("SUBSCRIBED")`, as Dovecot 2.3 does.
+    fn list_extended(
+        &self,
+        reference: &WireMailbox<'_>,
+        opts: &ListOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Status> {
+        let home = self.home()?;
+        let reference = match reference {
+            WireMailbox::Inbox => "INBOX".to_owned(),
+            WireMailbox::Other(o) => {
+                let s = String::from_utf8_lossy(o.as_ref()).into_owned();
+                mutf7::decode(&s).unwrap_or(s)
+            }
+        };
+        let patterns: Vec<Vec<char>> = opts
+            .patterns
+            .iter()
+            .map(|p| {
+                let p = mutf7::decode(p).unwrap_or_else(|_| p.clone());
+                format!("{reference}{p}").chars().collect()
+            })
+            .collect();
+        let matches = |name: &str| {
+            let n: Vec<char> = name.chars().collect();
+            patterns.iter().any(|p| {
+                wildcard_match(p, &n)
+                    || (name == "INBOX"
+                        && wildcard_match(
+                            &p.iter().map(char::to_ascii_uppercase).collect::<Vec<_>>(),
+                            &n,
+                        ))
+            })
+        };
+        let names = home
+            .store
+            .list_mailboxes()
+            .map_err(|e| Status::No(store_no(&e)))?;
+        let exists: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let subscribed: Vec<String> = if opts.return_subscribed {
+            self.subscriptions()
+        } else {
+            Vec::new()
+        };
+        let is_subscribed = |n: &str| subscribed.iter().any(|s| s == n);
+        // Every name there is: mailboxes, prefix-only parents, and subscribed names.
+        let mut all: Vec<String> = names.clone();
+        for n in names.iter().chain(subscribed.iter()) {
+            let mut p = n.as_str();
+            while let Some((parent, _)) = p.rsplit_once(mailfts_store::SEPARATOR) {
+                all.push(parent.to_owned());
+                p = parent;
+            }
+        }
+        all.extend(subscribed.iter().cloned());
+        all.sort_by(|a, b| (a != "INBOX", a).cmp(&(b != "INBOX", b)));
+        all.dedup();
+        let child_of = |parent: &str, n: &str| {
+            n.strip_prefix(parent)
+                .is_some_and(|r| r.starts_with(mailfts_store::SEPARATOR))
+        };
+        for name in &all {
+            if !matches(name) {
+                continue;
+            }
+            let childinfo =
+                opts.recursive_match && subscribed.iter().any(|s| child_of(name, s) && !matches(s));
+            if opts.subscribed && !is_subscribed(name) && !childinfo {
+                continue;
+            }
+            let mut attrs: Vec<&str> = Vec::new();
+            if !exists.contains(name.as_str()) {
+                attrs.push("\\NonExistent");
+            }
+            if opts.return_subscribed && is_subscribed(name) {
+                attrs.push("\\Subscribed");
+            }
+            if opts.return_children {
+                let has = all
+                    .iter()
+                    .any(|o| child_of(name, o) && exists.contains(o.as_str()));
+                attrs.push(if has {
+                    "\\HasChildren"
+                } else {
+                    "\\HasNoChildren"
+                });
+            }
+            if opts.return_special_use && exists.contains(name.as_str()) {
+                attrs.extend(special_use(name));
+            }
+            out.extend_from_slice(format!("* LIST ({}) \".\" ", attrs.join(" ")).as_bytes());
+            wire_name(out, name);
+            if childinfo {
+                out.extend_from_slice(b" (CHILDINFO (\"SUBSCRIBED\"))");
+            }
             out.extend_from_slice(b"\r\n");
         }
         Ok(())
@@ -1015,20 +1238,7 @@ impl Session {
             .collect();
         keywords.sort();
         keywords.dedup();
-        let kw = if keywords.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", keywords.join(" "))
-        };
-        out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
-        let permanent = if read_only {
-            String::new()
-        } else {
-            format!("{SYSTEM_FLAGS}{kw} \\*")
-        };
-        out.extend_from_slice(
-            format!("* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n").as_bytes(),
-        );
+        flags_responses(&keywords, read_only, out);
         let recent: HashSet<u32> = snap
             .messages
             .iter()
@@ -1075,6 +1285,7 @@ impl Session {
                 .map(|m| (m.uid, (m.flags, m.keywords.clone())))
                 .collect(),
             recent,
+            keywords,
             snapshot: snap,
             probe: None,
         };
@@ -1128,12 +1339,12 @@ impl Session {
         Ok("STATUS completed".into())
     }
 
+    /// APPEND of one message or, with MULTIAPPEND (RFC 3502), several: all are saved or none (the
+    /// ones saved before a failure are removed again).
     fn append(
         &mut self,
         mailbox: &WireMailbox<'_>,
-        flags: &[Flag<'_>],
-        date: Option<i64>,
-        bytes: &[u8],
+        messages: &[(&[Flag<'_>], Option<i64>, &[u8])],
     ) -> Result<String, Status> {
         let name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
         let home = self.home()?.clone();
@@ -1143,14 +1354,24 @@ impl Session {
             }
             e => Status::No(store_no(&e)),
         })?;
-        let (f, kws) = flags_of(flags, Flags::empty(), &[], &StoreType::Replace);
-        let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
-        let uid = mb
-            .save(bytes, f, &kw, date)
-            .map_err(|e| Status::No(store_no(&e)))?;
+        let mut uids = Vec::with_capacity(messages.len());
+        for (flags, date, bytes) in messages {
+            let (f, kws) = flags_of(flags, Flags::empty(), &[], &StoreType::Replace);
+            let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
+            match mb.save_recent(bytes, f, &kw, *date) {
+                Ok(uid) => uids.push(uid),
+                Err(e) => {
+                    if let Err(undo) = mb.expunge(&uids) {
+                        tracing::warn!(error = %undo, "could not remove a failed MULTIAPPEND's messages");
+                    }
+                    return Err(Status::No(store_no(&e)));
+                }
+            }
+        }
         let validity = mb.sync().map(|s| s.uid_validity).unwrap_or(0);
-        self.shared.hooks.saved(&home.dir, &name, &[uid]);
-        Ok(format!("[APPENDUID {validity} {uid}] APPEND completed"))
+        self.shared.hooks.saved(&home.dir, &name, &uids);
+        let set = convert::uids_to_set(&uids);
+        Ok(format!("[APPENDUID {validity} {set}] APPEND completed"))
     }
 
     // ----- selected state -----
@@ -1193,6 +1414,7 @@ impl Session {
                 }
             }
         }
+        view.announce_keywords(snap.messages.iter().flat_map(|m| &m.keywords), out);
         let max = view.uids.last().copied().unwrap_or(0);
         let mut added = false;
         let mut claimed = false;
@@ -1323,6 +1545,7 @@ impl Session {
     ) -> Result<mailfts_query::SearchProgram, Status> {
         // New mail becomes part of the view first, so the answer can name it.
         self.refresh(out, uid).map_err(Status::No)?;
+        let deep = self.deep_criteria.take();
         let view = self.selected()?;
         let mut recent: Vec<u32> = view.recent.iter().copied().collect();
         recent.sort_unstable();
@@ -1330,6 +1553,12 @@ impl Session {
             uids: &view.uids,
             recent: Some(&recent),
         };
+        if let Some(program) = deep {
+            return Ok(mailfts_query::SearchProgram {
+                charset: program.charset,
+                key: convert::rebase(program.key, v),
+            });
+        }
         convert::program(charset, criteria, v).map_err(|e| match e {
             ConvertError::BadCharset(_) => {
                 Status::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into())
@@ -1663,6 +1892,7 @@ impl Session {
                 }
             }
             view.told.insert(u, (f, kws.clone()));
+            view.announce_keywords(&kws, out);
             if *response == StoreResponse::Answer {
                 let uid_part = if uid {
                     format!(" UID {u}")
@@ -1716,7 +1946,7 @@ impl Session {
         let mut dst_uids = Vec::new();
         for pos in positions {
             let u = view.uids[pos];
-            match view.mailbox.copy_to(u, &dest) {
+            match view.mailbox.copy_to_recent(u, &dest) {
                 Ok(new) => {
                     src_uids.push(u);
                     dst_uids.push(new);
@@ -1733,18 +1963,11 @@ impl Session {
         let copyuid = if src_uids.is_empty() {
             String::new()
         } else {
+            // Runs of UIDs as ranges (both lists ascend, so the pairs keep their order), as Dovecot.
             format!(
                 "[COPYUID {validity} {} {}] ",
-                src_uids
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-                dst_uids
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
+                convert::uids_to_set(&src_uids),
+                convert::uids_to_set(&dst_uids)
             )
         };
         if is_move {
@@ -1777,6 +2000,33 @@ fn claim_recent<'a>(
             tracing::debug!(uid = m.uid, error = %e, "could not claim a recent message");
         }
     }
+}
+
+/// The mailbox, flags, internal date and bytes of an APPEND.
+#[allow(clippy::type_complexity)]
+fn append_message<'a>(
+    body: &'a CommandBody<'_>,
+) -> Option<(&'a WireMailbox<'a>, &'a [Flag<'a>], Option<i64>, &'a [u8])> {
+    use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
+    let CommandBody::Append {
+        mailbox,
+        flags,
+        date,
+        message,
+    } = body
+    else {
+        return None;
+    };
+    let bytes: &[u8] = match message {
+        LiteralOrLiteral8::Literal(l) => l.as_ref(),
+        LiteralOrLiteral8::Literal8(l) => l.data.as_ref(),
+    };
+    Some((
+        mailbox,
+        flags.as_slice(),
+        date.as_ref().map(|d| d.as_ref().timestamp()),
+        bytes,
+    ))
 }
 
 /// Outcome of a command other than OK.

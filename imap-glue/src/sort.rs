@@ -22,13 +22,14 @@ pub struct SortKeys {
     pub date: i64,
     /// RFC822.SIZE (SIZE).
     pub size: u64,
-    /// The base subject (RFC 5256 §2.1), lower case (SUBJECT).
+    /// The base subject (RFC 5256 §2.1), ASCII letters upper-cased: compared as bytes, this is
+    /// the `i;ascii-casemap` order RFC 5256 requires (SUBJECT; `[No Subject]` after `Banana`).
     pub subject: String,
-    /// Local part of the first From address, lower case (FROM).
+    /// Local part of the first From address, ASCII upper-cased (FROM).
     pub from: String,
-    /// Local part of the first To address, lower case (TO).
+    /// Local part of the first To address, ASCII upper-cased (TO).
     pub to: String,
-    /// Local part of the first Cc address, lower case (CC).
+    /// Local part of the first Cc address, ASCII upper-cased (CC).
     pub cc: String,
     /// Message-ID without angle brackets.
     pub message_id: Option<String>,
@@ -63,12 +64,12 @@ impl SortKeys {
         if let Some(d) = m.date().filter(|d| d.is_valid()) {
             k.date = d.to_timestamp();
         }
-        k.subject = base_subject(m.subject().unwrap_or(""));
+        k.subject = base_subject(m.subject().unwrap_or("")).to_ascii_uppercase();
         k.reply = is_reply(m.subject().unwrap_or(""));
         let first = |a: Option<&mail_parser::Address<'_>>| -> String {
             a.and_then(|a| a.first())
                 .and_then(|a| a.address.as_deref())
-                .map(|s| s.split('@').next().unwrap_or("").to_lowercase())
+                .map(|s| s.split('@').next().unwrap_or("").to_ascii_uppercase())
                 .unwrap_or_default()
         };
         k.from = first(m.from());
@@ -207,8 +208,8 @@ fn compute_parallel(entries: &[&MessageEntry]) -> Vec<(u32, SortKeys)> {
     })
 }
 
-/// The base subject of RFC 5256 §2.1 (input already decoded to UTF-8), lower-cased for
-/// `i;unicode-casemap`-like comparison.
+/// The base subject of RFC 5256 §2.1 (input already decoded to UTF-8), in its own case (SORT
+/// and THREAD compare it ASCII upper-cased, [`SortKeys::subject`]).
 pub fn base_subject(subject: &str) -> String {
     // (1) collapse white space
     let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -248,7 +249,7 @@ pub fn base_subject(subject: &str) -> String {
         }
         break;
     }
-    s.trim().to_lowercase()
+    s.trim().to_owned()
 }
 
 /// True when the subject starts with a reply or forward leader (after list tags) or ends in
@@ -658,7 +659,7 @@ mod tests {
             date,
             message_id: Some(id.into()),
             references: refs.iter().map(|s| s.to_string()).collect(),
-            subject: base_subject(subject),
+            subject: base_subject(subject).to_ascii_uppercase(),
             ..SortKeys::default()
         })
     }
@@ -722,6 +723,21 @@ mod tests {
     }
 
     #[test]
+    fn subjects_sort_with_ascii_casemap() {
+        let key = |s: &str| {
+            SortKeys::from_message(format!("Subject: {s}\r\n\r\n").as_bytes(), 0, 0).subject
+        };
+        let mut v = vec![
+            key("[No Subject]"),
+            key("_under"),
+            key("apple"),
+            key("Banana"),
+        ];
+        v.sort();
+        assert_eq!(v, ["APPLE", "BANANA", "[NO SUBJECT]", "_UNDER"]);
+    }
+
+    #[test]
     fn keys_from_headers() {
         let k = SortKeys::from_message(
             b"Date: Tue, 1 Jan 2002 10:00:00 +0100\r\nFrom: \"A\" <Alice@x.org>\r\nSubject: =?utf-8?q?Re=3A_gr=C3=BC=C3=9Fe?=\r\nReferences: <p@x> <q@x>\r\n\r\nbody",
@@ -729,8 +745,9 @@ mod tests {
             9,
         );
         assert_eq!(k.date, 1009875600);
-        assert_eq!(k.from, "alice");
-        assert_eq!(k.subject, "grüße");
+        // i;ascii-casemap (RFC 5256): only a-z are folded.
+        assert_eq!(k.from, "ALICE");
+        assert_eq!(k.subject, "GRüßE");
         assert_eq!(k.references, ["p@x", "q@x"]);
     }
 }

@@ -10,7 +10,10 @@
 //! * **SUBJECT / FROM / TO / CC / BCC s**: some header field of that name (ASCII case-insensitive)
 //!   whose decoded value ([`MessageContent::headers`]: unfolded, RFC 2047 decoded) matches.
 //!   **HEADER name s**: the same for any field name; `HEADER name ""` matches every message that has
-//!   the field. A message without the field never matches, not even with `""`.
+//!   the field. A message without the field never matches, not even with `""`. FROM, TO, CC and
+//!   BCC also match the value without comments and the white space around `@` and `.`
+//!   ([`without_cfws`]): `FROM user@example.org` finds `<user (comment)@ (comment) example.org>`,
+//!   as in Dovecot 2.3.
 //! * **BODY s**: [`MessageContent::body`] matches, or [`MessageContent::attachments`] matches (each
 //!   searched on its own: no match across the boundary).
 //! * **TEXT s**: [`MessageContent::header_block`] matches, or BODY s.
@@ -317,6 +320,8 @@ enum Node {
     Header {
         name: String,
         needle: Needle,
+        /// An address field (FROM, TO, CC, BCC): also matched without CFWS ([`without_cfws`]).
+        address: bool,
     },
     Body(Needle),
     Text(Needle),
@@ -349,7 +354,73 @@ fn header(name: &str, value: &str) -> Node {
     Node::Header {
         name: name.to_string(),
         needle: Needle::new(value),
+        address: false,
     }
+}
+
+fn address_header(name: &str, value: &str) -> Node {
+    Node::Header {
+        name: name.to_string(),
+        needle: Needle::new(value),
+        address: true,
+    }
+}
+
+/// An address field's value without comments and without the white space around `@`, `.`, `<`
+/// and `>` (RFC 5322 CFWS): `<user (comment)@ (comment) example.org>` becomes
+/// `<user@example.org>`. Quoted strings are kept as they are.
+pub fn without_cfws(value: &str) -> String {
+    // Comments become a space; quoted strings are copied as they are.
+    let mut spaced = String::with_capacity(value.len());
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                spaced.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' if quoted || depth > 0 => {
+                escaped = true;
+                if depth == 0 {
+                    spaced.push(c);
+                }
+            }
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                spaced.push(c);
+            }
+            '(' if !quoted => {
+                depth += 1;
+                spaced.push(' ');
+            }
+            ')' if !quoted && depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            c => spaced.push(c),
+        }
+    }
+    // White space outside quotes: runs become one space, none next to `@ . < >`.
+    let tight = |c: char| matches!(c, '@' | '.' | '<' | '>');
+    let mut out = String::with_capacity(spaced.len());
+    let mut pending = false;
+    let mut quoted = false;
+    for c in spaced.chars() {
+        if !quoted && c.is_whitespace() {
+            pending = true;
+            continue;
+        }
+        if pending && !tight(c) && out.chars().last().is_some_and(|l| !tight(l)) {
+            out.push(' ');
+        }
+        pending = false;
+        if c == '"' {
+            quoted = !quoted;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn flag(flag: Flags, set: bool) -> Node {
@@ -396,10 +467,10 @@ fn compile_node(key: &SearchKey) -> Node {
         K::Smaller(n) => Node::Smaller(*n),
         K::Uid(set) => Node::Uid(CompiledSet::new(set)),
         K::SequenceSet(set) => Node::Seq(CompiledSet::new(set)),
-        K::Bcc(s) => header("Bcc", s),
-        K::Cc(s) => header("Cc", s),
-        K::From(s) => header("From", s),
-        K::To(s) => header("To", s),
+        K::Bcc(s) => address_header("Bcc", s),
+        K::Cc(s) => address_header("Cc", s),
+        K::From(s) => address_header("From", s),
+        K::To(s) => address_header("To", s),
         K::Subject(s) => header("Subject", s),
         K::Header(name, s) => header(name, s),
         K::Body(s) => Node::Body(Needle::new(s)),
@@ -518,13 +589,21 @@ fn eval(node: &Node, meta: &MessageMeta, ctx: &MailboxContext, st: &mut State<'_
         Node::Smaller(n) => meta.size < *n,
         Node::Uid(set) => set.contains(meta.uid, ctx.max_uid),
         Node::Seq(set) => set.contains(meta.seq, ctx.max_seq),
-        Node::Header { name, needle } => {
+        Node::Header {
+            name,
+            needle,
+            address,
+        } => {
             let State { src, scratch, .. } = st;
             let Some(c) = src.header_content() else {
                 return false;
             };
             c.headers.iter().any(|h| {
-                h.name.eq_ignore_ascii_case(name) && needle.matches_with(&h.value, scratch)
+                h.name.eq_ignore_ascii_case(name)
+                    && (needle.matches_with(&h.value, scratch)
+                        || (*address
+                            && h.value.contains(['(', ' ', '\t'])
+                            && needle.matches_with(&without_cfws(&h.value), scratch)))
             })
         }
         Node::Body(needle) => body_matches(needle, st),
@@ -562,4 +641,24 @@ fn body_matches(needle: &Needle, st: &mut State<'_>) -> bool {
         st.attachments = Some(fold(&c.attachments));
     }
     needle.matches_folded(st.attachments.as_deref().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cfws_is_dropped_from_addresses() {
+        for (value, want) in [
+            (
+                "<user (comment)@ (comment) example.org>",
+                "<user@example.org>",
+            ),
+            ("user@example.org (Some User)", "user@example.org"),
+            ("\"Real (Name)\" <a . b @ c.d>", "\"Real (Name)\"<a.b@c.d>"),
+            ("Joe  Q (x) Public <j@x>", "Joe Q Public<j@x>"),
+        ] {
+            assert_eq!(without_cfws(value), want, "{value}");
+        }
+    }
 }

@@ -32,7 +32,7 @@
 //! let store = Store::create(home.path().join("Maildir"))?;
 //! let inbox = store.mailbox("INBOX")?;
 //!
-//! // An IMAP APPEND: delivered to cur/ and numbered at once.
+//! // A save: delivered to cur/ and numbered at once (an IMAP APPEND uses `save_recent`: new/).
 //! let uid = inbox.save(b"Subject: hello\r\n\r\nHi!\r\n", Flags::SEEN, &["$Important"], None)?;
 //!
 //! // A delivery by the MDA, found by the next sync.

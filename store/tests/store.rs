@@ -743,6 +743,46 @@ mod writes {
 
     const MSG: &[u8] = b"From: a@example.org\nSubject: save\n\nbody\n";
 
+    /// An IMAP APPEND lands in new/ (as Dovecot saves it), numbered at once and recent until a
+    /// flag change (a session's claim) moves it to cur/; so does an IMAP COPY.
+    #[test]
+    fn save_recent_delivers_to_new() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        let inbox = store.mailbox("INBOX").unwrap();
+        let plain = inbox.save_recent(MSG, Flags::empty(), &[], None).unwrap();
+        let flagged = inbox
+            .save_recent(MSG, Flags::SEEN, &["$Label1"], Some(1_700_000_000))
+            .unwrap();
+        assert_eq!((plain, flagged), (1, 2));
+        let snap = inbox.sync().unwrap();
+        let (a, b) = (snap.get(plain).unwrap(), snap.get(flagged).unwrap());
+        assert!(a.recent && b.recent);
+        assert!(a.path.starts_with(root.join("new")) && !a.file_name().contains(":2,"));
+        assert!(b.path.starts_with(root.join("new")) && b.file_name().ends_with(":2,Sa"));
+        assert_eq!(
+            (b.flags, b.keywords.clone()),
+            (Flags::SEEN, vec!["$Label1".to_owned()])
+        );
+        assert_eq!(b.internal_date().unwrap(), 1_700_000_000);
+        inbox.set_flags(plain, Flags::empty(), &[]).unwrap();
+        let snap = inbox.sync().unwrap();
+        let a = snap.get(plain).unwrap();
+        assert!(!a.recent && a.path.starts_with(root.join("cur")));
+        assert_eq!(snap.messages.len(), 2);
+        // An IMAP COPY or MOVE: the copy is recent in its mailbox too, flags and keywords kept.
+        store.create_mailbox("Dest").unwrap();
+        let dest = store.mailbox("Dest").unwrap();
+        let copied = inbox.copy_to_recent(flagged, &dest).unwrap();
+        let snap = dest.sync().unwrap();
+        let c = snap.get(copied).unwrap();
+        assert!(c.recent && c.path.starts_with(dest.path().join("new")));
+        assert_eq!(
+            (c.flags, c.keywords.clone()),
+            (Flags::SEEN, vec!["$Label1".to_owned()])
+        );
+    }
+
     #[test]
     fn save_set_flags_expunge() {
         let (_home, store) = maildir();

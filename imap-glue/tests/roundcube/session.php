@@ -1,6 +1,6 @@
 <?php
 // Drives Roundcube's own IMAP library (Debian roundcube-core, rcube_imap_generic) against a
-// running `mailfts imap`: login, folder list, message list sorted by date, open a message, quick
+// running `mailfts imap`: login, folder list, subscribed folders (LIST-EXTENDED), message list sorted by date, open a message, quick
 // search (non-ASCII, as a literal), move to Trash. Prints "ROUNDCUBE OK" and exits 0 when all work.
 //
 // usage: php session.php HOST PORT USER PASSWORD [ROUNDCUBE_LIB_DIR]
@@ -31,6 +31,14 @@ check($imap->getCapability('SORT') && $imap->getCapability('ESEARCH'), 'SORT and
 $folders = $imap->listMailboxes('', '*');
 check(is_array($folders) && in_array('INBOX', $folders) && in_array('Trash', $folders),
     'folder list: ' . json_encode($folders));
+
+// Subscribed folders as Roundcube lists them when the server has LIST-EXTENDED:
+// LIST (SUBSCRIBED) "" "*" (no subscriptions file: every folder counts as subscribed).
+check($imap->getCapability('LIST-EXTENDED'), 'LIST-EXTENDED advertised');
+$subscribed = $imap->listMailboxes('', '*', null, ['SUBSCRIBED']);
+check(is_array($subscribed) && in_array('INBOX', $subscribed) && in_array('Trash', $subscribed)
+    && in_array('\\Subscribed', $imap->data['LIST']['INBOX'] ?? []),
+    'subscribed folder list: ' . json_encode($subscribed) . ' ' . json_encode($imap->data['LIST'] ?? null));
 
 // Message list sorted by date (Roundcube sorts with SORT when the server has it).
 $index = $imap->sort('INBOX', 'DATE', 'ALL', true, 'UTF-8');

@@ -212,13 +212,18 @@ fn literal_len(line: &[u8]) -> Option<usize> {
 
 /// Runs a C:/S: transcript: `C:` lines are sent (CRLF added), `S:` lines must come back exactly;
 /// in `S:` lines `<any>` matches any text and a literal's CRLFs are written `\r\n`. Blank lines
-/// and `#` comments are skipped.
+/// and `#` comments are skipped; a `---` line closes the connection, and the next line opens a new
+/// one (its first `S:` line is the greeting).
 #[track_caller]
 pub fn run_transcript(addr: SocketAddr, script: &str) {
     let mut c: Option<Client> = None;
     for (no, raw) in script.lines().enumerate() {
         let line = raw.trim_end();
         if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line == "---" {
+            c = None;
             continue;
         }
         if let Some(cmd) = line.strip_prefix("C: ") {

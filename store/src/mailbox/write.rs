@@ -37,7 +37,28 @@ impl Mailbox {
             let _ = fs::remove_file(&tmp);
             StoreError::io("write", &tmp)(e)
         })?;
-        self.commit_tmp(&tmp, &base, flags, keywords)
+        self.commit_tmp(&tmp, &base, flags, keywords, false)
+    }
+
+    /// Delivers a message as [`Mailbox::save`] does, but into `new/` as an MDA would (as Dovecot saves
+    /// an IMAP APPEND): the message is then `\Recent` for the first session that selects the mailbox
+    /// (RFC 3501 §2.3.2), which claims it by moving it to `cur/`. A message without flags or keywords
+    /// gets a bare Maildir name (no `:2,` info); one with flags keeps them in its name.
+    pub fn save_recent(
+        &self,
+        bytes: &[u8],
+        flags: Flags,
+        keywords: &[&str],
+        internal_date: Option<i64>,
+    ) -> Result<u32> {
+        let base = deliver::unique_basename(Some(bytes.len() as u64), Some(deliver::vsize(bytes)));
+        let tmp = self.tmp_dir()?.join(&base);
+        let stored = self.encode_new(bytes, &tmp)?;
+        deliver::write_new(&tmp, &stored, internal_date).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            StoreError::io("write", &tmp)(e)
+        })?;
+        self.commit_tmp(&tmp, &base, flags, keywords, true)
     }
 
     /// The bytes to store for a new message (see [`Mailbox::save`]).
@@ -167,6 +188,17 @@ impl Mailbox {
     /// the message in its name). A compressed message is linked as it is, and its copy gets a `,S=`
     /// size when its name has none.
     pub fn copy_to(&self, uid: u32, dest: &Mailbox) -> Result<u32> {
+        self.copy_into(uid, dest, false)
+    }
+
+    /// Copies a message as [`Mailbox::copy_to`] does, but into `dest`'s `new/` (as an IMAP COPY or
+    /// MOVE: Dovecot makes the copy `\Recent` for the first session that sees it, see
+    /// [`Mailbox::save_recent`]).
+    pub fn copy_to_recent(&self, uid: u32, dest: &Mailbox) -> Result<u32> {
+        self.copy_into(uid, dest, true)
+    }
+
+    fn copy_into(&self, uid: u32, dest: &Mailbox, in_new: bool) -> Result<u32> {
         let mut resynced = false;
         loop {
             let (src, name) = {
@@ -208,7 +240,13 @@ impl Mailbox {
                     let table = KeywordTable::load(&self.dir)?;
                     let keywords = keyword_names(&table, &name);
                     let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
-                    return dest.commit_tmp(&tmp, &new_base, filename::flags(&name), &keywords);
+                    return dest.commit_tmp(
+                        &tmp,
+                        &new_base,
+                        filename::flags(&name),
+                        &keywords,
+                        in_new,
+                    );
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !resynced => {
                     self.sync()?;
@@ -271,20 +309,33 @@ impl Mailbox {
         }
     }
 
-    /// Moves a file from `tmp/` into `cur/` with its flags and gives it a UID; removes it on failure.
-    fn commit_tmp(&self, tmp: &Path, base: &str, flags: Flags, keywords: &[&str]) -> Result<u32> {
+    /// Moves a file from `tmp/` into `cur/` (or `new/` when `in_new`) with its flags and gives it a
+    /// UID; removes it on failure.
+    fn commit_tmp(
+        &self,
+        tmp: &Path,
+        base: &str,
+        flags: Flags,
+        keywords: &[&str],
+        in_new: bool,
+    ) -> Result<u32> {
         let mut moved = false;
         let result = (|| {
             let _lock = self.lock()?;
             let letters =
                 KeywordTable::load(&self.dir)?.letters_for(&self.dir, &self.name, keywords)?;
-            let name = format!("{base}:2,{}{letters}", flags.to_maildir_letters());
-            let cur = self.dir.join("cur");
-            let dest = cur.join(&name);
+            let info = format!("{}{letters}", flags.to_maildir_letters());
+            let name = if in_new && info.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{base}:2,{info}")
+            };
+            let folder = self.dir.join(if in_new { "new" } else { "cur" });
+            let dest = folder.join(&name);
             fs::rename(tmp, &dest).map_err(StoreError::io("rename", tmp))?;
             moved = true;
-            fsutil::fsync_dir(&cur)?;
-            self.assign_locked(base, &name)
+            fsutil::fsync_dir(&folder)?;
+            self.assign_locked(base, &name, in_new)
         })();
         match result {
             Ok((uid, events)) => {
@@ -300,9 +351,14 @@ impl Mailbox {
         }
     }
 
-    /// Gives the just-delivered `cur/<name>` a UID: appended to the list when it is in order, else
-    /// through a full sync.
-    fn assign_locked(&self, base: &str, name: &str) -> Result<(u32, Vec<StoreEvent>)> {
+    /// Gives the just-delivered `cur/<name>` (`new/<name>` when `in_new`) a UID: appended to the
+    /// list when it is in order, else through a full sync.
+    fn assign_locked(
+        &self,
+        base: &str,
+        name: &str,
+        in_new: bool,
+    ) -> Result<(u32, Vec<StoreEvent>)> {
         let dovecot = dovecot::load(&self.dir)?;
         if let Loaded::Valid(list) = uidlist::load(&self.dir)? {
             if list.appendable
@@ -316,7 +372,7 @@ impl Mailbox {
                 uidlist::append(&self.dir, std::iter::once((uid, base)))?;
                 if let Some(b) = lock_shared(&self.shared.baseline).as_mut() {
                     if b.uid_validity == list.uid_validity {
-                        b.set(uid, name, false);
+                        b.set(uid, name, in_new);
                     }
                 }
                 tracing::debug!(mailbox = self.name, uid, file = name, "message saved");
@@ -334,7 +390,8 @@ impl Mailbox {
             .find(|m| m.basename() == base)
             .map(|m| m.uid)
             .ok_or_else(|| {
-                StoreError::io("save", &self.dir.join("cur").join(name))(
+                let folder = if in_new { "new" } else { "cur" };
+                StoreError::io("save", &self.dir.join(folder).join(name))(
                     io::ErrorKind::NotFound.into(),
                 )
             })?;

@@ -31,6 +31,7 @@ use roaring::RoaringBitmap;
 
 use crate::error::{IndexError, IoContext, Result};
 use crate::grams::GramFilter;
+use crate::text::ADDRESS_VARIANT_MARK;
 
 /// The header fields kept in columns (lower case), in column-id order.
 pub const COLUMN_FIELDS: [&str; 6] = ["subject", "from", "to", "cc", "bcc", "message-id"];
@@ -55,6 +56,15 @@ pub const COLUMN_FILES: [&str; 8] = [
     "opaque-headers",
     "opaque-body",
 ];
+
+/// True for the columns of address fields (from, to, cc, bcc), which also hold each value
+/// without CFWS as a marked record ([`crate::text::ADDRESS_VARIANT_MARK`]).
+pub fn is_address_column(column: usize) -> bool {
+    matches!(
+        COLUMN_FIELDS.get(column),
+        Some(&("from" | "to" | "cc" | "bcc"))
+    )
+}
 
 /// Index into [`COLUMN_FIELDS`] of a header name, if it has a column.
 pub fn column_of(header_name: &str) -> Option<usize> {
@@ -621,11 +631,22 @@ impl Column {
     }
 
     /// UIDs whose value contains `folded_needle` (already case-folded). An empty needle matches
-    /// every UID that has the field.
+    /// every UID that has the field. Marked records (an address without CFWS,
+    /// [`crate::text::ADDRESS_VARIANT_MARK`]) count too.
     pub fn search(&self, folded_needle: &str) -> RoaringBitmap {
+        self.search_records(folded_needle, true)
+    }
+
+    /// [`Column::search`] over the values as written only (HEADER on an address field).
+    pub fn search_written(&self, folded_needle: &str) -> RoaringBitmap {
+        self.search_records(folded_needle, false)
+    }
+
+    fn search_records(&self, folded_needle: &str, marked: bool) -> RoaringBitmap {
         if folded_needle.is_empty() {
             return self.uids();
         }
+        let mark = ADDRESS_VARIANT_MARK as u8;
         let finder = memmem::Finder::new(folded_needle.as_bytes());
         let mut out = RoaringBitmap::new();
         let mut pos = 0usize;
@@ -638,7 +659,9 @@ impl Column {
                 break;
             };
             if hit >= r.start && hit + folded_needle.len() <= r.end {
-                out.insert(r.uid);
+                if marked || self.data.get(r.start) != Some(&mark) {
+                    out.insert(r.uid);
+                }
                 pos = r.end;
                 rec_idx += 1;
             } else {

@@ -4,10 +4,10 @@ use mailfts_extractors::MessageContent;
 use tantivy::schema::Field;
 use tantivy::TantivyDocument;
 
-use crate::columns::{column_of, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
+use crate::columns::{column_of, is_address_column, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
 use crate::pairs::{PairCursor, PairScope, PairWords};
 use crate::schema::{message_key, Fields};
-use crate::text::{fold, fold_into, is_opaque, runs};
+use crate::text::{fold, fold_into, is_opaque, runs, without_cfws, ADDRESS_VARIANT_MARK};
 
 /// RFC822.SIZE of raw message bytes: the size with every bare LF counted as CRLF.
 pub fn rfc822_size(raw: &[u8]) -> u64 {
@@ -127,7 +127,16 @@ pub fn prepare_parsed(
     }
     for h in &content.headers {
         if let Some(c) = column_of(&h.name) {
-            columns[c].push(fold(&h.value).replace('\0', ""));
+            let value = fold(&h.value).replace(['\0', ADDRESS_VARIANT_MARK], "");
+            // an address also as written without comments and white space (FROM, TO, CC, BCC
+            // match it; the evaluator tries it on the same condition)
+            if is_address_column(c) && h.value.contains(['(', ' ', '\t']) {
+                let bare = fold(&without_cfws(&h.value)).replace(['\0', ADDRESS_VARIANT_MARK], "");
+                if bare != value {
+                    columns[c].push(format!("{ADDRESS_VARIANT_MARK}{bare}"));
+                }
+            }
+            columns[c].push(value);
         }
     }
     PreparedMessage {

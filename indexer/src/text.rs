@@ -275,6 +275,69 @@ pub fn tokens(text: &str) -> Vec<String> {
     out
 }
 
+/// An address field's value without comments and without the white space around `@`, `.`, `<`
+/// and `>` (RFC 5322 CFWS): `<user (comment)@ (comment) example.org>` becomes
+/// `<user@example.org>`. Quoted strings are kept as they are.
+pub fn without_cfws(value: &str) -> String {
+    // Comments become a space; quoted strings are copied as they are.
+    let mut spaced = String::with_capacity(value.len());
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                spaced.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' if quoted || depth > 0 => {
+                escaped = true;
+                if depth == 0 {
+                    spaced.push(c);
+                }
+            }
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                spaced.push(c);
+            }
+            '(' if !quoted => {
+                depth += 1;
+                spaced.push(' ');
+            }
+            ')' if !quoted && depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            c => spaced.push(c),
+        }
+    }
+    // White space outside quotes: runs become one space, none next to `@ . < >`.
+    let tight = |c: char| matches!(c, '@' | '.' | '<' | '>');
+    let mut out = String::with_capacity(spaced.len());
+    let mut pending = false;
+    let mut quoted = false;
+    for c in spaced.chars() {
+        if !quoted && c.is_whitespace() {
+            pending = true;
+            continue;
+        }
+        if pending && !tight(c) && out.chars().last().is_some_and(|l| !tight(l)) {
+            out.push(' ');
+        }
+        pending = false;
+        if c == '"' {
+            quoted = !quoted;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The first character of an address column's record that holds a value without CFWS
+/// ([`without_cfws`]) rather than the value as written: FROM, TO, CC and BCC match both, HEADER
+/// on those fields only the value as written. (A control character no header value holds: the
+/// indexer drops it from values; a searched string holding it is verified instead.)
+pub const ADDRESS_VARIANT_MARK: char = '\u{1}';
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,7 @@ use std::fmt;
 use memchr::memmem::Finder;
 
 use mailfts_extractors::MessageContent;
+pub use mailfts_indexer::text::without_cfws;
 use mailfts_indexer::text::{fold, fold_into};
 use mailfts_store::Flags;
 
@@ -364,63 +365,6 @@ fn address_header(name: &str, value: &str) -> Node {
         needle: Needle::new(value),
         address: true,
     }
-}
-
-/// An address field's value without comments and without the white space around `@`, `.`, `<`
-/// and `>` (RFC 5322 CFWS): `<user (comment)@ (comment) example.org>` becomes
-/// `<user@example.org>`. Quoted strings are kept as they are.
-pub fn without_cfws(value: &str) -> String {
-    // Comments become a space; quoted strings are copied as they are.
-    let mut spaced = String::with_capacity(value.len());
-    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
-    for c in value.chars() {
-        if escaped {
-            escaped = false;
-            if depth == 0 {
-                spaced.push(c);
-            }
-            continue;
-        }
-        match c {
-            '\\' if quoted || depth > 0 => {
-                escaped = true;
-                if depth == 0 {
-                    spaced.push(c);
-                }
-            }
-            '"' if depth == 0 => {
-                quoted = !quoted;
-                spaced.push(c);
-            }
-            '(' if !quoted => {
-                depth += 1;
-                spaced.push(' ');
-            }
-            ')' if !quoted && depth > 0 => depth -= 1,
-            _ if depth > 0 => {}
-            c => spaced.push(c),
-        }
-    }
-    // White space outside quotes: runs become one space, none next to `@ . < >`.
-    let tight = |c: char| matches!(c, '@' | '.' | '<' | '>');
-    let mut out = String::with_capacity(spaced.len());
-    let mut pending = false;
-    let mut quoted = false;
-    for c in spaced.chars() {
-        if !quoted && c.is_whitespace() {
-            pending = true;
-            continue;
-        }
-        if pending && !tight(c) && out.chars().last().is_some_and(|l| !tight(l)) {
-            out.push(' ');
-        }
-        pending = false;
-        if c == '"' {
-            quoted = !quoted;
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn flag(flag: Flags, set: bool) -> Node {

@@ -35,7 +35,7 @@ use mailfts_indexer::pairs::{
     MAX_PAIR_LOOKUPS, PAIR_STEM_CHARS,
 };
 use mailfts_indexer::terms::{docs_of_terms, Role, TermText};
-use mailfts_indexer::text::{char_class, fold, CharClass};
+use mailfts_indexer::text::{char_class, fold, CharClass, ADDRESS_VARIANT_MARK};
 use mailfts_store::{MessageEntry, Snapshot, Store};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
@@ -532,9 +532,9 @@ impl Planner<'_> {
                     K::Cc(_) => "cc",
                     _ => "bcc",
                 };
-                self.column(field, s)?
+                self.column(field, s, !matches!(key, K::Subject(_)))?
             }
-            K::Header(name, s) if column_of(name).is_some() => self.column(name, s)?,
+            K::Header(name, s) if column_of(name).is_some() => self.column(name, s, false)?,
             K::Header(name, s) => {
                 // candidates: messages whose header block has the field name's runs and the value's
                 let t = Instant::now();
@@ -637,10 +637,28 @@ impl Planner<'_> {
         })
     }
 
-    fn column(&mut self, field: &str, needle: &str) -> Result<Tri, SearchError> {
+    /// A header key answered from the column of `field`: as an address (FROM, TO, CC, BCC: the
+    /// values also without CFWS) or as written (HEADER).
+    fn column(&mut self, field: &str, needle: &str, address: bool) -> Result<Tri, SearchError> {
         let t = Instant::now();
         let c = column_of(field).expect("column field");
-        let hits = self.load_column(c)?.search(&fold(needle));
+        let folded = fold(needle);
+        if folded.contains(ADDRESS_VARIANT_MARK) {
+            self.steps.push(format!(
+                "{} {needle:?}: a control character the columns never hold, every message verified",
+                field.to_uppercase()
+            ));
+            return Ok(Tri {
+                sure: RoaringBitmap::new(),
+                maybe: self.indexed.clone(),
+            });
+        }
+        let column = self.load_column(c)?;
+        let hits = if address {
+            column.search(&folded)
+        } else {
+            column.search_written(&folded)
+        };
         let sure = &hits & &self.indexed;
         self.steps.push(format!(
             "{} {:?}: header column, {} hits ({:.2} ms)",

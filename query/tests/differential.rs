@@ -601,3 +601,66 @@ fn pair_proofs_stay_in_their_text() {
     assert_eq!(uids("BODY \"usb gadget\"").len(), 21);
     assert!(proven >= 6, "pairs proved {proven} phrases");
 }
+
+/// FROM, TO, CC and BCC match an address also without its comments and white space (as Dovecot
+/// does); HEADER on those fields matches the value as written. Both are answered from the header
+/// columns and must equal the scan.
+#[test]
+fn address_keys_through_comments_equal_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    let froms = [
+        "<user (comment)@ (comment) example.org>",
+        "\"Real Name\" <user@example.org>",
+        "user@example.org (Some User)",
+        "Greg  Kroah-Hartman <gregkh @ linuxfoundation.org>",
+        "plain@example.org",
+        "\"quoted (not a comment)\" <q@example.org>",
+    ];
+    for (n, from) in froms.iter().enumerate() {
+        let bytes = format!(
+            "From: {from}\r\nTo: list (the list) @example.org\r\nCc: a@example.org, b (bee) @ example.org\r\n\
+             Subject: s{n}\r\nMessage-ID: <a{n}@example.org>\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\r\nbody\r\n"
+        );
+        write_file(
+            &maildir.join("cur").join(format!("17000001{n:02}.M{n}.host:2,S")),
+            bytes.as_bytes(),
+            1_700_000_100 + n as i64,
+        );
+    }
+    let store = Store::open(&maildir).unwrap();
+    let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
+    rescan(&home, &store, &RescanOptions::default(), &NoProgress).unwrap();
+    let engine = Engine::new(&store, Some(&home));
+    let mut answers = Vec::new();
+    for program in [
+        "FROM user@example.org",
+        "HEADER FROM user@example.org",
+        "FROM \"gregkh@linuxfoundation.org\"",
+        "HEADER FROM \"gregkh@linuxfoundation.org\"",
+        "FROM \"greg kroah\"",
+        "FROM \"(comment)\"",
+        "FROM \"not a comment\"",
+        "TO list@example.org",
+        "HEADER TO list@example.org",
+        "CC b@example.org",
+        "BCC nobody",
+        "SUBJECT s1",
+    ] {
+        let parsed = parse_program(program).unwrap();
+        let scan = engine.search("INBOX", &parsed, Mode::Scan).unwrap();
+        let index = engine.search("INBOX", &parsed, Mode::Index).unwrap();
+        assert_eq!(
+            index.uids, scan.uids,
+            "`{program}`: index differs from the scan\nplan: {:#?}",
+            index.explain
+        );
+        assert_eq!(index.explain.source, "index", "`{program}`");
+        answers.push(scan.uids.len());
+    }
+    // the address forms find more than the values as written
+    assert_eq!(answers[0], 3, "FROM user@example.org");
+    assert_eq!(answers[1], 2, "HEADER FROM user@example.org");
+    assert_eq!((answers[2], answers[3]), (1, 0), "gregkh");
+    assert_eq!((answers[7], answers[8]), (6, 0), "TO");
+}

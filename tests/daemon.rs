@@ -2,6 +2,8 @@
 //! directories, deliveries the way an MDA makes them (write to `tmp/`, rename into `new/`), and
 //! clients over gRPC (Rust, generated from the same proto; Python grpcio when installed), the
 //! local socket (`mailfts hook saved`) and the metrics endpoint. Every wait is a poll with a deadline.
+//! A test whose tool (python3 with grpcio, haproxy, openssl) is missing is skipped, unless `CI` is
+//! set: then it fails.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -11,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use mailfts_corpora::tools::{require, require_tool};
 use mailfts_corpora::{write_maildir, CorpusSpec};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -518,16 +521,30 @@ async fn list_services(
     Ok(names)
 }
 
-/// The Python grpcio client (tests/py/check_daemon.py), when python3 with grpcio, grpcio-tools and
-/// grpcio-reflection is installed (`.ci/run` installs them).
-fn python_client(served: &Served, _home: &Path) {
-    let have = Command::new("python3")
-        .args(["-c", "import grpc, grpc_tools, grpc_reflection"])
+/// Whether python3 can import `modules` (Python grpcio's packages), through [`require`]: `false`
+/// (the check is skipped) when it cannot, a failed test when it cannot and `CI` is set.
+#[track_caller]
+fn python_with(modules: &str) -> bool {
+    let Some(python) = require_tool("python3") else {
+        return false;
+    };
+    let have = Command::new(python)
+        .args(["-c", &format!("import {modules}")])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !have {
-        eprintln!("note: python3 with grpcio/grpcio-tools/grpcio-reflection not installed: Python client check skipped");
+    require(
+        have,
+        &format!(
+            "python3 cannot import {modules} (pip install grpcio grpcio-tools grpcio-reflection)"
+        ),
+    )
+}
+
+/// The Python grpcio client (tests/py/check_daemon.py), when python3 with grpcio, grpcio-tools and
+/// grpcio-reflection is installed (`.ci/run` installs them).
+fn python_client(served: &Served, _home: &Path) {
+    if !python_with("grpc, grpc_tools, grpc_reflection") {
         return;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/check_daemon.py");
@@ -928,19 +945,10 @@ fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
 }
 
 /// docs/scale-out/run-haproxy-demo.sh: two daemons behind HAProxy, routed by user. Runs when
-/// haproxy and Python grpcio are installed.
+/// haproxy and Python grpcio are installed (always under CI).
 #[test]
 fn two_daemons_behind_haproxy_answer_their_own_users() {
-    let have = |cmd: &str, args: &[&str]| {
-        Command::new(cmd)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !have("haproxy", &["-v"]) || !have("python3", &["-c", "import grpc, grpc_tools"]) {
-        eprintln!("note: haproxy or Python grpcio not installed: scale-out demo skipped");
+    if require_tool("haproxy").is_none() || !python_with("grpc, grpc_tools") {
         return;
     }
     let script = concat!(
@@ -961,7 +969,7 @@ fn two_daemons_behind_haproxy_answer_their_own_users() {
 }
 
 /// Makes a CA, a server certificate for localhost/127.0.0.1 and a client certificate with openssl.
-fn make_certs(dir: &Path) -> bool {
+fn make_certs(dir: &Path) {
     let sh = |script: &str| {
         Command::new("sh")
             .arg("-c")
@@ -972,8 +980,7 @@ fn make_certs(dir: &Path) -> bool {
             .status()
             .is_ok_and(|s| s.success())
     };
-    sh("command -v openssl")
-        && sh("set -e
+    let made = sh("set -e
             ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
             openssl req -x509 $ec -keyout ca.key -out ca.pem -days 2 -subj /CN=mailfts-test-ca
             openssl req $ec -keyout server.key -out server.csr -subj /CN=localhost
@@ -981,17 +988,18 @@ fn make_certs(dir: &Path) -> bool {
             openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext
             openssl req $ec -keyout client.key -out client.csr -subj /CN=portal
             printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' > client.ext
-            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext")
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext");
+    assert!(made, "openssl could not make the test certificates");
 }
 
 #[test]
 fn grpc_over_tls_accepts_a_client_certificate_or_the_token() {
     use tonic::transport::{Certificate, ClientTlsConfig, Identity};
     let dir = tempfile::tempdir().unwrap();
-    if !make_certs(dir.path()) {
-        eprintln!("note: openssl not available: TLS test skipped");
+    if require_tool("openssl").is_none() {
         return;
     }
+    make_certs(dir.path());
     let home = dir.path().join("alice");
     write_maildir(&CorpusSpec::new(3, 10), &home.join("Maildir"), &mut |_| {}).unwrap();
     let passwd = write_passwd(dir.path(), &[("alice", &home)]);

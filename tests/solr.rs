@@ -11,7 +11,7 @@
 //! and requires HTTP basic auth, which Dovecot sends from the credentials in its `fts_solr` URL.
 //! Needs `dovecot-imapd`, `dovecot-solr`, `openssl`, `curl` and root (Dovecot switches to the mail
 //! user). Where they are missing the test prints `SKIPPED: …` and passes, unless `CI` is set: then
-//! it fails.
+//! it fails (`mailfts_corpora::tools::require`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -20,29 +20,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use mailfts_corpora::tools::{require, require_tool};
+
 const DEADLINE: Duration = Duration::from_secs(60);
 const SOLR_PLUGIN: &str = "/usr/lib/dovecot/modules/lib21_fts_solr_plugin.so";
 /// The mail user's uid and gid (`nobody`): Dovecot refuses uid 0 for mail.
 const MAIL_UID: u32 = 65534;
-
-fn skip_or_fail(why: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set and the Dovecot test cannot run: {why}");
-    }
-    eprintln!();
-    eprintln!("==================================================================");
-    eprintln!("SKIPPED: tests/solr.rs (Dovecot + mailfts): {why}");
-    eprintln!("         apt-get install dovecot-imapd dovecot-solr, run as root");
-    eprintln!("==================================================================");
-}
-
-fn which(bin: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -539,17 +522,18 @@ const FIXED_KEYS: &[&str] = &[
 
 #[test]
 fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
-    if !which("dovecot") || !which("doveadm") || !Path::new(SOLR_PLUGIN).exists() {
-        skip_or_fail("dovecot, doveadm or the fts_solr plugin is not installed");
-        return;
-    }
-    if !which("openssl") || !which("curl") {
-        skip_or_fail("openssl and curl are needed for the HTTPS endpoint");
-        return;
-    }
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc_geteuid() } != 0 {
-        skip_or_fail("Dovecot's master must run as root to switch to the mail user");
+    let tools = ["dovecot", "doveadm", "openssl", "curl"].map(require_tool);
+    if tools.iter().any(Option::is_none)
+        || !require(
+            Path::new(SOLR_PLUGIN).exists(),
+            "the fts_solr plugin is not installed (apt-get install dovecot-solr)",
+        )
+        // SAFETY: geteuid has no preconditions.
+        || !require(
+            unsafe { libc_geteuid() } == 0,
+            "the test is not run as root (Dovecot's master switches to the mail user)",
+        )
+    {
         return;
     }
     // MAILFTS_SOLR_TEST_DIR keeps everything (logs, indexes, mail) for a look after a failure

@@ -1,6 +1,7 @@
 //! `mailfts serve`: the daemon that keeps every home's index current and answers searches.
 //!
-//! One process per mail host. It reads the users and their homes from a passwd-file, then runs:
+//! One process per mail host. It reads the users and their homes from a passwd-file (with
+//! [`mailfts_imap_glue::auth::read_passwd`], the rules IMAP logins use), then runs:
 //!
 //! * the **indexing workers** ([`indexing`]): a bounded pool draining a per-home queue of changed
 //!   mailboxes, each home debounced into one incremental, chunked rescan under its own write lock;
@@ -31,7 +32,6 @@ pub mod metrics;
 pub mod pb;
 pub mod shutdown;
 pub mod solr;
-pub mod users;
 pub mod watcher;
 
 use std::process::ExitCode;
@@ -101,7 +101,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(args)?;
     // without a passwd-file (a Solr endpoint only) there are no homes to serve
     let users = match &cfg.passwd {
-        Some(passwd) => users::load(passwd)?,
+        Some(passwd) => mailfts_imap_glue::auth::read_passwd(passwd)?,
         None => Default::default(),
     };
     let token = cfg.token()?.map(Arc::<str>::from);

@@ -205,8 +205,10 @@ pub fn verify_password(stored: &str, password: &[u8]) -> bool {
     }
 }
 
+/// Compares in time that depends only on the lengths (`subtle`).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// `{SCHEME}hash` of a password, with a fresh random salt.

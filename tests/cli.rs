@@ -1,26 +1,10 @@
 //! End-to-end tests of the `mailfts` binary on real Maildir homes in temporary directories.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mailfts"))
-}
-
-#[track_caller]
-fn run_ok(args: &[&str]) -> String {
-    let out = bin().args(args).output().expect("spawn mailfts");
-    assert!(
-        out.status.success(),
-        "mailfts {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("spawn mailfts")
-}
+use support::{bin, run, run_ok};
 
 fn generate(home: &Path, messages: usize, seed: u64) {
     run_ok(&[

@@ -5,6 +5,8 @@
 //! wrote compressed is read by Dovecot. Without Dovecot the Dovecot test is skipped, unless `CI`
 //! is set: then it fails.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -16,21 +18,7 @@ use mailfts_corpora::tools::{require, require_tool};
 use mailfts_corpora::{folder_dir, generate_message, CorpusSpec};
 use mailfts_store::compress::compress;
 use mailfts_store::{Compression, Format};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mailfts"))
-}
-
-#[track_caller]
-fn run_ok(args: &[&str]) -> String {
-    let out = bin().args(args).output().expect("spawn mailfts");
-    assert!(
-        out.status.success(),
-        "mailfts {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use support::run_ok;
 
 fn rescan_json(home: &Path) -> serde_json::Value {
     let out = run_ok(&["rescan", "--home", home.to_str().unwrap(), "--json"]);

@@ -217,15 +217,11 @@ fn mode_of(m: i32) -> Mode {
     }
 }
 
+/// The wire form of `s`, with `mailboxes` counted by the caller.
 fn stats_pb(s: &mailfts_indexer::rescan::RescanStats, mailboxes: u64) -> pb::RescanStats {
     pb::RescanStats {
-        added: s.added,
-        removed: s.removed,
-        failed: s.failed,
-        degraded: s.degraded,
-        bytes: s.bytes,
-        seconds: s.seconds,
         mailboxes,
+        ..s.into()
     }
 }
 

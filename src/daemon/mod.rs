@@ -16,7 +16,8 @@
 //! * the **gRPC service** ([`grpc`], `proto/mailfts.proto`) with health and reflection, on TCP
 //!   (bearer token) and optionally a local socket for delivery agents;
 //! * the **metrics endpoint** ([`metrics`]), Prometheus text;
-//! * the **IMAP listeners**, once the `imap-glue` crate provides its server;
+//! * the **IMAP listeners** ([`imap`]): `imap-glue`'s server, with the indexing queue as its save
+//!   hooks;
 //! * the **Solr endpoint** ([`solr`]) for Dovecot 2.3's `fts_solr`: one index per Dovecot user
 //!   under `solr.index_root`, answered with IMAP's substring semantics.
 //!

@@ -81,23 +81,7 @@ async fn through_daemon(
     let Some(s) = done else {
         bail!("the daemon ended the rescan without its totals");
     };
-    let secs = s.seconds.max(1e-9);
-    let mut problems = std::collections::BTreeMap::new();
-    if s.degraded > 0 {
-        problems.insert("degraded".to_string(), s.degraded);
-    }
-    Ok(RescanStats {
-        added: s.added,
-        removed: s.removed,
-        failed: s.failed,
-        degraded: s.degraded,
-        bytes: s.bytes,
-        seconds: s.seconds,
-        msg_per_sec: s.added as f64 / secs,
-        mb_per_sec: s.bytes as f64 / 1e6 / secs,
-        mailboxes: s.mailboxes,
-        problems,
-    })
+    Ok(RescanStats::from(s))
 }
 
 /// `run` without the daemon: opens the index for writing.

@@ -1,7 +1,12 @@
 //! `mailfts`: full-text search for Maildir homes.
 //!
-//! The binary is thin: argument parsing and output live here, the work in the crates
-//! (`mailfts-store`, `mailfts-indexer`, `mailfts-query`, `mailfts-corpora`).
+//! The binary is not thin: besides the command line (`cli.rs`, one `cmd_*.rs` module per
+//! subcommand, with its progress and output) it holds the daemon `mailfts serve` (`daemon/`: the
+//! indexing workers and their queue, the watcher, the gRPC service, the IMAP listeners, the Solr
+//! endpoint for Dovecot, the metrics endpoint, the cache of open homes) and its client
+//! (`daemon_client.rs`). The mail store, text extraction, the index, the query engine and the IMAP
+//! protocol live in the crates (`mailfts-store`, `mailfts-extractors`, `mailfts-indexer`,
+//! `mailfts-query`, `mailfts-imap-glue`; `mailfts-corpora` generates homes). See ARCHITECTURE.md.
 
 mod cli;
 mod cmd_bench;

@@ -2,24 +2,12 @@
 //! a nested message are found by `TEXT` and `BODY` after a rescan — from the index and from the
 //! linear scan alike — and not by `SUBJECT`; extraction failures are counted per format.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 
 use mailfts_extractors::fixtures::{self, Part};
-
-#[track_caller]
-fn run_ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-        .args(args)
-        .output()
-        .expect("spawn mailfts");
-    assert!(
-        out.status.success(),
-        "mailfts {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use support::run_ok;
 
 fn search(home: &Path, extra: &[&str], keys: &str) -> Vec<u32> {
     let mut args = vec!["search", "--home", home.to_str().unwrap()];

@@ -1,26 +1,10 @@
 //! End-to-end tests of the `mailfts` binary on real Maildir homes in temporary directories.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mailfts"))
-}
-
-#[track_caller]
-fn run_ok(args: &[&str]) -> String {
-    let out = bin().args(args).output().expect("spawn mailfts");
-    assert!(
-        out.status.success(),
-        "mailfts {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("spawn mailfts")
-}
+use support::{bin, run, run_ok};
 
 fn generate(home: &Path, messages: usize, seed: u64) {
     run_ok(&[
@@ -310,4 +294,74 @@ fn search_without_index_scans_and_bad_programs_name_the_position() {
     ]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains(".."));
+}
+
+/// README.md's "Every flag" section lists, under each command's heading, every flag that the
+/// command's `--help` shows (`--help` and `--version` aside).
+#[test]
+fn readme_lists_every_flag_of_every_help() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("\n## Every flag\n")
+        .expect("README has `## Every flag`");
+    let section = &readme[start + 1..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |e| e + 1)];
+    let commands: [&[&str]; 15] = [
+        &[],
+        &["rescan"],
+        &["status"],
+        &["check"],
+        &["search"],
+        &["demo"],
+        &["bench"],
+        &["corpus"],
+        &["corpus", "generate"],
+        &["serve"],
+        &["hook"],
+        &["hook", "saved"],
+        &["imap"],
+        &["user"],
+        &["user", "add"],
+    ];
+    for command in commands {
+        let help = run_ok(&[command, &["--help"]].concat());
+        // the group commands (`corpus`, `hook`, `user`) add no flag: their flags are the top's
+        let heading = match command {
+            [_] if help.contains("\nCommands:\n") => "### `mailfts`\n".to_string(),
+            _ => format!(
+                "### `mailfts{}`\n",
+                command.iter().map(|c| format!(" {c}")).collect::<String>()
+            ),
+        };
+        let listed = &section[section
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no {heading}"))..];
+        let listed = &listed[..listed[4..].find("\n### ").map_or(listed.len(), |e| e + 4)];
+        let options = &help[help.find("\nOptions:\n").expect("an Options: block")..];
+        for line in options.lines() {
+            let Some(flag) = line
+                .split_whitespace()
+                .find(|w| w.starts_with("--"))
+                .filter(|_| line.trim_start().starts_with('-'))
+            else {
+                continue;
+            };
+            let flag = flag.trim_end_matches("...");
+            if flag == "--help" || flag == "--version" {
+                continue;
+            }
+            let found = listed.lines().any(|l| {
+                l.starts_with("* `")
+                    && l.split('`').nth(1).is_some_and(|f| {
+                        f.split([' ', ','])
+                            .any(|w| w.trim_end_matches("...") == flag)
+                    })
+            });
+            assert!(
+                found,
+                "README: {flag} of `mailfts {command:?}` missing under {heading}"
+            );
+        }
+    }
 }

@@ -5,23 +5,13 @@
 //! "Settled" directories (last modified well before a sync) are what lets a sync record its state;
 //! the test ages the directories' mtimes instead of sleeping, each time to a different instant.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-fn run_ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-        .args(args)
-        .output()
-        .expect("spawn mailfts");
-    assert!(
-        out.status.success(),
-        "mailfts {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::run_ok;
 
 /// The INBOX files on disk: (all, seen).
 fn oracle(maildir: &Path) -> (usize, usize) {

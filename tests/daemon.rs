@@ -2,16 +2,20 @@
 //! directories, deliveries the way an MDA makes them (write to `tmp/`, rename into `new/`), and
 //! clients over gRPC (Rust, generated from the same proto; Python grpcio when installed), the
 //! local socket (`mailfts hook saved`) and the metrics endpoint. Every wait is a poll with a deadline.
+//! A test whose tool (python3 with grpcio, haproxy, openssl) is missing is skipped, unless `CI` is
+//! set: then it fails.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mailfts_corpora::tools::{require, require_tool};
 use mailfts_corpora::{write_maildir, CorpusSpec};
+use support::{write_passwd, Imap, Served, DEADLINE, TOKEN};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -23,93 +27,8 @@ mod pb {
 
 use pb::mailfts_client::MailftsClient;
 
-const TOKEN: &str = "test-token-7f3a9c";
-const DEADLINE: Duration = Duration::from_secs(90);
-
-/// A running `mailfts serve`.
-struct Served {
-    child: Child,
-    grpc: String,
-    metrics: String,
-    imap: Option<String>,
-    socket: PathBuf,
-    log: PathBuf,
-}
-
+/// The gRPC side of [`Served`] (the daemon's start and stop are in `support`).
 impl Served {
-    /// Starts a daemon for the users of `passwd` on free loopback ports (port 0, read back from
-    /// its stdout).
-    fn start(dir: &Path, passwd: &Path, tag: &str) -> Served {
-        Served::start_with(dir, passwd, tag, &[])
-    }
-
-    fn start_with(dir: &Path, passwd: &Path, tag: &str, extra: &[&str]) -> Served {
-        let token = dir.join("token");
-        std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
-        let socket = dir.join(format!("grpc-{tag}.sock"));
-        let log = dir.join(format!("serve-{tag}.log"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-            .args(["serve", "--passwd"])
-            .arg(passwd)
-            .args([
-                "--grpc-listen",
-                "127.0.0.1:0",
-                "--metrics-listen",
-                "127.0.0.1:0",
-            ])
-            .arg("--grpc-token-file")
-            .arg(&token)
-            .arg("--grpc-socket")
-            .arg(&socket)
-            .args(["--debounce-ms", "100"])
-            .args(extra)
-            .env("MAILFTS_LOG", "info,tantivy=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("spawn mailfts serve");
-        let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let (mut grpc, mut metrics, mut imap) = (None, None, None);
-        let started = Instant::now();
-        loop {
-            let left = DEADLINE.saturating_sub(started.elapsed());
-            let line = rx.recv_timeout(left).unwrap_or_else(|_| {
-                panic!(
-                    "daemon did not start: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-            });
-            if let Some(a) = line.strip_prefix("mailfts: grpc listening on ") {
-                grpc = a.split_whitespace().next().map(str::to_string);
-            } else if let Some(a) = line.strip_prefix("mailfts: metrics listening on ") {
-                metrics = Some(a.to_string());
-            } else if let Some(a) = line.strip_prefix("mailfts: imap listening on ") {
-                imap = Some(a.to_string());
-            } else if line.starts_with("mailfts: serving") {
-                break;
-            }
-        }
-        Served {
-            child,
-            grpc: grpc.expect("grpc address printed"),
-            metrics: metrics.expect("metrics address printed"),
-            imap,
-            socket,
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
     async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.grpc))
             .unwrap()
@@ -120,46 +39,6 @@ impl Served {
 
     async fn client(&self) -> MailftsClient<InterceptedService<Channel, Bearer>> {
         MailftsClient::with_interceptor(self.channel().await, Bearer(TOKEN))
-    }
-
-    /// Sends SIGTERM and waits for the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let started = Instant::now();
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
-            }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "daemon ignored SIGTERM: {}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGKILL: no shutdown at all.
-    fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn metrics_text(&self) -> String {
-        let mut s = TcpStream::connect(&self.metrics).unwrap();
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -195,16 +74,6 @@ async fn poll<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
         assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn write_passwd(dir: &Path, users: &[(&str, &Path)]) -> PathBuf {
-    let p = dir.join("users");
-    let text: String = users
-        .iter()
-        .map(|(u, h)| format!("{u}:{{PLAIN}}pw-{u}::::{}::\n", h.display()))
-        .collect();
-    std::fs::write(&p, text).unwrap();
-    p
 }
 
 /// Delivers like an MDA: write into `tmp/`, then rename into `new/`. Returns the final path.
@@ -518,16 +387,30 @@ async fn list_services(
     Ok(names)
 }
 
-/// The Python grpcio client (tests/py/check_daemon.py), when python3 with grpcio, grpcio-tools and
-/// grpcio-reflection is installed (`.ci/run` installs them).
-fn python_client(served: &Served, _home: &Path) {
-    let have = Command::new("python3")
-        .args(["-c", "import grpc, grpc_tools, grpc_reflection"])
+/// Whether python3 can import `modules` (Python grpcio's packages), through [`require`]: `false`
+/// (the check is skipped) when it cannot, a failed test when it cannot and `CI` is set.
+#[track_caller]
+fn python_with(modules: &str) -> bool {
+    let Some(python) = require_tool("python3") else {
+        return false;
+    };
+    let have = Command::new(python)
+        .args(["-c", &format!("import {modules}")])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !have {
-        eprintln!("note: python3 with grpcio/grpcio-tools/grpcio-reflection not installed: Python client check skipped");
+    require(
+        have,
+        &format!(
+            "python3 cannot import {modules} (pip install grpcio grpcio-tools grpcio-reflection)"
+        ),
+    )
+}
+
+/// The Python grpcio client (tests/py/check_daemon.py), when python3 with grpcio, grpcio-tools and
+/// grpcio-reflection is installed (`.ci/run` installs them).
+fn python_client(served: &Served, _home: &Path) {
+    if !python_with("grpc, grpc_tools, grpc_reflection") {
         return;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/check_daemon.py");
@@ -691,73 +574,6 @@ fn serve_explains_what_is_missing() {
     let (code, err) = run(&["--config", cfg.to_str().unwrap(), "--passwd", p]);
     assert_eq!(code, Some(2));
     assert!(err.contains("workerz"), "{err}");
-}
-
-/// A minimal IMAP client over a blocking socket: one command at a time, lines in.
-struct Imap {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Imap {
-    fn connect(addr: &str) -> Imap {
-        let s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let mut c = Imap {
-            reader: BufReader::new(s.try_clone().unwrap()),
-            writer: s,
-        };
-        let greeting = c.line_until(Instant::now() + DEADLINE).expect("greeting");
-        assert!(greeting.starts_with("* OK"), "{greeting}");
-        c
-    }
-
-    /// The next line, or `None` when `deadline` passed first.
-    fn line_until(&mut self, deadline: Instant) -> Option<String> {
-        let mut line = String::new();
-        loop {
-            match self.reader.read_line(&mut line) {
-                Ok(0) => panic!("IMAP server closed the connection"),
-                Ok(_) if line.ends_with('\n') => return Some(line.trim_end().to_string()),
-                Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    if Instant::now() > deadline {
-                        return None;
-                    }
-                }
-                Err(e) => panic!("IMAP read: {e}"),
-            }
-        }
-    }
-
-    fn send(&mut self, line: &str) {
-        self.writer
-            .write_all(format!("{line}\r\n").as_bytes())
-            .unwrap();
-    }
-
-    /// Sends a tagged command; returns the untagged lines and checks the tagged OK.
-    #[track_caller]
-    fn command(&mut self, tag: &str, cmd: &str) -> Vec<String> {
-        self.send(&format!("{tag} {cmd}"));
-        let mut lines = Vec::new();
-        loop {
-            let line = self
-                .line_until(Instant::now() + DEADLINE)
-                .expect("a response");
-            if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
-                assert!(rest.starts_with("OK"), "{cmd}: {line}");
-                return lines;
-            }
-            lines.push(line);
-        }
-    }
 }
 
 fn exists_of(lines: &[String]) -> Option<u32> {
@@ -928,19 +744,10 @@ fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
 }
 
 /// docs/scale-out/run-haproxy-demo.sh: two daemons behind HAProxy, routed by user. Runs when
-/// haproxy and Python grpcio are installed.
+/// haproxy and Python grpcio are installed (always under CI).
 #[test]
 fn two_daemons_behind_haproxy_answer_their_own_users() {
-    let have = |cmd: &str, args: &[&str]| {
-        Command::new(cmd)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !have("haproxy", &["-v"]) || !have("python3", &["-c", "import grpc, grpc_tools"]) {
-        eprintln!("note: haproxy or Python grpcio not installed: scale-out demo skipped");
+    if require_tool("haproxy").is_none() || !python_with("grpc, grpc_tools") {
         return;
     }
     let script = concat!(
@@ -961,7 +768,7 @@ fn two_daemons_behind_haproxy_answer_their_own_users() {
 }
 
 /// Makes a CA, a server certificate for localhost/127.0.0.1 and a client certificate with openssl.
-fn make_certs(dir: &Path) -> bool {
+fn make_certs(dir: &Path) {
     let sh = |script: &str| {
         Command::new("sh")
             .arg("-c")
@@ -972,8 +779,7 @@ fn make_certs(dir: &Path) -> bool {
             .status()
             .is_ok_and(|s| s.success())
     };
-    sh("command -v openssl")
-        && sh("set -e
+    let made = sh("set -e
             ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
             openssl req -x509 $ec -keyout ca.key -out ca.pem -days 2 -subj /CN=mailfts-test-ca
             openssl req $ec -keyout server.key -out server.csr -subj /CN=localhost
@@ -981,17 +787,18 @@ fn make_certs(dir: &Path) -> bool {
             openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext
             openssl req $ec -keyout client.key -out client.csr -subj /CN=portal
             printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' > client.ext
-            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext")
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext");
+    assert!(made, "openssl could not make the test certificates");
 }
 
 #[test]
 fn grpc_over_tls_accepts_a_client_certificate_or_the_token() {
     use tonic::transport::{Certificate, ClientTlsConfig, Identity};
     let dir = tempfile::tempdir().unwrap();
-    if !make_certs(dir.path()) {
-        eprintln!("note: openssl not available: TLS test skipped");
+    if require_tool("openssl").is_none() {
         return;
     }
+    make_certs(dir.path());
     let home = dir.path().join("alice");
     write_maildir(&CorpusSpec::new(3, 10), &home.join("Maildir"), &mut |_| {}).unwrap();
     let passwd = write_passwd(dir.path(), &[("alice", &home)]);

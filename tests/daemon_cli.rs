@@ -2,122 +2,12 @@
 //! `--daemon SOCKET` they ask the daemon over its local socket and print what the local path
 //! prints; with no daemon they open the index themselves; a locked index is explained (exit 2).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod support;
 
 use mailfts_corpora::{write_maildir, CorpusSpec};
+use support::{ok, run as mailfts, write_passwd, Served};
 
-const TOKEN: &str = "test-token-cli-41c2";
-const DEADLINE: Duration = Duration::from_secs(90);
 const MESSAGES: usize = 300;
-
-/// A running `mailfts serve` with a local socket (as in tests/daemon.rs).
-struct Served {
-    child: Child,
-    socket: PathBuf,
-    log: PathBuf,
-}
-
-impl Served {
-    fn start(dir: &Path, passwd: &Path) -> Served {
-        let token = dir.join("token");
-        std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
-        let socket = dir.join("grpc.sock");
-        let log = dir.join("serve.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-            .args(["serve", "--passwd"])
-            .arg(passwd)
-            .args(["--grpc-listen", "127.0.0.1:0"])
-            .arg("--grpc-token-file")
-            .arg(&token)
-            .arg("--grpc-socket")
-            .arg(&socket)
-            // idle until asked: the rescan below is the CLI's
-            .args(["--no-watch", "--no-startup-check"])
-            .env("MAILFTS_LOG", "info,tantivy=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("spawn mailfts serve");
-        let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let started = Instant::now();
-        loop {
-            let left = DEADLINE.saturating_sub(started.elapsed());
-            let line = rx.recv_timeout(left).unwrap_or_else(|_| {
-                panic!(
-                    "daemon did not start: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-            });
-            if line.starts_with("mailfts: serving") {
-                break;
-            }
-        }
-        Served { child, socket, log }
-    }
-
-    /// Sends SIGTERM and waits for the exit.
-    fn terminate(mut self) {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let started = Instant::now();
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                started.elapsed() < DEADLINE,
-                "daemon ignored SIGTERM: {}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn write_passwd(dir: &Path, users: &[(&str, &Path)]) -> PathBuf {
-    let p = dir.join("users");
-    let text: String = users
-        .iter()
-        .map(|(u, h)| format!("{u}:{{PLAIN}}pw-{u}::::{}::\n", h.display()))
-        .collect();
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn mailfts(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mailfts"))
-        .args(args)
-        .env_remove("MAILFTS_DAEMON")
-        .env_remove("MAILFTS_USER")
-        .env_remove("MAILFTS_TOKEN_FILE")
-        .output()
-        .expect("run mailfts")
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "status {:?}, stderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
 
 const QUERIES: &[&str] = &[
     "ALL",
@@ -137,7 +27,13 @@ fn rescan_status_and_search_go_through_the_daemon_and_agree_with_the_local_path(
     )
     .unwrap();
     let passwd = write_passwd(dir.path(), &[("alice", &home)]);
-    let served = Served::start(dir.path(), &passwd);
+    // idle until asked: the rescan below is the CLI's
+    let served = Served::start_with(
+        dir.path(),
+        &passwd,
+        "cli",
+        &["--no-watch", "--no-startup-check"],
+    );
     let h = home.to_str().unwrap();
     let s = served.socket.to_str().unwrap().to_string();
     let token = dir.path().join("token");

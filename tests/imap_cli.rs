@@ -1,37 +1,18 @@
 //! `mailfts user add` and `mailfts imap` end to end: a user written by the CLI logs in over TCP
 //! and searches the mail that `mailfts corpus generate` made.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod support;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mailfts"))
-}
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+
+use support::{bin, Imap};
 
 struct Child(std::process::Child);
 impl Drop for Child {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-fn command(r: &mut BufReader<TcpStream>, tag: &str, text: &str) -> Vec<String> {
-    r.get_mut()
-        .write_all(format!("{tag} {text}\r\n").as_bytes())
-        .unwrap();
-    let mut lines = Vec::new();
-    loop {
-        let mut l = String::new();
-        r.read_line(&mut l).unwrap();
-        assert!(!l.is_empty(), "connection closed after {lines:?}");
-        let done = l.starts_with(&format!("{tag} "));
-        lines.push(l);
-        if done {
-            return lines;
-        }
     }
 }
 
@@ -104,31 +85,26 @@ fn user_add_then_imap_login_and_search() {
         let _ = stderr.read_to_string(&mut rest);
     });
 
-    let stream = TcpStream::connect(&addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut r = BufReader::new(stream);
-    let mut greeting = String::new();
-    r.read_line(&mut greeting).unwrap();
+    let mut imap = Imap::connect(&addr);
+    let greeting = &imap.greeting;
     assert!(
         greeting.starts_with("* OK [CAPABILITY IMAP4rev1 "),
         "{greeting}"
     );
-    let login = command(&mut r, "a1", "LOGIN alice s3cret");
+    let login = imap.exchange("a1", "LOGIN alice s3cret");
     assert!(login.last().unwrap().starts_with("a1 OK"), "{login:?}");
-    let select = command(&mut r, "a2", "SELECT INBOX");
+    let select = imap.exchange("a2", "SELECT INBOX");
     assert!(
         select.last().unwrap().starts_with("a2 OK [READ-WRITE]"),
         "{select:?}"
     );
-    let search = command(&mut r, "a3", "UID SEARCH RETURN (COUNT) ALL");
+    let search = imap.exchange("a3", "UID SEARCH RETURN (COUNT) ALL");
     assert!(
         search[0].starts_with("* ESEARCH (TAG \"a3\") UID COUNT "),
         "{search:?}"
     );
-    let sort = command(&mut r, "a4", "UID SORT (REVERSE DATE) UTF-8 ALL");
+    let sort = imap.exchange("a4", "UID SORT (REVERSE DATE) UTF-8 ALL");
     assert!(sort[0].starts_with("* SORT "), "{sort:?}");
-    let bye = command(&mut r, "a5", "LOGOUT");
+    let bye = imap.exchange("a5", "LOGOUT");
     assert_eq!(bye, ["* BYE Logging out\r\n", "a5 OK LOGOUT completed\r\n"]);
 }

@@ -5,29 +5,12 @@
 //! The segment files are found by listing the index directory, so the tests follow schema changes
 //! (which files exist, which fields there are).
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mailfts"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("spawn mailfts")
-}
-
-#[track_caller]
-fn run_ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "mailfts {args:?} failed ({:?}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use support::{run, run_ok};
 
 /// Search programs over headers, bodies and header columns.
 const KEYS: [&str; 5] = [

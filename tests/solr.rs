@@ -11,38 +11,23 @@
 //! and requires HTTP basic auth, which Dovecot sends from the credentials in its `fts_solr` URL.
 //! Needs `dovecot-imapd`, `dovecot-solr`, `openssl`, `curl` and root (Dovecot switches to the mail
 //! user). Where they are missing the test prints `SKIPPED: …` and passes, unless `CI` is set: then
-//! it fails.
+//! it fails (`mailfts_corpora::tools::require`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use mailfts_corpora::tools::{require, require_tool};
+use support::{spawn_serve, Imap};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 const SOLR_PLUGIN: &str = "/usr/lib/dovecot/modules/lib21_fts_solr_plugin.so";
 /// The mail user's uid and gid (`nobody`): Dovecot refuses uid 0 for mail.
 const MAIL_UID: u32 = 65534;
-
-fn skip_or_fail(why: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set and the Dovecot test cannot run: {why}");
-    }
-    eprintln!();
-    eprintln!("==================================================================");
-    eprintln!("SKIPPED: tests/solr.rs (Dovecot + mailfts): {why}");
-    eprintln!("         apt-get install dovecot-imapd dovecot-solr, run as root");
-    eprintln!("==================================================================");
-}
-
-fn which(bin: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -103,41 +88,17 @@ impl Mailfts {
         let log = dir.join("mailfts.log");
         let auth_file = dir.join("solr-auth");
         std::fs::write(&auth_file, format!("{CREDENTIALS}\n")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-            .args(["serve", "--solr-listen", "127.0.0.1:0", "--solr-index-root"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailfts"));
+        cmd.args(["serve", "--solr-listen", "127.0.0.1:0", "--solr-index-root"])
             .arg(dir.join("solr"))
             .arg("--solr-basic-auth-file")
             .arg(&auth_file)
             .args(["--no-watch", "--no-startup-check"])
             .args(extra)
             .env("MAILFTS_LOG", "warn,mailfts::daemon::solr=debug")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("spawn mailfts serve");
-        let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut addr = None;
-        loop {
-            let line = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
-                panic!(
-                    "mailfts did not start: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-            });
-            if let Some(a) = line.strip_prefix("mailfts: solr listening on ") {
-                addr = a.split_whitespace().next().map(str::to_string);
-            } else if line.starts_with("mailfts: serving") {
-                break;
-            }
-        }
+            .env("NO_COLOR", "1");
+        let (child, mut listeners) = spawn_serve(cmd, &log);
+        let addr = listeners.remove("solr");
         Mailfts {
             child,
             addr: addr.expect("solr address printed"),
@@ -381,60 +342,13 @@ impl Drop for Dovecot {
     }
 }
 
-/// A minimal IMAP client: tagged commands, untagged lines collected.
-struct Imap {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-    tag: u32,
-}
-
+/// Sessions with the private Dovecot (the client is `support::Imap`).
 impl Imap {
+    /// Connects to Dovecot on loopback `port` and logs in as `user`.
     fn login(port: u16, user: &str) -> Imap {
-        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(DEADLINE)).unwrap();
-        let mut c = Imap {
-            r: BufReader::new(s.try_clone().unwrap()),
-            w: s,
-            tag: 0,
-        };
-        let mut greeting = String::new();
-        c.r.read_line(&mut greeting).unwrap();
-        assert!(greeting.starts_with("* OK"), "{greeting}");
+        let mut c = Imap::connect(("127.0.0.1", port));
         c.ok(&format!("LOGIN {user} secret"));
         c
-    }
-
-    /// Runs a command; panics unless it ends in OK. Returns the untagged lines.
-    #[track_caller]
-    fn ok(&mut self, cmd: &str) -> Vec<String> {
-        let (status, lines) = self.run(cmd, None);
-        assert!(status.starts_with("OK"), "{cmd}: {status} {lines:?}");
-        lines
-    }
-
-    fn run(&mut self, cmd: &str, literal: Option<&[u8]>) -> (String, Vec<String>) {
-        self.tag += 1;
-        let tag = format!("a{}", self.tag);
-        write!(self.w, "{tag} {cmd}\r\n").unwrap();
-        let mut lines = Vec::new();
-        loop {
-            let mut line = String::new();
-            assert!(
-                self.r.read_line(&mut line).unwrap() > 0,
-                "{cmd}: connection closed"
-            );
-            let line = line.trim_end().to_string();
-            if line.starts_with('+') {
-                self.w
-                    .write_all(literal.expect("no literal to send"))
-                    .unwrap();
-                self.w.write_all(b"\r\n").unwrap();
-            } else if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
-                return (rest.to_string(), lines);
-            } else {
-                lines.push(line);
-            }
-        }
     }
 
     #[track_caller]
@@ -539,17 +453,18 @@ const FIXED_KEYS: &[&str] = &[
 
 #[test]
 fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
-    if !which("dovecot") || !which("doveadm") || !Path::new(SOLR_PLUGIN).exists() {
-        skip_or_fail("dovecot, doveadm or the fts_solr plugin is not installed");
-        return;
-    }
-    if !which("openssl") || !which("curl") {
-        skip_or_fail("openssl and curl are needed for the HTTPS endpoint");
-        return;
-    }
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc_geteuid() } != 0 {
-        skip_or_fail("Dovecot's master must run as root to switch to the mail user");
+    let tools = ["dovecot", "doveadm", "openssl", "curl"].map(require_tool);
+    if tools.iter().any(Option::is_none)
+        || !require(
+            Path::new(SOLR_PLUGIN).exists(),
+            "the fts_solr plugin is not installed (apt-get install dovecot-solr)",
+        )
+        // SAFETY: geteuid has no preconditions.
+        || !require(
+            unsafe { libc_geteuid() } == 0,
+            "the test is not run as root (Dovecot's master switches to the mail user)",
+        )
+    {
         return;
     }
     // MAILFTS_SOLR_TEST_DIR keeps everything (logs, indexes, mail) for a look after a failure

@@ -18,7 +18,8 @@
 //! messages), forwarded `message/rfc822` parts, code and patches, and about 1%
 //! of deliberately malformed messages. [`fixture_messages`] adds small
 //! hand-written edge cases; [`plant_pdf`] and [`plant_docx`] build documents
-//! holding chosen words.
+//! holding chosen words. [`tools`] lets a test that runs an external tool skip when it is
+//! missing, and fail instead when `CI` is set.
 //!
 //! ```
 //! use mailfts_corpora::{generate_message, write_maildir, CorpusSpec};
@@ -61,6 +62,7 @@ mod rng;
 mod snippets;
 mod text;
 mod thread;
+pub mod tools;
 mod vocab;
 
 pub use fixtures::fixture_messages;

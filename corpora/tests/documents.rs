@@ -1,31 +1,32 @@
 //! PDF and DOCX attachments: planted documents and generated ones must be real files whose
-//! words come back from real extractors (the zip crate for DOCX; pdftotext when installed, and
-//! pdf-extract, which mailfts itself uses, for PDF).
+//! words come back from real extractors (the zip crate for DOCX; for PDF, pdf-extract, which
+//! mailfts itself uses, and pdftotext when installed: under CI a missing pdftotext fails).
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Cursor, Read, Write};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use mail_parser::{MessageParser, MimeHeaders};
+use mailfts_corpora::tools::require_tool;
 use mailfts_corpora::{generate_message, plant_docx, plant_pdf, CorpusSpec};
 
 const PDF: &str = "application/pdf";
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
-/// The text of `pdf` according to pdftotext, or `None` (with a note) when it is not installed.
+/// The text of `pdf` according to pdftotext, or `None` (with a note, once) when it is not
+/// installed (apt-get install poppler-utils); a failed test instead when `CI` is set.
+#[track_caller]
 fn pdftotext(pdf: &[u8]) -> Option<String> {
-    let mut child = match Command::new("pdftotext")
+    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let path = PATH.get_or_init(|| require_tool("pdftotext")).as_ref()?;
+    let mut child = Command::new(path)
         .args(["-q", "-", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("pdftotext unavailable ({e}); skipping the poppler check (apt-get install poppler-utils)");
-            return None;
-        }
-    };
+        .expect("spawn pdftotext");
     let mut stdin = child.stdin.take().unwrap();
     let data = pdf.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&data));

@@ -265,6 +265,55 @@ mod tests {
         sink.text
     }
 
+    /// The entity table is binary searched: it must be strictly sorted by name (byte order), or
+    /// names would silently not be found.
+    #[test]
+    fn entity_table_is_strictly_sorted() {
+        for pair in ENTITIES.windows(2) {
+            assert!(
+                pair[0].0.as_bytes() < pair[1].0.as_bytes(),
+                "{:?} is not before {:?}",
+                pair[0].0,
+                pair[1].0
+            );
+        }
+        // the WHATWG list: 2,231 names, legacy unterminated forms included
+        assert_eq!(ENTITIES.len(), 2231);
+        for (name, want) in [
+            ("AElig", "\u{c6}"),
+            ("AMP;", "&"),
+            ("amp", "&"),
+            ("nbsp;", "\u{a0}"),
+            ("eacute", "\u{e9}"),
+            ("NotEqualTilde;", "\u{2242}\u{338}"),
+            ("fjlig;", "fj"),
+            ("zwnj;", "\u{200c}"),
+        ] {
+            assert_eq!(lookup(name), Some(want), "{name}");
+        }
+        assert_eq!(lookup("eacut"), None);
+        assert_eq!(lookup("zzz;"), None);
+    }
+
+    /// `extractors/gen_entities.py --check`: the table is what its generator writes from Python's
+    /// copy of the WHATWG list.
+    #[test]
+    fn entity_table_is_generated() {
+        let Some(python) = mailfts_corpora::tools::require_tool("python3") else {
+            return;
+        };
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/gen_entities.py");
+        let out = std::process::Command::new(python)
+            .args([script, "--check"])
+            .output()
+            .expect("run gen_entities.py");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     #[test]
     fn entities() {
         for (input, want) in [

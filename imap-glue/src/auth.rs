@@ -2,9 +2,9 @@
 //! delay.
 //!
 //! One user per line, `user:{SCHEME}hash:uid:gid:gecos:home:shell:extra` (the name, the hash, the
-//! uid and gid — see [`crate::creds`] — and the home are used; empty lines and lines starting with
-//! `#` are skipped). The home must be
-//! an absolute path; mail is at `HOME/Maildir`, the index at `HOME/mailfts`. Schemes:
+//! uid and gid — see [`crate::creds`] — and the home are used). [`parse_passwd`] is the one parser
+//! of the format, with its rules; `mailfts serve` reads its users and homes through it too. Mail
+//! is at `HOME/Maildir`, the index at `HOME/mailfts`. Schemes:
 //!
 //! | scheme | hash | note |
 //! |---|---|---|
@@ -76,9 +76,22 @@ impl Scheme {
     }
 }
 
-/// Parses a passwd file's text. Bad lines are errors naming the line number.
+/// Parses a passwd file's text: the one parser of the format, for the IMAP server's logins and
+/// for the homes `mailfts serve` serves, so that a file one accepts the other accepts too.
+///
+/// The rules (Dovecot's `passwd-file` format, read strictly: a line Dovecot would take in some
+/// other sense is an error naming its line number, never a silently dropped user):
+///
+/// * a trailing `\r` is removed; lines that are empty or only blanks are skipped, and so are
+///   comments, lines starting with `#` (in the first column: an indented `#` is a bad line);
+/// * every other line is `user:password:uid:gid:gecos:home[:shell[:extra fields]]`, at least six
+///   fields; more are allowed (extra fields may hold `:`) and ignored;
+/// * the user name is not empty, and each user appears once;
+/// * the home is an absolute path, taken as written (no blanks trimmed);
+/// * uid and gid are empty or decimal numbers (blanks around them are allowed).
 pub fn parse_passwd(text: &str, path: &Path) -> Result<Vec<PasswdEntry>, ImapError> {
     let mut out = Vec::new();
+    let mut lines_of = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() || line.starts_with('#') {
@@ -94,9 +107,21 @@ pub fn parse_passwd(text: &str, path: &Path) -> Result<Vec<PasswdEntry>, ImapErr
                 "expected user:{SCHEME}hash:uid:gid:gecos:home[:shell[:extra]]",
             ));
         }
+        let user = fields[0];
+        if user.is_empty() {
+            return Err(bad("empty user name"));
+        }
         let home = PathBuf::from(fields[5]);
-        if fields[0].is_empty() || !home.is_absolute() {
-            return Err(bad("empty user name or home not an absolute path"));
+        if !home.is_absolute() {
+            return Err(bad(&format!(
+                "home of {user} is not an absolute path: {:?}",
+                fields[5]
+            )));
+        }
+        if let Some(first) = lines_of.insert(user, i + 1) {
+            return Err(bad(&format!(
+                "user {user} appears twice (first on line {first})"
+            )));
         }
         let id = |i: usize, what: &str| -> Result<Option<u32>, ImapError> {
             let f = fields[i].trim();
@@ -108,7 +133,7 @@ pub fn parse_passwd(text: &str, path: &Path) -> Result<Vec<PasswdEntry>, ImapErr
                 .map_err(|_| bad(&format!("{what} {f:?} is not a number")))
         };
         out.push(PasswdEntry {
-            user: fields[0].to_owned(),
+            user: user.to_owned(),
             password: fields[1].to_owned(),
             home,
             uid: id(2, "uid")?,
@@ -180,8 +205,10 @@ pub fn verify_password(stored: &str, password: &[u8]) -> bool {
     }
 }
 
+/// Compares in time that depends only on the lengths (`subtle`).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// `{SCHEME}hash` of a password, with a fresh random salt.
@@ -351,6 +378,107 @@ mod tests {
         assert_eq!((ok[0].uid, ok[0].gid), (Some(1000), Some(1000)));
         assert!(parse_passwd("a:{PLAIN}x:abc:1::/h::\n", Path::new("p")).is_err());
         assert_eq!(ok[0].password, "{PLAIN}pw");
+    }
+
+    /// What a passwd text parses to: (user, home, uid, gid) per entry, or a part of the error.
+    type Parsed = Result<Vec<(&'static str, &'static str, Option<u32>, Option<u32>)>, &'static str>;
+
+    #[track_caller]
+    fn check(text: &str, expected: Parsed) {
+        let got = parse_passwd(text, Path::new("/etc/mailfts/passwd"));
+        match (got, expected) {
+            (Ok(entries), Ok(want)) => {
+                let entries: Vec<_> = entries
+                    .iter()
+                    .map(|e| (e.user.as_str(), e.home.to_str().unwrap(), e.uid, e.gid))
+                    .collect();
+                assert_eq!(entries, want, "{text:?}");
+            }
+            (Err(e), Err(part)) => {
+                let message = e.to_string();
+                assert!(
+                    message.starts_with("passwd file /etc/mailfts/passwd: line ")
+                        && message.contains(part),
+                    "{text:?}: {message}"
+                );
+            }
+            (got, want) => panic!("{text:?}: got {got:?}, expected {want:?}"),
+        }
+    }
+
+    /// The lines the IMAP server and the daemon once parsed by different rules (the daemon skipped
+    /// short lines and lines without a home, trimmed blanks, took indented comments and ignored
+    /// uid and gid; the IMAP server let the first of two lines of a user win), and how the one
+    /// parser takes them.
+    #[test]
+    fn passwd_rules() {
+        const ALICE: &str = "alice:{PLAIN}pw:1000:1000::/home/alice::\n";
+        // comments and blank lines
+        check(
+            &format!("# users\n\n  \t\n\r\n{ALICE}#bob:x::::/home/bob::\n"),
+            Ok(vec![("alice", "/home/alice", Some(1000), Some(1000))]),
+        );
+        check("  # indented\n", Err("line 1: expected user:{SCHEME}hash"));
+        // CRLF line ends; the six fields without shell and extra fields
+        check(
+            "alice:{PLAIN}pw::::/home/alice\r\n",
+            Ok(vec![("alice", "/home/alice", None, None)]),
+        );
+        // short lines
+        check("alice:{PLAIN}pw:1:1:/home/alice\n", Err("line 1: expected"));
+        check(&format!("{ALICE}bob\n"), Err("line 2: expected"));
+        // homes: empty, relative, with blanks
+        check(
+            "nohome:{PLAIN}x:1:1::::\n",
+            Err("home of nohome is not an absolute path"),
+        );
+        check(
+            "bob:{PLAIN}x::::home/bob::\n",
+            Err("home of bob is not an absolute path"),
+        );
+        check(
+            "bob:{PLAIN}x:::: /home/bob::\n",
+            Err("home of bob is not an absolute path"),
+        );
+        // user names: empty, twice
+        check(":{PLAIN}x::::/home/x::\n", Err("line 1: empty user name"));
+        check(
+            &format!(
+                "{ALICE}bob:{{PLAIN}}b::::/home/bob::\nalice:{{PLAIN}}other::::/srv/alice::\n"
+            ),
+            Err("line 3: user alice appears twice (first on line 1)"),
+        );
+        // uid and gid: empty, numbers with blanks, not numbers
+        check(
+            "a:x: 1001 :\t1002::/h::\nb:x::::/g::\n",
+            Ok(vec![
+                ("a", "/h", Some(1001), Some(1002)),
+                ("b", "/g", None, None),
+            ]),
+        );
+        check(
+            "a:{PLAIN}x:abc:1::/h::\n",
+            Err("uid \"abc\" is not a number"),
+        );
+        check("a:{PLAIN}x:1:-1::/h::\n", Err("gid \"-1\" is not a number"));
+        // the lines of the daemon's own tests
+        check(
+            "# comment\nalice:{SHA512-CRYPT}$6$x$y:1000:1000::/home/alice::\n\n",
+            Ok(vec![("alice", "/home/alice", Some(1000), Some(1000))]),
+        );
+        check(
+            "a:x:1:1::/h::\na:y:1:1::/g::\n",
+            Err("line 2: user a appears twice"),
+        );
+        check(
+            "a:x:1:1::home::\n",
+            Err("home of a is not an absolute path"),
+        );
+        // extra fields, which may hold `:`
+        check(
+            "bob:{PLAIN}pw:1001:1001:Bob:/srv/mail/bob:/bin/false:userdb_quota_rule=*:storage=1G\n",
+            Ok(vec![("bob", "/srv/mail/bob", Some(1001), Some(1001))]),
+        );
     }
 
     #[test]

@@ -28,15 +28,10 @@ use super::pb;
 use super::pb::mailfts_server::Mailfts;
 use super::Daemon;
 
-/// Compares two byte strings in time that depends only on their lengths.
+/// Compares two byte strings in time that depends only on their lengths (`subtle`).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= x ^ y;
-    }
-    diff == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// The token of the `authorization: Bearer <token>` metadata.
@@ -222,15 +217,11 @@ fn mode_of(m: i32) -> Mode {
     }
 }
 
+/// The wire form of `s`, with `mailboxes` counted by the caller.
 fn stats_pb(s: &mailfts_indexer::rescan::RescanStats, mailboxes: u64) -> pb::RescanStats {
     pb::RescanStats {
-        added: s.added,
-        removed: s.removed,
-        failed: s.failed,
-        degraded: s.degraded,
-        bytes: s.bytes,
-        seconds: s.seconds,
         mailboxes,
+        ..s.into()
     }
 }
 

@@ -15,11 +15,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
+use mailfts_imap_glue::auth::PasswdEntry;
 use mailfts_indexer::home::HomeIndex;
 use mailfts_store::Store;
 
 use super::config::Config;
-use super::users::User;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -52,19 +52,20 @@ pub struct Homes {
 }
 
 impl Homes {
-    /// The homes of `users`, with the Maildir and index paths of `cfg`.
-    pub fn new(users: BTreeMap<String, User>, cfg: &Config) -> Homes {
+    /// The homes of `users` (the passwd-file's entries, each user once), with the Maildir and index
+    /// paths of `cfg`.
+    pub fn new(users: Vec<PasswdEntry>, cfg: &Config) -> Homes {
         let by_user = users
-            .into_values()
+            .into_iter()
             .map(|u| {
                 let state = HomeState {
                     maildir: u.home.join(&cfg.maildir),
                     index_dir: u.home.join(&cfg.index),
-                    user: u.name.clone(),
+                    user: u.user.clone(),
                     home: u.home,
                     writer: Mutex::new(()),
                 };
-                (u.name, Arc::new(state))
+                (u.user, Arc::new(state))
             })
             .collect();
         Homes { by_user }

@@ -1,6 +1,6 @@
 //! Counters, gauges and histograms of the daemon, served as Prometheus text (exposition format
-//! 0.0.4) on `GET /metrics` of the metrics listener. Hand-written: a handful of atomics and maps,
-//! no metrics framework.
+//! 0.0.4) on `GET /metrics` of the metrics listener (HTTP/1.1 by hyper). The exposition is
+//! written here from a handful of atomics and maps, no metrics framework.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -19,6 +19,7 @@
 //! | `mailfts_open_indexes`, `mailfts_index_queue_homes`, `mailfts_watched_directories`, `mailfts_users` | gauge | |
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -27,7 +28,11 @@ use std::time::Duration;
 
 use mailfts_imap_glue::{CommandStatus, ImapObserver};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::CONTENT_TYPE;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use super::shutdown::Shutdown;
@@ -414,14 +419,15 @@ fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Serves `GET /metrics` (and `GET /` as a pointer) until shutdown; one request per connection.
+/// Serves `GET /metrics` (and `GET /` as a pointer) over HTTP/1.1 (hyper) until shutdown; one
+/// request per connection.
 pub async fn serve(
     listener: TcpListener,
     render: Arc<dyn Fn() -> String + Send + Sync>,
     shutdown: Shutdown,
 ) {
     loop {
-        let (mut conn, _) = tokio::select! {
+        let (conn, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(c) => c,
                 Err(e) => {
@@ -434,52 +440,52 @@ pub async fn serve(
         };
         let render = render.clone();
         tokio::spawn(async move {
-            let mut buf = Vec::with_capacity(1024);
-            let read = tokio::time::timeout(Duration::from_secs(10), async {
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 << 10 {
-                    let n = conn.read(&mut chunk).await?;
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                Ok::<_, std::io::Error>(())
-            })
-            .await;
-            if !matches!(read, Ok(Ok(()))) {
-                return;
+            let service = hyper::service::service_fn(move |req| {
+                let response = respond(&req, render.as_ref());
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(conn), service)
+                .await;
+            if let Err(e) = served {
+                tracing::debug!(%peer, error = %e, "metrics connection ended");
             }
-            let line = buf.split(|b| *b == b'\n').next().unwrap_or_default();
-            let line = String::from_utf8_lossy(line);
-            let mut parts = line.split_whitespace();
-            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let (status, ctype, body) = match (method, path.split('?').next().unwrap_or("")) {
-                ("GET", "/metrics") => (
-                    "200 OK",
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    render(),
-                ),
-                ("GET", "/") => (
-                    "200 OK",
-                    "text/plain; charset=utf-8",
-                    "mailfts: metrics at /metrics\n".to_string(),
-                ),
-                ("GET", _) => ("404 Not Found", "text/plain", "not found\n".to_string()),
-                _ => (
-                    "405 Method Not Allowed",
-                    "text/plain",
-                    "GET only\n".to_string(),
-                ),
-            };
-            let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = conn.write_all(response.as_bytes()).await;
-            let _ = conn.shutdown().await;
         });
     }
+}
+
+/// The answer to one request: the exposition on `GET /metrics`, a pointer on `GET /`, 404 for
+/// other paths and 405 for other methods.
+fn respond<B>(
+    req: &Request<B>,
+    render: &(dyn Fn() -> String + Send + Sync),
+) -> Response<Full<Bytes>> {
+    let (status, ctype, body) = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/metrics") => (
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            render(),
+        ),
+        (&Method::GET, "/") => (
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            "mailfts: metrics at /metrics\n".to_string(),
+        ),
+        (&Method::GET, _) => (StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
+        _ => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "GET only\n".into(),
+        ),
+    };
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, ctype)
+        .body(Full::new(Bytes::from(body)))
+        .expect("a valid response")
 }
 
 #[cfg(test)]
@@ -519,5 +525,46 @@ mod tests {
             text.contains("mailfts_imap_command_duration_seconds_count{command=\"UID SEARCH\"} 1")
         );
         assert!(text.contains("mailfts_imap_logins_total{result=\"failed\"} 1"));
+    }
+
+    #[test]
+    fn http_answers_get_metrics_and_closes() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let shutdown = Shutdown::default();
+            let server = tokio::spawn(serve(
+                listener,
+                Arc::new(|| "mailfts_users 1\n".to_string()),
+                shutdown.clone(),
+            ));
+            let ask = |request: &'static str| async move {
+                let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+                c.write_all(request.as_bytes()).await.unwrap();
+                let mut answer = String::new();
+                c.read_to_string(&mut answer).await.unwrap(); // the server closes
+                answer
+            };
+            let metrics = ask("GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            assert!(metrics.starts_with("HTTP/1.1 200 OK\r\n"), "{metrics}");
+            assert!(metrics.contains("content-type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+            assert!(metrics.ends_with("\r\n\r\nmailfts_users 1\n"), "{metrics}");
+            let root = ask("GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            assert!(root.ends_with("mailfts: metrics at /metrics\n"), "{root}");
+            let other = ask("GET /other HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            assert!(other.starts_with("HTTP/1.1 404 Not Found\r\n"), "{other}");
+            let post = ask("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").await;
+            assert!(
+                post.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"),
+                "{post}"
+            );
+            shutdown.trigger();
+            server.await.unwrap();
+        });
     }
 }

@@ -1,6 +1,7 @@
 //! `mailfts serve`: the daemon that keeps every home's index current and answers searches.
 //!
-//! One process per mail host. It reads the users and their homes from a passwd-file, then runs:
+//! One process per mail host. It reads the users and their homes from a passwd-file (with
+//! [`mailfts_imap_glue::auth::read_passwd`], the rules IMAP logins use), then runs:
 //!
 //! * the **indexing workers** ([`indexing`]): a bounded pool draining a per-home queue of changed
 //!   mailboxes, each home debounced into one incremental, chunked rescan under its own write lock;
@@ -15,7 +16,8 @@
 //! * the **gRPC service** ([`grpc`], `proto/mailfts.proto`) with health and reflection, on TCP
 //!   (bearer token) and optionally a local socket for delivery agents;
 //! * the **metrics endpoint** ([`metrics`]), Prometheus text;
-//! * the **IMAP listeners**, once the `imap-glue` crate provides its server;
+//! * the **IMAP listeners** ([`imap`]): `imap-glue`'s server, with the indexing queue as its save
+//!   hooks;
 //! * the **Solr endpoint** ([`solr`]) for Dovecot 2.3's `fts_solr`: one index per Dovecot user
 //!   under `solr.index_root`, answered with IMAP's substring semantics.
 //!
@@ -31,7 +33,6 @@ pub mod metrics;
 pub mod pb;
 pub mod shutdown;
 pub mod solr;
-pub mod users;
 pub mod watcher;
 
 use std::process::ExitCode;
@@ -101,7 +102,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(args)?;
     // without a passwd-file (a Solr endpoint only) there are no homes to serve
     let users = match &cfg.passwd {
-        Some(passwd) => users::load(passwd)?,
+        Some(passwd) => mailfts_imap_glue::auth::read_passwd(passwd)?,
         None => Default::default(),
     };
     let token = cfg.token()?.map(Arc::<str>::from);

@@ -7,3 +7,44 @@ tonic::include_proto!("mailfts.v1");
 /// The encoded `FileDescriptorSet` of `mailfts.proto`, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/mailfts_descriptor.bin"));
+
+/// The wire form of a rescan's totals. The rates and the problems by kind stay behind (a client
+/// computes rates; the degraded count stands for the problems), and `mailboxes` is the caller's
+/// to set where the totals of several homes are summed.
+impl From<&mailfts_indexer::rescan::RescanStats> for RescanStats {
+    fn from(s: &mailfts_indexer::rescan::RescanStats) -> Self {
+        RescanStats {
+            added: s.added,
+            removed: s.removed,
+            failed: s.failed,
+            degraded: s.degraded,
+            bytes: s.bytes,
+            seconds: s.seconds,
+            mailboxes: s.mailboxes,
+        }
+    }
+}
+
+/// A daemon's rescan totals in the local form: the rates computed from them, and the degraded
+/// count as the one problem kind (`degraded`) the wire form knows.
+impl From<RescanStats> for mailfts_indexer::rescan::RescanStats {
+    fn from(s: RescanStats) -> Self {
+        let secs = s.seconds.max(1e-9);
+        let mut problems = std::collections::BTreeMap::new();
+        if s.degraded > 0 {
+            problems.insert("degraded".to_string(), s.degraded);
+        }
+        mailfts_indexer::rescan::RescanStats {
+            added: s.added,
+            removed: s.removed,
+            failed: s.failed,
+            degraded: s.degraded,
+            bytes: s.bytes,
+            seconds: s.seconds,
+            msg_per_sec: s.added as f64 / secs,
+            mb_per_sec: s.bytes as f64 / 1e6 / secs,
+            mailboxes: s.mailboxes,
+            problems,
+        }
+    }
+}

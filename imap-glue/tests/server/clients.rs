@@ -1,15 +1,14 @@
 //! Real clients against the server: Python's imaplib, curl, Roundcube's rcube_imap_generic (PHP),
 //! and a Roundcube-shaped session as exact bytes. A client that is not installed is skipped with
-//! a message (CI installs python3, curl and php-cli + roundcube-core).
+//! a message, or fails the test when `CI` is set (CI installs python3, curl and php-cli +
+//! roundcube-core).
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{fixture_inbox, test_file, which, TestServer};
+use mailfts_corpora::tools::{require, require_tool};
 
-fn skip(what: &str) {
-    eprintln!("SKIPPED: {what} is not installed");
-}
+use crate::support::{fixture_inbox, test_file, TestServer};
 
 #[track_caller]
 fn run_ok(cmd: &mut Command, marker: &str) {
@@ -34,8 +33,8 @@ fn server_with_fixture() -> TestServer {
 
 #[test]
 fn python_imaplib_session() {
-    let Some(python) = which("python3") else {
-        return skip("python3");
+    let Some(python) = require_tool("python3") else {
+        return;
     };
     let server = server_with_fixture();
     run_ok(
@@ -53,8 +52,8 @@ fn python_imaplib_session() {
 
 #[test]
 fn python_imaplib_over_starttls() {
-    let (Some(python), Some(openssl)) = (which("python3"), which("openssl")) else {
-        return skip("python3 or openssl");
+    let (Some(python), Some(openssl)) = (require_tool("python3"), require_tool("openssl")) else {
+        return;
     };
     let certs = tempfile::tempdir().unwrap();
     let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
@@ -133,8 +132,8 @@ print('IMPLICIT TLS OK')\n";
 
 #[test]
 fn curl_search() {
-    let Some(curl) = which("curl") else {
-        return skip("curl");
+    let Some(curl) = require_tool("curl") else {
+        return;
     };
     let server = server_with_fixture();
     let url = format!("imap://127.0.0.1:{}/INBOX", server.addr.port());
@@ -166,10 +165,13 @@ const ROUNDCUBE_LIB: &str = "/usr/share/roundcube/program/lib/Roundcube";
 fn roundcube_rcube_imap_generic() {
     let lib = std::env::var("MAILFTS_ROUNDCUBE_LIB").unwrap_or_else(|_| ROUNDCUBE_LIB.into());
     let (Some(php), true) = (
-        which("php"),
-        Path::new(&lib).join("rcube_imap_generic.php").is_file(),
+        require_tool("php"),
+        require(
+            Path::new(&lib).join("rcube_imap_generic.php").is_file(),
+            "roundcube-core is not installed (apt-get install roundcube-core)",
+        ),
     ) else {
-        return skip("php-cli or roundcube-core (apt-get install php-cli roundcube-core)");
+        return;
     };
     let server = server_with_fixture();
     run_ok(

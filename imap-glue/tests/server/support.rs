@@ -274,15 +274,6 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     true
 }
 
-/// The first program of `names` found on PATH.
-pub fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
 /// Path of a file under `imap-glue/tests/`.
 pub fn test_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

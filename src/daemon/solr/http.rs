@@ -47,11 +47,6 @@ pub struct Endpoint {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
-/// Compares without an early exit, so the time does not tell how much of a guess was right.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Accepts connections on `listener` until `shutdown`, then commits pending changes.
 pub async fn serve(listener: TcpListener, ep: Arc<Endpoint>, shutdown: Shutdown) {
     let sweeper = {
@@ -159,7 +154,7 @@ async fn handle(ep: Arc<Endpoint>, req: Request<Incoming>) -> Response<Full<Byte
             .get(hyper::header::AUTHORIZATION)
             .map(|v| v.as_bytes())
             .unwrap_or_default();
-        if !same_secret(given, expected.as_bytes()) {
+        if !crate::daemon::grpc::ct_eq(given, expected.as_bytes()) {
             tracing::warn!(%method, %path, "solr request refused: missing or wrong credentials");
             let e = SolrError {
                 code: 401,

@@ -623,7 +623,9 @@ fn address_keys_through_comments_equal_the_scan() {
              Subject: s{n}\r\nMessage-ID: <a{n}@example.org>\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\r\nbody\r\n"
         );
         write_file(
-            &maildir.join("cur").join(format!("17000001{n:02}.M{n}.host:2,S")),
+            &maildir
+                .join("cur")
+                .join(format!("17000001{n:02}.M{n}.host:2,S")),
             bytes.as_bytes(),
             1_700_000_100 + n as i64,
         );

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use mailfts_corpora::tools::{require, require_tool};
+use mailfts_imap_glue::ImapConfig;
 
 use crate::support::{fixture_inbox, test_file, TestServer};
 
@@ -163,6 +164,27 @@ const ROUNDCUBE_LIB: &str = "/usr/share/roundcube/program/lib/Roundcube";
 
 #[test]
 fn roundcube_rcube_imap_generic() {
+    roundcube_session(server_with_fixture());
+}
+
+/// Roundcube's stock configuration (`localhost:143`, no TLS) against the server's stock settings:
+/// plain LOGIN is accepted because the client is on loopback (a trusted network), as in Dovecot.
+#[test]
+fn roundcube_logs_in_with_stock_settings_over_loopback() {
+    let server = TestServer::start(|config| {
+        let stock = ImapConfig::new(&config.passwd_file);
+        assert!(!stock.allow_plaintext, "plaintext is refused by default");
+        config.allow_plaintext = stock.allow_plaintext;
+        config.trusted_networks = stock.trusted_networks;
+    });
+    let store = server.store("alice");
+    fixture_inbox(&store);
+    store.create_mailbox("Trash").unwrap();
+    roundcube_session(server);
+}
+
+/// Runs Roundcube's own IMAP library through `roundcube/session.php` against `server`.
+fn roundcube_session(server: TestServer) {
     let lib = std::env::var("MAILFTS_ROUNDCUBE_LIB").unwrap_or_else(|_| ROUNDCUBE_LIB.into());
     let (Some(php), true) = (
         require_tool("php"),
@@ -173,7 +195,6 @@ fn roundcube_rcube_imap_generic() {
     ) else {
         return;
     };
-    let server = server_with_fixture();
     run_ok(
         Command::new(php)
             .arg(test_file("roundcube/session.php"))

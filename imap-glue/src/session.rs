@@ -332,6 +332,16 @@ fn special_use(name: &str) -> Option<&'static str> {
     })
 }
 
+/// A LIST/LSUB mailbox pattern as a predicate on names (`INBOX` matched case-insensitively).
+fn pattern_matcher(pattern: &str) -> impl Fn(&str) -> bool {
+    let pchars: Vec<char> = pattern.chars().collect();
+    let upper: Vec<char> = pattern.to_ascii_uppercase().chars().collect();
+    move |name: &str| {
+        let nchars: Vec<char> = name.chars().collect();
+        wildcard_match(&pchars, &nchars) || (name == "INBOX" && wildcard_match(&upper, &nchars))
+    }
+}
+
 /// `*` matches anything, `%` anything but the hierarchy separator (RFC 3501 §6.3.8).
 pub fn wildcard_match(pattern: &[char], name: &[char]) -> bool {
     match pattern.split_first() {
@@ -1031,18 +1041,9 @@ impl Session {
             }
         }
         all.sort();
-        let pchars: Vec<char> = pattern.chars().collect();
+        let matches = pattern_matcher(&pattern);
         for (name, selectable) in &all {
-            let matches = {
-                let nchars: Vec<char> = name.chars().collect();
-                wildcard_match(&pchars, &nchars)
-                    || (name == "INBOX"
-                        && wildcard_match(
-                            &pattern.to_ascii_uppercase().chars().collect::<Vec<_>>(),
-                            &nchars,
-                        ))
-            };
-            if !matches {
+            if !matches(name) {
                 continue;
             }
             let has_children = all.iter().any(|(o, _)| o.starts_with(&format!("{name}.")));
@@ -1072,16 +1073,7 @@ impl Session {
         let mut subscribed = self.subscriptions();
         subscribed.sort_by(|a, b| (a != "INBOX", a).cmp(&(b != "INBOX", b)));
         subscribed.dedup();
-        let pchars: Vec<char> = pattern.chars().collect();
-        let matches = |name: &str| {
-            let nchars: Vec<char> = name.chars().collect();
-            wildcard_match(&pchars, &nchars)
-                || (name == "INBOX"
-                    && wildcard_match(
-                        &pattern.to_ascii_uppercase().chars().collect::<Vec<_>>(),
-                        &nchars,
-                    ))
-        };
+        let matches = pattern_matcher(pattern);
         let mut shown: Vec<(&str, bool)> = Vec::new();
         for name in &subscribed {
             if matches(name) {

@@ -541,9 +541,7 @@ fn pair_proofs_stay_in_their_text() {
         "Reviewed-by: Gregkh\r\nnearby: greg\r\nstandby gadgetry",
     );
     mail(26, "rare", "Reported-by: Gregory (by: gregory)");
-    let store = Store::open(&maildir).unwrap();
-    let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
-    rescan(&home, &store, &RescanOptions::default(), &NoProgress).unwrap();
+    let (store, home) = indexed(dir.path());
     let meta = home.meta().unwrap();
     for w in ["usb", "gadget", "by", "greg"] {
         assert!(
@@ -572,14 +570,7 @@ fn pair_proofs_stay_in_their_text() {
         "BODY \"usb gadget \"",
         "SUBJECT \"usb gadget\"",
     ] {
-        let parsed = parse_program(program).unwrap();
-        let scan = engine.search("INBOX", &parsed, Mode::Scan).unwrap();
-        let index = engine.search("INBOX", &parsed, Mode::Index).unwrap();
-        assert_eq!(
-            index.uids, scan.uids,
-            "`{program}`: index differs from the scan\nplan: {:#?}",
-            index.explain
-        );
+        let index = index_equals_scan(&engine, program);
         if index
             .explain
             .steps
@@ -630,9 +621,7 @@ fn address_keys_through_comments_equal_the_scan() {
             1_700_000_100 + n as i64,
         );
     }
-    let store = Store::open(&maildir).unwrap();
-    let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
-    rescan(&home, &store, &RescanOptions::default(), &NoProgress).unwrap();
+    let (store, home) = indexed(dir.path());
     let engine = Engine::new(&store, Some(&home));
     let mut answers = Vec::new();
     for program in [
@@ -649,20 +638,35 @@ fn address_keys_through_comments_equal_the_scan() {
         "BCC nobody",
         "SUBJECT s1",
     ] {
-        let parsed = parse_program(program).unwrap();
-        let scan = engine.search("INBOX", &parsed, Mode::Scan).unwrap();
-        let index = engine.search("INBOX", &parsed, Mode::Index).unwrap();
-        assert_eq!(
-            index.uids, scan.uids,
-            "`{program}`: index differs from the scan\nplan: {:#?}",
-            index.explain
-        );
+        let index = index_equals_scan(&engine, program);
         assert_eq!(index.explain.source, "index", "`{program}`");
-        answers.push(scan.uids.len());
+        answers.push(index.uids.len());
     }
     // the address forms find more than the values as written
     assert_eq!(answers[0], 3, "FROM user@example.org");
     assert_eq!(answers[1], 2, "HEADER FROM user@example.org");
     assert_eq!((answers[2], answers[3]), (1, 0), "gregkh");
     assert_eq!((answers[7], answers[8]), (6, 0), "TO");
+}
+
+/// The store of `dir/Maildir` and its index in `dir/mailfts`, built by a rescan.
+fn indexed(dir: &Path) -> (Store, HomeIndex) {
+    let store = Store::open(dir.join("Maildir")).unwrap();
+    let home = HomeIndex::open_or_create(&dir.join("mailfts")).unwrap();
+    rescan(&home, &store, &RescanOptions::default(), &NoProgress).unwrap();
+    (store, home)
+}
+
+/// Searches INBOX through the index and by the scan, which must agree; the index's answer.
+#[track_caller]
+fn index_equals_scan(engine: &Engine<'_>, program: &str) -> mailfts_query::exec::MailboxAnswer {
+    let parsed = parse_program(program).unwrap();
+    let scan = engine.search("INBOX", &parsed, Mode::Scan).unwrap();
+    let index = engine.search("INBOX", &parsed, Mode::Index).unwrap();
+    assert_eq!(
+        index.uids, scan.uids,
+        "`{program}`: index differs from the scan\nplan: {:#?}",
+        index.explain
+    );
+    index
 }

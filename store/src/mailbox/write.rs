@@ -30,14 +30,7 @@ impl Mailbox {
         keywords: &[&str],
         internal_date: Option<i64>,
     ) -> Result<u32> {
-        let base = deliver::unique_basename(Some(bytes.len() as u64), Some(deliver::vsize(bytes)));
-        let tmp = self.tmp_dir()?.join(&base);
-        let stored = self.encode_new(bytes, &tmp)?;
-        deliver::write_new(&tmp, &stored, internal_date).map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            StoreError::io("write", &tmp)(e)
-        })?;
-        self.commit_tmp(&tmp, &base, flags, keywords, false)
+        self.deliver(bytes, flags, keywords, internal_date, false)
     }
 
     /// Delivers a message as [`Mailbox::save`] does, but into `new/` as an MDA would (as Dovecot saves
@@ -51,6 +44,18 @@ impl Mailbox {
         keywords: &[&str],
         internal_date: Option<i64>,
     ) -> Result<u32> {
+        self.deliver(bytes, flags, keywords, internal_date, true)
+    }
+
+    /// [`Mailbox::save`] (`recent` false: into `cur/`) and [`Mailbox::save_recent`] (into `new/`).
+    fn deliver(
+        &self,
+        bytes: &[u8],
+        flags: Flags,
+        keywords: &[&str],
+        internal_date: Option<i64>,
+        recent: bool,
+    ) -> Result<u32> {
         let base = deliver::unique_basename(Some(bytes.len() as u64), Some(deliver::vsize(bytes)));
         let tmp = self.tmp_dir()?.join(&base);
         let stored = self.encode_new(bytes, &tmp)?;
@@ -58,7 +63,7 @@ impl Mailbox {
             let _ = fs::remove_file(&tmp);
             StoreError::io("write", &tmp)(e)
         })?;
-        self.commit_tmp(&tmp, &base, flags, keywords, true)
+        self.commit_tmp(&tmp, &base, flags, keywords, recent)
     }
 
     /// The bytes to store for a new message (see [`Mailbox::save`]).

@@ -275,9 +275,11 @@ pub fn tokens(text: &str) -> Vec<String> {
     out
 }
 
-/// An address field's value without comments and without the white space around `@`, `.`, `<`
-/// and `>` (RFC 5322 CFWS): `<user (comment)@ (comment) example.org>` becomes
-/// `<user@example.org>`. Quoted strings are kept as they are.
+/// An address field's value without comments and without the white space around `@` and `.`
+/// (RFC 5322 CFWS inside an address), other white space runs made one space:
+/// `<user (comment)@ (comment) example.org>` becomes `<user@example.org>`, while the common
+/// `Name <user@example.org>` stays as it is (so the index keeps no second copy of it). Quoted
+/// strings are kept as they are.
 pub fn without_cfws(value: &str) -> String {
     // Comments become a space; quoted strings are copied as they are.
     let mut spaced = String::with_capacity(value.len());
@@ -310,8 +312,8 @@ pub fn without_cfws(value: &str) -> String {
             c => spaced.push(c),
         }
     }
-    // White space outside quotes: runs become one space, none next to `@ . < >`.
-    let tight = |c: char| matches!(c, '@' | '.' | '<' | '>');
+    // White space outside quotes: runs become one space, none next to `@` and `.`.
+    let tight = |c: char| matches!(c, '@' | '.');
     let mut out = String::with_capacity(spaced.len());
     let mut pending = false;
     let mut quoted = false;

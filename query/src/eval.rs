@@ -599,8 +599,12 @@ mod tests {
                 "<user@example.org>",
             ),
             ("user@example.org (Some User)", "user@example.org"),
-            ("\"Real (Name)\" <a . b @ c.d>", "\"Real (Name)\"<a.b@c.d>"),
-            ("Joe  Q (x) Public <j@x>", "Joe Q Public<j@x>"),
+            ("\"Real (Name)\" <a . b @ c.d>", "\"Real (Name)\" <a.b@c.d>"),
+            ("Joe  Q (x) Public <j@x>", "Joe Q Public <j@x>"),
+            (
+                "Greg Kroah-Hartman <gregkh@example.org>",
+                "Greg Kroah-Hartman <gregkh@example.org>",
+            ),
         ] {
             assert_eq!(without_cfws(value), want, "{value}");
         }

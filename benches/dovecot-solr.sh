@@ -31,48 +31,14 @@ cat >"$w/passwd" <<P
 bob:{PLAIN}secret:65534:65534::$w/home::
 ref:{PLAIN}secret:65534:65534::$w/home::userdb_mail_plugins=notify
 P
-cat >"$w/dovecot.conf" <<C
-base_dir = $w/run
-state_dir = $w/state
-log_path = $w/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-default_internal_user = dovecot
-default_login_user = dovenull
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $w/passwd
-}
-userdb {
-  driver = passwd-file
-  args = $w/passwd
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $port
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service doveadm {
-  inet_listener {
-    port = 0
-  }
-}
-mail_plugins = \$mail_plugins fts fts_solr
+. "$here/benches/dovecot-conf.sh"
+dovecot_imap_conf "$w" "$port" "$w/passwd" "mail_plugins = \$mail_plugins fts fts_solr
 plugin {
   fts = solr
   fts_solr = url=http://$solr/solr/dovecot/
   fts_autoindex = yes
   fts_enforced = yes
-}
-C
+}" >"$w/dovecot.conf"
 dovecot -c "$w/dovecot.conf" </dev/null >/dev/null 2>"$w/dovecot.stderr"
 until python3 -c "import socket; socket.create_connection(('127.0.0.1',$port)).close()" 2>/dev/null; do sleep 0.1; done
 msgs=$(find "$w/home/Maildir" -path '*/cur/*' -type f | wc -l)

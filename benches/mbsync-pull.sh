@@ -93,42 +93,8 @@ wait_port "$MAILFTS_PORT"
 DOVECOT_PORT=$(free_port)
 D=$TMPD/dovecot
 printf 'bench:{PLAIN}secret:%s:%s::%s::\n' "$MAIL_UID" "$MAIL_GID" "$D/home" > "$D/passwd"
-cat > "$DOVECOT_CONF" <<EOF
-base_dir = $D/run
-state_dir = $D/state
-log_path = $D/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = dovecot
-default_login_user = dovenull
-first_valid_uid = 1
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $D/passwd
-}
-userdb {
-  driver = passwd-file
-  args = $D/passwd
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $DOVECOT_PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service doveadm {
-  inet_listener {
-    port = 0
-  }
-}
-EOF
+. "$(dirname "$0")/dovecot-conf.sh"
+dovecot_imap_conf "$D" "$DOVECOT_PORT" "$D/passwd" > "$DOVECOT_CONF"
 dovecot -c "$DOVECOT_CONF" </dev/null >/dev/null 2>"$D/dovecot.stderr" || die "dovecot: $(cat "$D/dovecot.stderr" "$D/dovecot.log" 2>/dev/null)"
 wait_port "$DOVECOT_PORT"
 DOVECOT_VERSION=$(dovecot --version)

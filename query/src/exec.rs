@@ -224,29 +224,22 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// True when a pair hit of the first boundary proves that a message holds the whole searched
-/// string, so that it needs no verification: the string is exactly two word pieces and a pair
-/// separator (nothing before or after them), and each piece is at most [`PAIR_STEM_CHARS`]
-/// characters, so that every frequent form that can hold it holds it whole (the pair term then
-/// spells out a text that contains the string). The pair terms are built from the same folded
-/// header block, body and attachment text that the exact evaluator searches.
-fn pair_proves(pieces: &[Piece], separators: &[Option<String>]) -> bool {
+/// The shape of a string whose pair hits can prove it (see [`Planner::pair_proves`]): exactly two
+/// word pieces of word characters (no CJK: CJK runs have no pairs), the first open at its start
+/// and the second at its end (nothing before or after them), and a pair separator between them.
+fn provable_shape(pieces: &[Piece], separators: &[Option<String>]) -> bool {
     let [a, b] = pieces else {
         return false;
     };
-    // word characters only (no CJK: CJK runs have no pairs), and short enough
-    let short = |p: &Piece| {
-        p.text.chars().count() <= PAIR_STEM_CHARS
-            && p.text.chars().all(|c| char_class(c) == CharClass::Word)
-    };
+    let words_only = |p: &Piece| p.text.chars().all(|c| char_class(c) == CharClass::Word);
     a.word
         && b.word
         && a.role.open_start
         && !a.role.open_end
         && !b.role.open_start
         && b.role.open_end
-        && short(a)
-        && short(b)
+        && words_only(a)
+        && words_only(b)
         && separators
             .first()
             .is_some_and(|s| s.as_deref().is_some_and(is_pair_separator))
@@ -746,7 +739,9 @@ impl Planner<'_> {
                 // an occurrence inside an opaque run has no pair
                 maybe &= &(&(&near | &found[i].1) | &found[i + 1].1);
                 narrowed += 1;
-                if pair_proves(&plan.pieces, &plan.separators) {
+                if provable_shape(&plan.pieces, &plan.separators)
+                    && self.pair_proves(&plan.pieces, words, opaque)?
+                {
                     sure = &hits & &self.indexed;
                 }
             }
@@ -774,6 +769,55 @@ impl Planner<'_> {
             ms(t)
         ));
         Ok(Tri { sure, maybe })
+    }
+
+    /// True when a pair hit proves that a message holds the two pieces `a sep b` (of a
+    /// [`provable_shape`]), so that it needs no verification. The pair term spells out a text that
+    /// holds `L(a') sep R(b')` for runs `a'`, `b'` whose forms were looked up because a run holding
+    /// the piece has that form; the string is proven when every run with such a form holds the
+    /// piece. A piece of at most [`PAIR_STEM_CHARS`] characters is its form's end (start), so that
+    /// holds; a longer one has a single form (its last or first characters), and holds when the
+    /// word terms ending (starting) with the form are exactly those ending (starting) with the
+    /// piece, in every segment and text field searched, and no opaque run of the mailbox holds the
+    /// form. The pair terms come from the same folded header block, body and attachment text the
+    /// exact evaluator searches.
+    fn pair_proves(
+        &mut self,
+        pieces: &[Piece],
+        words: &[Field],
+        opaque: &[usize],
+    ) -> Result<bool, SearchError> {
+        for (k, piece) in pieces.iter().enumerate() {
+            if piece.text.chars().count() <= PAIR_STEM_CHARS {
+                continue;
+            }
+            let form = if k == 0 {
+                left_form(&piece.text)
+            } else {
+                right_form(&piece.text)
+            };
+            let form_piece = Piece {
+                text: form.to_string(),
+                ..piece.clone()
+            };
+            let snap = self.snap;
+            for segment in snap.searcher.segment_readers() {
+                for &f in words {
+                    let (_, of_piece) = self.matching(segment, f, piece)?;
+                    let (_, of_form) = self.matching(segment, f, &form_piece)?;
+                    if of_piece != of_form {
+                        return Ok(false);
+                    }
+                }
+            }
+            for &c in opaque {
+                let hits = self.index.columns().search(self.mailbox_id, c, form)?;
+                if !hits.uids.is_empty() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// The UIDs whose words hold `piece` in its role (exact), and those whose opaque runs in the

@@ -522,7 +522,10 @@ fn pair_proofs_stay_in_their_text() {
         mail(
             n,
             "weekly notes",
-            &format!("The usb gadget {n} works.\r\nSigned-off-by: Greg <greg@example.org>"),
+            &format!(
+                "The usb gadget {n} works.\r\nSigned-off-by: Greg <greg@example.org>\r\n\
+                 The quarterly gadget report."
+            ),
         );
     }
     mail(20, "usb gadget in the subject only", "nothing here");
@@ -553,6 +556,22 @@ fn pair_proofs_stay_in_their_text() {
     }
     let engine = Engine::new(&store, Some(&home));
     let mut proven = 0;
+    // a piece longer than a pair form is proven only while every word with its form holds it:
+    // `quarterly` is the only word ending in `rterly`; `gadgetry` is not the only one starting
+    // with `gadget`
+    for (program, proof) in [
+        ("BODY \"quarterly gadget\"", true),
+        ("BODY \"arterly gadget\"", true),
+        ("BODY \"usb gadgetry\"", false),
+    ] {
+        let index = index_equals_scan(&engine, program);
+        let proved = index
+            .explain
+            .steps
+            .iter()
+            .any(|s| s.contains("proven by their pair"));
+        assert_eq!(proved, proof, "`{program}`: {:?}", index.explain.steps);
+    }
     for program in [
         "BODY \"usb gadget\"",
         "TEXT \"usb gadget\"",

@@ -617,7 +617,8 @@ fn merge_by_subject(roots: &mut Vec<ThreadNode>, items: &[(u32, u32, Arc<SortKey
         }
     }
     *roots = slots.into_iter().flatten().collect();
-    for r in roots.iter_mut().filter(|r| r.id.is_none()) {
+    // A merged thread joins the replies of the root it went under: keep them by date.
+    for r in roots.iter_mut() {
         sort_siblings(&mut r.children, items);
     }
 }

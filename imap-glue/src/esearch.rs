@@ -1,10 +1,13 @@
-//! ESEARCH (RFC 4731): `SEARCH RETURN (MIN MAX ALL COUNT) …` and the `* ESEARCH` response.
+//! ESEARCH (RFC 4731) and ESORT (RFC 5267 §3): `SEARCH RETURN (MIN MAX ALL COUNT) …`,
+//! `SORT RETURN (…) (criteria) charset keys` and the `* ESEARCH` response.
 //!
 //! `imap-codec` parses neither, so the `RETURN (…)` part is taken off the command bytes here and the
-//! rest (`tag [UID] SEARCH [CHARSET x] keys`) is parsed by `imap-codec` as a plain SEARCH.
+//! rest (`tag [UID] SEARCH [CHARSET x] keys`, `tag [UID] SORT (criteria) charset keys`) is parsed
+//! by `imap-codec` as a plain SEARCH or SORT.
 //!
 //! ```abnf
 //! search          = "SEARCH" [search-return-opts] SP search-criteria
+//! sort            = ["UID" SP] "SORT" [search-return-opts] SP sort-criteria SP search-criteria
 //! search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
 //! search-return-opt  = "MIN" / "MAX" / "ALL" / "COUNT"
 //! ```
@@ -24,8 +27,8 @@ pub struct ReturnOptions {
     pub count: bool,
 }
 
-/// Splits `tag [UID] SEARCH RETURN (opts) rest` into the options and `tag [UID] SEARCH rest`.
-/// `Ok(None)`: not a SEARCH with RETURN (parse it as it is). `Err`: a RETURN we do not support.
+/// Splits `tag [UID] SEARCH|SORT RETURN (opts) rest` into the options and
+/// `tag [UID] SEARCH|SORT rest`. `Ok(None)`: not a SEARCH or SORT with RETURN (parse it as it is). `Err`: a RETURN we do not support.
 pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, String> {
     let mut pos = 0;
     let word = |pos: &mut usize| -> Option<(usize, usize)> {
@@ -50,7 +53,7 @@ pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, 
         };
         cmd = &command[s..e];
     }
-    if !cmd.eq_ignore_ascii_case(b"SEARCH") {
+    if !cmd.eq_ignore_ascii_case(b"SEARCH") && !cmd.eq_ignore_ascii_case(b"SORT") {
         return Ok(None);
     }
     let search_end = pos;
@@ -99,6 +102,33 @@ pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, 
 /// Appends `* ESEARCH (TAG "tag") [UID] [MIN n] [MAX n] [COUNT n] [ALL set]\r\n`. `results`
 /// ascending. With no match MIN, MAX and ALL are left out (RFC 4731 §3.1).
 pub fn response(out: &mut Vec<u8>, tag: &str, uid: bool, opts: ReturnOptions, results: &[u32]) {
+    head(out, tag, uid, opts, results);
+    if opts.count {
+        out.extend_from_slice(format!(" COUNT {}", results.len()).as_bytes());
+    }
+    if opts.all && !results.is_empty() {
+        out.extend_from_slice(format!(" ALL {}", wire::sequence_set(results)).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The ESORT answer (RFC 5267 §3): `* ESEARCH (TAG "tag") [UID] [MIN n] [MAX n] [ALL set]
+/// [COUNT n]\r\n`, `sorted` in sort order. MIN and MAX are the first and the last in sort order,
+/// and ALL is a sequence set in sort order (only ascending runs joined: `2,4:5,3,1`). The order
+/// of ALL and COUNT is Dovecot 2.3's.
+pub fn sort_response(out: &mut Vec<u8>, tag: &str, uid: bool, opts: ReturnOptions, sorted: &[u32]) {
+    head(out, tag, uid, opts, sorted);
+    if opts.all && !sorted.is_empty() {
+        out.extend_from_slice(format!(" ALL {}", wire::sequence_set(sorted)).as_bytes());
+    }
+    if opts.count {
+        out.extend_from_slice(format!(" COUNT {}", sorted.len()).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `* ESEARCH (TAG "tag") [UID] [MIN first] [MAX last]`: MIN and MAX only when there is a match.
+fn head(out: &mut Vec<u8>, tag: &str, uid: bool, opts: ReturnOptions, results: &[u32]) {
     out.extend_from_slice(b"* ESEARCH (TAG ");
     wire::string(out, tag.as_bytes());
     out.push(b')');
@@ -113,13 +143,6 @@ pub fn response(out: &mut Vec<u8>, tag: &str, uid: bool, opts: ReturnOptions, re
             out.extend_from_slice(format!(" MAX {last}").as_bytes());
         }
     }
-    if opts.count {
-        out.extend_from_slice(format!(" COUNT {}", results.len()).as_bytes());
-    }
-    if opts.all && !results.is_empty() {
-        out.extend_from_slice(format!(" ALL {}", wire::sequence_set(results)).as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]
@@ -141,6 +164,16 @@ mod tests {
         assert_eq!(strip_return(b"a SEARCH ALL\r\n").unwrap(), None);
         assert_eq!(strip_return(b"a FETCH 1 ALL\r\n").unwrap(), None);
         assert!(strip_return(b"a SEARCH RETURN (SAVE) ALL\r\n").is_err());
+        let (o, rest) = strip_return(b"a UID SORT RETURN (MAX) (SUBJECT) UTF-8 ALL\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(o.max && !o.min && !o.all && !o.count);
+        assert_eq!(rest, b"a UID SORT (SUBJECT) UTF-8 ALL\r\n");
+        assert_eq!(
+            strip_return(b"a SORT (SUBJECT) UTF-8 ALL\r\n").unwrap(),
+            None
+        );
+        assert!(strip_return(b"a SORT RETURN (MIN FOO) (SUBJECT) UTF-8 ALL\r\n").is_err());
     }
 
     #[test]
@@ -158,6 +191,26 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "* ESEARCH (TAG \"A282\") UID MIN 2 MAX 10 COUNT 4 ALL 2:4,10\r\n\
              * ESEARCH (TAG \"A283\") COUNT 0\r\n"
+        );
+    }
+
+    #[test]
+    fn sort_responses() {
+        let mut out = Vec::new();
+        let all = ReturnOptions {
+            min: true,
+            max: true,
+            all: true,
+            count: true,
+        };
+        sort_response(&mut out, "e5", false, all, &[2, 4, 5, 3, 1]);
+        sort_response(&mut out, "e10", true, all, &[5, 4, 3]);
+        sort_response(&mut out, "e8", false, all, &[]);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "* ESEARCH (TAG \"e5\") MIN 2 MAX 1 ALL 2,4:5,3,1 COUNT 5\r\n\
+             * ESEARCH (TAG \"e10\") UID MIN 5 MAX 3 ALL 5,4,3 COUNT 3\r\n\
+             * ESEARCH (TAG \"e8\") COUNT 0\r\n"
         );
     }
 }

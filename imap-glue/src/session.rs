@@ -429,7 +429,7 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS",
         );
         if self.user.is_none() {
             let cfg = &self.shared.config;
@@ -900,7 +900,15 @@ impl Session {
                 uid,
             } => {
                 let charset = charset.as_ref().to_owned();
-                self.sort(&sort_criteria, &charset, &search_criteria, uid, out)
+                self.sort(
+                    &sort_criteria,
+                    &charset,
+                    &search_criteria,
+                    uid,
+                    ret,
+                    tag,
+                    out,
+                )
             }
             CommandBody::Thread {
                 algorithm,
@@ -1646,16 +1654,25 @@ impl Session {
             .collect())
     }
 
+    /// SORT; with `ret` (ESORT, RFC 5267 §3) the answer is an `* ESEARCH` in sort order.
+    #[allow(clippy::too_many_arguments)]
     fn sort(
         &mut self,
         criteria: &Vec1<SortCriterion>,
         charset: &str,
         search: &Vec1<WireKey<'_>>,
         uid: bool,
+        ret: Option<ReturnOptions>,
+        tag: &str,
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
         let mut items = self.sorted_items(charset, search, uid, out)?;
         sort::sort(&mut items, criteria.as_ref());
+        if let Some(opts) = ret {
+            let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
+            esearch::sort_response(out, tag, uid, opts, &ids);
+            return Ok("SORT completed".into());
+        }
         out.extend_from_slice(b"* SORT");
         for (id, _, _) in &items {
             out.extend_from_slice(format!(" {id}").as_bytes());
@@ -1672,12 +1689,17 @@ impl Session {
         uid: bool,
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
-        let items = self.sorted_items(charset, search, uid, out)?;
-        let threads = match algorithm {
-            ThreadingAlgorithm::OrderedSubject => sort::ordered_subject(&items),
-            ThreadingAlgorithm::References => sort::references(&items),
-            _ => return Err(Status::No("Unsupported threading algorithm".into())),
+        type Threader = fn(&[(u32, u32, Arc<SortKeys>)]) -> Vec<sort::ThreadNode>;
+        let threader: Threader = match algorithm {
+            ThreadingAlgorithm::OrderedSubject => sort::ordered_subject,
+            ThreadingAlgorithm::References => sort::references,
+            ThreadingAlgorithm::Other(other) if other.as_ref().eq_ignore_ascii_case("REFS") => {
+                sort::refs
+            }
+            _ => return Err(Status::Bad("Unknown thread algorithm".into())),
         };
+        let items = self.sorted_items(charset, search, uid, out)?;
+        let threads = threader(&items);
         out.extend_from_slice(
             format!("* THREAD {}\r\n", sort::format_threads(&threads)).as_bytes(),
         );

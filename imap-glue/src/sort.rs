@@ -372,9 +372,56 @@ pub fn ordered_subject(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
     threads.into_iter().map(|t| t.2).collect()
 }
 
-/// THREAD=REFERENCES (RFC 5256 §2.2, steps 1–4 and 6: parent/child links from References and
-/// In-Reply-To, dummies pruned, siblings by date). The subject-merging step (5) is not done.
+/// THREAD=REFERENCES (RFC 5256 §2.2: parent/child links from References and In-Reply-To,
+/// dummies pruned, root threads with the same base subject merged, siblings by date).
 pub fn references(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
+    let mut out: Vec<ThreadNode> = linked_threads(items).into_iter().map(promote).collect();
+    merge_by_subject(&mut out, items);
+    sort_siblings(&mut out, items);
+    out
+}
+
+/// THREAD=REFS (draft-ietf-morg-inthread, as Dovecot 2.3 does it): the threads of
+/// [`references`] without the subject merging, ordered by the date of their newest message (ties
+/// by the root's number, a missing root first); inside a thread, siblings by date.
+pub fn refs(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
+    let by_id: HashMap<u32, (i64, u32)> = items
+        .iter()
+        .map(|(id, seq, k)| (*id, (k.date, *seq)))
+        .collect();
+    let mut keyed: Vec<((i64, u32), ThreadNode)> = linked_threads(items)
+        .into_iter()
+        .map(|t| {
+            let root = t.id.and_then(|id| by_id.get(&id)).map_or(0, |k| k.1);
+            ((newest_date(&t, &by_id), root), t)
+        })
+        .collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    keyed.into_iter().map(|(_, t)| promote(t)).collect()
+}
+
+/// The latest date of the messages in a thread (`i64::MIN` when it has none).
+fn newest_date(n: &ThreadNode, by_id: &HashMap<u32, (i64, u32)>) -> i64 {
+    let own = n.id.and_then(|id| by_id.get(&id)).map_or(i64::MIN, |k| k.0);
+    n.children
+        .iter()
+        .map(|c| newest_date(c, by_id))
+        .fold(own, i64::max)
+}
+
+/// A root that is a missing message with one reply is shown as that reply (RFC 5256 §2.2 step 3).
+fn promote(mut n: ThreadNode) -> ThreadNode {
+    if n.id.is_none() && n.children.len() == 1 {
+        if let Some(only) = n.children.pop() {
+            return only;
+        }
+    }
+    n
+}
+
+/// RFC 5256 §2.2 steps 1–4 and 6: the threads linked by References and In-Reply-To, dummies
+/// pruned (a dummy root is kept, even with one reply), siblings by date; roots in no order.
+fn linked_threads(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
     struct C {
         msg: Option<usize>,
         parent: Option<usize>,
@@ -490,7 +537,7 @@ pub fn references(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
                 children: kids,
             }],
             None if kids.is_empty() => Vec::new(),
-            None if kids.len() == 1 || !root => kids,
+            None if !root => kids,
             None => vec![ThreadNode {
                 id: None,
                 children: kids,
@@ -498,13 +545,10 @@ pub fn references(items: &[(u32, u32, Arc<SortKeys>)]) -> Vec<ThreadNode> {
         }
     }
     let roots: Vec<usize> = (0..cs.len()).filter(|&c| cs[c].parent.is_none()).collect();
-    let mut out: Vec<ThreadNode> = roots
+    roots
         .into_iter()
         .flat_map(|r| build(&cs, items, r, true, 0))
-        .collect();
-    merge_by_subject(&mut out, items);
-    sort_siblings(&mut out, items);
-    out
+        .collect()
 }
 
 /// RFC 5256 §2.2 step 5: root threads with the same base subject are put together.
@@ -573,7 +617,8 @@ fn merge_by_subject(roots: &mut Vec<ThreadNode>, items: &[(u32, u32, Arc<SortKey
         }
     }
     *roots = slots.into_iter().flatten().collect();
-    for r in roots.iter_mut().filter(|r| r.id.is_none()) {
+    // A merged thread joins the replies of the root it went under: keep them by date.
+    for r in roots.iter_mut() {
         sort_siblings(&mut r.children, items);
     }
 }

@@ -115,6 +115,19 @@ fn list_extended() {
     });
 }
 
+/// ESORT (RFC 5267 §3), checked against Dovecot 2.3 (answers in the transcript's comments).
+#[test]
+fn esort() {
+    transcript("esort");
+}
+
+/// THREAD=REFS (Dovecot's: REFERENCES without subject merging, threads by their newest
+/// message), checked against Dovecot 2.3 (answers in the transcript's comments).
+#[test]
+fn thread_refs() {
+    transcript("thread-refs");
+}
+
 /// The conformance defects of issue 14 item 9, each checked against Dovecot 2.3 on the same
 /// messages (`transcripts/conformance/*.eml` in mailbox `Conf`; the Dovecot answers are recorded
 /// in the transcript's comments).

@@ -30,9 +30,18 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<ExitCode> {
     } else {
         Mode::Index
     };
-    let runtime = daemon_client::runtime()?;
-    let answers = match runtime.block_on(daemon_client::find(&a.daemon, &a.home.home))? {
-        Some(d) => match runtime.block_on(through_daemon(a, d, &text, mode))? {
+    // no async runtime (threads, an event loop) for a search without a daemon: a cold process
+    // answers in a few milliseconds, and the runtime would be a good part of them
+    let daemon = if daemon_client::configured(&a.daemon) {
+        let runtime = daemon_client::runtime()?;
+        runtime
+            .block_on(daemon_client::find(&a.daemon, &a.home.home))?
+            .map(|d| (runtime, d))
+    } else {
+        None
+    };
+    let answers = match daemon {
+        Some((runtime, d)) => match runtime.block_on(through_daemon(a, d, &text, mode))? {
             Ok(answers) => answers,
             Err(message) => {
                 eprintln!("mailfts: bad search program: {message}");

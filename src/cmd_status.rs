@@ -38,7 +38,7 @@ pub fn maildir_bytes(store: &mailfts_store::Store) -> anyhow::Result<u64> {
     for name in store.list_mailboxes()? {
         let s = store.mailbox(&name)?.sync()?;
         total += s
-            .messages
+            .messages()
             .iter()
             .map(|m| std::fs::metadata(&m.path).map_or(0, |md| md.len()))
             .sum::<u64>();
@@ -128,7 +128,7 @@ pub fn run_local(a: &StatusArgs) -> anyhow::Result<ExitCode> {
     let mut maildir_bytes = 0u64;
     for name in store.list_mailboxes()? {
         let s = store.mailbox(&name)?.sync()?;
-        for m in &s.messages {
+        for m in s.messages() {
             maildir_bytes += std::fs::metadata(&m.path).map_or(0, |md| md.len());
         }
         let (in_index, documents, high_water, last_rescan) = match &snap {
@@ -145,7 +145,7 @@ pub fn run_local(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         };
         mailboxes.push(MailboxStatus {
             mailbox: s.name.clone(),
-            in_store: s.messages.len() as u64,
+            in_store: s.messages().len() as u64,
             in_index,
             documents,
             high_water,

@@ -142,6 +142,11 @@ fn env_path(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// True when a daemon is named (flag or environment): only then is [`find`] worth its runtime.
+pub fn configured(a: &DaemonArgs) -> bool {
+    a.daemon.is_some() || env_path(ENV_SOCKET).is_some()
+}
+
 /// The daemon to ask for `home`, if one is configured (flag or environment) and answers on its
 /// socket; `Ok(None)` means: open the index directly. A daemon that answers but does not serve
 /// this home as `--user` is an error.

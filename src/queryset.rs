@@ -31,7 +31,7 @@ fn is_plain_word(w: &str) -> bool {
 /// Derives a query set from up to `sample` messages spread over `mailbox`.
 pub fn derive(store: &Store, mailbox: &str, sample: usize) -> anyhow::Result<Vec<String>> {
     let snap = store.mailbox(mailbox)?.sync()?;
-    let n = snap.messages.len();
+    let n = snap.messages().len();
     if n == 0 {
         return Ok(vec!["ALL".into()]);
     }
@@ -41,7 +41,7 @@ pub fn derive(store: &Store, mailbox: &str, sample: usize) -> anyhow::Result<Vec
     let mut from_word = None;
     let mut subject_word = None;
     let mut seen = 0usize;
-    for m in snap.messages.iter().step_by(step).take(sample) {
+    for m in snap.messages().iter().step_by(step).take(sample) {
         let Ok(raw) = m.read() else { continue };
         let c = MessageContent::parse(&raw);
         seen += 1;

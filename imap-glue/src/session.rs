@@ -844,7 +844,7 @@ impl Session {
                 if !view.read_only {
                     let deleted: Vec<u32> = view
                         .snapshot
-                        .messages
+                        .messages()
                         .iter()
                         .filter(|m| m.flags.contains(Flags::DELETED))
                         .map(|m| m.uid)
@@ -1232,7 +1232,7 @@ impl Session {
         let (name, mb) = self.open_mailbox(mailbox)?;
         let mut snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
         let mut keywords: Vec<String> = snap
-            .messages
+            .messages()
             .iter()
             .flat_map(|m| m.keywords.iter().cloned())
             .collect();
@@ -1240,7 +1240,7 @@ impl Session {
         keywords.dedup();
         flags_responses(&keywords, read_only, out);
         let recent: HashSet<u32> = snap
-            .messages
+            .messages()
             .iter()
             .filter(|m| m.recent)
             .map(|m| m.uid)
@@ -1248,19 +1248,19 @@ impl Session {
         // \Recent belongs to the first session that sees a message (RFC 3501 §2.3.2): a
         // read-write session moves it from new/ to cur/, so later sessions do not see it as recent.
         if !read_only && !recent.is_empty() {
-            claim_recent(&mb, snap.messages.iter().filter(|m| m.recent));
+            claim_recent(&mb, snap.messages().iter().filter(|m| m.recent));
             snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
         }
         out.extend_from_slice(
             format!(
                 "* {} EXISTS\r\n* {} RECENT\r\n",
-                snap.messages.len(),
+                snap.messages().len(),
                 recent.len()
             )
             .as_bytes(),
         );
         if let Some(i) = snap
-            .messages
+            .messages()
             .iter()
             .position(|m| !m.flags.contains(Flags::SEEN))
         {
@@ -1278,9 +1278,9 @@ impl Session {
             mailbox: mb,
             read_only,
             uid_validity: snap.uid_validity,
-            uids: snap.messages.iter().map(|m| m.uid).collect(),
+            uids: snap.messages().iter().map(|m| m.uid).collect(),
             told: snap
-                .messages
+                .messages()
                 .iter()
                 .map(|m| (m.uid, (m.flags, m.keywords.clone())))
                 .collect(),
@@ -1308,23 +1308,23 @@ impl Session {
         let mut parts = Vec::new();
         for item in items {
             let (k, v) = match item {
-                StatusDataItemName::Messages => ("MESSAGES", snap.messages.len() as u64),
+                StatusDataItemName::Messages => ("MESSAGES", snap.messages().len() as u64),
                 StatusDataItemName::Recent => (
                     "RECENT",
-                    snap.messages.iter().filter(|m| m.recent).count() as u64,
+                    snap.messages().iter().filter(|m| m.recent).count() as u64,
                 ),
                 StatusDataItemName::UidNext => ("UIDNEXT", u64::from(snap.uid_next)),
                 StatusDataItemName::UidValidity => ("UIDVALIDITY", u64::from(snap.uid_validity)),
                 StatusDataItemName::Unseen => (
                     "UNSEEN",
-                    snap.messages
+                    snap.messages()
                         .iter()
                         .filter(|m| !m.flags.contains(Flags::SEEN))
                         .count() as u64,
                 ),
                 StatusDataItemName::Deleted => (
                     "DELETED",
-                    snap.messages
+                    snap.messages()
                         .iter()
                         .filter(|m| m.flags.contains(Flags::DELETED))
                         .count() as u64,
@@ -1414,11 +1414,11 @@ impl Session {
                 }
             }
         }
-        view.announce_keywords(snap.messages.iter().flat_map(|m| &m.keywords), out);
+        view.announce_keywords(snap.messages().iter().flat_map(|m| &m.keywords), out);
         let max = view.uids.last().copied().unwrap_or(0);
         let mut added = false;
         let mut claimed = false;
-        for m in snap.messages.iter().filter(|m| m.uid > max) {
+        for m in snap.messages().iter().filter(|m| m.uid > max) {
             view.uids.push(m.uid);
             view.told.insert(m.uid, (m.flags, m.keywords.clone()));
             if m.recent {
@@ -1431,7 +1431,7 @@ impl Session {
         if claimed {
             claim_recent(
                 &view.mailbox,
-                snap.messages.iter().filter(|m| m.uid > max && m.recent),
+                snap.messages().iter().filter(|m| m.uid > max && m.recent),
             );
             if let Ok(s) = view.mailbox.sync() {
                 snap = s;
@@ -1450,7 +1450,7 @@ impl Session {
             if let Some((_, home)) = &self.user {
                 if let Some(cache) = home.sort.existing(&view.name) {
                     let new: Vec<u32> = snap
-                        .messages
+                        .messages()
                         .iter()
                         .filter(|m| m.uid > max)
                         .map(|m| m.uid)
@@ -1517,7 +1517,7 @@ impl Session {
             positions.map(|p| p.iter().map(|&i| view.uids[i]).collect());
         let deleted: Vec<u32> = view
             .snapshot
-            .messages
+            .messages()
             .iter()
             .filter(|m| m.flags.contains(Flags::DELETED))
             .filter(|m| wanted.as_ref().is_none_or(|w| w.contains(&m.uid)))

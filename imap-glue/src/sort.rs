@@ -160,7 +160,7 @@ impl SortCache {
             self.keys.clear();
             self.uid_validity = snapshot.uid_validity;
         }
-        if self.keys.len() > snapshot.messages.len() {
+        if self.keys.len() > snapshot.messages().len() {
             self.keys.retain(|u, _| snapshot.get(*u).is_some());
         }
         let missing: Vec<&MessageEntry> = uids

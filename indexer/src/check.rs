@@ -267,6 +267,22 @@ fn check_once(index_dir: &Path, store: Option<&Store>, opts: &CheckOptions) -> C
     r
 }
 
+/// The cheap checks of the segment files listed in `metas` (lengths and footers): true when all
+/// pass. For [`HomeIndex::open`]'s one-pass open; a failure sends it to [`check`] for the report.
+pub(crate) fn segment_files_clean(tdir: &Path, metas: &tantivy::IndexMeta) -> bool {
+    let mut r = CheckReport::default();
+    let present_exts = extensions_in(tdir);
+    for seg in &metas.segments {
+        for file in segment_files(seg, &present_exts) {
+            check_segment_file(tdir, &file, false, &mut r);
+            if !r.is_clean() {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// True when the index directory holds index files although `meta.json` is missing.
 pub fn has_leftovers(index_dir: &Path) -> bool {
     let non_empty = |p: PathBuf| {
@@ -501,7 +517,7 @@ fn check_mailboxes(
         // messages the index must hold: the store's UIDs at or below the high-water mark that
         // can be read (an unreadable message is skipped by rescans and retried, not damage)
         let missing: Vec<u32> = s
-            .messages
+            .messages()
             .iter()
             .filter(|e| e.uid <= m.high_water && !indexed.contains(e.uid))
             .filter(|e| e.read().is_ok())
@@ -521,7 +537,7 @@ fn check_mailboxes(
             );
         }
         let live: Vec<u32> = s
-            .messages
+            .messages()
             .iter()
             .map(|e| e.uid)
             .filter(|u| indexed.contains(*u))

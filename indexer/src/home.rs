@@ -69,6 +69,11 @@ impl HomeIndex {
                 reason,
             });
         }
+        if let Some(home) = Self::open_clean(dir) {
+            return Ok(Some(home));
+        }
+        // something is unusual (no index, another schema, a file failing its check, a commit
+        // meanwhile): the careful path below tells which
         let report = check(dir, None, &CheckOptions::cheap());
         if !report.is_clean() {
             let reason = report.summary();
@@ -94,6 +99,28 @@ impl HomeIndex {
                 })
             }
         }
+    }
+
+    /// The common case of [`HomeIndex::open`] in one pass: tantivy's index opened once serves the
+    /// cheap checks (its segment files' lengths and footers) and the searches. `None` when anything
+    /// is unusual (no index, another schema version, a file failing its check, an error or panic):
+    /// the caller then takes the careful path, which reports what is wrong.
+    fn open_clean(dir: &Path) -> Option<HomeIndex> {
+        let attempt = || {
+            let tdir = dir.join("tantivy");
+            let index = Index::open_in_dir(&tdir).ok()?;
+            let metas = index.load_metas().ok()?;
+            let meta = IndexMeta::from_payload(metas.payload.as_deref()).ok()?;
+            let (schema, fields) = build_schema();
+            if meta.schema != SCHEMA_VERSION || index.schema() != schema {
+                return None;
+            }
+            if !crate::check::segment_files_clean(&tdir, &metas) {
+                return None;
+            }
+            Self::finish_open(dir, index, fields).ok()
+        };
+        catch_unwind(AssertUnwindSafe(attempt)).ok().flatten()
     }
 
     /// Opens the index without looking at the damage marker or running the cheap checks.

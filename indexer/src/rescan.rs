@@ -179,11 +179,11 @@ fn choose_pair_words(store: &Store, mailboxes: &[String]) -> (Vec<String>, Vec<S
             entries.push(snapshot);
         }
     }
-    let total: usize = entries.iter().map(|s| s.messages.len()).sum();
+    let total: usize = entries.iter().map(|s| s.messages().len()).sum();
     let step = total.div_ceil(PAIR_SAMPLE).max(1);
     let sample: Vec<&MessageEntry> = entries
         .iter()
-        .flat_map(|s| s.messages.iter())
+        .flat_map(|s| s.messages().iter())
         .step_by(step)
         .collect();
     let texts: Vec<String> = sample
@@ -309,7 +309,7 @@ fn rescan_mailbox(
                 source,
             })?
     };
-    let in_store: RoaringBitmap = snapshot.messages.iter().map(|m| m.uid).collect();
+    let in_store: RoaringBitmap = snapshot.messages().iter().map(|m| m.uid).collect();
     let removed = &indexed - &in_store;
     for uid in removed.iter() {
         writer.delete_term(Term::from_field_u64(
@@ -319,7 +319,7 @@ fn rescan_mailbox(
     }
     stats.removed += removed.len();
     let to_add: Vec<_> = snapshot
-        .messages
+        .messages()
         .iter()
         .filter(|m| !indexed.contains(m.uid))
         .collect();

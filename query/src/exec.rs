@@ -132,14 +132,14 @@ impl<'a> Engine<'a> {
         let t0 = Instant::now();
         let snapshot = self.store.mailbox(name)?.sync_shared()?;
         let mut explain = Explain {
-            messages: snapshot.messages.len() as u64,
+            messages: snapshot.len() as u64,
             store_ms: ms(t0),
             ..Default::default()
         };
         let key = compile(&program.key);
         let ctx = MailboxContext {
-            max_uid: snapshot.messages.last().map_or(0, |m| m.uid),
-            max_seq: snapshot.messages.len() as u32,
+            max_uid: snapshot.max_uid(),
+            max_seq: snapshot.len() as u32,
         };
         let usable = match (mode, self.index) {
             (Mode::Scan, _) => Err("scan requested".to_string()),
@@ -168,10 +168,10 @@ impl<'a> Engine<'a> {
                 mailbox_id: mb.id,
                 ctx: &ctx,
                 indexed: snapshot
-                    .messages
+                    .uids()
                     .iter()
-                    .filter(|m| m.uid <= high_water)
-                    .map(|m| m.uid)
+                    .copied()
+                    .filter(|&u| u <= high_water)
                     .collect(),
                 fast: None,
                 columns: HashMap::new(),
@@ -186,7 +186,7 @@ impl<'a> Engine<'a> {
             Err(reason) => {
                 explain.source = format!("scan ({reason})");
                 let t = Instant::now();
-                let all: Vec<&MessageEntry> = snapshot.messages.iter().collect();
+                let all: Vec<&MessageEntry> = snapshot.messages().iter().collect();
                 let r = scan(&program.key, &key, &snapshot, &all, &ctx);
                 explain.tail_scanned = all.len() as u64;
                 explain.scan_ms = ms(t);
@@ -198,17 +198,18 @@ impl<'a> Engine<'a> {
                 explain.index_ms = index_ms;
                 let t = Instant::now();
                 let mut uids: Vec<u32> = tri.sure.iter().collect();
-                let verify: Vec<&MessageEntry> =
-                    tri.maybe.iter().filter_map(|u| snapshot.get(u)).collect();
-                let tail: Vec<&MessageEntry> = snapshot
-                    .messages
+                // only the messages to read are made into entries (a lazy snapshot builds no others)
+                let verify: Vec<MessageEntry> =
+                    tri.maybe.iter().filter_map(|u| snapshot.entry(u)).collect();
+                let tail: Vec<MessageEntry> = snapshot
+                    .uids()
                     .iter()
-                    .filter(|m| m.uid > high_water)
+                    .filter(|&&u| u > high_water)
+                    .filter_map(|&u| snapshot.entry(u))
                     .collect();
                 explain.verified = verify.len() as u64;
                 explain.tail_scanned = tail.len() as u64;
-                let mut todo = verify;
-                todo.extend(tail);
+                let todo: Vec<&MessageEntry> = verify.iter().chain(&tail).collect();
                 uids.extend(scan(&program.key, &key, &snapshot, &todo, &ctx));
                 uids.sort_unstable();
                 uids.dedup();
@@ -331,38 +332,44 @@ pub fn scan(
     let needs_size = uses(program, &|k| {
         matches!(k, SearchKey::Larger(_) | SearchKey::Smaller(_))
     });
-    let mut out: Vec<u32> = entries
-        .par_iter()
-        .filter_map(|entry| {
-            let mut src = FileContent::new(entry);
-            let internal_day = if needs_date {
-                entry.internal_date().map(day_of).unwrap_or(0)
-            } else {
-                0
-            };
-            let size = if needs_size {
-                match entry.vsize_hint {
-                    Some(s) => s,
-                    None => src.raw().map_or(0, rfc822_size),
-                }
-            } else {
-                0
-            };
-            let meta = MessageMeta {
-                uid: entry.uid,
-                seq: snapshot.seq_of(entry.uid).unwrap_or(0),
-                flags: entry.flags,
-                keywords: entry.keywords.clone(),
-                recent: entry.recent,
-                internal_day,
-                size,
-            };
-            key.evaluate(&meta, ctx, &mut src).then_some(entry.uid)
-        })
-        .collect();
+    let evaluate = |entry: &&MessageEntry| {
+        let mut src = FileContent::new(entry);
+        let internal_day = if needs_date {
+            entry.internal_date().map(day_of).unwrap_or(0)
+        } else {
+            0
+        };
+        let size = if needs_size {
+            match entry.vsize_hint {
+                Some(s) => s,
+                None => src.raw().map_or(0, rfc822_size),
+            }
+        } else {
+            0
+        };
+        let meta = MessageMeta {
+            uid: entry.uid,
+            seq: snapshot.seq_of(entry.uid).unwrap_or(0),
+            flags: entry.flags,
+            keywords: entry.keywords.clone(),
+            recent: entry.recent,
+            internal_day,
+            size,
+        };
+        key.evaluate(&meta, ctx, &mut src).then_some(entry.uid)
+    };
+    // a few messages are read here: starting the thread pool would cost more than it saves
+    let mut out: Vec<u32> = if entries.len() < PARALLEL_FROM {
+        entries.iter().filter_map(evaluate).collect()
+    } else {
+        entries.par_iter().filter_map(evaluate).collect()
+    };
     out.sort_unstable();
     out
 }
+
+/// The number of messages from which [`scan`] reads them on all cores.
+const PARALLEL_FROM: usize = 8;
 
 /// Reads a message file on first use and parses only what is asked for: the header block for
 /// header keys, the MIME structure and text parts for BODY (each at most once).
@@ -604,7 +611,7 @@ impl Planner<'_> {
                 }
                 let fast = self.fast.as_ref();
                 let mut sure = RoaringBitmap::new();
-                for (i, m) in self.snapshot.messages.iter().enumerate() {
+                for (i, m) in self.snapshot.messages().iter().enumerate() {
                     if !self.indexed.contains(m.uid) {
                         continue;
                     }

@@ -300,7 +300,7 @@ fn texts() -> &'static Vec<String> {
         let store = Store::open(&h.maildir).unwrap();
         let snapshot = store.mailbox("INBOX").unwrap().sync().unwrap();
         let mut out = Vec::new();
-        for m in snapshot.messages.iter().step_by(5) {
+        for m in snapshot.messages().iter().step_by(5) {
             let raw = m.read().unwrap();
             let c = mailfts_query::MessageContent::parse(&raw);
             for t in [c.header_block(), c.body, c.attachments] {

@@ -651,7 +651,7 @@ fn user_status(d: &Daemon, home: &HomeState) -> Result<pb::UserStatus, Status> {
             .map_err(|e| store_status(&e))?;
         let mut m = pb::MailboxStatus {
             mailbox: s.name.clone(),
-            in_store: s.messages.len() as u64,
+            in_store: s.messages().len() as u64,
             uid_next: s.uid_next,
             uid_validity: s.uid_validity,
             ..Default::default()

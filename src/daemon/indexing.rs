@@ -411,13 +411,13 @@ pub fn mailbox_differs(
 ) -> Result<bool, StoreError> {
     let s = store.mailbox(name)?.sync()?;
     let Some(m) = snap.meta.mailboxes.get(&s.name) else {
-        return Ok(!s.messages.is_empty());
+        return Ok(!s.messages().is_empty());
     };
     if m.uid_validity != s.uid_validity || m.high_water < s.uid_next.saturating_sub(1) {
         return Ok(true);
     }
     let docs = snap.doc_count_of(m.id).unwrap_or(usize::MAX);
-    Ok(docs != s.messages.len())
+    Ok(docs != s.messages().len())
 }
 
 /// Progress of a rescan, shared with whoever reports it.

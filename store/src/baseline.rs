@@ -2,7 +2,9 @@
 //!
 //! It serves two purposes: flag changes are reported relative to it (our list records basenames only, so
 //! a flag rename does not rewrite it), and writes find a message's file without reading the directory.
-//! All names share one buffer, so it costs two allocations per sync, not one per message.
+//! All names share one buffer, so it costs two allocations per sync, not one per message; the
+//! buffer and its slots ([`Listing`]) are shared with the snapshots built from them, which make
+//! their [`crate::MessageEntry`] values only when asked (see [`crate::Snapshot`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +21,40 @@ struct Slot {
     in_new: bool,
 }
 
+/// The file names of a mailbox's messages by UID: one name buffer and one slot per message,
+/// ascending by UID. Shared (read-only) between a [`Baseline`] and the snapshots built from it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Listing {
+    names: String,
+    slots: Vec<Slot>,
+}
+
+impl Listing {
+    fn index(&self, uid: u32) -> Result<usize, usize> {
+        self.slots.binary_search_by_key(&uid, |s| s.uid)
+    }
+
+    fn name(&self, s: &Slot) -> &str {
+        &self.names[s.start as usize..(s.start + s.len) as usize]
+    }
+
+    /// The file name and `new/` location of a UID.
+    pub(crate) fn get(&self, uid: u32) -> Option<(&str, bool)> {
+        let s = &self.slots[self.index(uid).ok()?];
+        Some((self.name(s), s.in_new))
+    }
+
+    /// The messages `(uid, file name, in new/)`, ascending by UID.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &str, bool)> + '_ {
+        self.slots.iter().map(|s| (s.uid, self.name(s), s.in_new))
+    }
+
+    /// The UIDs, ascending.
+    pub(crate) fn uids(&self) -> Vec<u32> {
+        self.slots.iter().map(|s| s.uid).collect()
+    }
+}
+
 /// File names by UID.
 #[derive(Debug, Default)]
 pub(crate) struct Baseline {
@@ -29,8 +65,7 @@ pub(crate) struct Baseline {
     /// The mailbox state the baseline describes, when it can be trusted to detect the next change
     /// (see [`DirState::settled`]); `None` after our own writes.
     pub state: Option<DirState>,
-    names: String,
-    slots: Vec<Slot>,
+    listing: Arc<Listing>,
     /// The snapshot built from this baseline by an unchanged sync, shared by later unchanged syncs
     /// (see `Mailbox::sync_shared`); dropped by every change to the baseline.
     pub(crate) snapshot: Option<Arc<Snapshot>>,
@@ -43,19 +78,62 @@ impl Baseline {
             uid_validity,
             uid_next: 1,
             state: None,
-            names: String::with_capacity(messages * 56),
-            slots: Vec::with_capacity(messages),
+            listing: Arc::new(Listing {
+                names: String::with_capacity(messages * 56),
+                slots: Vec::with_capacity(messages),
+            }),
             snapshot: None,
         }
     }
 
+    /// An empty baseline whose names will be ranges of `text` (see [`Baseline::push_range`]): a
+    /// persisted state file becomes the name buffer without a copy.
+    pub(crate) fn over_text(uid_validity: u32, text: String, messages: usize) -> Baseline {
+        Baseline {
+            uid_validity,
+            uid_next: 1,
+            state: None,
+            listing: Arc::new(Listing {
+                names: text,
+                slots: Vec::with_capacity(messages),
+            }),
+            snapshot: None,
+        }
+    }
+
+    /// Appends messages `(uid, start, len, in new/)` whose names are the byte ranges
+    /// `start..start + len` of the text given to [`Baseline::over_text`] (ranges inside it, on
+    /// character boundaries); UIDs must ascend.
+    pub(crate) fn push_ranges(&mut self, ranges: Vec<(u32, usize, usize, bool)>) {
+        self.snapshot = None;
+        let listing = Arc::make_mut(&mut self.listing);
+        listing
+            .slots
+            .extend(ranges.into_iter().map(|(uid, start, len, in_new)| {
+                debug_assert!(listing.names.get(start..start + len).is_some());
+                Slot {
+                    uid,
+                    start: start as u32,
+                    len: len as u32,
+                    in_new,
+                }
+            }));
+        debug_assert!(listing.slots.windows(2).all(|w| w[0].uid < w[1].uid));
+    }
+
+    /// The listing, shared with the snapshots built from it.
+    pub(crate) fn listing(&self) -> &Arc<Listing> {
+        &self.listing
+    }
+
     /// Appends a message; UIDs must come in ascending order.
     pub(crate) fn push(&mut self, uid: u32, name: &str, in_new: bool) {
-        debug_assert!(self.slots.last().is_none_or(|s| s.uid < uid));
+        let listing = Arc::make_mut(&mut self.listing);
+        debug_assert!(listing.slots.last().is_none_or(|s| s.uid < uid));
         self.snapshot = None;
-        let start = self.names.len() as u32;
-        self.names.push_str(name);
-        self.slots.push(Slot {
+        let start = listing.names.len() as u32;
+        listing.names.push_str(name);
+        listing.slots.push(Slot {
             uid,
             start,
             len: name.len() as u32,
@@ -63,17 +141,9 @@ impl Baseline {
         });
     }
 
-    fn index(&self, uid: u32) -> Result<usize, usize> {
-        self.slots.binary_search_by_key(&uid, |s| s.uid)
-    }
-
     /// The file name and `new/` location of a UID.
     pub(crate) fn get(&self, uid: u32) -> Option<(&str, bool)> {
-        let s = self.slots[self.index(uid).ok()?];
-        Some((
-            &self.names[s.start as usize..(s.start + s.len) as usize],
-            s.in_new,
-        ))
+        self.listing.get(uid)
     }
 
     /// The full path of a UID's file.
@@ -84,13 +154,7 @@ impl Baseline {
 
     /// The messages `(uid, file name, in new/)`, ascending by UID.
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &str, bool)> + '_ {
-        self.slots.iter().map(|s| {
-            (
-                s.uid,
-                &self.names[s.start as usize..(s.start + s.len) as usize],
-                s.in_new,
-            )
-        })
+        self.listing.iter()
     }
 
     /// Records a new or renamed file of a UID (our own write: the recorded state is void).
@@ -98,17 +162,18 @@ impl Baseline {
         self.state = None;
         self.snapshot = None;
         self.uid_next = self.uid_next.max(uid.saturating_add(1));
-        let start = self.names.len() as u32;
-        self.names.push_str(name);
+        let listing = Arc::make_mut(&mut self.listing);
+        let start = listing.names.len() as u32;
+        listing.names.push_str(name);
         let slot = Slot {
             uid,
             start,
             len: name.len() as u32,
             in_new,
         };
-        match self.index(uid) {
-            Ok(i) => self.slots[i] = slot,
-            Err(i) => self.slots.insert(i, slot),
+        match listing.index(uid) {
+            Ok(i) => listing.slots[i] = slot,
+            Err(i) => listing.slots.insert(i, slot),
         }
     }
 
@@ -122,12 +187,13 @@ impl Baseline {
         name: &str,
         in_new: bool,
     ) -> bool {
-        while self.slots.get(*cursor).is_some_and(|s| s.uid < uid) {
+        let listing = &*self.listing;
+        while listing.slots.get(*cursor).is_some_and(|s| s.uid < uid) {
             *cursor += 1;
         }
-        match self.slots.get(*cursor) {
+        match listing.slots.get(*cursor) {
             Some(s) if s.uid == uid => {
-                let old = &self.names[s.start as usize..(s.start + s.len) as usize];
+                let old = listing.name(s);
                 if old == name {
                     s.in_new != in_new
                 } else {

@@ -38,9 +38,9 @@
 //! // A delivery by the MDA, found by the next sync.
 //! std::fs::write(home.path().join("Maildir/new/1700000000.M1P1.mx"), "Subject: news\r\n\r\n")?;
 //! let snapshot = inbox.sync()?;
-//! assert_eq!(snapshot.messages.len(), 2);
+//! assert_eq!(snapshot.messages().len(), 2);
 //! assert_eq!(snapshot.get(uid).unwrap().keywords, ["$Important"]);
-//! assert!(snapshot.messages[1].recent);
+//! assert!(snapshot.messages()[1].recent);
 //! assert_eq!(snapshot.events, [StoreEvent::Saved { mailbox: "INBOX".into(), uid: uid + 1 }]);
 //!
 //! store.create_mailbox("Lists.linux-usb")?;

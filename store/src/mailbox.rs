@@ -13,7 +13,7 @@ use crate::fsutil::{self, LockGuard};
 use crate::keywords::KeywordTable;
 use crate::persisted;
 use crate::scan::{self, ScannedFile};
-use crate::snapshot::{MessageEntry, Snapshot};
+use crate::snapshot::{keyword_names, LazyEntries, MessageEntry, Snapshot};
 use crate::store::{lock_shared, Shared};
 use crate::uidlist::{self, Loaded};
 use crate::{dovecot, filename, sync, Store, StoreEvent};
@@ -172,35 +172,19 @@ impl Mailbox {
         if let Some(shared) = &b.snapshot {
             return Ok(Some(shared.clone()));
         }
-        let table = KeywordTable::load(&self.dir)?;
-        let (new, cur) = (self.dir.join("new"), self.dir.join("cur"));
-        let messages = b
-            .iter()
-            .map(|(uid, name, in_new)| {
-                let base = filename::basename(name);
-                MessageEntry {
-                    uid,
-                    path: join(if in_new { &new } else { &cur }, name),
-                    flags: filename::flags(name),
-                    keywords: if table.is_empty() {
-                        Vec::new()
-                    } else {
-                        keyword_names(&table, name)
-                    },
-                    recent: in_new,
-                    size_hint: filename::size_field(base, b'S'),
-                    vsize_hint: filename::size_field(base, b'W'),
-                    limits: self.store.limits(),
-                }
-            })
-            .collect();
-        let shared = Arc::new(Snapshot {
-            name: self.name.clone(),
-            uid_validity: b.uid_validity,
-            uid_next: b.uid_next,
-            messages,
-            events: Vec::new(),
-        });
+        let lazy = LazyEntries {
+            listing: b.listing().clone(),
+            new: self.dir.join("new"),
+            cur: self.dir.join("cur"),
+            keywords: Arc::new(KeywordTable::load(&self.dir)?),
+            limits: self.store.limits(),
+        };
+        let shared = Arc::new(Snapshot::of_listing(
+            self.name.clone(),
+            b.uid_validity,
+            b.uid_next,
+            lazy,
+        ));
         b.snapshot = Some(shared.clone());
         Ok(Some(shared))
     }
@@ -407,29 +391,12 @@ impl Mailbox {
             elapsed_us = started.elapsed().as_micros() as u64,
             "synced"
         );
-        Ok(Snapshot {
-            name: self.name.clone(),
+        Ok(Snapshot::of_entries(
+            self.name.clone(),
             uid_validity,
-            uid_next: plan.uid_next,
+            plan.uid_next,
             messages,
             events,
-        })
+        ))
     }
-}
-
-/// The keyword names of a file name's letters (letters without a name are left out).
-fn keyword_names(table: &KeywordTable, name: &str) -> Vec<String> {
-    filename::keyword_letters(name)
-        .filter_map(|i| table.name(i))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// `dir/name` in one allocation.
-fn join(dir: &Path, name: &str) -> PathBuf {
-    let mut s = std::ffi::OsString::with_capacity(dir.as_os_str().len() + 1 + name.len());
-    s.push(dir.as_os_str());
-    s.push("/");
-    s.push(name);
-    PathBuf::from(s)
 }

@@ -62,10 +62,10 @@ pub(crate) fn save(folder: &Path, b: &Baseline) {
     }
 }
 
-/// The persisted baseline, when the file is intact and describes exactly `current`.
+/// The persisted baseline, when the file is intact and describes exactly `current`. The file's
+/// text becomes the baseline's name buffer (the names are ranges of it): no copy per message.
 pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
-    let bytes = fs::read(folder.join(FILE)).ok()?;
-    let text = std::str::from_utf8(&bytes).ok()?;
+    let text = String::from_utf8(fs::read(folder.join(FILE)).ok()?).ok()?;
     let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
     let (body, end) = text.split_at(body_end);
     let mut end = end.trim_end().split(' ');
@@ -76,40 +76,60 @@ pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
         return None;
     }
     let count: usize = count.parse().ok()?;
-    let mut lines = body.split_terminator('\n');
-    if lines.next()? != MAGIC {
+    let mut pos = 0;
+    let mut line = || {
+        let len = memchr::memchr(b'\n', &body.as_bytes()[pos..])?;
+        let l = &body[pos..pos + len];
+        pos += len + 1;
+        Some(l)
+    };
+    if line()? != MAGIC {
         return None;
     }
-    let mut head = lines.next()?.split(' ');
+    let mut head = line()?.split(' ');
     let uid_validity: u32 = head.next()?.parse().ok()?;
     let uid_next: u32 = head.next()?.parse().ok()?;
-    let state = DirState::decode(lines.next()?)?;
+    let state = DirState::decode(line()?)?;
     if &state != current {
         return None;
     }
-    let mut b = Baseline::with_capacity(uid_validity, count);
+    // `UID N|C NAME` lines, as byte ranges of the text: one pass over the bytes (a fresh process
+    // does this for every search, so no per-line string searching or allocation)
+    let slots = parse_lines(&text.as_bytes()[..body.len()], pos, count)?;
+    let mut b = Baseline::over_text(uid_validity, text, count);
+    b.push_ranges(slots);
     b.uid_next = uid_next;
-    let mut last = 0u32;
-    for line in lines {
-        // `UID N|C NAME`
-        let (uid, rest) = line.split_once(' ')?;
-        let uid: u32 = uid.parse().ok()?;
-        let (in_new, name) = match rest.split_at_checked(2)? {
-            ("N ", name) => (true, name),
-            ("C ", name) => (false, name),
+    b.state = Some(state);
+    Some(b)
+}
+
+/// The `(uid, name start, name length, in new/)` of the `UID N|C NAME` lines of `bytes[from..]`
+/// (each ended by `\n`): `None` unless there are exactly `count` lines, UIDs ascending.
+fn parse_lines(bytes: &[u8], from: usize, count: usize) -> Option<Vec<(u32, usize, usize, bool)>> {
+    let mut out = Vec::with_capacity(count);
+    let (mut at, mut last) = (from, 0u32);
+    while at < bytes.len() {
+        let mut uid: u32 = 0;
+        let digits_from = at;
+        while let Some(d) = bytes.get(at).filter(|b| b.is_ascii_digit()) {
+            uid = uid.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
+            at += 1;
+        }
+        let in_new = match bytes.get(at..at + 3)? {
+            b" N " => true,
+            b" C " => false,
             _ => return None,
         };
-        if uid <= last {
+        if at == digits_from || uid <= last {
             return None;
         }
         last = uid;
-        b.push(uid, name, in_new);
+        let name = at + 3;
+        let end = name + memchr::memchr(b'\n', &bytes[name..])?;
+        out.push((uid, name, end - name, in_new));
+        at = end + 1;
     }
-    if b.iter().len() != count {
-        return None;
-    }
-    b.state = Some(state);
-    Some(b)
+    (out.len() == count).then_some(out)
 }
 
 #[cfg(test)]
@@ -156,5 +176,31 @@ mod tests {
         bytes[n] ^= 1;
         fs::write(&p, bytes).unwrap();
         assert!(load(dir.path(), &state).is_none());
+    }
+
+    #[test]
+    fn message_lines_parse_strictly() {
+        let ok = b"1 C a:2,S\n5 N b c\n";
+        assert_eq!(
+            parse_lines(ok, 0, 2),
+            Some(vec![(1, 4, 5, false), (5, 14, 3, true)])
+        );
+        assert_eq!(&ok[14..17], b"b c");
+        assert_eq!(parse_lines(ok, 0, 3), None, "count differs");
+        for bad in [
+            &b"5 C a\n1 C b\n"[..], // UIDs descending
+            b"1 C a\n1 C b\n",      // repeated
+            b"1 X a\n",             // neither N nor C
+            b" C a\n",              // no UID
+            b"0 C a\n",             // UID 0
+            b"99999999999 C a\n",   // past u32
+            b"1 C a",               // no line end
+        ] {
+            assert_eq!(
+                parse_lines(bad, 0, 1 + usize::from(bad.len() > 12)),
+                None,
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -2,12 +2,20 @@
 
 use std::fs;
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
+use crate::baseline::Listing;
 use crate::compress::{self, DecompressLimits, Format, MessageReader};
+use crate::keywords::KeywordTable;
 use crate::{filename, Flags, StoreEvent};
 
 /// A consistent view of one mailbox after [`crate::Mailbox::sync`].
+///
+/// The UIDs are always at hand; the [`MessageEntry`] values (paths, flags, keywords, size hints)
+/// may be made only when first asked for: a snapshot of an unchanged mailbox read by a fresh
+/// process from the persisted state ([`crate::Mailbox::sync_shared`]) keeps the listing's names and
+/// builds the entries on demand, so a search answered by the index never builds 20,000 of them.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     /// The mailbox name (UTF-8, `INBOX` for the root).
@@ -16,16 +24,136 @@ pub struct Snapshot {
     pub uid_validity: u32,
     /// UIDNEXT: above every UID ever handed out in this UIDVALIDITY.
     pub uid_next: u32,
-    /// The messages, ascending by UID.
-    pub messages: Vec<MessageEntry>,
     /// What this sync changed, in the order described at [`StoreEvent`].
     pub events: Vec<StoreEvent>,
+    /// The UIDs of the messages, ascending.
+    uids: Vec<u32>,
+    /// The messages, ascending by UID: given, or built from `lazy` on first use.
+    entries: OnceLock<Vec<MessageEntry>>,
+    /// Where entries not yet built come from.
+    lazy: Option<LazyEntries>,
+}
+
+/// What a snapshot needs to build its entries on demand.
+#[derive(Clone, Debug)]
+pub(crate) struct LazyEntries {
+    /// The file names by UID (shared with the mailbox's baseline).
+    pub listing: Arc<Listing>,
+    /// The mailbox's `new/` and `cur/` directories.
+    pub new: PathBuf,
+    /// See `new`.
+    pub cur: PathBuf,
+    /// The mailbox's keyword letters.
+    pub keywords: Arc<KeywordTable>,
+    /// The store's decompression limits.
+    pub limits: &'static DecompressLimits,
+}
+
+impl LazyEntries {
+    fn entry(&self, uid: u32, name: &str, in_new: bool) -> MessageEntry {
+        let base = filename::basename(name);
+        MessageEntry {
+            uid,
+            path: join(if in_new { &self.new } else { &self.cur }, name),
+            flags: filename::flags(name),
+            keywords: if self.keywords.is_empty() {
+                Vec::new()
+            } else {
+                keyword_names(&self.keywords, name)
+            },
+            recent: in_new,
+            size_hint: filename::size_field(base, b'S'),
+            vsize_hint: filename::size_field(base, b'W'),
+            limits: self.limits,
+        }
+    }
 }
 
 impl Snapshot {
-    /// The message with this UID (binary search).
+    /// A snapshot of the given messages (ascending by UID).
+    pub(crate) fn of_entries(
+        name: String,
+        uid_validity: u32,
+        uid_next: u32,
+        messages: Vec<MessageEntry>,
+        events: Vec<StoreEvent>,
+    ) -> Snapshot {
+        Snapshot {
+            name,
+            uid_validity,
+            uid_next,
+            events,
+            uids: messages.iter().map(|m| m.uid).collect(),
+            entries: OnceLock::from(messages),
+            lazy: None,
+        }
+    }
+
+    /// A snapshot whose entries are built from `lazy` when first asked for.
+    pub(crate) fn of_listing(
+        name: String,
+        uid_validity: u32,
+        uid_next: u32,
+        lazy: LazyEntries,
+    ) -> Snapshot {
+        Snapshot {
+            name,
+            uid_validity,
+            uid_next,
+            events: Vec::new(),
+            uids: lazy.listing.uids(),
+            entries: OnceLock::new(),
+            lazy: Some(lazy),
+        }
+    }
+
+    /// The messages, ascending by UID (built on first use when the snapshot was made lazily).
+    pub fn messages(&self) -> &[MessageEntry] {
+        self.entries.get_or_init(|| match &self.lazy {
+            Some(lazy) => lazy
+                .listing
+                .iter()
+                .map(|(uid, name, in_new)| lazy.entry(uid, name, in_new))
+                .collect(),
+            None => Vec::new(),
+        })
+    }
+
+    /// The UIDs of the messages, ascending (never builds the entries).
+    pub fn uids(&self) -> &[u32] {
+        &self.uids
+    }
+
+    /// The number of messages.
+    pub fn len(&self) -> usize {
+        self.uids.len()
+    }
+
+    /// True when the mailbox has no messages.
+    pub fn is_empty(&self) -> bool {
+        self.uids.is_empty()
+    }
+
+    /// The highest UID, 0 for an empty mailbox.
+    pub fn max_uid(&self) -> u32 {
+        self.uids.last().copied().unwrap_or(0)
+    }
+
+    /// The message with this UID (binary search); builds every entry on first use of a lazy
+    /// snapshot: for a few messages, [`Snapshot::entry`] is cheaper.
     pub fn get(&self, uid: u32) -> Option<&MessageEntry> {
-        self.index_of(uid).map(|i| &self.messages[i])
+        self.index_of(uid).map(|i| &self.messages()[i])
+    }
+
+    /// The message with this UID, as an owned entry: built alone when the entries were not built.
+    pub fn entry(&self, uid: u32) -> Option<MessageEntry> {
+        let i = self.index_of(uid)?;
+        if let Some(all) = self.entries.get() {
+            return Some(all[i].clone());
+        }
+        let lazy = self.lazy.as_ref()?;
+        let (name, in_new) = lazy.listing.get(uid)?;
+        Some(lazy.entry(uid, name, in_new))
     }
 
     /// The IMAP message sequence number (1-based) of this UID.
@@ -34,8 +162,25 @@ impl Snapshot {
     }
 
     fn index_of(&self, uid: u32) -> Option<usize> {
-        self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
+        self.uids.binary_search(&uid).ok()
     }
+}
+
+/// The keyword names of a file name's letters (letters without a name are left out).
+pub(crate) fn keyword_names(table: &KeywordTable, name: &str) -> Vec<String> {
+    filename::keyword_letters(name)
+        .filter_map(|i| table.name(i))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `dir/name` in one allocation.
+fn join(dir: &Path, name: &str) -> PathBuf {
+    let mut s = std::ffi::OsString::with_capacity(dir.as_os_str().len() + 1 + name.len());
+    s.push(dir.as_os_str());
+    s.push("/");
+    s.push(name);
+    PathBuf::from(s)
 }
 
 /// One message of a [`Snapshot`].

@@ -64,8 +64,8 @@ fn symlinks_and_special_files_are_not_listed() {
     fs::create_dir(root.join("cur/1700000005.M5P1.dir:2,")).unwrap();
 
     let snap = within(20, move || inbox.sync().unwrap());
-    let uids: Vec<u32> = snap.messages.iter().map(|m| m.uid).collect();
-    assert_eq!(uids, [own], "{:?}", snap.messages);
+    let uids: Vec<u32> = snap.messages().iter().map(|m| m.uid).collect();
+    assert_eq!(uids, [own], "{:?}", snap.messages());
     assert_eq!(
         snap.get(own).unwrap().read().unwrap(),
         b"Subject: mine\r\n\r\nhello\r\n"
@@ -144,7 +144,7 @@ fn copying_a_symlinked_message_is_refused() {
     fs::rename(&link, &path).unwrap();
     let dest = store.mailbox("Copy").unwrap();
     let _ = inbox.copy_to(uid, &dest);
-    for m in dest.sync().unwrap().messages {
+    for m in dest.sync().unwrap().messages() {
         let bytes = m.read();
         assert!(
             bytes.as_ref().is_err()
@@ -176,7 +176,7 @@ fn a_symlinked_cur_or_new_directory_is_not_followed() {
     std::os::unix::fs::symlink(tmp.path().join("bob/Maildir/new"), root.join("new")).unwrap();
     // Refused (the mailbox resolves outside the root), or listed empty: never bob's mail.
     match store.mailbox("INBOX").map(|m| m.sync()) {
-        Ok(Ok(s)) => assert!(s.messages.is_empty(), "{:?}", s.messages),
+        Ok(Ok(s)) => assert!(s.messages().is_empty(), "{:?}", s.messages()),
         Ok(Err(e)) | Err(e) => eprintln!("refused: {e}"),
     }
 }

@@ -39,7 +39,7 @@ mod common {
 
     /// `(uid, basename)` of every message.
     pub fn uids(s: &Snapshot) -> Vec<(u32, String)> {
-        s.messages
+        s.messages()
             .iter()
             .map(|m| (m.uid, m.basename().to_owned()))
             .collect()
@@ -283,7 +283,7 @@ mod stable_uids {
             deliver(&root, "new", n);
         }
         let first = inbox.sync().unwrap();
-        assert!(first.messages.iter().all(|m| m.recent));
+        assert!(first.messages().iter().all(|m| m.recent));
 
         rename(&root, "new/1000.M1P1.h", "cur/1000.M1P1.h:2,S");
         rename(&root, "new/1000.M2P1.h", "cur/1000.M2P1.h:2,");
@@ -330,6 +330,40 @@ mod stable_uids {
     }
 
     #[test]
+    fn a_fresh_process_builds_the_same_entries_lazily() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        std::fs::write(root.join("dovecot-keywords"), "0 $Label1\n1 Work\n").unwrap();
+        for n in ["1000.M1P1.h,S=40", "1000.M2P1.h", "1000.M3P1.h with space"] {
+            deliver(&root, "new", n);
+        }
+        deliver(&root, "cur", "1000.M4P1.h,S=41,W=43:2,Sab");
+        deliver(&root, "cur", "1000.M5P1.h:2,FT");
+        settle(&root);
+        let synced = store.mailbox("INBOX").unwrap().sync_shared().unwrap();
+        assert_eq!(synced.len(), 5);
+        // another process: the persisted state, entries made on demand
+        let fresh = Store::open(&root)
+            .unwrap()
+            .mailbox("INBOX")
+            .unwrap()
+            .sync_shared()
+            .unwrap();
+        assert_eq!(fresh.uids(), synced.uids());
+        assert_eq!(fresh.max_uid(), 5);
+        for uid in fresh.uids().to_vec() {
+            // one entry alone, before and after all of them were built
+            assert_eq!(fresh.entry(uid).as_ref(), synced.get(uid));
+        }
+        assert_eq!(fresh.messages(), synced.messages());
+        assert_eq!(fresh.entry(4).unwrap().keywords, ["$Label1", "Work"]);
+        assert_eq!(fresh.entry(1).unwrap().size_hint, Some(40));
+        assert!(fresh.entry(1).unwrap().recent && !fresh.entry(4).unwrap().recent);
+        assert_eq!(fresh.entry(6), None);
+        assert_eq!(fresh.seq_of(5), Some(5));
+    }
+
+    #[test]
     fn new_files_are_numbered_in_natural_order() {
         let (_home, store) = maildir();
         let root = store.root().to_path_buf();
@@ -338,10 +372,14 @@ mod stable_uids {
             deliver(&root, sub, n);
         }
         let s = store.mailbox("INBOX").unwrap().sync().unwrap();
-        let order: Vec<String> = s.messages.iter().map(|m| m.basename().to_owned()).collect();
+        let order: Vec<String> = s
+            .messages()
+            .iter()
+            .map(|m| m.basename().to_owned())
+            .collect();
         assert_eq!(order, ["1.x", "1.y", "2.x", "9.z", "10.x", "100.a"]);
         assert_eq!(
-            s.messages.iter().map(|m| m.uid).collect::<Vec<_>>(),
+            s.messages().iter().map(|m| m.uid).collect::<Vec<_>>(),
             [1, 2, 3, 4, 5, 6]
         );
     }
@@ -388,9 +426,9 @@ mod stable_uids {
         deliver(&root, "new", "5.dup");
         deliver(&root, "cur", "5.dup:2,S");
         let s = store.mailbox("INBOX").unwrap().sync().unwrap();
-        assert_eq!(s.messages.len(), 1);
-        assert_eq!(s.messages[0].file_name(), "5.dup:2,S");
-        assert!(!s.messages[0].recent);
+        assert_eq!(s.messages().len(), 1);
+        assert_eq!(s.messages()[0].file_name(), "5.dup:2,S");
+        assert!(!s.messages()[0].recent);
     }
 
     #[test]
@@ -411,10 +449,10 @@ mod stable_uids {
         let s = store.mailbox("INBOX").unwrap().sync().unwrap();
         std::fs::remove_file(path).unwrap();
         assert_eq!(
-            s.messages[0].read().unwrap_err().kind(),
+            s.messages()[0].read().unwrap_err().kind(),
             std::io::ErrorKind::NotFound
         );
-        assert!(s.messages[0].internal_date().is_err());
+        assert!(s.messages()[0].internal_date().is_err());
     }
 }
 
@@ -676,7 +714,7 @@ mod names {
             .sync()
             .unwrap();
         assert_eq!(moved.uid_validity, v);
-        assert_eq!(moved.messages[0].uid, uid);
+        assert_eq!(moved.messages()[0].uid, uid);
         assert_eq!(
             events.try_iter().collect::<Vec<_>>(),
             [
@@ -769,7 +807,7 @@ mod writes {
         let snap = inbox.sync().unwrap();
         let a = snap.get(plain).unwrap();
         assert!(!a.recent && a.path.starts_with(root.join("cur")));
-        assert_eq!(snap.messages.len(), 2);
+        assert_eq!(snap.messages().len(), 2);
         // An IMAP COPY or MOVE: the copy is recent in its mailbox too, flags and keywords kept.
         store.create_mailbox("Dest").unwrap();
         let dest = store.mailbox("Dest").unwrap();
@@ -922,7 +960,7 @@ mod writes {
         rename(&root, "new/1.x", "cur/1.x:2,S");
         assert_eq!(inbox.expunge(&[1, 2]).unwrap(), [1, 2]);
         assert_eq!(fs::read_dir(root.join("cur")).unwrap().count(), 0);
-        assert!(inbox.sync().unwrap().messages.is_empty());
+        assert!(inbox.sync().unwrap().messages().is_empty());
     }
 
     #[test]
@@ -951,7 +989,7 @@ mod writes {
         assert_eq!(m.internal_date().unwrap(), 1_234_567_890);
         assert_eq!(m.size_hint, Some(MSG.len() as u64));
         assert_eq!(
-            inbox.sync().unwrap().messages.len(),
+            inbox.sync().unwrap().messages().len(),
             1,
             "the source keeps its message"
         );
@@ -974,8 +1012,8 @@ mod writes {
         gz.write_all(MSG).unwrap();
         gz.finish().unwrap();
         let s = store.mailbox("INBOX").unwrap().sync().unwrap();
-        assert_eq!(s.messages[0].read().unwrap(), MSG);
-        assert_ne!(s.messages[0].read_raw().unwrap(), MSG);
+        assert_eq!(s.messages()[0].read().unwrap(), MSG);
+        assert_ne!(s.messages()[0].read_raw().unwrap(), MSG);
     }
 }
 
@@ -1163,32 +1201,32 @@ mod compression {
         fs::write(cur.join("3.bomb:2,"), &bomb).unwrap();
         fs::write(cur.join("4.plain:2,"), &msg).unwrap();
         let s = store.mailbox("INBOX").unwrap().sync().unwrap();
-        assert_eq!(s.messages.len(), 4);
+        assert_eq!(s.messages().len(), 4);
         assert_eq!(
-            s.messages[0].read().unwrap(),
+            s.messages()[0].read().unwrap(),
             msg,
             "a wrong ,S= is only a hint"
         );
-        let err = s.messages[1].read().unwrap_err();
+        let err = s.messages()[1].read().unwrap_err();
         let de = DecompressError::of(&err).unwrap();
         assert_eq!(
             (de.format, &de.kind),
             (Format::Zstd, &DecompressErrorKind::Truncated)
         );
         assert_eq!(de.problem(), "compression: truncated zstd");
-        assert!(s.messages[1]
+        assert!(s.messages()[1]
             .open()
             .unwrap()
             .read_to_end(&mut Vec::new())
             .is_err());
-        let err = s.messages[2].read().unwrap_err();
+        let err = s.messages()[2].read().unwrap_err();
         assert_eq!(
             DecompressError::of(&err).unwrap().problem(),
             "compression: bomb"
         );
         assert!(err.to_string().contains("compression bomb"), "{err}");
-        assert!(s.messages[2].vsize().is_err());
-        assert_eq!(s.messages[3].read().unwrap(), msg);
+        assert!(s.messages()[2].vsize().is_err());
+        assert_eq!(s.messages()[3].read().unwrap(), msg);
 
         // Configured limits: 16 KB at most.
         let tight = Store::open_with(
@@ -1203,11 +1241,11 @@ mod compression {
         )
         .unwrap();
         let s = tight.mailbox("INBOX").unwrap().sync().unwrap();
-        let err = s.messages[0].read().unwrap_err();
+        let err = s.messages()[0].read().unwrap_err();
         let de = DecompressError::of(&err).unwrap();
         assert_eq!(de.kind, DecompressErrorKind::TooLarge { limit: 16 << 10 });
         assert_eq!(
-            s.messages[3].read().unwrap(),
+            s.messages()[3].read().unwrap(),
             msg,
             "plain files have no limit"
         );
@@ -1300,7 +1338,7 @@ mod concurrency {
             );
         }
         let last = store.mailbox("INBOX").unwrap().sync().unwrap();
-        assert_eq!(last.messages.len(), 250);
+        assert_eq!(last.messages().len(), 250);
         let mut sorted = saved_uids.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -1383,11 +1421,11 @@ mod model {
                             inbox = Store::open(&root).unwrap().mailbox("INBOX").unwrap();
                         }
                         let s = inbox.sync().unwrap();
-                        prop_assert!(s.messages.windows(2).all(|w| w[0].uid < w[1].uid));
-                        prop_assert_eq!(s.messages.len(), files.len());
+                        prop_assert!(s.messages().windows(2).all(|w| w[0].uid < w[1].uid));
+                        prop_assert_eq!(s.messages().len(), files.len());
                         let mut saved = BTreeSet::new();
                         let floor = max_uid;
-                        for m in &s.messages {
+                        for m in s.messages() {
                             let f = files.iter().find(|f| f.base == m.basename()).expect("a file on disk");
                             prop_assert_eq!(&m.path, &root.join(&f.rel));
                             prop_assert_eq!(m.recent, f.rel.starts_with("new/"));
@@ -1437,7 +1475,7 @@ mod unchanged {
         settle(&root);
         let full = inbox.sync().unwrap();
         let cached = inbox.sync().unwrap();
-        assert_eq!(cached.messages, full.messages);
+        assert_eq!(cached.messages(), full.messages());
         assert_eq!(
             (cached.uid_validity, cached.uid_next),
             (full.uid_validity, full.uid_next)
@@ -1452,7 +1490,7 @@ mod unchanged {
             .unwrap()
             .set_modified(mtime)
             .unwrap();
-        assert_eq!(inbox.sync().unwrap().messages.len(), 2);
+        assert_eq!(inbox.sync().unwrap().messages().len(), 2);
         // ...and any real change is.
         rename(&root, "cur/2.b:2,S", "cur/2.b:2,RS");
         let s = inbox.sync().unwrap();
@@ -1483,8 +1521,8 @@ mod unchanged {
             std::sync::Arc::ptr_eq(&second, &third),
             "unchanged: one shared snapshot"
         );
-        assert_eq!(first.messages, second.messages);
-        assert_eq!(inbox.sync().unwrap().messages, second.messages);
+        assert_eq!(first.messages(), second.messages());
+        assert_eq!(inbox.sync().unwrap().messages(), second.messages());
         // a delivery by another process
         deliver(&root, "cur", "3.c:2,");
         let after = inbox.sync_shared().unwrap();
@@ -1505,7 +1543,7 @@ mod unchanged {
         fs::remove_file(root.join("cur/3.c:2,")).unwrap();
         let changed = inbox.sync_shared().unwrap();
         assert_eq!(uids(&changed), [(1, "1.a".into()), (2, "2.b".into())]);
-        assert!(changed.messages[1].flags.contains(Flags::FLAGGED));
+        assert!(changed.messages()[1].flags.contains(Flags::FLAGGED));
     }
 
     #[test]
@@ -1516,9 +1554,9 @@ mod unchanged {
         deliver(&root, "cur", "1.a:2,Sa");
         settle(&root);
         inbox.sync().unwrap();
-        assert!(inbox.sync().unwrap().messages[0].keywords.is_empty());
+        assert!(inbox.sync().unwrap().messages()[0].keywords.is_empty());
         fs::write(root.join("dovecot-keywords"), "0 $Junk\n").unwrap();
-        assert_eq!(inbox.sync().unwrap().messages[0].keywords, ["$Junk"]);
+        assert_eq!(inbox.sync().unwrap().messages()[0].keywords, ["$Junk"]);
 
         // Another process (here: another Store) renumbers after a corrupt list.
         fs::write(root.join("mailfts-uidlist"), "garbage").unwrap();
@@ -1538,7 +1576,7 @@ mod unchanged {
         settle(&root);
         inbox.sync().unwrap();
         inbox.set_flags(1, Flags::FLAGGED, &[]).unwrap();
-        assert_eq!(inbox.sync().unwrap().messages[0].flags, Flags::FLAGGED);
+        assert_eq!(inbox.sync().unwrap().messages()[0].flags, Flags::FLAGGED);
         let uid = inbox.save(b"x", Flags::empty(), &[], None).unwrap();
         assert!(inbox.sync().unwrap().get(uid).is_some());
     }
@@ -1574,7 +1612,7 @@ mod performance {
         let t = Instant::now();
         let first = inbox.sync().unwrap();
         let first_time = t.elapsed();
-        assert_eq!(first.messages.len(), 20_000);
+        assert_eq!(first.messages().len(), 20_000);
 
         // Directories modified just now: every sync reads them.
         let full = best_of(5, || assert!(inbox.sync().unwrap().events.is_empty()));
@@ -1585,13 +1623,13 @@ mod performance {
                 .unwrap()
                 .sync()
                 .unwrap();
-            assert_eq!(s.messages.len(), 20_000);
+            assert_eq!(s.messages().len(), 20_000);
         });
         // Directories settled: the snapshot comes from memory after six stat calls.
         settle(store.root());
         inbox.sync().unwrap();
         let cached = best_of(5, || {
-            assert_eq!(inbox.sync().unwrap().messages.len(), 20_000)
+            assert_eq!(inbox.sync().unwrap().messages().len(), 20_000)
         });
         eprintln!(
             "20,000 files: first sync {first_time:?}; no-op sync reading the directories {full:?} \

@@ -15,7 +15,7 @@ use crate::support::TestServer;
 fn corpus_words(store: &mailfts_store::Store) -> Vec<String> {
     let snap = store.mailbox("INBOX").unwrap().sync().unwrap();
     let mut words = Vec::new();
-    for m in snap.messages.iter().step_by(37).take(6) {
+    for m in snap.messages().iter().step_by(37).take(6) {
         let raw = String::from_utf8_lossy(&m.read().unwrap()).into_owned();
         let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
         if let Some(s) = head.lines().find_map(|l| l.strip_prefix("Subject: ")) {
@@ -223,7 +223,7 @@ fn appended_mail_is_stored_compressed_when_configured() {
         .unwrap()
         .sync()
         .unwrap();
-    let entry = &snap.messages[0];
+    let entry = &snap.messages()[0];
     let on_disk = std::fs::read(&entry.path).unwrap();
     assert_eq!(
         &on_disk[..4],

@@ -140,7 +140,7 @@ fn a_user_cannot_reach_another_users_mail() {
             .unwrap()
             .sync()
             .unwrap()
-            .messages
+            .messages()
             .len(),
         3
     );

@@ -390,7 +390,7 @@ impl Mailbox {
         }
         let snapshot = self.sync_locked(&[])?;
         let uid = snapshot
-            .messages
+            .messages()
             .iter()
             .find(|m| m.basename() == base)
             .map(|m| m.uid)

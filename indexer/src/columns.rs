@@ -365,47 +365,105 @@ impl Columns {
     /// whose UID is in `live` (all when `None`), and empties the append logs. Crash-safe: the new
     /// base is written and renamed into place before the log is removed, and a record present in
     /// both after a crash is harmless (values of a UID never change; searches collect UIDs).
+    ///
+    /// Streamed: the records are read twice (once for the gram filter, which precedes the data in
+    /// the file, once into the compressor writing the file), never held whole: the opaque-header
+    /// column of a 60,000-message mailbox is about 50 MB, and holding it, its record table and its
+    /// compressed copy at once was most of a rescan's peak memory.
     pub fn seal(&self, mailbox_id: u32, live: Option<&RoaringBitmap>) -> Result<()> {
         for field in 0..COLUMN_FILES.len() {
             let log = self.path(mailbox_id, field);
             let sealed = self.sealed_path(mailbox_id, field);
-            let col = self.load(mailbox_id, field)?;
-            if col.records.is_empty() {
-                remove_optional(&log)?;
+            let (base_len, log_len) = (file_len(&sealed), file_len(&log));
+            if base_len.is_none() && log_len.is_none() {
                 continue;
             }
-            // the records kept: the first group of records of each uid (a uid appended twice
-            // after a crash keeps one), of live uids
-            let mut seen = RoaringBitmap::new();
-            let kept: Vec<&Record> = col
-                .records
-                .iter()
-                .filter(|r| {
-                    let keep = live.is_none_or(|l| l.contains(r.uid))
-                        && (!seen.contains(r.uid) || r.repeat);
-                    if keep {
-                        seen.insert(r.uid);
-                    }
-                    keep
-                })
-                .collect();
-            // streamed into the compressor: the encoded copy of the column is never held whole
-            // (the opaque-header column of a large mailbox is tens of megabytes)
-            let compressed =
-                compress_records(kept.iter().map(|r| (r.uid, &col.data[r.start..r.end])))
-                    .at(&sealed)?;
+            let filter = if field >= OPAQUE_HEADERS {
+                // sized from the files: the base is compressed, so allow it a few times its size
+                let estimate = log_len.unwrap_or(0) + 4 * base_len.unwrap_or(0);
+                let mut filter = GramFilter::for_windows(estimate as usize);
+                self.for_each_kept(mailbox_id, field, live, |_, value| {
+                    filter.add(value);
+                    Ok(())
+                })?;
+                Some(filter.finish()).filter(GramFilter::worth_keeping)
+            } else {
+                None
+            };
             let tmp = sealed.with_extension("zst.tmp");
-            let mut f = File::create(&tmp).at(&tmp)?;
-            if field >= OPAQUE_HEADERS {
-                let filter = GramFilter::build(kept.iter().map(|r| &col.data[r.start..r.end]));
-                if filter.worth_keeping() {
-                    f.write_all(&filter.to_frame()).at(&tmp)?;
+            let written = (|| -> Result<usize> {
+                let mut out = std::io::BufWriter::new(File::create(&tmp).at(&tmp)?);
+                if let Some(f) = &filter {
+                    out.write_all(&f.to_frame()).at(&tmp)?;
+                }
+                let mut enc = zstd::stream::Encoder::new(out, SEAL_ZSTD_LEVEL).at(&tmp)?;
+                enc.include_checksum(true).at(&tmp)?;
+                let (mut one, mut kept) = (Vec::new(), 0usize);
+                self.for_each_kept(mailbox_id, field, live, |uid, value| {
+                    one.clear();
+                    encode_record(&mut one, uid, value);
+                    kept += 1;
+                    enc.write_all(&one).at(&tmp)
+                })?;
+                let out = enc.finish().at(&tmp)?;
+                let file = out.into_inner().map_err(|e| e.into_error()).at(&tmp)?;
+                file.sync_all().at(&tmp)?;
+                Ok(kept)
+            })();
+            match written {
+                Ok(0) => {
+                    remove_optional(&tmp)?;
+                    remove_optional(&sealed)?;
+                }
+                Ok(_) => fs::rename(&tmp, &sealed).at(&sealed)?,
+                Err(e) => {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(e);
                 }
             }
-            f.write_all(&compressed).at(&tmp)?;
-            f.sync_all().at(&tmp)?;
-            fs::rename(&tmp, &sealed).at(&sealed)?;
             remove_optional(&log)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every record `(uid, value)` that a seal keeps, in file order (the sealed
+    /// base's, then the log's): records of live UIDs (all when `live` is `None`), and of each UID
+    /// only its first group (a UID appended twice after a crash keeps one copy). Both files are
+    /// streamed; damage is an [`IndexError::Damaged`] naming the file, a torn tail of the log is
+    /// not.
+    fn for_each_kept(
+        &self,
+        mailbox_id: u32,
+        field: usize,
+        live: Option<&RoaringBitmap>,
+        mut f: impl FnMut(u32, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut seen = RoaringBitmap::new();
+        let mut prev_uid = None;
+        let mut keep = |uid: u32, value: &[u8]| -> Result<()> {
+            let repeat = prev_uid == Some(uid);
+            prev_uid = Some(uid);
+            if live.is_none_or(|l| l.contains(uid)) && (!seen.contains(uid) || repeat) {
+                seen.insert(uid);
+                f(uid, value)?;
+            }
+            Ok(())
+        };
+        let sealed = self.sealed_path(mailbox_id, field);
+        if let Some(mut file) = open_optional(&sealed)? {
+            let mut head = [0u8; 8];
+            let skip = match file.read_exact(&mut head) {
+                Ok(()) => GramFilter::frame_len(&head).unwrap_or(0),
+                Err(_) => 0, // too short for a filter: the decoder judges the file
+            };
+            file.seek(SeekFrom::Start(skip as u64)).at(&sealed)?;
+            let decoder = zstd::stream::read::Decoder::new(file)
+                .map_err(|e| damaged(&sealed, e.to_string()))?;
+            stream_records(decoder, false, &sealed, &mut keep)?;
+        }
+        let log = self.path(mailbox_id, field);
+        if let Some(file) = open_optional(&log)? {
+            stream_records(std::io::BufReader::new(file), true, &log, &mut keep)?;
         }
         Ok(())
     }
@@ -418,22 +476,6 @@ impl Columns {
 
 /// zstd level of sealed columns: level 3 shrank linux-usb's columns from 10.4 MB to 1.5 MB.
 const SEAL_ZSTD_LEVEL: i32 = 3;
-
-/// The encoded records `(uid, value)` as one zstd frame with its content checksum (older sealed
-/// files without one still decode), encoded one record at a time.
-fn compress_records<'a>(
-    records: impl Iterator<Item = (u32, &'a [u8])>,
-) -> std::io::Result<Vec<u8>> {
-    let mut enc = zstd::stream::Encoder::new(Vec::new(), SEAL_ZSTD_LEVEL)?;
-    enc.include_checksum(true)?;
-    let mut one = Vec::new();
-    for (uid, value) in records {
-        one.clear();
-        encode_record(&mut one, uid, value);
-        enc.write_all(&one)?;
-    }
-    enc.finish()
-}
 
 /// The zstd data of a sealed column file: after the gram filter frame when there is one.
 fn data_frame(file: &[u8]) -> &[u8] {
@@ -495,6 +537,71 @@ fn verify_records(data: &[u8], torn_tail_ok: bool) -> std::result::Result<(), St
             "bad record checksum at byte {at} of {} (file damaged)",
             data.len()
         )),
+    }
+}
+
+/// Reads the records of `reader` one at a time, checking each checksum, and calls `f` with each
+/// `(uid, value)`. A bad or cut record is damage, except at the end of an append log
+/// (`torn_tail_ok`) when no valid record follows it: a crash during an append (the same rule as
+/// [`verify_records`]).
+fn stream_records(
+    mut reader: impl Read,
+    torn_tail_ok: bool,
+    path: &Path,
+    f: &mut impl FnMut(u32, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut record = Vec::new();
+    let mut at = 0u64;
+    loop {
+        record.clear();
+        let head = (&mut reader)
+            .take(8)
+            .read_to_end(&mut record)
+            .map_err(|e| damaged(path, e.to_string()))?;
+        if head == 0 {
+            return Ok(());
+        }
+        let complete = head == 8 && {
+            let len = u32::from_le_bytes(record[4..8].try_into().expect("4 bytes")) as u64;
+            // `take`: a garbled length reads what there is, it never allocates the length
+            let n = (&mut reader)
+                .take(len + 4)
+                .read_to_end(&mut record)
+                .map_err(|e| damaged(path, e.to_string()))?;
+            n as u64 == len + 4
+        };
+        let valid = complete && parse_record(&record, 0, true).is_some_and(|r| r.2 == record.len());
+        if valid {
+            let (uid, (start, end), _) = parse_record(&record, 0, false).expect("parsed above");
+            f(uid, &record[start..end])?;
+            at += record.len() as u64;
+            continue;
+        }
+        // a bad record: the rest decides between a torn tail and damage
+        reader
+            .read_to_end(&mut record)
+            .map_err(|e| damaged(path, e.to_string()))?;
+        let resync = (1..record.len()).any(|o| parse_record(&record, o, true).is_some());
+        return match resync {
+            false if torn_tail_ok => Ok(()),
+            _ => Err(damaged(
+                path,
+                format!("bad record checksum at byte {at} (file damaged)"),
+            )),
+        };
+    }
+}
+
+/// The length of a file, `None` when it does not exist (or cannot be read).
+fn file_len(path: &Path) -> Option<u64> {
+    fs::metadata(path).ok().map(|m| m.len())
+}
+
+fn open_optional(path: &Path) -> Result<Option<File>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).at(path),
     }
 }
 
@@ -576,8 +683,6 @@ struct Record {
     uid: u32,
     start: usize,
     end: usize,
-    /// A further instance of the same header in the same message (kept on compaction).
-    repeat: bool,
 }
 
 /// One loaded column, ready for substring searches.
@@ -592,15 +697,8 @@ impl Column {
     pub fn from_bytes(data: Vec<u8>) -> Column {
         let mut records = Vec::with_capacity(data.len() / 48);
         let mut at = 0;
-        let mut prev_uid = None;
         while let Some((uid, (start, end), next)) = parse_record(&data, at, false) {
-            records.push(Record {
-                uid,
-                start,
-                end,
-                repeat: prev_uid == Some(uid),
-            });
-            prev_uid = Some(uid);
+            records.push(Record { uid, start, end });
             at = next;
         }
         Column { data, records }
@@ -838,5 +936,59 @@ mod tests {
         let col = cols.load(1, 0).unwrap();
         assert_eq!(col.len(), 2);
         assert_eq!(col.search("b2").iter().collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn seal_keeps_one_group_per_uid_and_tells_damage_from_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let cols = Columns::new(dir.path().to_path_buf());
+        // uid 2 twice in a row (two headers of one message: kept), then again later (a crash
+        // re-appended it: dropped)
+        let first = vec![
+            (1, "a".into()),
+            (2, "b".into()),
+            (2, "b2".into()),
+            (3, "c".into()),
+        ];
+        cols.append(1, &[first]).unwrap();
+        cols.seal(1, None).unwrap();
+        cols.append(1, &[vec![(2, "b-again".into()), (4, "d".into())]])
+            .unwrap();
+        // a torn tail with a huge length field: not damage, and nothing of that length is read
+        let log = cols.path(1, 0);
+        let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(&[4, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, b'x'])
+            .unwrap();
+        drop(f);
+        cols.seal(1, None).unwrap();
+        let col = cols.load(1, 0).unwrap();
+        let v = |n: &str| col.search(n).iter().collect::<Vec<_>>();
+        assert_eq!(col.len(), 5);
+        assert_eq!(
+            (v("b2"), v("again"), v("c"), v("d")),
+            (vec![2], vec![], vec![3], vec![4])
+        );
+        assert!(!log.exists());
+
+        // a bad record followed by good ones is damage: the seal fails and changes nothing
+        cols.append(1, &[vec![(5, "e".into()), (6, "f".into())]])
+            .unwrap();
+        let mut bytes = fs::read(&log).unwrap();
+        bytes[9] ^= 0x20; // inside the first record's value
+        fs::write(&log, &bytes).unwrap();
+        let sealed_before = fs::read(cols.sealed_path(1, 0)).unwrap();
+        assert!(matches!(
+            cols.seal(1, None),
+            Err(IndexError::Damaged { .. })
+        ));
+        assert_eq!(fs::read(cols.sealed_path(1, 0)).unwrap(), sealed_before);
+        assert_eq!(fs::read(&log).unwrap(), bytes);
+        assert!(!cols.sealed_path(1, 0).with_extension("zst.tmp").exists());
+
+        // every record dropped: no sealed file is left
+        fs::remove_file(&log).unwrap();
+        cols.seal(1, Some(&RoaringBitmap::new())).unwrap();
+        assert!(!cols.sealed_path(1, 0).exists());
+        assert!(cols.load(1, 0).unwrap().is_empty());
     }
 }

@@ -55,24 +55,43 @@ impl GramFilter {
             .clone()
             .map(|v| v.len().saturating_sub(GRAM - 1))
             .sum();
-        let bits = windows.next_power_of_two().max(MIN_BITS);
-        let mut words = vec![0u64; bits / 64];
+        let mut filter = GramFilter::for_windows(windows);
         for v in values {
-            for w in v.windows(GRAM) {
-                let b = bit_of(w, bits);
-                words[b / 64] |= 1 << (b % 64);
-            }
+            filter.add(v);
         }
-        let mut filter = GramFilter { words };
-        while filter.bits() > MIN_BITS && filter.set_bits() * 3 < filter.bits() {
-            let half = filter.words.len() / 2;
-            let (lo, hi) = filter.words.split_at_mut(half);
+        filter.finish()
+    }
+
+    /// An empty filter sized for about `windows` windows, to be filled by [`GramFilter::add`] and
+    /// shrunk by [`GramFilter::finish`] (for values streamed once). Any size gives a correct filter
+    /// (a bit is a hash masked to the size); the size only decides how much it rules out.
+    pub fn for_windows(windows: usize) -> GramFilter {
+        let bits = windows.next_power_of_two().max(MIN_BITS);
+        GramFilter {
+            words: vec![0u64; bits / 64],
+        }
+    }
+
+    /// Adds the windows of one value.
+    pub fn add(&mut self, value: &[u8]) {
+        let bits = self.bits();
+        for w in value.windows(GRAM) {
+            let b = bit_of(w, bits);
+            self.words[b / 64] |= 1 << (b % 64);
+        }
+    }
+
+    /// Halves the filter (OR of its halves) while under a third of its bits are set.
+    pub fn finish(mut self) -> GramFilter {
+        while self.bits() > MIN_BITS && self.set_bits() * 3 < self.bits() {
+            let half = self.words.len() / 2;
+            let (lo, hi) = self.words.split_at_mut(half);
             for (a, b) in lo.iter_mut().zip(hi.iter()) {
                 *a |= *b;
             }
-            filter.words.truncate(half);
+            self.words.truncate(half);
         }
-        filter
+        self
     }
 
     /// True when the filter rules out most strings of letters: it passes fewer than a quarter of

@@ -33,7 +33,7 @@ use crate::terms::TermTextCache;
 use crate::tokenizer::{MailTokenizer, TOKENIZER_NAME};
 
 /// Memory budget of the index writer (per indexing thread).
-pub const WRITER_MEMORY_PER_THREAD: usize = 48 << 20;
+pub const WRITER_MEMORY_PER_THREAD: usize = 32 << 20;
 
 /// An opened home index.
 pub struct HomeIndex {

@@ -32,6 +32,7 @@ pub mod grams;
 pub mod home;
 pub mod lockinfo;
 pub mod marker;
+pub mod memory;
 pub mod meta;
 pub mod pairs;
 pub mod repair;

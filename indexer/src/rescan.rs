@@ -116,7 +116,9 @@ pub fn rescan(
     }
     let mut dead_ids = Vec::new();
     for name in &names {
-        let snapshot = store.mailbox(name)?.sync()?;
+        // shared: a snapshot of an unchanged mailbox makes its entries only for the messages read
+        // below, chunk by chunk (a copy of a million entries would be most of a rescan's memory)
+        let snapshot = store.mailbox(name)?.sync_shared()?;
         rescan_mailbox(
             home,
             &mut writer,
@@ -179,12 +181,14 @@ fn choose_pair_words(store: &Store, mailboxes: &[String]) -> (Vec<String>, Vec<S
             entries.push(snapshot);
         }
     }
-    let total: usize = entries.iter().map(|s| s.messages().len()).sum();
+    let total: usize = entries.iter().map(|s| s.len()).sum();
     let step = total.div_ceil(PAIR_SAMPLE).max(1);
-    let sample: Vec<&MessageEntry> = entries
+    // only the sampled messages become entries
+    let sample: Vec<MessageEntry> = entries
         .iter()
-        .flat_map(|s| s.messages().iter())
+        .flat_map(|s| s.uids().iter().map(move |&u| (s, u)))
         .step_by(step)
+        .filter_map(|(s, u)| s.entry(u))
         .collect();
     let texts: Vec<String> = sample
         .par_iter()
@@ -318,7 +322,7 @@ fn rescan_mailbox(
                 source,
             })?
     };
-    let in_store: RoaringBitmap = snapshot.messages().iter().map(|m| m.uid).collect();
+    let in_store: RoaringBitmap = snapshot.uids().iter().copied().collect();
     let removed = &indexed - &in_store;
     for uid in removed.iter() {
         writer.delete_term(Term::from_field_u64(
@@ -327,15 +331,17 @@ fn rescan_mailbox(
         ));
     }
     stats.removed += removed.len();
-    let to_add: Vec<_> = snapshot
-        .messages()
+    let to_add: Vec<u32> = snapshot
+        .uids()
         .iter()
-        .filter(|m| !indexed.contains(m.uid))
+        .copied()
+        .filter(|&u| !indexed.contains(u))
         .collect();
     progress.add_total(to_add.len() as u64);
     let mut batch_messages = 0usize;
     let mut batch_bytes = 0u64;
-    for chunk in to_add.chunks(PREPARE_CHUNK) {
+    for uids in to_add.chunks(PREPARE_CHUNK) {
+        let chunk: Vec<MessageEntry> = uids.iter().filter_map(|&u| snapshot.entry(u)).collect();
         let prepared: Vec<(u32, ReadOutcome)> = chunk
             .par_iter()
             .map(|entry| {

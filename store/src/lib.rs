@@ -63,6 +63,7 @@ pub mod flags;
 mod fsutil;
 mod keywords;
 mod mailbox;
+mod modseq;
 mod msgfile;
 pub mod mutf7;
 mod name;

@@ -11,6 +11,7 @@ use crate::dirstate::DirState;
 use crate::error::{Result, StoreError};
 use crate::fsutil::{self, LockGuard};
 use crate::keywords::KeywordTable;
+use crate::modseq;
 use crate::persisted;
 use crate::scan::{self, ScannedFile};
 use crate::snapshot::{MessageEntry, Snapshot};
@@ -107,6 +108,15 @@ impl Mailbox {
         Ok(snapshot)
     }
 
+    /// The UIDs expunged from this mailbox with a mod-sequence above `modseq` (RFC 7162 VANISHED
+    /// (EARLIER)), ascending, as recorded by the syncs so far; `None` when that is no longer known
+    /// (older than the bounded expunge memory, or the mod-sequence state was lost): then every UID of
+    /// the client's range that is not in the mailbox is the answer RFC 7162 §3.2.5.2 allows.
+    pub fn expunged_since(&self, modseq: u64) -> Result<Option<Vec<u32>>> {
+        let _lock = self.lock()?;
+        Ok(modseq::load(&self.dir).and_then(|log| log.expunged_since(modseq)))
+    }
+
     fn uid_not_found(&self, uid: u32) -> StoreError {
         StoreError::UidNotFound {
             mailbox: self.name.clone(),
@@ -173,6 +183,7 @@ impl Mailbox {
             return Ok(Some(shared.clone()));
         }
         let table = KeywordTable::load(&self.dir)?;
+        let modseqs = modseq::sync(&self.dir, b.uid_validity, false, b.iter())?;
         let (new, cur) = (self.dir.join("new"), self.dir.join("cur"));
         let messages = b
             .iter()
@@ -180,6 +191,7 @@ impl Mailbox {
                 let base = filename::basename(name);
                 MessageEntry {
                     uid,
+                    modseq: modseqs.get(uid).unwrap_or(modseqs.highest),
                     path: join(if in_new { &new } else { &cur }, name),
                     flags: filename::flags(name),
                     keywords: if table.is_empty() {
@@ -198,6 +210,7 @@ impl Mailbox {
             name: self.name.clone(),
             uid_validity: b.uid_validity,
             uid_next: b.uid_next,
+            highest_modseq: modseqs.highest,
             messages,
             events: Vec::new(),
         });
@@ -218,6 +231,7 @@ impl Mailbox {
             .as_ref()
             .map(|b| b.uid_validity);
         let mut events = Vec::new();
+        let new_validity = dovecot.is_none() && !matches!(loaded, Loaded::Valid(_));
         let mut validity_changed = |old: u32, new: u32| {
             events.push(StoreEvent::UidValidityChanged {
                 mailbox: self.name.clone(),
@@ -365,6 +379,7 @@ impl Mailbox {
                 let vsize_hint = filename::size_field(base, b'W');
                 messages.push(MessageEntry {
                     uid,
+                    modseq: 0,
                     path,
                     flags,
                     keywords,
@@ -376,6 +391,10 @@ impl Mailbox {
             }
         }
 
+        let modseqs = modseq::sync(&self.dir, uid_validity, new_validity, baseline.iter())?;
+        for m in &mut messages {
+            m.modseq = modseqs.get(m.uid).unwrap_or(modseqs.highest);
+        }
         let mailbox = || self.name.clone();
         events.extend(plan.expunged.iter().map(|&uid| StoreEvent::Expunged {
             mailbox: mailbox(),
@@ -411,6 +430,7 @@ impl Mailbox {
             name: self.name.clone(),
             uid_validity,
             uid_next: plan.uid_next,
+            highest_modseq: modseqs.highest,
             messages,
             events,
         })

@@ -16,6 +16,9 @@ pub struct Snapshot {
     pub uid_validity: u32,
     /// UIDNEXT: above every UID ever handed out in this UIDVALIDITY.
     pub uid_next: u32,
+    /// HIGHESTMODSEQ (RFC 7162): the highest mod-sequence of any change seen in this mailbox; it
+    /// never goes backwards (see the `modseq` module).
+    pub highest_modseq: u64,
     /// The messages, ascending by UID.
     pub messages: Vec<MessageEntry>,
     /// What this sync changed, in the order described at [`StoreEvent`].
@@ -43,6 +46,9 @@ impl Snapshot {
 pub struct MessageEntry {
     /// The UID.
     pub uid: u32,
+    /// MODSEQ (RFC 7162): the mod-sequence of the last change to this message (its arrival or a
+    /// flag, keyword or `new/` → `cur/` change) that a sync saw.
+    pub modseq: u64,
     /// The file's full path at sync time.
     pub path: PathBuf,
     /// The system flags from the file name.

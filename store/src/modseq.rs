@@ -279,7 +279,9 @@ fn save(folder: &Path, log: &ModseqLog) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn msgs<'a>(list: &'a [(u32, &'static str)]) -> impl Iterator<Item = (u32, &'static str, bool)> + 'a {
+    fn msgs<'a>(
+        list: &'a [(u32, &'static str)],
+    ) -> impl Iterator<Item = (u32, &'static str, bool)> + 'a {
         list.iter().map(|&(u, n)| (u, n, false))
     }
 
@@ -331,6 +333,9 @@ mod tests {
         let log = sync(dir.path(), 1, false, std::iter::empty()).unwrap();
         assert_eq!(log.expunged.len(), EXPUNGE_MEMORY);
         assert_eq!(log.expunged_since(before), None);
-        assert_eq!(log.expunged_since(before + 5).map(|v| v.len()), Some(EXPUNGE_MEMORY));
+        assert_eq!(
+            log.expunged_since(before + 5).map(|v| v.len()),
+            Some(EXPUNGE_MEMORY)
+        );
     }
 }

@@ -33,7 +33,10 @@ fn every_visible_change_bumps_the_modseq_and_reopening_keeps_it() {
     let store = Store::create(&root).unwrap();
     let inbox = store.mailbox("INBOX").unwrap();
     let empty = inbox.sync().unwrap();
-    assert_eq!(empty.highest_modseq, 1, "a new mailbox starts at 1, as Dovecot's");
+    assert_eq!(
+        empty.highest_modseq, 1,
+        "a new mailbox starts at 1, as Dovecot's"
+    );
 
     deliver(&root, "cur", "1.M1.host:2,");
     deliver(&root, "cur", "2.M2.host:2,");
@@ -42,10 +45,17 @@ fn every_visible_change_bumps_the_modseq_and_reopening_keeps_it() {
     assert!(m1 > 1 && m2 > m1 && s.highest_modseq == m2);
 
     // Another agent (mutt, Dovecot) renames a file to set \Seen.
-    fs::rename(root.join("cur/1.M1.host:2,"), root.join("cur/1.M1.host:2,S")).unwrap();
+    fs::rename(
+        root.join("cur/1.M1.host:2,"),
+        root.join("cur/1.M1.host:2,S"),
+    )
+    .unwrap();
     let s = inbox.sync().unwrap();
     assert!(s.messages[0].modseq > m2, "a foreign flag rename bumps");
-    assert_eq!(s.messages[1].modseq, m2, "an untouched message keeps its MODSEQ");
+    assert_eq!(
+        s.messages[1].modseq, m2,
+        "an untouched message keeps its MODSEQ"
+    );
     let after_rename = s.highest_modseq;
     assert_eq!(after_rename, s.messages[0].modseq);
 
@@ -56,7 +66,10 @@ fn every_visible_change_bumps_the_modseq_and_reopening_keeps_it() {
     let before_expunge = s.highest_modseq;
     inbox.expunge(&[1]).unwrap();
     let s = inbox.sync().unwrap();
-    assert!(s.highest_modseq > before_expunge, "an expunge bumps HIGHESTMODSEQ");
+    assert!(
+        s.highest_modseq > before_expunge,
+        "an expunge bumps HIGHESTMODSEQ"
+    );
     assert_eq!(inbox.expunged_since(before_expunge).unwrap(), Some(vec![1]));
     assert_eq!(
         inbox.expunged_since(s.highest_modseq).unwrap(),

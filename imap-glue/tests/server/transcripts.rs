@@ -256,3 +256,9 @@ fn thread_mailbox(store: &mailfts_store::Store) {
         .unwrap();
     }
 }
+
+/// CONDSTORE (RFC 7162 §3.1), checked against Dovecot 2.3 (answers in the transcript's comments).
+#[test]
+fn condstore() {
+    transcript("condstore");
+}

@@ -973,7 +973,9 @@ impl Session {
                 sequence_set,
                 mailbox,
                 uid,
-            } => self.copy(&sequence_set, &mailbox, uid, true, out),
+            } => self
+                .copy(&sequence_set, &mailbox, uid, true, out)
+                .map(|t| self.expunge_text(t)),
             CommandBody::Idle => {
                 r.action = Action::Idle(tag.to_owned());
                 Err(Status::Pending)

@@ -64,6 +64,22 @@ fn ranges(set: &WireSet, max: u32) -> Ranges {
     merged
 }
 
+/// How many numbers a set without `*` names (ranges counted in full, duplicates too).
+fn count(set: &WireSet) -> u64 {
+    let v = |b: &SeqOrUid| match b {
+        SeqOrUid::Value(v) => u64::from(v.get()),
+        SeqOrUid::Asterisk => u64::from(u32::MAX),
+    };
+    set.0
+        .as_ref()
+        .iter()
+        .map(|s| match s {
+            Sequence::Single(_) => 1,
+            Sequence::Range(a, b) => v(a).abs_diff(v(b)) + 1,
+        })
+        .sum()
+}
+
 fn in_ranges(r: &[(u32, u32)], n: u32) -> bool {
     r.iter().any(|&(a, b)| a <= n && n <= b)
 }
@@ -203,6 +219,15 @@ impl Session {
                     if known_uids.as_ref().is_some_and(star) || bad_match {
                         return Err(Status::Bad(
                             "Invalid QRESYNC parameters: * is not allowed".into(),
+                        ));
+                    }
+                    if seq_match_data
+                        .as_ref()
+                        .is_some_and(|(s, u)| count(s) != count(u))
+                    {
+                        return Err(Status::Bad(
+                            "Invalid QRESYNC parameters: the sequence and UID sets differ in size"
+                                .into(),
                         ));
                     }
                     qresync = Some((uid_validity.get(), mod_sequence_value.get(), known_uids));

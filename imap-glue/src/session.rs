@@ -1509,11 +1509,10 @@ impl Session {
             if told.is_none_or(|(f, k)| *f != m.flags || *k != m.keywords) {
                 out.extend_from_slice(
                     format!(
-                        "* {} FETCH ({}FLAGS {}{})\r\n",
+                        "* {} FETCH ({}FLAGS {})\r\n",
                         i + 1,
-                        Session::unsolicited_uid(cond, uid),
-                        flag_list(m.flags, &m.keywords, view.recent.contains(&uid)),
-                        Session::unsolicited_modseq(cond, m.modseq)
+                        Session::unsolicited_prefix(cond, uid, m.modseq),
+                        flag_list(m.flags, &m.keywords, view.recent.contains(&uid))
                     )
                     .as_bytes(),
                 );

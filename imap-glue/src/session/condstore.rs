@@ -482,23 +482,17 @@ impl Session {
         )
     }
 
-    /// The extra of an unsolicited FETCH about a flag change: ` MODSEQ (n)` once CONDSTORE is on.
-    pub(super) fn unsolicited_modseq(cond: Cond, modseq: u64) -> String {
-        if cond.condstore {
-            format!(" MODSEQ ({modseq})")
-        } else {
-            String::new()
-        }
-    }
-
-    /// The prefix of an unsolicited FETCH: `UID n ` once QRESYNC is on, as Dovecot's FETCH
-    /// answers carry the UID then.
-    pub(super) fn unsolicited_uid(cond: Cond, uid: u32) -> String {
+    /// The start of an unsolicited FETCH about a flag change, as Dovecot writes it: `UID n ` once
+    /// QRESYNC is on, `MODSEQ (m) ` once CONDSTORE is on (RFC 7162 §3.1.4); empty before.
+    pub(super) fn unsolicited_prefix(cond: Cond, uid: u32, modseq: u64) -> String {
+        let mut p = String::new();
         if cond.qresync {
-            format!("UID {uid} ")
-        } else {
-            String::new()
+            p.push_str(&format!("UID {uid} "));
         }
+        if cond.condstore {
+            p.push_str(&format!("MODSEQ ({modseq}) "));
+        }
+        p
     }
 
     /// `* VANISHED uids` (after `ENABLE QRESYNC`) for expunged UIDs, ascending.

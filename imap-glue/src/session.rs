@@ -908,7 +908,7 @@ impl Session {
                         out.extend_from_slice(b"\r\n");
                     }
                 }
-                if modseq.is_some() {
+                if self.cond.modseq_search {
                     self.search_modseq(&results, uid, esearch, out);
                 }
                 Ok("SEARCH completed".into())
@@ -920,10 +920,11 @@ impl Session {
                 uid,
             } => {
                 let charset = charset.as_ref().to_owned();
+                let modseq = self.modseq_criteria(&search_criteria, uid, out)?;
                 self.sort(
                     &sort_criteria,
                     &charset,
-                    &search_criteria,
+                    modseq.as_ref().unwrap_or(&search_criteria),
                     uid,
                     ret,
                     tag,
@@ -953,16 +954,8 @@ impl Session {
                 uid,
                 modifiers,
             } => {
-                let unchanged_since = self.unchanged_since(&modifiers, out);
-                self.store(
-                    &sequence_set,
-                    &kind,
-                    &response,
-                    &flags,
-                    uid,
-                    unchanged_since,
-                    out,
-                )
+                self.set_unchanged_since(&modifiers, out);
+                self.store(&sequence_set, &kind, &response, &flags, uid, out)
             }
             CommandBody::Copy {
                 sequence_set,
@@ -1710,16 +1703,19 @@ impl Session {
     ) -> Result<String, Status> {
         let mut items = self.sorted_items(charset, search, uid, out)?;
         sort::sort(&mut items, criteria.as_ref());
+        let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
         if let Some(opts) = ret {
-            let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
             esearch::sort_response(out, tag, uid, opts, &ids);
-            return Ok("SORT completed".into());
+        } else {
+            out.extend_from_slice(b"* SORT");
+            for id in &ids {
+                out.extend_from_slice(format!(" {id}").as_bytes());
+            }
+            out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(b"* SORT");
-        for (id, _, _) in &items {
-            out.extend_from_slice(format!(" {id}").as_bytes());
+        if self.cond.modseq_search {
+            self.search_modseq(&ids, uid, ret.is_some(), out);
         }
-        out.extend_from_slice(b"\r\n");
         Ok("SORT completed".into())
     }
 
@@ -1925,9 +1921,9 @@ impl Session {
         response: &StoreResponse,
         flags: &[Flag<'_>],
         uid: bool,
-        unchanged_since: Option<u64>,
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
+        let unchanged_since = self.cond.unchanged_since.take();
         self.refresh(out, uid).map_err(Status::No)?;
         let positions = self.positions(set, uid)?;
         let view = self.selected()?;

@@ -80,7 +80,9 @@ impl Mailbox {
     /// unchanged mailbox costs a few `stat`s and one file read instead of a directory listing.
     ///
     /// Flag changes ([`StoreEvent::FlagsChanged`]) are reported relative to the previous sync through
-    /// this [`Store`]; the first sync in a process reports none.
+    /// this [`Store`]; the first sync in a process reports none. Mod-sequences, by contrast, are
+    /// kept against `mailfts-modseq` on disk, so a change made while no process looked still gets
+    /// one ([`MessageEntry::modseq`](crate::MessageEntry::modseq)).
     pub fn sync(&self) -> Result<Snapshot> {
         let snapshot = {
             let _lock = self.lock()?;

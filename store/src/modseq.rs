@@ -241,11 +241,11 @@ pub(crate) fn sync<'a>(
     new_validity: bool,
     now: impl Iterator<Item = (u32, &'a str, bool)>,
 ) -> Result<ModseqLog> {
-    let mut log = match load(folder) {
-        Some(log) => log,
-        None => ModseqLog::fresh(uid_validity, new_validity),
+    let (mut log, mut changed) = match load(folder) {
+        Some(log) => (log, false),
+        // missing or damaged: the restart point is written at once, even for an empty mailbox
+        None => (ModseqLog::fresh(uid_validity, new_validity), true),
     };
-    let mut changed = !folder.join(FILE).exists();
     if log.uid_validity != uid_validity {
         // Every UID of the old UIDVALIDITY is void: forget them, keep counting upwards.
         log.uid_validity = uid_validity;

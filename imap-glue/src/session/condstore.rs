@@ -29,6 +29,10 @@ pub(super) struct Cond {
     pub qresync: bool,
     /// The `CHANGEDSINCE` of the FETCH being run.
     pub changed_since: Option<u64>,
+    /// The `UNCHANGEDSINCE` of the STORE being run.
+    pub unchanged_since: Option<u64>,
+    /// The SEARCH or SORT being run has a MODSEQ key: its answer ends with the highest MODSEQ.
+    pub modseq_search: bool,
 }
 
 /// Inclusive UID ranges, ascending.
@@ -393,19 +397,18 @@ impl Session {
             .collect()
     }
 
-    /// The `UNCHANGEDSINCE` of a STORE (which enables CONDSTORE).
-    pub(super) fn unchanged_since(
-        &mut self,
-        modifiers: &[StoreModifier],
-        out: &mut Vec<u8>,
-    ) -> Option<u64> {
-        let n = modifiers.iter().find_map(|m| match m {
-            StoreModifier::UnchangedSince(n) => Some(*n),
-        });
+    /// Takes note of the `UNCHANGEDSINCE` of the STORE about to run (which enables CONDSTORE).
+    pub(super) fn set_unchanged_since(&mut self, modifiers: &[StoreModifier], out: &mut Vec<u8>) {
+        let n = modifiers
+            .iter()
+            .map(|m| match m {
+                StoreModifier::UnchangedSince(n) => *n,
+            })
+            .next();
         if n.is_some() {
             self.enable_condstore(out);
         }
-        n
+        self.cond.unchanged_since = n;
     }
 
     /// The untagged FETCH answers of a STORE: `(pos, uid, flags, keywords, changed)` per message.
@@ -524,7 +527,8 @@ impl Session {
         uid: bool,
         out: &mut Vec<u8>,
     ) -> Result<Option<Vec1<WireKey<'a>>>, Status> {
-        if !criteria.as_ref().iter().any(has_modseq) {
+        self.cond.modseq_search = criteria.as_ref().iter().any(has_modseq);
+        if !self.cond.modseq_search {
             return Ok(None);
         }
         self.refresh(out, uid).map_err(Status::No)?;
@@ -537,7 +541,7 @@ impl Session {
         })?))
     }
 
-    /// Appends the highest MODSEQ of the results to the SEARCH (` (MODSEQ n)`) or ESEARCH
+    /// Appends the highest MODSEQ of the results to the SEARCH or SORT (` (MODSEQ n)`) or ESEARCH
     /// (` MODSEQ n`) line just written; nothing for no results (RFC 7162 §3.1.5).
     pub(super) fn search_modseq(
         &self,

@@ -57,8 +57,14 @@ fn changes_by_others_arrive_with_their_modseq() {
     let file = std::fs::read_dir(&cur)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(":2,"))
-        .expect("message 1 has no flags now");
+        .find(|p| {
+            std::fs::read_to_string(p).is_ok_and(|m| m.contains("Message-ID: <m1@example.org>"))
+        })
+        .expect("message 1");
+    assert!(
+        file.to_string_lossy().ends_with(":2,"),
+        "no flags now: {file:?}"
+    );
     let mut flagged = file.clone().into_os_string();
     flagged.push("F");
     std::fs::rename(&file, &flagged).unwrap();

@@ -77,7 +77,8 @@ impl Mailbox {
     /// without reading the directories: a change to a Maildir always changes a directory's mtime.
     /// A fresh process does the same against the state the last trusted sync recorded on disk
     /// (`mailfts-state` beside the UID list, see `persisted`), so a one-shot CLI search of an
-    /// unchanged mailbox costs a few `stat`s and one file read instead of a directory listing.
+    /// unchanged mailbox costs a few `stat`s and two file reads (that state and `mailfts-modseq`)
+    /// instead of a directory listing.
     ///
     /// Flag changes ([`StoreEvent::FlagsChanged`]) are reported relative to the previous sync through
     /// this [`Store`]; the first sync in a process reports none. Mod-sequences, by contrast, are

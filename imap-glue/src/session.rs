@@ -897,7 +897,6 @@ impl Session {
                 let modseq = self.modseq_criteria(&criteria, uid, out)?;
                 let criteria = modseq.as_ref().unwrap_or(&criteria);
                 let results = self.search(charset.as_deref(), criteria, uid, out)?;
-                let esearch = ret.is_some();
                 match ret {
                     Some(opts) => esearch::response(out, tag, uid, opts, &results),
                     None => {
@@ -909,7 +908,7 @@ impl Session {
                     }
                 }
                 if self.cond.modseq_search {
-                    self.search_modseq(&results, uid, esearch, out);
+                    self.search_modseq(&results, uid, ret, out);
                 }
                 Ok("SEARCH completed".into())
             }
@@ -1714,7 +1713,7 @@ impl Session {
             out.extend_from_slice(b"\r\n");
         }
         if self.cond.modseq_search {
-            self.search_modseq(&ids, uid, ret.is_some(), out);
+            self.search_modseq(&ids, uid, ret, out);
         }
         Ok("SORT completed".into())
     }

@@ -542,18 +542,34 @@ impl Session {
     }
 
     /// Appends the highest MODSEQ of the results to the SEARCH or SORT (` (MODSEQ n)`) or ESEARCH
-    /// (` MODSEQ n`) line just written; nothing for no results (RFC 7162 §3.1.5).
+    /// (` MODSEQ n`) line just written; nothing for no results (RFC 7162 §3.1.5). An ESEARCH with
+    /// only MIN and/or MAX counts only the messages it returns (`results` first and last), as
+    /// Dovecot does.
     pub(super) fn search_modseq(
         &self,
         results: &[u32],
         uid: bool,
-        esearch: bool,
+        esearch: Option<ReturnOptions>,
         out: &mut Vec<u8>,
     ) {
         let Some(view) = self.view.as_ref() else {
             return;
         };
-        let max = results
+        let returned: Vec<u32> = match esearch {
+            Some(o) if !o.all && !o.count => {
+                let mut v = Vec::new();
+                if o.min {
+                    v.extend(results.first());
+                }
+                if o.max {
+                    v.extend(results.last());
+                }
+                v
+            }
+            _ => results.to_vec(),
+        };
+        let esearch = esearch.is_some();
+        let max = returned
             .iter()
             .filter_map(|&n| {
                 let u = if uid {

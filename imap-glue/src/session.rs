@@ -1946,8 +1946,16 @@ impl Session {
             let mut did = false;
             if f != entry.flags || kws != entry.keywords {
                 let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
-                match view.mailbox.set_flags(u, f, &kw) {
-                    Ok(()) => {
+                let set = match unchanged_since {
+                    Some(n) => view.mailbox.set_flags_if_unchanged(u, f, &kw, n),
+                    None => view.mailbox.set_flags(u, f, &kw).map(|()| true),
+                };
+                match set {
+                    Ok(false) => {
+                        modified.push(if uid { u } else { pos as u32 + 1 });
+                        continue;
+                    }
+                    Ok(true) => {
                         changed.push(u);
                         did = true;
                     }

@@ -92,6 +92,16 @@ impl ModseqLog {
             .map(|i| self.entries[i].modseq)
     }
 
+    /// True when the message's MODSEQ is at most `since` and its file name `name` still has the flag
+    /// letters that MODSEQ was given for (else a change is pending that the next sync numbers).
+    pub(crate) fn unchanged_since(&self, uid: u32, name: &str, since: u64) -> bool {
+        self.entries
+            .binary_search_by_key(&uid, |e| e.uid)
+            .ok()
+            .map(|i| &self.entries[i])
+            .is_some_and(|e| e.modseq <= since && e.letters == letters(name))
+    }
+
     /// The UIDs expunged with a mod-sequence above `modseq`, ascending; `None` when the memory does
     /// not reach back that far (the caller falls back to RFC 7162 §3.2.5.2).
     pub(crate) fn expunged_since(&self, modseq: u64) -> Option<Vec<u32>> {

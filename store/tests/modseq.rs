@@ -120,3 +120,36 @@ fn a_lost_modseq_file_restarts_above_every_earlier_value() {
         "expunges before the loss are not known"
     );
 }
+
+#[test]
+fn a_conditional_flag_change_sees_changes_no_sync_has_numbered_yet() {
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().join("Maildir");
+    let store = Store::create(&root).unwrap();
+    let inbox = store.mailbox("INBOX").unwrap();
+    deliver(&root, "cur", "1.M1.host:2,");
+    let s = inbox.sync().unwrap();
+    let known = s.highest_modseq;
+    assert!(inbox
+        .set_flags_if_unchanged(1, Flags::SEEN, &[], known)
+        .unwrap());
+    // changed since `known` (by us): refused, the file keeps \Seen
+    assert!(!inbox
+        .set_flags_if_unchanged(1, Flags::FLAGGED, &[], known)
+        .unwrap());
+    let s = inbox.sync().unwrap();
+    assert_eq!(s.messages[0].flags, Flags::SEEN);
+    // another agent renames the file and no sync has seen it yet: refused too
+    let known = s.highest_modseq;
+    fs::rename(
+        root.join("cur/1.M1.host:2,S"),
+        root.join("cur/1.M1.host:2,RS"),
+    )
+    .unwrap();
+    assert!(!inbox
+        .set_flags_if_unchanged(1, Flags::FLAGGED, &[], known)
+        .unwrap());
+    let s = inbox.sync().unwrap();
+    assert_eq!(s.messages[0].flags, Flags::SEEN.union(Flags::ANSWERED));
+    assert!(s.messages[0].modseq > known);
+}

@@ -8,6 +8,11 @@
 //! instead of `EXPUNGE` once QRESYNC is enabled. Every command that RFC 7162 §3.1 calls a
 //! "CONDSTORE enabling command" turns CONDSTORE on for the session, as in Dovecot.
 //!
+//! `STORE (UNCHANGEDSINCE n)` checks each message under the mailbox lock
+//! ([`Mailbox::set_flags_if_unchanged`]), so another session or process of ours cannot slip a change
+//! in between; a Maildir agent that takes no lock (mutt) can, for the instant between the check and
+//! the rename (the rename then fails, and the check is made again after a sync).
+//!
 //! Kept differences from Dovecot 2.3.19: `CHANGEDSINCE 0` is a syntax error (the grammar crate
 //! wants a non-zero mod-sequence; Dovecot takes it as 0); `[CLOSED]` is sent on an implicit close
 //! only once QRESYNC is enabled (RFC 7162 §3.2.11; Dovecot sends it always); per-flag

@@ -43,6 +43,8 @@ use crate::sort::{self, SortCaches, SortKeys};
 use crate::wire;
 use crate::{ImapConfig, SaveHooks};
 
+mod condstore;
+
 /// What the server shares between sessions.
 pub struct Shared {
     /// The configuration.
@@ -262,6 +264,8 @@ pub struct Session {
     more_appends: Vec<Command<'static>>,
     /// The LIST-EXTENDED options of the next LIST ([`crate::listext`]).
     list_options: Option<ListOptions>,
+    /// CONDSTORE/QRESYNC state ([`condstore`]).
+    cond: condstore::Cond,
 }
 
 /// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
@@ -406,6 +410,7 @@ impl Session {
             deep_criteria: None,
             more_appends: Vec::new(),
             list_options: None,
+            cond: condstore::Cond::default(),
         }
     }
 
@@ -431,6 +436,7 @@ impl Session {
         let mut caps = String::from(
             "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS",
         );
+        caps.push_str(Session::COND_CAPABILITIES);
         if self.user.is_none() {
             let cfg = &self.shared.config;
             if cfg.tls.is_some() && !self.tls {
@@ -734,16 +740,19 @@ impl Session {
     ) -> Result<String, Status> {
         let out = &mut r.out;
         match body {
-            CommandBody::Enable { .. } => {
-                out.extend_from_slice(b"* ENABLED\r\n");
-                Ok("ENABLE completed".into())
-            }
+            CommandBody::Enable { capabilities } => Ok(self.enable(capabilities.as_ref(), out)),
             CommandBody::Namespace => {
                 out.extend_from_slice(b"* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
                 Ok("NAMESPACE completed".into())
             }
-            CommandBody::Select { mailbox, .. } => self.select(&mailbox, false, out),
-            CommandBody::Examine { mailbox, .. } => self.select(&mailbox, true, out),
+            CommandBody::Select {
+                mailbox,
+                parameters,
+            } => self.select_with(&mailbox, false, &parameters, out),
+            CommandBody::Examine {
+                mailbox,
+                parameters,
+            } => self.select_with(&mailbox, true, &parameters, out),
             CommandBody::Create { mailbox } => {
                 let name =
                     mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
@@ -813,7 +822,10 @@ impl Session {
             CommandBody::Status {
                 mailbox,
                 item_names,
-            } => self.status(&mailbox, &item_names, out),
+            } => {
+                self.status_enables(&item_names, out);
+                self.status(&mailbox, &item_names, out)
+            }
             CommandBody::Append {
                 mailbox,
                 flags,
@@ -872,15 +884,19 @@ impl Session {
                 self.view = None;
                 Ok("UNSELECT completed".into())
             }
-            CommandBody::Expunge => self.expunge(None, out),
-            CommandBody::ExpungeUid { sequence_set } => self.expunge(Some(&sequence_set), out),
+            CommandBody::Expunge => self.expunge(None, out).map(|t| self.expunge_text(t)),
+            CommandBody::ExpungeUid { sequence_set } => self
+                .expunge(Some(&sequence_set), out)
+                .map(|t| self.expunge_text(t)),
             CommandBody::Search {
                 charset,
                 criteria,
                 uid,
             } => {
                 let charset = charset.map(|c| c.as_ref().to_owned());
-                let results = self.search(charset.as_deref(), &criteria, uid, out)?;
+                let modseq = self.modseq_criteria(&criteria, uid, out)?;
+                let criteria = modseq.as_ref().unwrap_or(&criteria);
+                let results = self.search(charset.as_deref(), criteria, uid, out)?;
                 match ret {
                     Some(opts) => esearch::response(out, tag, uid, opts, &results),
                     None => {
@@ -891,6 +907,9 @@ impl Session {
                         out.extend_from_slice(b"\r\n");
                     }
                 }
+                if self.cond.modseq_search {
+                    self.search_modseq(&results, uid, ret, out);
+                }
                 Ok("SEARCH completed".into())
             }
             CommandBody::Sort {
@@ -900,10 +919,11 @@ impl Session {
                 uid,
             } => {
                 let charset = charset.as_ref().to_owned();
+                let modseq = self.modseq_criteria(&search_criteria, uid, out)?;
                 self.sort(
                     &sort_criteria,
                     &charset,
-                    &search_criteria,
+                    modseq.as_ref().unwrap_or(&search_criteria),
                     uid,
                     ret,
                     tag,
@@ -923,16 +943,19 @@ impl Session {
                 sequence_set,
                 macro_or_item_names,
                 uid,
-                ..
-            } => self.fetch(&sequence_set, &macro_or_item_names, uid, out),
+                modifiers,
+            } => self.fetch_with(&sequence_set, &macro_or_item_names, uid, &modifiers, out),
             CommandBody::Store {
                 sequence_set,
                 kind,
                 response,
                 flags,
                 uid,
-                ..
-            } => self.store(&sequence_set, &kind, &response, &flags, uid, out),
+                modifiers,
+            } => {
+                self.set_unchanged_since(&modifiers, out);
+                self.store(&sequence_set, &kind, &response, &flags, uid, out)
+            }
             CommandBody::Copy {
                 sequence_set,
                 mailbox,
@@ -942,7 +965,9 @@ impl Session {
                 sequence_set,
                 mailbox,
                 uid,
-            } => self.copy(&sequence_set, &mailbox, uid, true, out),
+            } => self
+                .copy(&sequence_set, &mailbox, uid, true, out)
+                .map(|t| self.expunge_text(t)),
             CommandBody::Idle => {
                 r.action = Action::Idle(tag.to_owned());
                 Err(Status::Pending)
@@ -1315,6 +1340,7 @@ impl Session {
                 ),
                 StatusDataItemName::UidNext => ("UIDNEXT", u64::from(snap.uid_next)),
                 StatusDataItemName::UidValidity => ("UIDVALIDITY", u64::from(snap.uid_validity)),
+                StatusDataItemName::HighestModSeq => ("HIGHESTMODSEQ", snap.highest_modseq),
                 StatusDataItemName::Unseen => (
                     "UNSEEN",
                     snap.messages()
@@ -1379,6 +1405,7 @@ impl Session {
     /// Brings the view up to date and writes what changed as untagged responses. Expunges are
     /// reported only when `allow_expunge`.
     pub fn refresh(&mut self, out: &mut Vec<u8>, allow_expunge: bool) -> Result<(), String> {
+        let cond = self.cond;
         let Some(view) = self.view.as_mut() else {
             return Ok(());
         };
@@ -1402,6 +1429,7 @@ impl Session {
         }
         self.fresh = true;
         if allow_expunge {
+            let mut vanished = Vec::new();
             let mut i = view.uids.len();
             while i > 0 {
                 i -= 1;
@@ -1410,9 +1438,14 @@ impl Session {
                     view.uids.remove(i);
                     view.told.remove(&uid);
                     view.recent.remove(&uid);
-                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                    if cond.qresync {
+                        vanished.push(uid);
+                    } else {
+                        out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                    }
                 }
             }
+            Session::vanished_now(&mut vanished, out);
         }
         view.announce_keywords(snap.messages().iter().flat_map(|m| &m.keywords), out);
         let max = view.uids.last().copied().unwrap_or(0);
@@ -1468,8 +1501,9 @@ impl Session {
             if told.is_none_or(|(f, k)| *f != m.flags || *k != m.keywords) {
                 out.extend_from_slice(
                     format!(
-                        "* {} FETCH (FLAGS {})\r\n",
+                        "* {} FETCH ({}FLAGS {})\r\n",
                         i + 1,
+                        Session::unsolicited_prefix(cond, uid, m.modseq),
                         flag_list(m.flags, &m.keywords, view.recent.contains(&uid))
                     )
                     .as_bytes(),
@@ -1668,16 +1702,19 @@ impl Session {
     ) -> Result<String, Status> {
         let mut items = self.sorted_items(charset, search, uid, out)?;
         sort::sort(&mut items, criteria.as_ref());
+        let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
         if let Some(opts) = ret {
-            let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
             esearch::sort_response(out, tag, uid, opts, &ids);
-            return Ok("SORT completed".into());
+        } else {
+            out.extend_from_slice(b"* SORT");
+            for id in &ids {
+                out.extend_from_slice(format!(" {id}").as_bytes());
+            }
+            out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(b"* SORT");
-        for (id, _, _) in &items {
-            out.extend_from_slice(format!(" {id}").as_bytes());
+        if self.cond.modseq_search {
+            self.search_modseq(&ids, uid, ret, out);
         }
-        out.extend_from_slice(b"\r\n");
         Ok("SORT completed".into())
     }
 
@@ -1715,6 +1752,7 @@ impl Session {
     ) -> Result<String, Status> {
         self.refresh(out, uid).map_err(Status::No)?;
         let positions = self.positions(set, uid)?;
+        let positions = self.only_changed(positions);
         let mut names: Vec<MessageDataItemName<'_>> = match items {
             MacroOrMessageDataItemNames::Macro(m) => {
                 let mut v = vec![
@@ -1756,6 +1794,7 @@ impl Session {
                     | MessageDataItemName::Flags
                     | MessageDataItemName::InternalDate
                     | MessageDataItemName::Rfc822Size
+                    | MessageDataItemName::ModSeq
             )
         });
         let needs_size = names.contains(&MessageDataItemName::Rfc822Size);
@@ -1828,6 +1867,9 @@ impl Session {
                             format!("INTERNALDATE \"{}\"", internal_date(secs)).as_bytes(),
                         );
                     }
+                    MessageDataItemName::ModSeq => {
+                        item.extend_from_slice(format!("MODSEQ ({})", entry.modseq).as_bytes())
+                    }
                     MessageDataItemName::Rfc822Size => {
                         let n = match &content {
                             Some(c) => c.len() as u64,
@@ -1880,6 +1922,7 @@ impl Session {
         uid: bool,
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
+        let unchanged_since = self.cond.unchanged_since.take();
         self.refresh(out, uid).map_err(Status::No)?;
         let positions = self.positions(set, uid)?;
         let view = self.selected()?;
@@ -1888,16 +1931,34 @@ impl Session {
         }
         let mut changed = Vec::new();
         let mut failed = None;
+        let mut answers = Vec::new();
+        let mut modified = Vec::new();
         for pos in positions {
             let u = view.uids[pos];
             let Some(entry) = view.snapshot.get(u) else {
                 continue;
             };
+            if unchanged_since.is_some_and(|n| entry.modseq > n) {
+                modified.push(if uid { u } else { pos as u32 + 1 });
+                continue;
+            }
             let (f, kws) = flags_of(flags, entry.flags, &entry.keywords, kind);
+            let mut did = false;
             if f != entry.flags || kws != entry.keywords {
                 let kw: Vec<&str> = kws.iter().map(String::as_str).collect();
-                match view.mailbox.set_flags(u, f, &kw) {
-                    Ok(()) => changed.push(u),
+                let set = match unchanged_since {
+                    Some(n) => view.mailbox.set_flags_if_unchanged(u, f, &kw, n),
+                    None => view.mailbox.set_flags(u, f, &kw).map(|()| true),
+                };
+                match set {
+                    Ok(false) => {
+                        modified.push(if uid { u } else { pos as u32 + 1 });
+                        continue;
+                    }
+                    Ok(true) => {
+                        changed.push(u);
+                        did = true;
+                    }
                     Err(StoreError::UidNotFound { .. }) => continue,
                     Err(e) => {
                         failed = Some(e);
@@ -1907,22 +1968,11 @@ impl Session {
             }
             view.told.insert(u, (f, kws.clone()));
             view.announce_keywords(&kws, out);
-            if *response == StoreResponse::Answer {
-                let uid_part = if uid {
-                    format!(" UID {u}")
-                } else {
-                    String::new()
-                };
-                out.extend_from_slice(
-                    format!(
-                        "* {} FETCH (FLAGS {}{uid_part})\r\n",
-                        pos + 1,
-                        flag_list(f, &kws, view.recent.contains(&u))
-                    )
-                    .as_bytes(),
-                );
-            }
+            answers.push((pos, u, f, kws, did));
         }
+        let silent = *response != StoreResponse::Answer;
+        self.store_answers(&answers, silent, uid, out);
+        let view = self.selected()?;
         let name = view.name.clone();
         if !changed.is_empty() {
             let home = self.home()?.dir.clone();
@@ -1930,7 +1980,7 @@ impl Session {
         }
         match failed {
             Some(e) => Err(Status::No(store_no(&e))),
-            None => Ok("STORE completed".into()),
+            None => Ok(Session::store_text(&mut modified)),
         }
     }
 

@@ -15,6 +15,18 @@
 //! [`Mailbox::expunge`], [`Mailbox::copy_to`], mailbox creation, deletion and renaming) keep the list
 //! consistent under the same lock, and report their events to [`Store::subscribe`]rs.
 //!
+//! Every message has a MODSEQ and every mailbox a HIGHESTMODSEQ (IMAP CONDSTORE/QRESYNC, RFC 7162):
+//! [`MessageEntry::modseq`], [`Snapshot::highest_modseq`], [`Mailbox::expunged_since`]. They are kept
+//! in `mailfts-modseq` beside the UID list (written atomically and fsynced under the mailbox lock) and
+//! derived from what syncs see: a new UID, changed flag or keyword letters in a file name (whoever
+//! renamed it) and an expunge each get the next mod-sequence; the last 10,000 expunges are remembered
+//! with theirs. HIGHESTMODSEQ never goes backwards: a lost or damaged file restarts counting at a
+//! time-based value above every earlier one, without changing UIDVALIDITY.
+//!
+//! Per folder, then: `mailfts-uidlist` (UIDs), `mailfts-modseq` (mod-sequences), `mailfts-keywords`
+//! (keyword letters Dovecot's `dovecot-keywords` does not have), `mailfts-state` (a cache of the
+//! last settled sync) and the lock file `mailfts-uidlist.lock`.
+//!
 //! A sync reads the directories (no `stat` per file), unless nothing changed since the last one: then
 //! six `stat` calls suffice and the snapshot comes from memory, so syncing before every search is cheap.
 //!
@@ -63,6 +75,7 @@ pub mod flags;
 mod fsutil;
 mod keywords;
 mod mailbox;
+mod modseq;
 mod msgfile;
 pub mod mutf7;
 mod name;

@@ -11,6 +11,7 @@ use crate::dirstate::DirState;
 use crate::error::{Result, StoreError};
 use crate::fsutil::{self, LockGuard};
 use crate::keywords::KeywordTable;
+use crate::modseq;
 use crate::persisted;
 use crate::scan::{self, ScannedFile};
 use crate::snapshot::{keyword_names, LazyEntries, MessageEntry, Snapshot};
@@ -76,10 +77,13 @@ impl Mailbox {
     /// without reading the directories: a change to a Maildir always changes a directory's mtime.
     /// A fresh process does the same against the state the last trusted sync recorded on disk
     /// (`mailfts-state` beside the UID list, see `persisted`), so a one-shot CLI search of an
-    /// unchanged mailbox costs a few `stat`s and one file read instead of a directory listing.
+    /// unchanged mailbox costs a few `stat`s and two file reads (that state and `mailfts-modseq`)
+    /// instead of a directory listing.
     ///
     /// Flag changes ([`StoreEvent::FlagsChanged`]) are reported relative to the previous sync through
-    /// this [`Store`]; the first sync in a process reports none.
+    /// this [`Store`]; the first sync in a process reports none. Mod-sequences, by contrast, are
+    /// kept against `mailfts-modseq` on disk, so a change made while no process looked still gets
+    /// one ([`MessageEntry::modseq`](crate::MessageEntry::modseq)).
     pub fn sync(&self) -> Result<Snapshot> {
         let snapshot = {
             let _lock = self.lock()?;
@@ -105,6 +109,15 @@ impl Mailbox {
         };
         self.store.publish(&snapshot.events);
         Ok(snapshot)
+    }
+
+    /// The UIDs expunged from this mailbox with a mod-sequence above `modseq` (RFC 7162 VANISHED
+    /// (EARLIER)), ascending, as recorded by the syncs so far; `None` when that is no longer known
+    /// (older than the bounded expunge memory, or the mod-sequence state was lost): then every UID of
+    /// the client's range that is not in the mailbox is the answer RFC 7162 §3.2.5.2 allows.
+    pub fn expunged_since(&self, modseq: u64) -> Result<Option<Vec<u32>>> {
+        let _lock = self.lock()?;
+        Ok(modseq::load(&self.dir).and_then(|log| log.expunged_since(modseq)))
     }
 
     fn uid_not_found(&self, uid: u32) -> StoreError {
@@ -172,11 +185,15 @@ impl Mailbox {
         if let Some(shared) = &b.snapshot {
             return Ok(Some(shared.clone()));
         }
+        // mod-sequences are brought up to date under the lock even when nothing else changed: a
+        // home indexed before they existed gets its state here
+        let modseqs = modseq::sync(&self.dir, b.uid_validity, false, b.iter())?;
         let lazy = LazyEntries {
             listing: b.listing().clone(),
             new: self.dir.join("new"),
             cur: self.dir.join("cur"),
             keywords: Arc::new(KeywordTable::load(&self.dir)?),
+            modseqs: Arc::new(modseqs),
             limits: self.store.limits(),
         };
         let shared = Arc::new(Snapshot::of_listing(
@@ -202,6 +219,7 @@ impl Mailbox {
             .as_ref()
             .map(|b| b.uid_validity);
         let mut events = Vec::new();
+        let new_validity = dovecot.is_none() && !matches!(loaded, Loaded::Valid(_));
         let mut validity_changed = |old: u32, new: u32| {
             events.push(StoreEvent::UidValidityChanged {
                 mailbox: self.name.clone(),
@@ -349,6 +367,7 @@ impl Mailbox {
                 let vsize_hint = filename::size_field(base, b'W');
                 messages.push(MessageEntry {
                     uid,
+                    modseq: 0,
                     path,
                     flags,
                     keywords,
@@ -360,6 +379,10 @@ impl Mailbox {
             }
         }
 
+        let modseqs = modseq::sync(&self.dir, uid_validity, new_validity, baseline.iter())?;
+        for m in &mut messages {
+            m.modseq = modseqs.get(m.uid).unwrap_or(modseqs.highest);
+        }
         let mailbox = || self.name.clone();
         events.extend(plan.expunged.iter().map(|&uid| StoreEvent::Expunged {
             mailbox: mailbox(),
@@ -395,6 +418,7 @@ impl Mailbox {
             self.name.clone(),
             uid_validity,
             plan.uid_next,
+            modseqs.highest,
             messages,
             events,
         ))

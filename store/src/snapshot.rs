@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use crate::baseline::Listing;
 use crate::compress::{self, DecompressLimits, Format, MessageReader};
 use crate::keywords::KeywordTable;
+use crate::modseq::ModseqLog;
 use crate::{filename, Flags, StoreEvent};
 
 /// A consistent view of one mailbox after [`crate::Mailbox::sync`].
@@ -24,6 +25,9 @@ pub struct Snapshot {
     pub uid_validity: u32,
     /// UIDNEXT: above every UID ever handed out in this UIDVALIDITY.
     pub uid_next: u32,
+    /// HIGHESTMODSEQ (RFC 7162): the highest mod-sequence of any change seen in this mailbox; it
+    /// never goes backwards (see the `modseq` module).
+    pub highest_modseq: u64,
     /// What this sync changed, in the order described at [`StoreEvent`].
     pub events: Vec<StoreEvent>,
     /// The UIDs of the messages, ascending.
@@ -45,6 +49,8 @@ pub(crate) struct LazyEntries {
     pub cur: PathBuf,
     /// The mailbox's keyword letters.
     pub keywords: Arc<KeywordTable>,
+    /// The mailbox's mod-sequences.
+    pub modseqs: Arc<ModseqLog>,
     /// The store's decompression limits.
     pub limits: &'static DecompressLimits,
 }
@@ -54,6 +60,7 @@ impl LazyEntries {
         let base = filename::basename(name);
         MessageEntry {
             uid,
+            modseq: self.modseqs.get(uid).unwrap_or(self.modseqs.highest),
             path: join(if in_new { &self.new } else { &self.cur }, name),
             flags: filename::flags(name),
             keywords: if self.keywords.is_empty() {
@@ -75,6 +82,7 @@ impl Snapshot {
         name: String,
         uid_validity: u32,
         uid_next: u32,
+        highest_modseq: u64,
         messages: Vec<MessageEntry>,
         events: Vec<StoreEvent>,
     ) -> Snapshot {
@@ -82,6 +90,7 @@ impl Snapshot {
             name,
             uid_validity,
             uid_next,
+            highest_modseq,
             events,
             uids: messages.iter().map(|m| m.uid).collect(),
             entries: OnceLock::from(messages),
@@ -100,6 +109,7 @@ impl Snapshot {
             name,
             uid_validity,
             uid_next,
+            highest_modseq: lazy.modseqs.highest,
             events: Vec::new(),
             uids: lazy.listing.uids(),
             entries: OnceLock::new(),
@@ -188,6 +198,9 @@ fn join(dir: &Path, name: &str) -> PathBuf {
 pub struct MessageEntry {
     /// The UID.
     pub uid: u32,
+    /// MODSEQ (RFC 7162): the mod-sequence of the last change to this message (its arrival or a
+    /// flag, keyword or `new/` → `cur/` change) that a sync saw.
+    pub modseq: u64,
     /// The file's full path at sync time.
     pub path: PathBuf,
     /// The system flags from the file name.

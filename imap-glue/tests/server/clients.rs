@@ -51,6 +51,27 @@ fn python_imaplib_session() {
     );
 }
 
+/// A QRESYNC-caching client (RFC 7162) in Python's imaplib: resynchronises after another session's
+/// changes with SELECT (QRESYNC …) and UID FETCH (CHANGEDSINCE … VANISHED).
+#[test]
+fn python_imaplib_qresync() {
+    let Some(python) = require_tool("python3") else {
+        return;
+    };
+    let server = server_with_fixture();
+    run_ok(
+        Command::new(python)
+            .arg(test_file("clients/imaplib_qresync.py"))
+            .args([
+                "127.0.0.1",
+                &server.addr.port().to_string(),
+                "alice",
+                "alice-pw",
+            ]),
+        "QRESYNC OK",
+    );
+}
+
 #[test]
 fn python_imaplib_over_starttls() {
     let (Some(python), Some(openssl)) = (require_tool("python3"), require_tool("openssl")) else {

@@ -40,6 +40,19 @@ impl TestServer {
             ));
         }
         std::fs::write(&passwd, lines).unwrap();
+        TestServer::serve_in(dir, tweak)
+    }
+
+    /// The same homes served by a new server (this one is shut down first), as after a restart.
+    pub fn restart(mut self) -> TestServer {
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        drop(self);
+        TestServer::serve_in(dir, |_| {})
+    }
+
+    /// A server for the homes and passwd file in `dir`.
+    fn serve_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ImapConfig)) -> TestServer {
+        let passwd = dir.path().join("passwd");
         let mut config = ImapConfig::new(&passwd);
         config.allow_plaintext = true;
         config.auth_failure_delay = Duration::from_millis(50);

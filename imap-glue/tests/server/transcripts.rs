@@ -256,3 +256,24 @@ fn thread_mailbox(store: &mailfts_store::Store) {
         .unwrap();
     }
 }
+
+/// CONDSTORE (RFC 7162 §3.1), checked against Dovecot 2.3 (answers in the transcript's comments).
+#[test]
+fn condstore() {
+    transcript("condstore");
+}
+
+/// QRESYNC (RFC 7162 §3.2), checked against Dovecot 2.3 (answers in the transcript's comments):
+/// mailbox `Qr` gets the UIDVALIDITY Dovecot gave its `Qr`, so that the commands are the same.
+#[test]
+fn qresync() {
+    transcript_with("qresync", |store| {
+        let qr = store.create_mailbox("Qr").unwrap();
+        qr.sync().unwrap();
+        std::fs::write(
+            qr.path().join("mailfts-uidlist"),
+            "mailfts-uidlist 1 V1796399417 N1\n",
+        )
+        .unwrap();
+    });
+}

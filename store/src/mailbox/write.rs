@@ -12,7 +12,7 @@ use crate::fsutil;
 use crate::keywords::KeywordTable;
 use crate::store::lock_shared;
 use crate::uidlist::{self, Loaded};
-use crate::{deliver, dovecot, filename, Flags, StoreEvent};
+use crate::{deliver, dovecot, filename, modseq, Flags, StoreEvent};
 
 impl Mailbox {
     /// Delivers a message: writes `tmp/<unique>,S=<size>,W=<vsize>`, fsyncs it, sets its mtime to
@@ -83,8 +83,33 @@ impl Mailbox {
 
     /// Replaces the flags and keywords of a message by renaming its file (to `cur/`, keeping the UID).
     pub fn set_flags(&self, uid: u32, flags: Flags, keywords: &[&str]) -> Result<()> {
+        self.set_flags_if(uid, flags, keywords, None).map(|_| ())
+    }
+
+    /// [`Mailbox::set_flags`] only when the message has not changed since mod-sequence
+    /// `unchanged_since` (IMAP `STORE (UNCHANGEDSINCE n)`, RFC 7162 §3.1.3), checked under the
+    /// mailbox lock against `mailfts-modseq`: a MODSEQ above it, or a file name whose flags differ
+    /// from the recorded ones (a change no sync has numbered yet), leaves the message alone and
+    /// gives `Ok(false)`.
+    pub fn set_flags_if_unchanged(
+        &self,
+        uid: u32,
+        flags: Flags,
+        keywords: &[&str],
+        unchanged_since: u64,
+    ) -> Result<bool> {
+        self.set_flags_if(uid, flags, keywords, Some(unchanged_since))
+    }
+
+    fn set_flags_if(
+        &self,
+        uid: u32,
+        flags: Flags,
+        keywords: &[&str],
+        unchanged_since: Option<u64>,
+    ) -> Result<bool> {
         let mut events = Vec::new();
-        let result = self.set_flags_locked(uid, flags, keywords, &mut events);
+        let result = self.set_flags_locked(uid, flags, keywords, unchanged_since, &mut events);
         self.store.publish(&events);
         result
     }
@@ -94,8 +119,9 @@ impl Mailbox {
         uid: u32,
         flags: Flags,
         keywords: &[&str],
+        unchanged_since: Option<u64>,
         events: &mut Vec<StoreEvent>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let _lock = self.lock()?;
         let mut table = KeywordTable::load(&self.dir)?;
         let letters = table.letters_for(&self.dir, &self.name, keywords)?;
@@ -104,11 +130,18 @@ impl Mailbox {
             let Some((from, name)) = self.locate_locked(uid, events, &mut resynced)? else {
                 return Err(self.uid_not_found(uid));
             };
+            if let Some(since) = unchanged_since {
+                let unchanged = modseq::load(&self.dir)
+                    .is_some_and(|log| log.unchanged_since(uid, &name, since));
+                if !unchanged {
+                    return Ok(false);
+                }
+            }
             let base = filename::basename(&name);
             let new_name = format!("{base}:2,{}{letters}", flags.to_maildir_letters());
             let to = self.dir.join("cur").join(&new_name);
             if from == to {
-                return Ok(());
+                return Ok(true);
             }
             match fs::rename(&from, &to) {
                 Ok(()) => {
@@ -121,7 +154,7 @@ impl Mailbox {
                         flags,
                         keywords: keyword_names(&table, &new_name),
                     });
-                    return Ok(());
+                    return Ok(true);
                 }
                 // Renamed or expunged by someone else since our last sync: look again.
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !resynced => {

@@ -1,0 +1,351 @@
+//! Mod-sequences (RFC 7162 CONDSTORE/QRESYNC): a MODSEQ per message and a HIGHESTMODSEQ per
+//! mailbox, kept in `mailfts-modseq` next to the UID list, and a bounded memory of expunges.
+//!
+//! Mod-sequences are derived from what syncs see: every sync that reads the directories compares
+//! the flag and keyword letters of each message's file name with the ones recorded here; a new UID,
+//! changed letters or a vanished UID gets the next mod-sequence (a move from `new/` to `cur/` alone
+//! does not: `\Recent` has no mod-sequence, as in Dovecot). So a
+//! flag change through our server, a rename by another agent (Dovecot, mutt on the Maildir), a
+//! delivery and an expunge all bump HIGHESTMODSEQ, whichever process notices them first; every
+//! process updates the file under the mailbox lock, so none hands out a number twice.
+//!
+//! The file is written atomically (temporary file, `fsync`, rename): a crash leaves the old or the
+//! new file, never a mix. HIGHESTMODSEQ never goes backwards. When the file is missing or does not
+//! parse for a mailbox that already had a UID list, the numbers given out before cannot be known,
+//! so counting restarts at a time-based value (`unix seconds × 2^20`), above every mod-sequence handed
+//! out before unless more than a million changes per second were made on average; a mailbox whose
+//! UIDVALIDITY was just made starts at 1, as Dovecot's do. After such a restart the expunge memory is
+//! empty, and VANISHED (EARLIER) falls back to RFC 7162 §3.2.5.2's answer (every UID of the
+//! client's range that is not in the mailbox).
+//!
+//! Format (UTF-8 lines): `mailfts-modseq 1`, `UIDVALIDITY HIGHESTMODSEQ FORGOTTEN`, then one
+//! `m UID MODSEQ LETTERS` per message (the `:2,` info of its file name) in ascending UID order, one `x UID MODSEQ` per remembered
+//! expunge in ascending MODSEQ order, and `end CRC` (CRC-32 of everything before it). FORGOTTEN is
+//! the highest mod-sequence whose expunges may no longer all be remembered.
+
+use std::collections::VecDeque;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Result, StoreError};
+use crate::filename;
+
+/// File name of the mod-sequence state.
+pub(crate) const FILE: &str = "mailfts-modseq";
+const MAGIC: &str = "mailfts-modseq 1";
+/// How many expunges are remembered exactly.
+const EXPUNGE_MEMORY: usize = 10_000;
+
+/// One message's mod-sequence and the flag letters of the file name (`:2,` info) it was given for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    uid: u32,
+    modseq: u64,
+    letters: String,
+}
+
+/// The flag and keyword letters of a file name, as recorded (a line break, which no sane agent
+/// writes, would end the record's line).
+fn letters(name: &str) -> String {
+    filename::split(name).1.unwrap_or("").replace('\n', "?")
+}
+
+/// The mod-sequence state of one mailbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ModseqLog {
+    uid_validity: u32,
+    /// HIGHESTMODSEQ.
+    pub highest: u64,
+    /// Expunges with a mod-sequence at or below this may be forgotten.
+    forgotten: u64,
+    entries: Vec<Entry>,
+    expunged: VecDeque<(u32, u64)>,
+}
+
+impl ModseqLog {
+    /// A fresh log: from 1 when the UIDVALIDITY is new, else from a time-based value.
+    fn fresh(uid_validity: u32, new_validity: bool) -> ModseqLog {
+        let start = if new_validity {
+            1
+        } else {
+            let secs = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(1, |d| d.as_secs().max(1));
+            secs << 20
+        };
+        ModseqLog {
+            uid_validity,
+            highest: start,
+            forgotten: start,
+            entries: Vec::new(),
+            expunged: VecDeque::new(),
+        }
+    }
+
+    /// The MODSEQ of a UID (binary search); `None` for an unknown UID.
+    pub(crate) fn get(&self, uid: u32) -> Option<u64> {
+        self.entries
+            .binary_search_by_key(&uid, |e| e.uid)
+            .ok()
+            .map(|i| self.entries[i].modseq)
+    }
+
+    /// True when the message's MODSEQ is at most `since` and its file name `name` still has the flag
+    /// letters that MODSEQ was given for (else a change is pending that the next sync numbers).
+    pub(crate) fn unchanged_since(&self, uid: u32, name: &str, since: u64) -> bool {
+        self.entries
+            .binary_search_by_key(&uid, |e| e.uid)
+            .ok()
+            .map(|i| &self.entries[i])
+            .is_some_and(|e| e.modseq <= since && e.letters == letters(name))
+    }
+
+    /// The UIDs expunged with a mod-sequence above `modseq`, ascending; `None` when the memory does
+    /// not reach back that far (the caller falls back to RFC 7162 §3.2.5.2).
+    pub(crate) fn expunged_since(&self, modseq: u64) -> Option<Vec<u32>> {
+        if modseq < self.forgotten {
+            return None;
+        }
+        let mut uids: Vec<u32> = self
+            .expunged
+            .iter()
+            .filter(|&&(_, m)| m > modseq)
+            .map(|&(u, _)| u)
+            .collect();
+        uids.sort_unstable();
+        uids.dedup();
+        Some(uids)
+    }
+
+    /// Compares with the messages now (`(uid, name, in_new)`, ascending UIDs) and gives every new
+    /// or vanished message, and every one whose flag letters changed, the next mod-sequence. A move
+    /// from `new/` to `cur/` alone is no change (`\Recent` has no mod-sequence). True when
+    /// something changed.
+    fn update<'a>(&mut self, now: impl Iterator<Item = (u32, &'a str, bool)>) -> bool {
+        let old = std::mem::take(&mut self.entries);
+        let mut old = old.into_iter().peekable();
+        let mut changed = false;
+        let mut entries = Vec::with_capacity(old.len());
+        let mut gone = Vec::new();
+        for (uid, name, _) in now {
+            while old.peek().is_some_and(|e| e.uid < uid) {
+                gone.extend(old.next().map(|e| e.uid));
+            }
+            let letters = letters(name);
+            let modseq = match old.next_if(|e| e.uid == uid) {
+                Some(e) if e.letters == letters => e.modseq,
+                _ => {
+                    changed = true;
+                    self.highest += 1;
+                    self.highest
+                }
+            };
+            entries.push(Entry {
+                uid,
+                modseq,
+                letters,
+            });
+        }
+        gone.extend(old.map(|e| e.uid));
+        for uid in gone {
+            changed = true;
+            self.highest += 1;
+            self.expunged.push_back((uid, self.highest));
+        }
+        while self.expunged.len() > EXPUNGE_MEMORY {
+            if let Some((_, m)) = self.expunged.pop_front() {
+                self.forgotten = self.forgotten.max(m);
+            }
+        }
+        self.entries = entries;
+        changed
+    }
+
+    fn encode(&self) -> String {
+        let mut text = String::with_capacity(64 + self.entries.len() * 64);
+        text.push_str(MAGIC);
+        text.push('\n');
+        text.push_str(&format!(
+            "{} {} {}\n",
+            self.uid_validity, self.highest, self.forgotten
+        ));
+        for e in &self.entries {
+            text.push_str(&format!("m {} {} {}\n", e.uid, e.modseq, e.letters));
+        }
+        for (uid, modseq) in &self.expunged {
+            text.push_str(&format!("x {uid} {modseq}\n"));
+        }
+        let hash = crc32fast::hash(text.as_bytes());
+        text.push_str(&format!("end {hash:08x}\n"));
+        text
+    }
+
+    fn decode(text: &str) -> Option<ModseqLog> {
+        let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
+        let (body, end) = text.split_at(body_end);
+        let hash = end.trim_end().strip_prefix("end ")?;
+        if u32::from_str_radix(hash, 16).ok()? != crc32fast::hash(body.as_bytes()) {
+            return None;
+        }
+        let mut lines = body.split_terminator('\n');
+        if lines.next()? != MAGIC {
+            return None;
+        }
+        let mut head = lines.next()?.split(' ');
+        let mut log = ModseqLog {
+            uid_validity: head.next()?.parse().ok()?,
+            highest: head.next()?.parse().ok()?,
+            forgotten: head.next()?.parse().ok()?,
+            entries: Vec::new(),
+            expunged: VecDeque::new(),
+        };
+        for line in lines {
+            let mut f = line.splitn(4, ' ');
+            match f.next()? {
+                "m" => {
+                    let uid: u32 = f.next()?.parse().ok()?;
+                    let modseq: u64 = f.next()?.parse().ok()?;
+                    let letters = f.next()?.to_owned();
+                    if log.entries.last().is_some_and(|e| e.uid >= uid) || modseq > log.highest {
+                        return None;
+                    }
+                    log.entries.push(Entry {
+                        uid,
+                        modseq,
+                        letters,
+                    });
+                }
+                "x" => {
+                    let uid: u32 = f.next()?.parse().ok()?;
+                    let modseq: u64 = f.next()?.parse().ok()?;
+                    if modseq > log.highest {
+                        return None;
+                    }
+                    log.expunged.push_back((uid, modseq));
+                }
+                _ => return None,
+            }
+        }
+        Some(log)
+    }
+}
+
+/// The mod-sequence state on disk, if it is intact.
+pub(crate) fn load(folder: &Path) -> Option<ModseqLog> {
+    let bytes = fs::read(folder.join(FILE)).ok()?;
+    let log = ModseqLog::decode(std::str::from_utf8(&bytes).ok()?);
+    if log.is_none() {
+        tracing::warn!(folder = %folder.display(), "unreadable mod-sequence state; counting restarts above every earlier value");
+    }
+    log
+}
+
+/// Brings the state on disk up to date with the messages now (`(uid, name, in_new)` ascending by
+/// UID) and returns it; the caller holds the mailbox lock. `new_validity`: this UIDVALIDITY was just
+/// made (so no mod-sequence of it was ever given out).
+pub(crate) fn sync<'a>(
+    folder: &Path,
+    uid_validity: u32,
+    new_validity: bool,
+    now: impl Iterator<Item = (u32, &'a str, bool)>,
+) -> Result<ModseqLog> {
+    let (mut log, mut changed) = match load(folder) {
+        Some(log) => (log, false),
+        // missing or damaged: the restart point is written at once, even for an empty mailbox
+        None => (ModseqLog::fresh(uid_validity, new_validity), true),
+    };
+    if log.uid_validity != uid_validity {
+        // Every UID of the old UIDVALIDITY is void: forget them, keep counting upwards.
+        log.uid_validity = uid_validity;
+        log.entries.clear();
+        log.expunged.clear();
+        log.forgotten = log.highest;
+        changed = true;
+    }
+    changed |= log.update(now);
+    if changed {
+        save(folder, &log)?;
+    }
+    Ok(log)
+}
+
+/// Writes the state atomically and durably (temporary file, `fsync`, rename).
+fn save(folder: &Path, log: &ModseqLog) -> Result<()> {
+    let tmp = folder.join(format!("{FILE}.tmp"));
+    let text = log.encode();
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, folder.join(FILE))
+    };
+    write().map_err(StoreError::io("write", &tmp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msgs<'a>(
+        list: &'a [(u32, &'static str)],
+    ) -> impl Iterator<Item = (u32, &'static str, bool)> + 'a {
+        list.iter().map(|&(u, n)| (u, n, false))
+    }
+
+    #[test]
+    fn changes_bump_and_survive_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = sync(dir.path(), 7, true, msgs(&[(1, "a:2,"), (2, "b:2,")])).unwrap();
+        assert_eq!((log.highest, log.get(1), log.get(2)), (3, Some(2), Some(3)));
+        // unchanged: same numbers, nothing written
+        let log = sync(dir.path(), 7, false, msgs(&[(1, "a:2,"), (2, "b:2,")])).unwrap();
+        assert_eq!(log.highest, 3);
+        // a flag rename and an expunge
+        let log = sync(dir.path(), 7, false, msgs(&[(2, "b:2,S")])).unwrap();
+        assert_eq!((log.highest, log.get(2), log.get(1)), (5, Some(4), None));
+        assert_eq!(log.expunged_since(3), Some(vec![1]));
+        assert_eq!(log.expunged_since(5), Some(vec![]));
+        assert_eq!(load(dir.path()), Some(log));
+    }
+
+    #[test]
+    fn a_lost_or_garbled_state_never_goes_backwards() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = sync(dir.path(), 7, true, msgs(&[(1, "a:2,")])).unwrap();
+        let p = dir.path().join(FILE);
+        let mut bytes = fs::read(&p).unwrap();
+        bytes[20] ^= 1;
+        fs::write(&p, bytes).unwrap();
+        let again = sync(dir.path(), 7, false, msgs(&[(1, "a:2,")])).unwrap();
+        assert!(again.highest > log.highest + (1 << 20));
+        assert!(again.get(1).unwrap() > log.highest);
+        // the expunges before the restart are not known
+        assert_eq!(again.expunged_since(log.highest), None);
+    }
+
+    #[test]
+    fn the_expunge_memory_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let all: Vec<(u32, String)> = (1..=EXPUNGE_MEMORY as u32 + 5)
+            .map(|u| (u, format!("m{u}:2,")))
+            .collect();
+        let log = sync(
+            dir.path(),
+            1,
+            true,
+            all.iter().map(|(u, n)| (*u, n.as_str(), false)),
+        )
+        .unwrap();
+        let before = log.highest;
+        let log = sync(dir.path(), 1, false, std::iter::empty()).unwrap();
+        assert_eq!(log.expunged.len(), EXPUNGE_MEMORY);
+        assert_eq!(log.expunged_since(before), None);
+        assert_eq!(
+            log.expunged_since(before + 5).map(|v| v.len()),
+            Some(EXPUNGE_MEMORY)
+        );
+    }
+}

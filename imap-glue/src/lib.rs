@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod binary;
 mod config;
 pub mod convert;
 pub mod creds;

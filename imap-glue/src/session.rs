@@ -33,6 +33,7 @@ use mailfts_query::exec::Engine;
 use mailfts_store::{mutf7, Flags, Mailbox, Snapshot, Store, StoreError};
 
 use crate::auth::{self, FailureTracker, PasswdEntry};
+use crate::binary;
 use crate::convert::{self, ConvertError};
 use crate::creds::UserCreds;
 use crate::esearch::{self, ReturnOptions};
@@ -429,7 +430,7 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS",
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS BINARY",
         );
         if self.user.is_none() {
             let cfg = &self.shared.config;
@@ -1745,6 +1746,7 @@ impl Session {
                 matches!(
                     n,
                     MessageDataItemName::BodyExt { peek: false, .. }
+                        | MessageDataItemName::Binary { peek: false, .. }
                         | MessageDataItemName::Rfc822
                         | MessageDataItemName::Rfc822Text
                 )
@@ -1806,6 +1808,7 @@ impl Session {
             let mut parsed: Option<mime::Part> = None;
             let mut items_out: Vec<Vec<u8>> = Vec::new();
             let mut flags_sent = false;
+            let mut failed: Option<binary::BinaryError> = None;
             for name in &names {
                 let mut item = Vec::new();
                 match name {
@@ -1835,6 +1838,22 @@ impl Session {
                         };
                         item.extend_from_slice(format!("RFC822.SIZE {n}").as_bytes());
                     }
+                    MessageDataItemName::Binary { section, .. }
+                    | MessageDataItemName::BinarySize { section } => {
+                        let msg = content.as_deref().unwrap_or(&[]);
+                        let root = parsed.get_or_insert_with(|| mime::parse(msg, 0..msg.len()));
+                        let path: Vec<u32> = section.iter().map(|n| n.get()).collect();
+                        let want = match name {
+                            MessageDataItemName::Binary { partial, .. } => {
+                                binary::Want::Content(partial.map(|(s, l)| (s, l.get())))
+                            }
+                            _ => binary::Want::Size,
+                        };
+                        if let Err(e) = binary::fetch_item(&mut item, &path, want, msg, root) {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
                     other => {
                         let msg = content.as_deref().unwrap_or(&[]);
                         let root = parsed.get_or_insert_with(|| mime::parse(msg, 0..msg.len()));
@@ -1854,6 +1873,9 @@ impl Session {
                     .into_bytes(),
                 );
             }
+            if let (Some(e), true) = (failed, items_out.is_empty()) {
+                return Err(Status::No(e.response().into()));
+            }
             out.extend_from_slice(format!("* {} FETCH (", pos + 1).as_bytes());
             for (i, it) in items_out.iter().enumerate() {
                 if i > 0 {
@@ -1862,6 +1884,10 @@ impl Session {
                 out.extend_from_slice(it);
             }
             out.extend_from_slice(b")\r\n");
+            if let Some(e) = failed {
+                // As Dovecot 2.3: the FETCH stops at the first part it cannot decode.
+                return Err(Status::No(e.response().into()));
+            }
         }
         if expunged {
             return Err(Status::No(
@@ -2217,7 +2243,7 @@ fn fetch_content_item(
         }
         MessageDataItemName::Rfc822 => {
             item.extend_from_slice(b"RFC822 ");
-            wire::literal(item, msg);
+            binary::text_literal(item, msg);
         }
         MessageDataItemName::Rfc822Header => {
             item.extend_from_slice(b"RFC822.HEADER ");
@@ -2225,7 +2251,7 @@ fn fetch_content_item(
         }
         MessageDataItemName::Rfc822Text => {
             item.extend_from_slice(b"RFC822.TEXT ");
-            wire::literal(item, &msg[root.body.clone()]);
+            binary::text_literal(item, &msg[root.body.clone()]);
         }
         MessageDataItemName::BodyExt {
             section, partial, ..
@@ -2237,11 +2263,11 @@ fn fetch_content_item(
                     let s = (*start as usize).min(data.len());
                     let e = s.saturating_add(len.get() as usize).min(data.len());
                     item.extend_from_slice(format!("<{start}> ").as_bytes());
-                    wire::literal(item, &data[s..e]);
+                    binary::text_literal(item, &data[s..e]);
                 }
                 None => {
                     item.push(b' ');
-                    wire::literal(item, &data);
+                    binary::text_literal(item, &data);
                 }
             }
         }

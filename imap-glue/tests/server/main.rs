@@ -2,6 +2,7 @@
 //! (Python imaplib, curl, Roundcube's rcube_imap_generic), search answers against the linear scan,
 //! and the security limits.
 
+mod binary;
 mod clients;
 mod observer;
 mod search;

@@ -256,3 +256,10 @@ fn thread_mailbox(store: &mailfts_store::Store) {
         .unwrap();
     }
 }
+
+/// BINARY (RFC 3516), checked against Dovecot 2.3 (answers in the transcript's comments; the
+/// differences kept on purpose are listed at its top).
+#[test]
+fn binary() {
+    transcript("binary");
+}

@@ -39,6 +39,7 @@
 pub mod auth;
 pub mod binary;
 mod config;
+pub mod context;
 pub mod convert;
 pub mod creds;
 pub mod deep;

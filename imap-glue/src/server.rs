@@ -28,6 +28,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::FailureTracker;
+use crate::context;
 use crate::deep;
 use crate::esearch;
 use crate::limits;
@@ -448,6 +449,23 @@ async fn drive(
             continue;
         }
         let tag = wire::tag_of(&cmd).unwrap_or_else(|| "*".into());
+        // CANCELUPDATE (RFC 5267 §4.2) is not in imap-codec's grammar.
+        match context::cancel_update(&cmd) {
+            Ok(None) => {}
+            Ok(Some(tags)) if session.as_ref().is_some() => {
+                let reply = blocking(session, move |s| s.cancel_update(&tag, &tags)).await?;
+                let status = reply.status;
+                send_reply(conn, reply).await?;
+                observe("CANCELUPDATE", status, started);
+                continue;
+            }
+            Ok(Some(_)) | Err(_) => {
+                conn.send(format!("{tag} BAD Invalid parameters\r\n").as_bytes())
+                    .await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
+                continue;
+            }
+        }
         let (ret, bytes) = match esearch::strip_return(&cmd) {
             Ok(Some((opts, rest))) => (Some(opts), rest),
             Ok(None) => (None, cmd),

@@ -34,6 +34,7 @@ use mailfts_store::{mutf7, Flags, Mailbox, Snapshot, Store, StoreError};
 
 use crate::auth::{self, FailureTracker, PasswdEntry};
 use crate::binary;
+use crate::context;
 use crate::convert::{self, ConvertError};
 use crate::creds::UserCreds;
 use crate::esearch::{self, ReturnOptions};
@@ -119,6 +120,9 @@ impl Home {
     }
 }
 
+/// Matching messages for SORT and THREAD: (UID or sequence number, sequence number, sort keys).
+type SortItems = Vec<(u32, u32, Arc<SortKeys>)>;
+
 /// What the connection driver does after a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -165,6 +169,8 @@ pub struct View {
     /// What the mailbox's directories and lists looked like before the last sync, when they had
     /// settled: while they still look the same, nothing changed and no sync is needed.
     probe: Option<Probe>,
+    /// The searches kept alive by `RETURN (UPDATE)` ([`crate::context`]).
+    updates: context::Updates,
 }
 
 impl View {
@@ -430,7 +436,7 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS BINARY",
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS BINARY CONTEXT=SEARCH CONTEXT=SORT",
         );
         if self.user.is_none() {
             let cfg = &self.shared.config;
@@ -881,9 +887,14 @@ impl Session {
                 uid,
             } => {
                 let charset = charset.map(|c| c.as_ref().to_owned());
-                let results = self.search(charset.as_deref(), &criteria, uid, out)?;
+                let (program, results) = self.search(charset.as_deref(), &criteria, uid, out)?;
                 match ret {
-                    Some(opts) => esearch::response(out, tag, uid, opts, &results),
+                    Some(opts) => {
+                        esearch::response(out, tag, uid, opts, &results);
+                        if opts.update {
+                            self.keep_updating(tag, uid, program, None, &results)?;
+                        }
+                    }
                     None => {
                         out.extend_from_slice(b"* SEARCH");
                         for n in &results {
@@ -1289,6 +1300,7 @@ impl Session {
             keywords,
             snapshot: snap,
             probe: None,
+            updates: context::Updates::default(),
         };
         self.view = Some(view);
         Ok(if read_only {
@@ -1402,6 +1414,15 @@ impl Session {
             return Err("[UIDVALIDITY changed] Mailbox was reset; select it again".into());
         }
         self.fresh = true;
+        if allow_expunge && !view.updates.is_empty() {
+            let gone: Vec<u32> = view
+                .uids
+                .iter()
+                .copied()
+                .filter(|&u| snap.get(u).is_none())
+                .collect();
+            view.updates.expunged(out, &gone, &view.uids);
+        }
         if allow_expunge {
             let mut i = view.uids.len();
             while i > 0 {
@@ -1480,7 +1501,102 @@ impl Session {
         }
         view.snapshot = snap;
         view.probe = probe.settled(unix_now()).then_some(probe);
+        self.context_updates(out);
         Ok(())
+    }
+
+    /// Re-runs the searches kept alive by `RETURN (UPDATE)` and reports their changes.
+    fn context_updates(&mut self, out: &mut Vec<u8>) {
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if view.updates.is_empty() {
+            return;
+        }
+        let updates = std::mem::take(&mut view.updates);
+        let fresh: Vec<Option<Vec<u32>>> = updates
+            .iter()
+            .map(|u| self.evaluate(&u.program, u.sort.as_deref()).ok())
+            .collect();
+        if let Some(view) = self.view.as_mut() {
+            view.updates = updates;
+            view.updates.changed(out, fresh, &view.uids);
+        }
+    }
+
+    /// The UIDs of the view's messages that match `program`: ascending, or in the order of `sort`.
+    fn evaluate(
+        &mut self,
+        program: &mailfts_query::SearchProgram,
+        sort: Option<&[SortCriterion]>,
+    ) -> Result<Vec<u32>, Status> {
+        let found = if matches!(program.key, mailfts_query::SearchKey::All) {
+            self.selected()?.uids.clone()
+        } else {
+            self.run_search(program)?
+        };
+        let home = self.home()?.clone();
+        let view = self.selected()?;
+        let mut uids: Vec<u32> = found
+            .into_iter()
+            .filter(|u| view.uids.binary_search(u).is_ok())
+            .collect();
+        uids.sort_unstable();
+        let Some(criteria) = sort else {
+            return Ok(uids);
+        };
+        let cache = home.sort.mailbox(&view.name);
+        let keys = cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys(&view.snapshot, &uids);
+        let mut items: Vec<(u32, u32, Arc<SortKeys>)> = keys
+            .into_iter()
+            .filter_map(|(u, k)| {
+                let seq = view.uids.binary_search(&u).ok()? as u32 + 1;
+                Some((u, seq, k))
+            })
+            .collect();
+        sort::sort(&mut items, criteria);
+        Ok(items.into_iter().map(|(u, _, _)| u).collect())
+    }
+
+    /// `CANCELUPDATE "t" …` (RFC 5267 §4.2): stops the searches with these tags.
+    pub fn cancel_update(&mut self, tag: &str, tags: &[String]) -> Reply {
+        let mut r = Reply {
+            out: Vec::new(),
+            delay: None,
+            action: Action::Continue,
+            status: None,
+        };
+        let logged_in = self.user.is_some();
+        let result = match self.selected() {
+            Err(_) if !logged_in => Err(Status::Bad("Not logged in".into())),
+            // As Dovecot 2.3: the searches ended with the selection.
+            Err(_) => Err(Status::No("Unknown tag".into())),
+            Ok(view) => {
+                if view.updates.cancel(tags) {
+                    Ok("Updates cancelled".to_owned())
+                } else {
+                    Err(Status::No("Unknown tag".into()))
+                }
+            }
+        };
+        if self.view.is_some() {
+            if let Err(e) = self.refresh(&mut r.out, true) {
+                r.out.extend_from_slice(format!("* BYE {e}\r\n").as_bytes());
+                r.action = Action::Logout;
+            }
+        }
+        let (status, line) = match result {
+            Ok(text) => (CommandStatus::Ok, format!("{tag} OK {text}\r\n")),
+            Err(Status::No(text)) => (CommandStatus::No, format!("{tag} NO {text}\r\n")),
+            Err(Status::Bad(text)) => (CommandStatus::Bad, format!("{tag} BAD {text}\r\n")),
+            Err(Status::Pending) => (CommandStatus::Bad, format!("{tag} BAD Invalid state\r\n")),
+        };
+        r.out.extend_from_slice(line.as_bytes());
+        r.status = Some(status);
+        r
     }
 
     fn positions(&mut self, set: &WireSet, uid: bool) -> Result<Vec<usize>, Status> {
@@ -1575,22 +1691,51 @@ impl Session {
         criteria: &Vec1<WireKey<'_>>,
         uid: bool,
         out: &mut Vec<u8>,
-    ) -> Result<Vec<u32>, Status> {
+    ) -> Result<(mailfts_query::SearchProgram, Vec<u32>), Status> {
         let program = self.program(charset, criteria.as_ref(), uid, out)?;
         let uids = self.run_search(&program)?;
         let view = self.selected()?;
         // the view's UIDs ascend: a binary search per hit, not a map of the whole mailbox
         let position = |u: &u32| view.uids.binary_search(u).ok();
         if uid {
-            Ok(uids.into_iter().filter(|u| position(u).is_some()).collect())
+            let v = uids.into_iter().filter(|u| position(u).is_some()).collect();
+            Ok((program, v))
         } else {
             let mut v: Vec<u32> = uids
                 .iter()
                 .filter_map(|u| position(u).map(|i| i as u32 + 1))
                 .collect();
             v.sort_unstable();
-            Ok(v)
+            Ok((program, v))
         }
+    }
+
+    /// `RETURN (UPDATE)`: keeps the search alive, starting from its result now (`ids`: UIDs or
+    /// sequence numbers as `uid` says, ascending or in sort order).
+    fn keep_updating(
+        &mut self,
+        tag: &str,
+        uid: bool,
+        program: mailfts_query::SearchProgram,
+        sort: Option<Vec<SortCriterion>>,
+        ids: &[u32],
+    ) -> Result<(), Status> {
+        let view = self.selected()?;
+        let results = if uid {
+            ids.to_vec()
+        } else {
+            ids.iter()
+                .filter_map(|&s| view.uids.get((s as usize).checked_sub(1)?).copied())
+                .collect()
+        };
+        view.updates.add(context::Update {
+            tag: tag.to_owned(),
+            uid,
+            program,
+            sort,
+            results,
+        });
+        Ok(())
     }
 
     fn run_search(&mut self, program: &mailfts_query::SearchProgram) -> Result<Vec<u32>, Status> {
@@ -1627,7 +1772,7 @@ impl Session {
         criteria: &Vec1<WireKey<'_>>,
         uid: bool,
         out: &mut Vec<u8>,
-    ) -> Result<Vec<(u32, u32, Arc<SortKeys>)>, Status> {
+    ) -> Result<(mailfts_query::SearchProgram, SortItems), Status> {
         let program = self.program(Some(charset), criteria.as_ref(), uid, out)?;
         let all = matches!(program.key, mailfts_query::SearchKey::All);
         let view = self.selected()?;
@@ -1649,10 +1794,11 @@ impl Session {
             .enumerate()
             .map(|(i, &u)| (u, i as u32 + 1))
             .collect();
-        Ok(keys
+        let items = keys
             .into_iter()
             .filter_map(|(u, k)| seq.get(&u).map(|&s| (if uid { u } else { s }, s, k)))
-            .collect())
+            .collect();
+        Ok((program, items))
     }
 
     /// SORT; with `ret` (ESORT, RFC 5267 §3) the answer is an `* ESEARCH` in sort order.
@@ -1667,11 +1813,15 @@ impl Session {
         tag: &str,
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
-        let mut items = self.sorted_items(charset, search, uid, out)?;
+        let (program, mut items) = self.sorted_items(charset, search, uid, out)?;
         sort::sort(&mut items, criteria.as_ref());
         if let Some(opts) = ret {
             let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
             esearch::sort_response(out, tag, uid, opts, &ids);
+            if opts.update {
+                let criteria = criteria.as_ref().to_vec();
+                self.keep_updating(tag, uid, program, Some(criteria), &ids)?;
+            }
             return Ok("SORT completed".into());
         }
         out.extend_from_slice(b"* SORT");
@@ -1699,7 +1849,7 @@ impl Session {
             }
             _ => return Err(Status::Bad("Unknown thread algorithm".into())),
         };
-        let items = self.sorted_items(charset, search, uid, out)?;
+        let (_, items) = self.sorted_items(charset, search, uid, out)?;
         let threads = threader(&items);
         out.extend_from_slice(
             format!("* THREAD {}\r\n", sort::format_threads(&threads)).as_bytes(),

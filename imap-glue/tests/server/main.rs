@@ -4,6 +4,7 @@
 
 mod binary;
 mod clients;
+mod context;
 mod observer;
 mod search;
 mod security;

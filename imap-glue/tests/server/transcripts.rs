@@ -263,3 +263,10 @@ fn thread_mailbox(store: &mailfts_store::Store) {
 fn binary() {
     transcript("binary");
 }
+
+/// CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4), checked against Dovecot 2.3 (answers in the
+/// transcript's comments).
+#[test]
+fn context() {
+    transcript("context");
+}

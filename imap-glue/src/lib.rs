@@ -51,6 +51,7 @@ pub mod listext;
 pub mod mime;
 pub mod multiappend;
 pub mod net;
+pub mod notify;
 pub mod observer;
 pub mod server;
 pub mod session;

@@ -34,6 +34,7 @@ use crate::esearch;
 use crate::limits;
 use crate::listext;
 use crate::multiappend;
+use crate::notify;
 use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
 use crate::session::{Action, Homes, Reply, Session, Shared};
 use crate::wire;
@@ -466,6 +467,28 @@ async fn drive(
                 continue;
             }
         }
+        // NOTIFY (RFC 5465) is not in imap-codec's grammar either.
+        match notify::parse(&cmd) {
+            Ok(None) => {}
+            Ok(Some(n)) if session.as_ref().is_some() => {
+                let reply = blocking(session, move |s| s.notify_command(&tag, n)).await?;
+                let status = reply.status;
+                send_reply(conn, reply).await?;
+                observe("NOTIFY", status, started);
+                continue;
+            }
+            Ok(Some(_)) => {
+                conn.send(format!("{tag} BAD Invalid arguments\r\n").as_bytes())
+                    .await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
+                continue;
+            }
+            Err(msg) => {
+                conn.send(format!("{tag} BAD {msg}\r\n").as_bytes()).await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
+                continue;
+            }
+        }
         let (ret, bytes) = match esearch::strip_return(&cmd) {
             Ok(Some((opts, rest))) => (Some(opts), rest),
             Ok(None) => (None, cmd),
@@ -618,6 +641,9 @@ async fn idle(
         let out = blocking(session, |s| {
             let mut out = Vec::new();
             let r = s.refresh(&mut out, true);
+            if r.is_ok() {
+                s.notify_poll(&mut out);
+            }
             (out, r)
         })
         .await?;

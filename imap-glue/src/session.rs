@@ -40,6 +40,7 @@ use crate::creds::UserCreds;
 use crate::esearch::{self, ReturnOptions};
 use crate::listext::ListOptions;
 use crate::mime;
+use crate::notify;
 use crate::observer::CommandStatus;
 use crate::sort::{self, SortCaches, SortKeys};
 use crate::wire;
@@ -269,6 +270,8 @@ pub struct Session {
     more_appends: Vec<Command<'static>>,
     /// The LIST-EXTENDED options of the next LIST ([`crate::listext`]).
     list_options: Option<ListOptions>,
+    /// What NOTIFY SET asked to be told ([`crate::notify`]).
+    notify: Option<notify::Watch>,
 }
 
 /// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
@@ -413,6 +416,7 @@ impl Session {
             deep_criteria: None,
             more_appends: Vec::new(),
             list_options: None,
+            notify: None,
         }
     }
 
@@ -436,7 +440,7 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS BINARY CONTEXT=SEARCH CONTEXT=SORT",
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS BINARY CONTEXT=SEARCH CONTEXT=SORT NOTIFY",
         );
         if self.user.is_none() {
             let cfg = &self.shared.config;
@@ -505,6 +509,9 @@ impl Session {
                 r.out.extend_from_slice(format!("* BYE {e}\r\n").as_bytes());
                 r.action = Action::Logout;
             }
+        }
+        if !matches!(r.action, Action::Logout | Action::Idle(_)) {
+            self.notify_poll(&mut r.out);
         }
         r.status = match result {
             Ok(text) => {
@@ -1561,6 +1568,89 @@ impl Session {
         Ok(items.into_iter().map(|(u, _, _)| u).collect())
     }
 
+    /// `NOTIFY SET …` / `NOTIFY NONE` (RFC 5465).
+    pub fn notify_command(&mut self, tag: &str, cmd: notify::Command) -> Reply {
+        let mut r = Reply {
+            out: Vec::new(),
+            delay: None,
+            action: Action::Continue,
+            status: None,
+        };
+        let result = match (&self.user, cmd) {
+            (None, _) => Err(Status::Bad("Not logged in".into())),
+            (Some(_), notify::Command::None) => {
+                self.notify = None;
+                Ok(())
+            }
+            (Some((_, home)), notify::Command::Set { status, groups }) => {
+                let fetch_ok = groups
+                    .iter()
+                    .filter_map(|(_, e)| e.fetch.as_deref())
+                    .all(|atts| notify_fetch(atts, "1").is_some());
+                if fetch_ok {
+                    let home = home.clone();
+                    let boxes = NotifyBoxes {
+                        store: &home.store,
+                        subscriptions: self.subscriptions(),
+                    };
+                    let selected = self.view.as_ref().map(|v| v.name.clone());
+                    let mut w =
+                        notify::Watch::new(groups, status, &boxes, selected.as_deref(), &mut r.out);
+                    if let Some(v) = &self.view {
+                        w.new_in_selected(&v.name, v.uid_validity, &v.uids);
+                    }
+                    self.notify = Some(w);
+                    Ok(())
+                } else {
+                    Err(Status::Bad("Invalid MessageNew fetch attributes".into()))
+                }
+            }
+        };
+        let line = match result {
+            Ok(()) => {
+                r.status = Some(CommandStatus::Ok);
+                format!("{tag} OK NOTIFY completed\r\n")
+            }
+            Err(Status::Bad(text) | Status::No(text)) => {
+                r.status = Some(CommandStatus::Bad);
+                format!("{tag} BAD {text}\r\n")
+            }
+            Err(Status::Pending) => unreachable!("NOTIFY never waits"),
+        };
+        r.out.extend_from_slice(line.as_bytes());
+        r
+    }
+
+    /// After a command and while IDLE: what NOTIFY asked for (STATUS and LIST of other
+    /// mailboxes, FETCH of new messages in the selected one).
+    pub fn notify_poll(&mut self, out: &mut Vec<u8>) {
+        let Some(mut w) = self.notify.take() else {
+            return;
+        };
+        if let (Some(atts), Some(view)) = (w.selected_fetch().map(str::to_owned), &self.view) {
+            let new = w.new_in_selected(&view.name, view.uid_validity, &view.uids);
+            let seqs: Vec<u32> = new
+                .iter()
+                .filter_map(|u| view.uids.binary_search(u).ok().map(|i| i as u32 + 1))
+                .collect();
+            if let Some((set, items)) =
+                notify_fetch(&atts, &wire::sequence_set(&seqs)).filter(|_| !seqs.is_empty())
+            {
+                let _ = self.fetch(&set, &items, false, out);
+            }
+        }
+        if let Some((_, home)) = &self.user {
+            let home = home.clone();
+            let boxes = NotifyBoxes {
+                store: &home.store,
+                subscriptions: self.subscriptions(),
+            };
+            let selected = self.view.as_ref().map(|v| v.name.as_str());
+            w.look(&boxes, selected, out);
+        }
+        self.notify = Some(w);
+    }
+
     /// `CANCELUPDATE "t" …` (RFC 5267 §4.2): stops the searches with these tags.
     pub fn cancel_update(&mut self, tag: &str, tags: &[String]) -> Reply {
         let mut r = Reply {
@@ -2175,6 +2265,60 @@ impl Session {
         } else {
             Ok(format!("{copyuid}COPY completed"))
         }
+    }
+}
+
+/// The sequence set and items of `FETCH set (atts)`, for NOTIFY's `MessageNew (atts)`.
+fn notify_fetch(atts: &str, set: &str) -> Option<(WireSet, MacroOrMessageDataItemNames<'static>)> {
+    use imap_codec::decode::Decoder;
+    let line = format!("x FETCH {set} ({atts})\r\n");
+    let (_, cmd) = imap_codec::CommandCodec::default()
+        .decode_static(line.as_bytes())
+        .ok()?;
+    match cmd.body {
+        CommandBody::Fetch {
+            sequence_set,
+            macro_or_item_names,
+            ..
+        } => Some((sequence_set, macro_or_item_names)),
+        _ => None,
+    }
+}
+
+/// The user's mailboxes as NOTIFY looks at them.
+struct NotifyBoxes<'a> {
+    store: &'a Store,
+    subscriptions: Vec<String>,
+}
+
+impl notify::Mailboxes for NotifyBoxes<'_> {
+    fn names(&self) -> Vec<String> {
+        self.store.list_mailboxes().unwrap_or_default()
+    }
+
+    fn subscribed(&self) -> Vec<String> {
+        self.subscriptions.clone()
+    }
+
+    fn dir(&self, name: &str) -> Option<PathBuf> {
+        self.store
+            .mailbox(name)
+            .ok()
+            .map(|m| m.path().to_path_buf())
+    }
+
+    fn counts(&self, name: &str) -> Option<notify::Counts> {
+        let snap = self.store.mailbox(name).ok()?.sync().ok()?;
+        Some(notify::Counts {
+            messages: snap.messages.len() as u32,
+            uid_next: snap.uid_next,
+            uid_validity: snap.uid_validity,
+            unseen: snap
+                .messages
+                .iter()
+                .filter(|m| !m.flags.contains(Flags::SEEN))
+                .count() as u32,
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 mod binary;
 mod clients;
 mod context;
+mod notify;
 mod observer;
 mod search;
 mod security;

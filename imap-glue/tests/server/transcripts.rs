@@ -270,3 +270,10 @@ fn binary() {
 fn context() {
     transcript("context");
 }
+
+/// NOTIFY (RFC 5465) on one connection, checked against Dovecot 2.3 (answers in the transcript's
+/// comments; the differences kept on purpose are listed at its top).
+#[test]
+fn notify() {
+    transcript("notify");
+}

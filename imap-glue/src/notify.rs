@@ -20,6 +20,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use imap_codec::decode::Decoder;
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::fetch::MacroOrMessageDataItemNames;
+use imap_codec::imap_types::sequence::SequenceSet;
+
 /// Which mailboxes a group of events is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Filter {
@@ -330,6 +335,65 @@ fn write_tokens(list: &[Token]) -> String {
         }
     }
     out
+}
+
+/// The sequence set and items of `FETCH set (atts)`, for `MessageNew (atts)`: `None` when `atts`
+/// are not fetch attributes.
+pub fn fetch_items(
+    atts: &str,
+    set: &str,
+) -> Option<(SequenceSet, MacroOrMessageDataItemNames<'static>)> {
+    let line = format!("x FETCH {set} ({atts})\r\n");
+    let (_, cmd) = imap_codec::CommandCodec::default()
+        .decode_static(line.as_bytes())
+        .ok()?;
+    match cmd.body {
+        CommandBody::Fetch {
+            sequence_set,
+            macro_or_item_names,
+            ..
+        } => Some((sequence_set, macro_or_item_names)),
+        _ => None,
+    }
+}
+
+/// The mailboxes of a user's store, as NOTIFY looks at them.
+pub struct StoreMailboxes<'a> {
+    /// The user's store.
+    pub store: &'a mailfts_store::Store,
+    /// The subscribed names (read once per look).
+    pub subscriptions: Vec<String>,
+}
+
+impl Mailboxes for StoreMailboxes<'_> {
+    fn names(&self) -> Vec<String> {
+        self.store.list_mailboxes().unwrap_or_default()
+    }
+
+    fn subscribed(&self) -> Vec<String> {
+        self.subscriptions.clone()
+    }
+
+    fn dir(&self, name: &str) -> Option<std::path::PathBuf> {
+        self.store
+            .mailbox(name)
+            .ok()
+            .map(|m| m.path().to_path_buf())
+    }
+
+    fn counts(&self, name: &str) -> Option<Counts> {
+        let snap = self.store.mailbox(name).ok()?.sync().ok()?;
+        Some(Counts {
+            messages: snap.messages.len() as u32,
+            uid_next: snap.uid_next,
+            uid_validity: snap.uid_validity,
+            unseen: snap
+                .messages
+                .iter()
+                .filter(|m| !m.flags.contains(mailfts_store::Flags::SEEN))
+                .count() as u32,
+        })
+    }
 }
 
 /// Identity of a mailbox's directories and UID lists: while it is the same, nothing changed.

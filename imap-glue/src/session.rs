@@ -1586,10 +1586,10 @@ impl Session {
                 let fetch_ok = groups
                     .iter()
                     .filter_map(|(_, e)| e.fetch.as_deref())
-                    .all(|atts| notify_fetch(atts, "1").is_some());
+                    .all(|atts| notify::fetch_items(atts, "1").is_some());
                 if fetch_ok {
                     let home = home.clone();
-                    let boxes = NotifyBoxes {
+                    let boxes = notify::StoreMailboxes {
                         store: &home.store,
                         subscriptions: self.subscriptions(),
                     };
@@ -1634,14 +1634,14 @@ impl Session {
                 .filter_map(|u| view.uids.binary_search(u).ok().map(|i| i as u32 + 1))
                 .collect();
             if let Some((set, items)) =
-                notify_fetch(&atts, &wire::sequence_set(&seqs)).filter(|_| !seqs.is_empty())
+                notify::fetch_items(&atts, &wire::sequence_set(&seqs)).filter(|_| !seqs.is_empty())
             {
                 let _ = self.fetch(&set, &items, false, out);
             }
         }
         if let Some((_, home)) = &self.user {
             let home = home.clone();
-            let boxes = NotifyBoxes {
+            let boxes = notify::StoreMailboxes {
                 store: &home.store,
                 subscriptions: self.subscriptions(),
             };
@@ -2265,60 +2265,6 @@ impl Session {
         } else {
             Ok(format!("{copyuid}COPY completed"))
         }
-    }
-}
-
-/// The sequence set and items of `FETCH set (atts)`, for NOTIFY's `MessageNew (atts)`.
-fn notify_fetch(atts: &str, set: &str) -> Option<(WireSet, MacroOrMessageDataItemNames<'static>)> {
-    use imap_codec::decode::Decoder;
-    let line = format!("x FETCH {set} ({atts})\r\n");
-    let (_, cmd) = imap_codec::CommandCodec::default()
-        .decode_static(line.as_bytes())
-        .ok()?;
-    match cmd.body {
-        CommandBody::Fetch {
-            sequence_set,
-            macro_or_item_names,
-            ..
-        } => Some((sequence_set, macro_or_item_names)),
-        _ => None,
-    }
-}
-
-/// The user's mailboxes as NOTIFY looks at them.
-struct NotifyBoxes<'a> {
-    store: &'a Store,
-    subscriptions: Vec<String>,
-}
-
-impl notify::Mailboxes for NotifyBoxes<'_> {
-    fn names(&self) -> Vec<String> {
-        self.store.list_mailboxes().unwrap_or_default()
-    }
-
-    fn subscribed(&self) -> Vec<String> {
-        self.subscriptions.clone()
-    }
-
-    fn dir(&self, name: &str) -> Option<PathBuf> {
-        self.store
-            .mailbox(name)
-            .ok()
-            .map(|m| m.path().to_path_buf())
-    }
-
-    fn counts(&self, name: &str) -> Option<notify::Counts> {
-        let snap = self.store.mailbox(name).ok()?.sync().ok()?;
-        Some(notify::Counts {
-            messages: snap.messages.len() as u32,
-            uid_next: snap.uid_next,
-            uid_validity: snap.uid_validity,
-            unseen: snap
-                .messages
-                .iter()
-                .filter(|m| !m.flags.contains(Flags::SEEN))
-                .count() as u32,
-        })
     }
 }
 

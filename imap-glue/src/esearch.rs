@@ -9,12 +9,18 @@
 //! search          = "SEARCH" [search-return-opts] SP search-criteria
 //! sort            = ["UID" SP] "SORT" [search-return-opts] SP sort-criteria SP search-criteria
 //! search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
-//! search-return-opt  = "MIN" / "MAX" / "ALL" / "COUNT"
+//! search-return-opt  = "MIN" / "MAX" / "ALL" / "COUNT" /
+//!                      "UPDATE" / "CONTEXT" / "PARTIAL" SP partial-range   ; RFC 5267 §4
+//! partial-range   = nz-number ":" nz-number
 //! ```
+//!
+//! The return data are in Dovecot 2.3's order: `MIN`, `MAX`, `ALL` or `PARTIAL`, `COUNT`.
+//! `UPDATE` keeps the search alive ([`crate::context`]); `CONTEXT` is a hint and changes nothing.
 
 use crate::wire;
 
-/// The result options of one ESEARCH command. `RETURN ()` means ALL (RFC 4731 §3.1).
+/// The result options of one ESEARCH command. `RETURN ()` means ALL (RFC 4731 §3.1), and so does
+/// `RETURN (CONTEXT)`; `RETURN (UPDATE)` alone returns nothing now (as Dovecot 2.3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReturnOptions {
     /// `MIN`: the lowest match.
@@ -25,6 +31,10 @@ pub struct ReturnOptions {
     pub all: bool,
     /// `COUNT`: the number of matches.
     pub count: bool,
+    /// `PARTIAL m:n` (RFC 5267 §4.4): the matches at positions m to n (1-based, m ≤ n).
+    pub partial: Option<(u32, u32)>,
+    /// `UPDATE` (RFC 5267 §4.2): report later changes of the result.
+    pub update: bool,
 }
 
 /// Splits `tag [UID] SEARCH|SORT RETURN (opts) rest` into the options and
@@ -70,15 +80,21 @@ pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, 
         .position(|&b| b == b')')
         .ok_or("unclosed RETURN list")?;
     let mut opts = ReturnOptions::default();
-    for opt in rest[1..close]
+    let mut words = rest[1..close]
         .split(|&b| b == b' ')
-        .filter(|o| !o.is_empty())
-    {
+        .filter(|o| !o.is_empty());
+    while let Some(opt) = words.next() {
         match opt.to_ascii_uppercase().as_slice() {
             b"MIN" => opts.min = true,
             b"MAX" => opts.max = true,
             b"ALL" => opts.all = true,
             b"COUNT" => opts.count = true,
+            b"UPDATE" => opts.update = true,
+            b"CONTEXT" => {}
+            b"PARTIAL" => {
+                let range = words.next().ok_or("PARTIAL needs a range")?;
+                opts.partial = Some(partial_range(range).ok_or("PARTIAL range broken")?);
+            }
             other => {
                 return Err(format!(
                     "unsupported RETURN option {}",
@@ -87,7 +103,10 @@ pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, 
             }
         }
     }
-    if opts == ReturnOptions::default() {
+    if opts.partial.is_some() && opts.all {
+        return Err("PARTIAL conflicts with ALL".into());
+    }
+    if !(opts.min || opts.max || opts.all || opts.count || opts.update || opts.partial.is_some()) {
         opts.all = true;
     }
     let after = &rest[close + 1..];
@@ -99,17 +118,25 @@ pub fn strip_return(command: &[u8]) -> Result<Option<(ReturnOptions, Vec<u8>)>, 
     Ok(Some((opts, out)))
 }
 
-/// Appends `* ESEARCH (TAG "tag") [UID] [MIN n] [MAX n] [COUNT n] [ALL set]\r\n`. `results`
-/// ascending. With no match MIN, MAX and ALL are left out (RFC 4731 §3.1).
+/// `m:n` with 1 ≤ m, n (either order), as `(low, high)`.
+fn partial_range(word: &[u8]) -> Option<(u32, u32)> {
+    let text = std::str::from_utf8(word).ok()?;
+    let (a, b) = text.split_once(':')?;
+    let num = |t: &str| -> Option<u32> {
+        (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+            .filter(|&n| n > 0)
+    };
+    let (a, b) = (num(a)?, num(b)?);
+    Some((a.min(b), a.max(b)))
+}
+
+/// Appends `* ESEARCH (TAG "tag") [UID] [MIN n] [MAX n] [ALL set | PARTIAL (m:n set)] [COUNT
+/// n]\r\n` (Dovecot 2.3's order). `results` ascending. With no match MIN, MAX and ALL are left out
+/// (RFC 4731 §3.1) and PARTIAL's set is NIL.
 pub fn response(out: &mut Vec<u8>, tag: &str, uid: bool, opts: ReturnOptions, results: &[u32]) {
-    head(out, tag, uid, opts, results);
-    if opts.count {
-        out.extend_from_slice(format!(" COUNT {}", results.len()).as_bytes());
-    }
-    if opts.all && !results.is_empty() {
-        out.extend_from_slice(format!(" ALL {}", wire::sequence_set(results)).as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
+    sort_response(out, tag, uid, opts, results)
 }
 
 /// The ESORT answer (RFC 5267 §3): `* ESEARCH (TAG "tag") [UID] [MIN n] [MAX n] [ALL set]
@@ -120,6 +147,13 @@ pub fn sort_response(out: &mut Vec<u8>, tag: &str, uid: bool, opts: ReturnOption
     head(out, tag, uid, opts, sorted);
     if opts.all && !sorted.is_empty() {
         out.extend_from_slice(format!(" ALL {}", wire::sequence_set(sorted)).as_bytes());
+    }
+    if let Some((low, high)) = opts.partial {
+        let from = (low as usize - 1).min(sorted.len());
+        let to = (high as usize).min(sorted.len());
+        let set = wire::sequence_set(&sorted[from..to]);
+        let set = if set.is_empty() { "NIL".into() } else { set };
+        out.extend_from_slice(format!(" PARTIAL ({low}:{high} {set})").as_bytes());
     }
     if opts.count {
         out.extend_from_slice(format!(" COUNT {}", sorted.len()).as_bytes());
@@ -177,6 +211,29 @@ mod tests {
     }
 
     #[test]
+    fn context_options() {
+        let opts = |c: &[u8]| strip_return(c).map(|o| o.map(|(o, _)| o));
+        let o = opts(b"a SEARCH RETURN (UPDATE) ALL\r\n").unwrap().unwrap();
+        assert!(o.update && !o.all);
+        let o = opts(b"a SEARCH RETURN (CONTEXT) ALL\r\n").unwrap().unwrap();
+        assert!(o.all && !o.update);
+        let o = opts(b"a SEARCH RETURN (PARTIAL 5:2 COUNT) ALL\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!((o.partial, o.count, o.all), (Some((2, 5)), true, false));
+        for bad in [
+            &b"a SEARCH RETURN (PARTIAL) ALL\r\n"[..],
+            b"a SEARCH RETURN (PARTIAL 0:2) ALL\r\n",
+            b"a SEARCH RETURN (PARTIAL -1:-2) ALL\r\n",
+            b"a SEARCH RETURN (PARTIAL 1:) ALL\r\n",
+            b"a SEARCH RETURN (PARTIAL 1:99999999999) ALL\r\n",
+            b"a SEARCH RETURN (PARTIAL 1:2 ALL) ALL\r\n",
+        ] {
+            assert!(opts(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
     fn responses() {
         let mut out = Vec::new();
         let all = ReturnOptions {
@@ -184,13 +241,25 @@ mod tests {
             max: true,
             all: true,
             count: true,
+            ..ReturnOptions::default()
         };
         response(&mut out, "A282", true, all, &[2, 3, 4, 10]);
         response(&mut out, "A283", false, all, &[]);
+        let partial = ReturnOptions {
+            partial: Some((2, 3)),
+            count: true,
+            ..ReturnOptions::default()
+        };
+        response(&mut out, "A284", false, partial, &[4, 5, 6, 9]);
+        response(&mut out, "A285", false, partial, &[4]);
+        // Dovecot 2.3.19: `SEARCH RETURN (MIN MAX ALL COUNT) ALL` answers
+        // `* ESEARCH (TAG "c4") MIN 1 MAX 7 ALL 1:7 COUNT 7` (ALL before COUNT).
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "* ESEARCH (TAG \"A282\") UID MIN 2 MAX 10 COUNT 4 ALL 2:4,10\r\n\
-             * ESEARCH (TAG \"A283\") COUNT 0\r\n"
+            "* ESEARCH (TAG \"A282\") UID MIN 2 MAX 10 ALL 2:4,10 COUNT 4\r\n\
+             * ESEARCH (TAG \"A283\") COUNT 0\r\n\
+             * ESEARCH (TAG \"A284\") PARTIAL (2:3 5:6) COUNT 4\r\n\
+             * ESEARCH (TAG \"A285\") PARTIAL (2:3 NIL) COUNT 1\r\n"
         );
     }
 
@@ -202,6 +271,7 @@ mod tests {
             max: true,
             all: true,
             count: true,
+            ..ReturnOptions::default()
         };
         sort_response(&mut out, "e5", false, all, &[2, 4, 5, 3, 1]);
         sort_response(&mut out, "e10", true, all, &[5, 4, 3]);

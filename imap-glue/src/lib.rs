@@ -37,7 +37,9 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod binary;
 mod config;
+pub mod context;
 pub mod convert;
 pub mod creds;
 pub mod deep;
@@ -49,6 +51,7 @@ pub mod listext;
 pub mod mime;
 pub mod multiappend;
 pub mod net;
+pub mod notify;
 pub mod observer;
 pub mod server;
 pub mod session;

@@ -28,11 +28,13 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::FailureTracker;
+use crate::context;
 use crate::deep;
 use crate::esearch;
 use crate::limits;
 use crate::listext;
 use crate::multiappend;
+use crate::notify;
 use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
 use crate::session::{Action, Homes, Reply, Session, Shared};
 use crate::wire;
@@ -448,6 +450,45 @@ async fn drive(
             continue;
         }
         let tag = wire::tag_of(&cmd).unwrap_or_else(|| "*".into());
+        // CANCELUPDATE (RFC 5267 §4.2) is not in imap-codec's grammar.
+        match context::cancel_update(&cmd) {
+            Ok(None) => {}
+            Ok(Some(tags)) if session.as_ref().is_some() => {
+                let reply = blocking(session, move |s| s.cancel_update(&tag, &tags)).await?;
+                let status = reply.status;
+                send_reply(conn, reply).await?;
+                observe("CANCELUPDATE", status, started);
+                continue;
+            }
+            Ok(Some(_)) | Err(_) => {
+                conn.send(format!("{tag} BAD Invalid parameters\r\n").as_bytes())
+                    .await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
+                continue;
+            }
+        }
+        // NOTIFY (RFC 5465) is not in imap-codec's grammar either.
+        match notify::parse(&cmd) {
+            Ok(None) => {}
+            Ok(Some(n)) if session.as_ref().is_some() => {
+                let reply = blocking(session, move |s| s.notify_command(&tag, n)).await?;
+                let status = reply.status;
+                send_reply(conn, reply).await?;
+                observe("NOTIFY", status, started);
+                continue;
+            }
+            Ok(Some(_)) => {
+                conn.send(format!("{tag} BAD Invalid arguments\r\n").as_bytes())
+                    .await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
+                continue;
+            }
+            Err(msg) => {
+                conn.send(format!("{tag} BAD {msg}\r\n").as_bytes()).await?;
+                observe(UNPARSED_COMMAND, Some(CommandStatus::Bad), started);
+                continue;
+            }
+        }
         let (ret, bytes) = match esearch::strip_return(&cmd) {
             Ok(Some((opts, rest))) => (Some(opts), rest),
             Ok(None) => (None, cmd),
@@ -600,6 +641,9 @@ async fn idle(
         let out = blocking(session, |s| {
             let mut out = Vec::new();
             let r = s.refresh(&mut out, true);
+            if r.is_ok() {
+                s.notify_poll(&mut out);
+            }
             (out, r)
         })
         .await?;

@@ -33,11 +33,14 @@ use mailfts_query::exec::Engine;
 use mailfts_store::{mutf7, Flags, Mailbox, Snapshot, Store, StoreError};
 
 use crate::auth::{self, FailureTracker, PasswdEntry};
+use crate::binary;
+use crate::context;
 use crate::convert::{self, ConvertError};
 use crate::creds::UserCreds;
 use crate::esearch::{self, ReturnOptions};
 use crate::listext::ListOptions;
 use crate::mime;
+use crate::notify;
 use crate::observer::CommandStatus;
 use crate::sort::{self, SortCaches, SortKeys};
 use crate::wire;
@@ -120,6 +123,9 @@ impl Home {
     }
 }
 
+/// Matching messages for SORT and THREAD: (UID or sequence number, sequence number, sort keys).
+type SortItems = Vec<(u32, u32, Arc<SortKeys>)>;
+
 /// What the connection driver does after a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -166,6 +172,8 @@ pub struct View {
     /// What the mailbox's directories and lists looked like before the last sync, when they had
     /// settled: while they still look the same, nothing changed and no sync is needed.
     probe: Option<Probe>,
+    /// The searches kept alive by `RETURN (UPDATE)` ([`crate::context`]).
+    updates: context::Updates,
 }
 
 impl View {
@@ -266,6 +274,8 @@ pub struct Session {
     list_options: Option<ListOptions>,
     /// CONDSTORE/QRESYNC state ([`condstore`]).
     cond: condstore::Cond,
+    /// What NOTIFY SET asked to be told ([`crate::notify`]).
+    notify: Option<notify::Watch>,
 }
 
 /// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
@@ -411,6 +421,7 @@ impl Session {
             more_appends: Vec::new(),
             list_options: None,
             cond: condstore::Cond::default(),
+            notify: None,
         }
     }
 
@@ -434,7 +445,7 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS",
+            "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE MULTIAPPEND UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE ESEARCH ESORT SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES THREAD=REFS BINARY CONTEXT=SEARCH CONTEXT=SORT NOTIFY",
         );
         caps.push_str(Session::COND_CAPABILITIES);
         if self.user.is_none() {
@@ -504,6 +515,9 @@ impl Session {
                 r.out.extend_from_slice(format!("* BYE {e}\r\n").as_bytes());
                 r.action = Action::Logout;
             }
+        }
+        if !matches!(r.action, Action::Logout | Action::Idle(_)) {
+            self.notify_poll(&mut r.out);
         }
         r.status = match result {
             Ok(text) => {
@@ -896,9 +910,14 @@ impl Session {
                 let charset = charset.map(|c| c.as_ref().to_owned());
                 let modseq = self.modseq_criteria(&criteria, uid, out)?;
                 let criteria = modseq.as_ref().unwrap_or(&criteria);
-                let results = self.search(charset.as_deref(), criteria, uid, out)?;
+                let (program, results) = self.search(charset.as_deref(), criteria, uid, out)?;
                 match ret {
-                    Some(opts) => esearch::response(out, tag, uid, opts, &results),
+                    Some(opts) => {
+                        esearch::response(out, tag, uid, opts, &results);
+                        if opts.update {
+                            self.keep_updating(tag, uid, program, None, &results)?;
+                        }
+                    }
                     None => {
                         out.extend_from_slice(b"* SEARCH");
                         for n in &results {
@@ -1313,6 +1332,7 @@ impl Session {
             keywords,
             snapshot: snap,
             probe: None,
+            updates: context::Updates::default(),
         };
         self.view = Some(view);
         Ok(if read_only {
@@ -1428,6 +1448,15 @@ impl Session {
             return Err("[UIDVALIDITY changed] Mailbox was reset; select it again".into());
         }
         self.fresh = true;
+        if allow_expunge && !view.updates.is_empty() {
+            let gone: Vec<u32> = view
+                .uids
+                .iter()
+                .copied()
+                .filter(|&u| snap.get(u).is_none())
+                .collect();
+            view.updates.expunged(out, &gone, &view.uids);
+        }
         if allow_expunge {
             let mut vanished = Vec::new();
             let mut i = view.uids.len();
@@ -1513,7 +1542,185 @@ impl Session {
         }
         view.snapshot = snap;
         view.probe = probe.settled(unix_now()).then_some(probe);
+        self.context_updates(out);
         Ok(())
+    }
+
+    /// Re-runs the searches kept alive by `RETURN (UPDATE)` and reports their changes.
+    fn context_updates(&mut self, out: &mut Vec<u8>) {
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if view.updates.is_empty() {
+            return;
+        }
+        let updates = std::mem::take(&mut view.updates);
+        let fresh: Vec<Option<Vec<u32>>> = updates
+            .iter()
+            .map(|u| self.evaluate(&u.program, u.sort.as_deref()).ok())
+            .collect();
+        if let Some(view) = self.view.as_mut() {
+            view.updates = updates;
+            view.updates.changed(out, fresh, &view.uids);
+        }
+    }
+
+    /// The UIDs of the view's messages that match `program`: ascending, or in the order of `sort`.
+    fn evaluate(
+        &mut self,
+        program: &mailfts_query::SearchProgram,
+        sort: Option<&[SortCriterion]>,
+    ) -> Result<Vec<u32>, Status> {
+        let found = if matches!(program.key, mailfts_query::SearchKey::All) {
+            self.selected()?.uids.clone()
+        } else {
+            self.run_search(program)?
+        };
+        let home = self.home()?.clone();
+        let view = self.selected()?;
+        let mut uids: Vec<u32> = found
+            .into_iter()
+            .filter(|u| view.uids.binary_search(u).is_ok())
+            .collect();
+        uids.sort_unstable();
+        let Some(criteria) = sort else {
+            return Ok(uids);
+        };
+        let cache = home.sort.mailbox(&view.name);
+        let keys = cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys(&view.snapshot, &uids);
+        let mut items: Vec<(u32, u32, Arc<SortKeys>)> = keys
+            .into_iter()
+            .filter_map(|(u, k)| {
+                let seq = view.uids.binary_search(&u).ok()? as u32 + 1;
+                Some((u, seq, k))
+            })
+            .collect();
+        sort::sort(&mut items, criteria);
+        Ok(items.into_iter().map(|(u, _, _)| u).collect())
+    }
+
+    /// `NOTIFY SET …` / `NOTIFY NONE` (RFC 5465).
+    pub fn notify_command(&mut self, tag: &str, cmd: notify::Command) -> Reply {
+        let mut r = Reply {
+            out: Vec::new(),
+            delay: None,
+            action: Action::Continue,
+            status: None,
+        };
+        let result = match (&self.user, cmd) {
+            (None, _) => Err(Status::Bad("Not logged in".into())),
+            (Some(_), notify::Command::None) => {
+                self.notify = None;
+                Ok(())
+            }
+            (Some((_, home)), notify::Command::Set { status, groups }) => {
+                let fetch_ok = groups
+                    .iter()
+                    .filter_map(|(_, e)| e.fetch.as_deref())
+                    .all(|atts| notify::fetch_items(atts, "1").is_some());
+                if fetch_ok {
+                    let home = home.clone();
+                    let boxes = notify::StoreMailboxes {
+                        store: &home.store,
+                        subscriptions: self.subscriptions(),
+                    };
+                    let selected = self.view.as_ref().map(|v| v.name.clone());
+                    let mut w =
+                        notify::Watch::new(groups, status, &boxes, selected.as_deref(), &mut r.out);
+                    if let Some(v) = &self.view {
+                        w.new_in_selected(&v.name, v.uid_validity, &v.uids);
+                    }
+                    self.notify = Some(w);
+                    Ok(())
+                } else {
+                    Err(Status::Bad("Invalid MessageNew fetch attributes".into()))
+                }
+            }
+        };
+        let line = match result {
+            Ok(()) => {
+                r.status = Some(CommandStatus::Ok);
+                format!("{tag} OK NOTIFY completed\r\n")
+            }
+            Err(Status::Bad(text) | Status::No(text)) => {
+                r.status = Some(CommandStatus::Bad);
+                format!("{tag} BAD {text}\r\n")
+            }
+            Err(Status::Pending) => unreachable!("NOTIFY never waits"),
+        };
+        r.out.extend_from_slice(line.as_bytes());
+        r
+    }
+
+    /// After a command and while IDLE: what NOTIFY asked for (STATUS and LIST of other
+    /// mailboxes, FETCH of new messages in the selected one).
+    pub fn notify_poll(&mut self, out: &mut Vec<u8>) {
+        let Some(mut w) = self.notify.take() else {
+            return;
+        };
+        if let (Some(atts), Some(view)) = (w.selected_fetch().map(str::to_owned), &self.view) {
+            let new = w.new_in_selected(&view.name, view.uid_validity, &view.uids);
+            let seqs: Vec<u32> = new
+                .iter()
+                .filter_map(|u| view.uids.binary_search(u).ok().map(|i| i as u32 + 1))
+                .collect();
+            if let Some((set, items)) =
+                notify::fetch_items(&atts, &wire::sequence_set(&seqs)).filter(|_| !seqs.is_empty())
+            {
+                let _ = self.fetch(&set, &items, false, out);
+            }
+        }
+        if let Some((_, home)) = &self.user {
+            let home = home.clone();
+            let boxes = notify::StoreMailboxes {
+                store: &home.store,
+                subscriptions: self.subscriptions(),
+            };
+            let selected = self.view.as_ref().map(|v| v.name.as_str());
+            w.look(&boxes, selected, out);
+        }
+        self.notify = Some(w);
+    }
+
+    /// `CANCELUPDATE "t" …` (RFC 5267 §4.2): stops the searches with these tags.
+    pub fn cancel_update(&mut self, tag: &str, tags: &[String]) -> Reply {
+        let mut r = Reply {
+            out: Vec::new(),
+            delay: None,
+            action: Action::Continue,
+            status: None,
+        };
+        let logged_in = self.user.is_some();
+        let result = match self.selected() {
+            Err(_) if !logged_in => Err(Status::Bad("Not logged in".into())),
+            // As Dovecot 2.3: the searches ended with the selection.
+            Err(_) => Err(Status::No("Unknown tag".into())),
+            Ok(view) => {
+                if view.updates.cancel(tags) {
+                    Ok("Updates cancelled".to_owned())
+                } else {
+                    Err(Status::No("Unknown tag".into()))
+                }
+            }
+        };
+        if self.view.is_some() {
+            if let Err(e) = self.refresh(&mut r.out, true) {
+                r.out.extend_from_slice(format!("* BYE {e}\r\n").as_bytes());
+                r.action = Action::Logout;
+            }
+        }
+        let (status, line) = match result {
+            Ok(text) => (CommandStatus::Ok, format!("{tag} OK {text}\r\n")),
+            Err(Status::No(text)) => (CommandStatus::No, format!("{tag} NO {text}\r\n")),
+            Err(Status::Bad(text)) => (CommandStatus::Bad, format!("{tag} BAD {text}\r\n")),
+            Err(Status::Pending) => (CommandStatus::Bad, format!("{tag} BAD Invalid state\r\n")),
+        };
+        r.out.extend_from_slice(line.as_bytes());
+        r.status = Some(status);
+        r
     }
 
     fn positions(&mut self, set: &WireSet, uid: bool) -> Result<Vec<usize>, Status> {
@@ -1608,22 +1815,51 @@ impl Session {
         criteria: &Vec1<WireKey<'_>>,
         uid: bool,
         out: &mut Vec<u8>,
-    ) -> Result<Vec<u32>, Status> {
+    ) -> Result<(mailfts_query::SearchProgram, Vec<u32>), Status> {
         let program = self.program(charset, criteria.as_ref(), uid, out)?;
         let uids = self.run_search(&program)?;
         let view = self.selected()?;
         // the view's UIDs ascend: a binary search per hit, not a map of the whole mailbox
         let position = |u: &u32| view.uids.binary_search(u).ok();
         if uid {
-            Ok(uids.into_iter().filter(|u| position(u).is_some()).collect())
+            let v = uids.into_iter().filter(|u| position(u).is_some()).collect();
+            Ok((program, v))
         } else {
             let mut v: Vec<u32> = uids
                 .iter()
                 .filter_map(|u| position(u).map(|i| i as u32 + 1))
                 .collect();
             v.sort_unstable();
-            Ok(v)
+            Ok((program, v))
         }
+    }
+
+    /// `RETURN (UPDATE)`: keeps the search alive, starting from its result now (`ids`: UIDs or
+    /// sequence numbers as `uid` says, ascending or in sort order).
+    fn keep_updating(
+        &mut self,
+        tag: &str,
+        uid: bool,
+        program: mailfts_query::SearchProgram,
+        sort: Option<Vec<SortCriterion>>,
+        ids: &[u32],
+    ) -> Result<(), Status> {
+        let view = self.selected()?;
+        let results = if uid {
+            ids.to_vec()
+        } else {
+            ids.iter()
+                .filter_map(|&s| view.uids.get((s as usize).checked_sub(1)?).copied())
+                .collect()
+        };
+        view.updates.add(context::Update {
+            tag: tag.to_owned(),
+            uid,
+            program,
+            sort,
+            results,
+        });
+        Ok(())
     }
 
     fn run_search(&mut self, program: &mailfts_query::SearchProgram) -> Result<Vec<u32>, Status> {
@@ -1660,7 +1896,7 @@ impl Session {
         criteria: &Vec1<WireKey<'_>>,
         uid: bool,
         out: &mut Vec<u8>,
-    ) -> Result<Vec<(u32, u32, Arc<SortKeys>)>, Status> {
+    ) -> Result<(mailfts_query::SearchProgram, SortItems), Status> {
         let program = self.program(Some(charset), criteria.as_ref(), uid, out)?;
         let all = matches!(program.key, mailfts_query::SearchKey::All);
         let view = self.selected()?;
@@ -1682,10 +1918,11 @@ impl Session {
             .enumerate()
             .map(|(i, &u)| (u, i as u32 + 1))
             .collect();
-        Ok(keys
+        let items = keys
             .into_iter()
             .filter_map(|(u, k)| seq.get(&u).map(|&s| (if uid { u } else { s }, s, k)))
-            .collect())
+            .collect();
+        Ok((program, items))
     }
 
     /// SORT; with `ret` (ESORT, RFC 5267 §3) the answer is an `* ESEARCH` in sort order.
@@ -1700,11 +1937,15 @@ impl Session {
         tag: &str,
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
-        let mut items = self.sorted_items(charset, search, uid, out)?;
+        let (program, mut items) = self.sorted_items(charset, search, uid, out)?;
         sort::sort(&mut items, criteria.as_ref());
         let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
         if let Some(opts) = ret {
             esearch::sort_response(out, tag, uid, opts, &ids);
+            if opts.update {
+                let criteria = criteria.as_ref().to_vec();
+                self.keep_updating(tag, uid, program, Some(criteria), &ids)?;
+            }
         } else {
             out.extend_from_slice(b"* SORT");
             for id in &ids {
@@ -1735,7 +1976,7 @@ impl Session {
             }
             _ => return Err(Status::Bad("Unknown thread algorithm".into())),
         };
-        let items = self.sorted_items(charset, search, uid, out)?;
+        let (_, items) = self.sorted_items(charset, search, uid, out)?;
         let threads = threader(&items);
         out.extend_from_slice(
             format!("* THREAD {}\r\n", sort::format_threads(&threads)).as_bytes(),
@@ -1783,6 +2024,7 @@ impl Session {
                 matches!(
                     n,
                     MessageDataItemName::BodyExt { peek: false, .. }
+                        | MessageDataItemName::Binary { peek: false, .. }
                         | MessageDataItemName::Rfc822
                         | MessageDataItemName::Rfc822Text
                 )
@@ -1845,6 +2087,7 @@ impl Session {
             let mut parsed: Option<mime::Part> = None;
             let mut items_out: Vec<Vec<u8>> = Vec::new();
             let mut flags_sent = false;
+            let mut failed: Option<binary::BinaryError> = None;
             for name in &names {
                 let mut item = Vec::new();
                 match name {
@@ -1877,6 +2120,22 @@ impl Session {
                         };
                         item.extend_from_slice(format!("RFC822.SIZE {n}").as_bytes());
                     }
+                    MessageDataItemName::Binary { section, .. }
+                    | MessageDataItemName::BinarySize { section } => {
+                        let msg = content.as_deref().unwrap_or(&[]);
+                        let root = parsed.get_or_insert_with(|| mime::parse(msg, 0..msg.len()));
+                        let path: Vec<u32> = section.iter().map(|n| n.get()).collect();
+                        let want = match name {
+                            MessageDataItemName::Binary { partial, .. } => {
+                                binary::Want::Content(partial.map(|(s, l)| (s, l.get())))
+                            }
+                            _ => binary::Want::Size,
+                        };
+                        if let Err(e) = binary::fetch_item(&mut item, &path, want, msg, root) {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
                     other => {
                         let msg = content.as_deref().unwrap_or(&[]);
                         let root = parsed.get_or_insert_with(|| mime::parse(msg, 0..msg.len()));
@@ -1896,6 +2155,9 @@ impl Session {
                     .into_bytes(),
                 );
             }
+            if let (Some(e), true) = (failed, items_out.is_empty()) {
+                return Err(Status::No(e.response().into()));
+            }
             out.extend_from_slice(format!("* {} FETCH (", pos + 1).as_bytes());
             for (i, it) in items_out.iter().enumerate() {
                 if i > 0 {
@@ -1904,6 +2166,10 @@ impl Session {
                 out.extend_from_slice(it);
             }
             out.extend_from_slice(b")\r\n");
+            if let Some(e) = failed {
+                // As Dovecot 2.3: the FETCH stops at the first part it cannot decode.
+                return Err(Status::No(e.response().into()));
+            }
         }
         if expunged {
             return Err(Status::No(
@@ -2267,7 +2533,7 @@ fn fetch_content_item(
         }
         MessageDataItemName::Rfc822 => {
             item.extend_from_slice(b"RFC822 ");
-            wire::literal(item, msg);
+            binary::text_literal(item, msg);
         }
         MessageDataItemName::Rfc822Header => {
             item.extend_from_slice(b"RFC822.HEADER ");
@@ -2275,7 +2541,7 @@ fn fetch_content_item(
         }
         MessageDataItemName::Rfc822Text => {
             item.extend_from_slice(b"RFC822.TEXT ");
-            wire::literal(item, &msg[root.body.clone()]);
+            binary::text_literal(item, &msg[root.body.clone()]);
         }
         MessageDataItemName::BodyExt {
             section, partial, ..
@@ -2287,11 +2553,11 @@ fn fetch_content_item(
                     let s = (*start as usize).min(data.len());
                     let e = s.saturating_add(len.get() as usize).min(data.len());
                     item.extend_from_slice(format!("<{start}> ").as_bytes());
-                    wire::literal(item, &data[s..e]);
+                    binary::text_literal(item, &data[s..e]);
                 }
                 None => {
                     item.push(b' ');
-                    wire::literal(item, &data);
+                    binary::text_literal(item, &data);
                 }
             }
         }

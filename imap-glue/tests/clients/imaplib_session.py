@@ -4,7 +4,7 @@
 usage: imaplib_session.py HOST PORT USER PASSWORD [--starttls]
 
 Expects the three fixture messages of the Rust tests in INBOX (UIDs 1-3). Covers login, list,
-select, search (with a UTF-8 literal), sort, thread, fetch, append, store, expunge and idle.
+select, BINARY fetch, search (with a UTF-8 literal), sort, thread, fetch, append, store, expunge and idle.
 Prints one line per step and "IMAPLIB OK" at the end; any failure raises (exit status 1).
 """
 import imaplib
@@ -36,6 +36,12 @@ def connect():
 
 m = connect()
 ok("IDLE" in m.capabilities and "UIDPLUS" in m.capabilities, f"capabilities {m.capabilities}")
+extensions = ("BINARY", "CONTEXT=SEARCH", "CONTEXT=SORT", "NOTIFY")
+ok(all(c in m.capabilities for c in extensions), f"capabilities {extensions}")
+# BINARY (RFC 3516) through imaplib's literal handling: part 1 of message 3 is "Come over."
+typ, _ = m.select("INBOX", readonly=True)
+typ, data = m.uid("FETCH", "3", "(BINARY.PEEK[1] BINARY.SIZE[1])")
+ok(typ == "OK" and data[0][1] == b"Come over." and b"BINARY.SIZE[1] 10" in data[1], f"binary {data}")
 typ, boxes = m.list()
 ok(typ == "OK" and any(b'"INBOX"' in b for b in boxes), f"list {boxes}")
 typ, data = m.select("INBOX")

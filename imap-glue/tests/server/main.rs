@@ -2,8 +2,11 @@
 //! (Python imaplib, curl, Roundcube's rcube_imap_generic), search answers against the linear scan,
 //! and the security limits.
 
+mod binary;
 mod clients;
 mod condstore;
+mod context;
+mod notify;
 mod observer;
 mod search;
 mod security;

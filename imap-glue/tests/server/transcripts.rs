@@ -277,3 +277,24 @@ fn qresync() {
         .unwrap();
     });
 }
+
+/// BINARY (RFC 3516), checked against Dovecot 2.3 (answers in the transcript's comments; the
+/// differences kept on purpose are listed at its top).
+#[test]
+fn binary() {
+    transcript("binary");
+}
+
+/// CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4), checked against Dovecot 2.3 (answers in the
+/// transcript's comments).
+#[test]
+fn context() {
+    transcript("context");
+}
+
+/// NOTIFY (RFC 5465) on one connection, checked against Dovecot 2.3 (answers in the transcript's
+/// comments; the differences kept on purpose are listed at its top).
+#[test]
+fn notify() {
+    transcript("notify");
+}

@@ -45,7 +45,7 @@ impl Listing {
     }
 
     /// The messages `(uid, file name, in new/)`, ascending by UID.
-    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &str, bool)> + '_ {
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &str, bool)> + Clone + '_ {
         self.slots.iter().map(|s| (s.uid, self.name(s), s.in_new))
     }
 
@@ -153,7 +153,7 @@ impl Baseline {
     }
 
     /// The messages `(uid, file name, in new/)`, ascending by UID.
-    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &str, bool)> + '_ {
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &str, bool)> + Clone + '_ {
         self.listing.iter()
     }
 

@@ -43,13 +43,52 @@ const EXPUNGE_MEMORY: usize = 10_000;
 struct Entry {
     uid: u32,
     modseq: u64,
-    letters: String,
+    letters: Letters,
 }
 
 /// The flag and keyword letters of a file name, as recorded (a line break, which no sane agent
-/// writes, would end the record's line).
-fn letters(name: &str) -> String {
-    filename::split(name).1.unwrap_or("").replace('\n', "?")
+/// writes, would end the record's line: it is kept as `?`), compared exactly. Up to
+/// [`Letters::INLINE`] bytes (every real combination of flags and keywords) are kept inline: a
+/// fresh process compares every message's letters on each search, without an allocation each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Letters {
+    Inline {
+        len: u8,
+        bytes: [u8; Letters::INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl Letters {
+    const INLINE: usize = 22;
+
+    fn new(text: &str) -> Letters {
+        if text.len() <= Letters::INLINE && !text.contains('\n') {
+            let mut bytes = [0u8; Letters::INLINE];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Letters::Inline {
+                len: text.len() as u8,
+                bytes,
+            }
+        } else {
+            Letters::Heap(text.replace('\n', "?").into())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // built from a &str, cut at its length: valid UTF-8
+            Letters::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..*len as usize]).unwrap_or("")
+            }
+            Letters::Heap(s) => s,
+        }
+    }
+}
+
+/// The letters of a file name.
+fn letters(name: &str) -> Letters {
+    Letters::new(filename::split(name).1.unwrap_or(""))
 }
 
 /// The mod-sequence state of one mailbox.
@@ -123,7 +162,17 @@ impl ModseqLog {
     /// or vanished message, and every one whose flag letters changed, the next mod-sequence. A move
     /// from `new/` to `cur/` alone is no change (`\Recent` has no mod-sequence). True when
     /// something changed.
-    fn update<'a>(&mut self, now: impl Iterator<Item = (u32, &'a str, bool)>) -> bool {
+    fn update<'a>(&mut self, now: impl Iterator<Item = (u32, &'a str, bool)> + Clone) -> bool {
+        // the common case (a search in a fresh process): nothing changed, nothing rebuilt
+        let mut recorded = self.entries.iter();
+        let same = now.clone().all(|(uid, name, _)| {
+            recorded
+                .next()
+                .is_some_and(|e| e.uid == uid && e.letters == letters(name))
+        }) && recorded.next().is_none();
+        if same {
+            return false;
+        }
         let old = std::mem::take(&mut self.entries);
         let mut old = old.into_iter().peekable();
         let mut changed = false;
@@ -172,7 +221,12 @@ impl ModseqLog {
             self.uid_validity, self.highest, self.forgotten
         ));
         for e in &self.entries {
-            text.push_str(&format!("m {} {} {}\n", e.uid, e.modseq, e.letters));
+            text.push_str(&format!(
+                "m {} {} {}\n",
+                e.uid,
+                e.modseq,
+                e.letters.as_str()
+            ));
         }
         for (uid, modseq) in &self.expunged {
             text.push_str(&format!("x {uid} {modseq}\n"));
@@ -189,11 +243,11 @@ impl ModseqLog {
         if u32::from_str_radix(hash, 16).ok()? != crc32fast::hash(body.as_bytes()) {
             return None;
         }
-        let mut lines = body.split_terminator('\n');
-        if lines.next()? != MAGIC {
+        let mut lines = Lines { pos: 0 };
+        if lines.next(body)? != MAGIC {
             return None;
         }
-        let mut head = lines.next()?.split(' ');
+        let mut head = lines.next(body)?.split(' ');
         let mut log = ModseqLog {
             uid_validity: head.next()?.parse().ok()?,
             highest: head.next()?.parse().ok()?,
@@ -201,34 +255,80 @@ impl ModseqLog {
             entries: Vec::new(),
             expunged: VecDeque::new(),
         };
-        for line in lines {
-            let mut f = line.splitn(4, ' ');
-            match f.next()? {
-                "m" => {
-                    let uid: u32 = f.next()?.parse().ok()?;
-                    let modseq: u64 = f.next()?.parse().ok()?;
-                    let letters = f.next()?.to_owned();
-                    if log.entries.last().is_some_and(|e| e.uid >= uid) || modseq > log.highest {
+        // the record lines, byte by byte: a fresh process reads this file on every search
+        let rest = lines.remainder_bytes(body);
+        let mut at = 0usize;
+        let number = |at: &mut usize| -> Option<u64> {
+            let from = *at;
+            let mut n: u64 = 0;
+            while let Some(d) = rest.get(*at).filter(|b| b.is_ascii_digit()) {
+                n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+                *at += 1;
+            }
+            (*at > from).then_some(n)
+        };
+        while at < rest.len() {
+            let kind = rest[at];
+            if rest.get(at + 1) != Some(&b' ') {
+                return None;
+            }
+            at += 2;
+            let uid = u32::try_from(number(&mut at)?).ok()?;
+            if rest.get(at) != Some(&b' ') {
+                return None;
+            }
+            at += 1;
+            let modseq = number(&mut at)?;
+            if modseq > log.highest {
+                return None;
+            }
+            match kind {
+                b'm' => {
+                    if rest.get(at) != Some(&b' ') {
                         return None;
                     }
+                    let from = at + 1;
+                    let end = from + memchr::memchr(b'\n', &rest[from..])?;
+                    if log.entries.last().is_some_and(|e| e.uid >= uid) {
+                        return None;
+                    }
+                    let letters = Letters::new(std::str::from_utf8(&rest[from..end]).ok()?);
                     log.entries.push(Entry {
                         uid,
                         modseq,
                         letters,
                     });
+                    at = end + 1;
                 }
-                "x" => {
-                    let uid: u32 = f.next()?.parse().ok()?;
-                    let modseq: u64 = f.next()?.parse().ok()?;
-                    if modseq > log.highest {
+                b'x' => {
+                    if rest.get(at) != Some(&b'\n') {
                         return None;
                     }
                     log.expunged.push_back((uid, modseq));
+                    at += 1;
                 }
                 _ => return None,
             }
         }
         Some(log)
+    }
+}
+
+/// The lines of a text read from the front, leaving the rest as bytes.
+struct Lines {
+    pos: usize,
+}
+
+impl Lines {
+    fn next<'t>(&mut self, text: &'t str) -> Option<&'t str> {
+        let len = memchr::memchr(b'\n', &text.as_bytes()[self.pos..])?;
+        let line = &text[self.pos..self.pos + len];
+        self.pos += len + 1;
+        Some(line)
+    }
+
+    fn remainder_bytes<'t>(&self, text: &'t str) -> &'t [u8] {
+        &text.as_bytes()[self.pos..]
     }
 }
 
@@ -249,7 +349,7 @@ pub(crate) fn sync<'a>(
     folder: &Path,
     uid_validity: u32,
     new_validity: bool,
-    now: impl Iterator<Item = (u32, &'a str, bool)>,
+    now: impl Iterator<Item = (u32, &'a str, bool)> + Clone,
 ) -> Result<ModseqLog> {
     let (mut log, mut changed) = match load(folder) {
         Some(log) => (log, false),
@@ -291,7 +391,7 @@ mod tests {
 
     fn msgs<'a>(
         list: &'a [(u32, &'static str)],
-    ) -> impl Iterator<Item = (u32, &'static str, bool)> + 'a {
+    ) -> impl Iterator<Item = (u32, &'static str, bool)> + Clone + 'a {
         list.iter().map(|&(u, n)| (u, n, false))
     }
 
@@ -347,5 +447,43 @@ mod tests {
             log.expunged_since(before + 5).map(|v| v.len()),
             Some(EXPUNGE_MEMORY)
         );
+    }
+
+    #[test]
+    fn records_round_trip_short_and_long_letters() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "a:2,ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh";
+        let names = [(1, "x:2,"), (2, "y:2,FS"), (3, long), (4, "z")];
+        let log = sync(dir.path(), 9, true, msgs(&names)).unwrap();
+        let again = load(dir.path()).expect("written and intact");
+        assert_eq!(again, log);
+        assert_eq!(again.entries[2].letters.as_str(), &long[4..]);
+        // nothing changed: no new mod-sequence, the file is not rewritten
+        let before = fs::read(dir.path().join(FILE)).unwrap();
+        let same = sync(dir.path(), 9, false, msgs(&names)).unwrap();
+        assert_eq!(same.highest, log.highest);
+        assert_eq!(fs::read(dir.path().join(FILE)).unwrap(), before);
+        // reordered letters are a change (compared as written), as is a longer list
+        let changed = sync(
+            dir.path(),
+            9,
+            false,
+            msgs(&[(1, "x:2,"), (2, "y:2,SF"), (3, long), (4, "z")]),
+        )
+        .unwrap();
+        assert_eq!(changed.highest, log.highest + 1);
+        // a record line cut short or with a bad kind is not trusted
+        let text = String::from_utf8(fs::read(dir.path().join(FILE)).unwrap()).unwrap();
+        let body = &text[..text.rfind("end ").unwrap()];
+        let sealed = |body: String| format!("{body}end {:08x}\n", crc32fast::hash(body.as_bytes()));
+        assert!(ModseqLog::decode(&sealed(body.to_string())).is_some());
+        for bad in [
+            body.replace("\nm 2 ", "\nq 2 "),
+            body.replace("\nm 2 ", "\nm 2"),
+            body.replace("\nm 4 ", "\nm 1 "),
+            body.replace("\nm 4 ", "\nm 99999999999 "),
+        ] {
+            assert!(ModseqLog::decode(&sealed(bad)).is_none());
+        }
     }
 }

@@ -197,18 +197,9 @@ fn respond(out: &mut Vec<u8>, u: &Update, items: &[u8]) {
 /// The tags of `CANCELUPDATE "t1" "t2" …` when `command` is one (`Ok(None)`: it is another
 /// command); `Err` when its arguments are broken.
 pub fn cancel_update(command: &[u8]) -> Result<Option<Vec<String>>, String> {
-    let line = command
-        .strip_suffix(b"\r\n")
-        .or_else(|| command.strip_suffix(b"\n"))
-        .unwrap_or(command);
-    let mut words = line.splitn(3, |&b| b == b' ');
-    let (Some(_tag), Some(name)) = (words.next(), words.next()) else {
+    let Some(mut rest) = crate::wire::arguments_of(command, "CANCELUPDATE") else {
         return Ok(None);
     };
-    if !name.eq_ignore_ascii_case(b"CANCELUPDATE") {
-        return Ok(None);
-    }
-    let mut rest = words.next().unwrap_or_default();
     let mut tags = Vec::new();
     while !rest.is_empty() {
         let Some(body) = rest.strip_prefix(b"\"") else {

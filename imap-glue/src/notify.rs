@@ -82,19 +82,13 @@ enum Token {
 /// The NOTIFY command in `command` (`tag NOTIFY …` with its CRLF); `Ok(None)` for another command,
 /// `Err` for broken arguments (answer BAD).
 pub fn parse(command: &[u8]) -> Result<Option<Command>, String> {
-    let line = command
-        .strip_suffix(b"\r\n")
-        .or_else(|| command.strip_suffix(b"\n"))
-        .unwrap_or(command);
-    let mut words = line.splitn(3, |&b| b == b' ');
-    let (Some(_tag), Some(name)) = (words.next(), words.next()) else {
+    let Some(rest) = crate::wire::arguments_of(command, "NOTIFY") else {
         return Ok(None);
     };
-    if !name.eq_ignore_ascii_case(b"NOTIFY") {
-        return Ok(None);
-    }
     const INVALID: &str = "Invalid arguments";
-    let rest = words.next().ok_or(INVALID)?;
+    if rest.is_empty() {
+        return Err(INVALID.into());
+    }
     let mut pos = 0;
     let tokens = tokens(rest, &mut pos, 0)?;
     if pos != rest.len() {

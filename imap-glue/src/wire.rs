@@ -109,6 +109,22 @@ pub fn tag_of(command: &[u8]) -> Option<String> {
     ok.then(|| String::from_utf8_lossy(tag).into_owned())
 }
 
+/// The arguments of `command` (`tag NAME arguments`, its line end cut) when its name is `name`
+/// (ASCII case-insensitive): `Some(b"")` for a command without arguments, `None` for another
+/// command. For the commands the grammar crate does not know (CANCELUPDATE, NOTIFY).
+pub fn arguments_of<'c>(command: &'c [u8], name: &str) -> Option<&'c [u8]> {
+    let line = command
+        .strip_suffix(b"\r\n")
+        .or_else(|| command.strip_suffix(b"\n"))
+        .unwrap_or(command);
+    let mut words = line.splitn(3, |&b| b == b' ');
+    let (Some(_tag), Some(word)) = (words.next(), words.next()) else {
+        return None;
+    };
+    word.eq_ignore_ascii_case(name.as_bytes())
+        .then(|| words.next().unwrap_or_default())
+}
+
 /// Normalises line ends to CRLF (IMAP sends messages with CRLF; Maildir files usually have LF).
 /// Borrowed when nothing needs to change.
 pub fn to_crlf(raw: Vec<u8>) -> Vec<u8> {

@@ -8,19 +8,6 @@ fn has(lines: &[String], want: &str) -> bool {
     lines.iter().any(|l| l == &format!("{want}\r\n"))
 }
 
-/// Reads lines until one equals `want` (panics on the 30 s read timeout).
-fn wait_for(c: &mut crate::support::Client, want: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    loop {
-        let l = c.line();
-        let done = l == format!("{want}\r\n");
-        seen.push(l);
-        if done {
-            return seen;
-        }
-    }
-}
-
 #[test]
 fn another_connection_changes_live_searches() {
     let server = TestServer::start(|_| {});
@@ -60,9 +47,9 @@ fn another_connection_changes_live_searches() {
     assert_eq!(a.line(), "+ idling\r\n");
     let r = b.command("b3", "STORE 4 +FLAGS (\\Seen)");
     assert!(r.last().unwrap().starts_with("b3 OK"), "{r:?}");
-    wait_for(&mut a, "* ESEARCH (TAG \"s1\") REMOVEFROM (0 4)");
+    a.wait_for("* ESEARCH (TAG \"s1\") REMOVEFROM (0 4)");
     a.send(b"DONE\r\n");
-    wait_for(&mut a, "a3 OK IDLE terminated");
+    a.wait_for("a3 OK IDLE terminated");
 
     // A message dropped into new/ by an MDA, then an expunge by the other connection.
     let new = server.home("alice").join("Maildir/new/1704900000.M1P1.mda");

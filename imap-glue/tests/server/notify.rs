@@ -17,19 +17,6 @@ fn ok(c: &mut Client, tag: &str, cmd: &str) -> Vec<String> {
     r
 }
 
-/// Reads lines until one equals `want` (panics on the 30 s read timeout).
-fn wait_for(c: &mut Client, want: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    loop {
-        let l = c.line();
-        let done = l == format!("{want}\r\n");
-        seen.push(l);
-        if done {
-            return seen;
-        }
-    }
-}
-
 #[test]
 fn notify_reports_other_mailboxes_and_new_mail() {
     let server = TestServer::start(|_| {});
@@ -73,24 +60,21 @@ fn notify_reports_other_mailboxes_and_new_mail() {
         "b2",
         &format!("APPEND Other {{{}+}}\r\n{msg}", msg.len()),
     );
-    wait_for(&mut a, "* STATUS \"Other\" (MESSAGES 2 UIDNEXT 3 UNSEEN 2)");
+    a.wait_for("* STATUS \"Other\" (MESSAGES 2 UIDNEXT 3 UNSEEN 2)");
     ok(
         &mut b,
         "b3",
         &format!("APPEND INBOX {{{}+}}\r\n{msg}", msg.len()),
     );
-    let seen = wait_for(&mut a, "* 4 FETCH (UID 4 FLAGS (\\Recent))");
+    let seen = a.wait_for("* 4 FETCH (UID 4 FLAGS (\\Recent))");
     assert!(has(&seen, "* 4 EXISTS"), "{seen:?}");
     // Dovecot: * LIST () "." Third ("OLDNAME" (Fourth)), * LIST () "." Other (unsubscribed).
     ok(&mut b, "b4", "RENAME Other Renamed");
-    wait_for(
-        &mut a,
-        "* LIST () \".\" \"Renamed\" (\"OLDNAME\" (\"Other\"))",
-    );
+    a.wait_for("* LIST () \".\" \"Renamed\" (\"OLDNAME\" (\"Other\"))");
     ok(&mut b, "b5", "SUBSCRIBE Renamed");
-    wait_for(&mut a, "* LIST (\\Subscribed) \".\" \"Renamed\"");
+    a.wait_for("* LIST (\\Subscribed) \".\" \"Renamed\"");
     a.send(b"DONE\r\n");
-    wait_for(&mut a, "a4 OK IDLE terminated");
+    a.wait_for("a4 OK IDLE terminated");
 
     // Dovecot: * LIST () "." Sixth for a CREATE seen at NOOP.
     ok(&mut b, "b6", "CREATE Sixth");

@@ -171,6 +171,20 @@ impl Client {
         self.reader.get_mut().write_all(bytes).unwrap();
     }
 
+    /// Reads response lines until one equals `want` (without its CRLF); returns them all, that
+    /// one last (panics on the read timeout).
+    pub fn wait_for(&mut self, want: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let l = self.line();
+            let done = l.strip_suffix("\r\n") == Some(want);
+            seen.push(l);
+            if done {
+                return seen;
+            }
+        }
+    }
+
     /// One response line with any literals it carries, as text (CRLF kept).
     pub fn line(&mut self) -> String {
         let mut out = Vec::new();

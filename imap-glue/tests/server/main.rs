@@ -3,6 +3,7 @@
 //! and the security limits.
 
 mod clients;
+mod homes;
 mod observer;
 mod search;
 mod security;

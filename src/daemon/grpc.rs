@@ -613,7 +613,7 @@ impl Api {
 }
 
 fn user_status(d: &Daemon, home: &HomeState) -> Result<pb::UserStatus, Status> {
-    let open = homes::open_home(&d.cache, &home)
+    let open = homes::open_home(&d.cache, home)
         .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
     let mut st = pb::UserStatus {
         user: home.user.clone(),

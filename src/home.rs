@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use mailfts_indexer::home::HomeIndex;
+use mailfts_indexer::layout::HomeLayout;
 use mailfts_store::Store;
 
 use crate::cli::HomeArgs;
@@ -19,9 +20,13 @@ pub struct Home {
 impl Home {
     /// Resolves `--home`, `--maildir`, `--index`.
     pub fn from_args(a: &HomeArgs) -> Home {
+        let layout = HomeLayout::default();
         Home {
-            maildir: a.maildir.clone().unwrap_or_else(|| a.home.join("Maildir")),
-            index: a.index.clone().unwrap_or_else(|| a.home.join("mailfts")),
+            maildir: a
+                .maildir
+                .clone()
+                .unwrap_or_else(|| layout.maildir_of(&a.home)),
+            index: a.index.clone().unwrap_or_else(|| layout.index_of(&a.home)),
         }
     }
 

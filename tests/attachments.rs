@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use mailfts_extractors::fixtures::{self, Part};
+use mailfts_corpora::samples::{self as fixtures, Part};
 use support::run_ok;
 
 fn search(home: &Path, extra: &[&str], keys: &str) -> Vec<u32> {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailfts_extractors::fixtures::{self, Part};
+use mailfts_corpora::samples::{self as fixtures, Part};
 
 /// (pid, parent pid, state) of every process.
 fn processes() -> Vec<(u32, u32, char)> {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mailfts_extractors::fixtures::{self, Part};
+use mailfts_corpora::samples::{self as fixtures, Part};
 use mailfts_extractors::{extract, Isolation, Limits, MessageContent};
 
 /// About 1 MB of newsletter-style HTML: styles, scripts, tables, entities, images with alt text.

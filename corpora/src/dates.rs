@@ -108,21 +108,21 @@ impl Zone {
 /// Broken-down time: (year, month 1-12, day, hour, minute, second, weekday 0=Sun).
 pub(crate) type Civil = (i64, u32, u32, u32, u32, u32, u32);
 
-/// Converts a Unix time to UTC civil time (Howard Hinnant's algorithm).
+/// Converts a Unix time to UTC civil time.
 pub(crate) fn civil(t: i64) -> Civil {
-    let days = t.div_euclid(86_400);
+    use mailfts_mailtext::civil::{civil_from_days, day_of, weekday};
+    let days = day_of(t);
     let secs = t.rem_euclid(86_400) as u32;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let weekday = (days + 4).rem_euclid(7) as u32;
-    (y, m, d, secs / 3600, secs / 60 % 60, secs % 60, weekday)
+    let (y, m, d) = civil_from_days(days);
+    (
+        y,
+        m,
+        d,
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        weekday(days),
+    )
 }
 
 /// English weekday abbreviations, Sunday first.

@@ -59,6 +59,7 @@ mod parts;
 mod pdf;
 mod people;
 mod rng;
+pub mod samples;
 mod snippets;
 mod text;
 mod thread;

@@ -49,7 +49,6 @@ mod calendar;
 mod entities;
 mod error;
 mod extract;
-pub mod fixtures;
 mod format;
 mod html;
 mod isolate;

@@ -42,16 +42,7 @@ impl SentDate {
     }
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian calendar date (H. Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
+pub use mailfts_mailtext::civil::days_from_civil;
 
 /// Everything of a message that IMAP SEARCH and the index look at, decoded to UTF-8.
 #[derive(Clone, Debug, Default)]

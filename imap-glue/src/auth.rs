@@ -4,7 +4,8 @@
 //! One user per line, `user:{SCHEME}hash:uid:gid:gecos:home:shell:extra` (the name, the hash, the
 //! uid and gid — see [`crate::creds`] — and the home are used). [`parse_passwd`] is the one parser
 //! of the format, with its rules; `mailfts serve` reads its users and homes through it too. Mail
-//! is at `HOME/Maildir`, the index at `HOME/mailfts`. Schemes:
+//! and index are where the [`crate::HomeLayout`] says (`HOME/Maildir`, `HOME/mailfts` by
+//! default). Schemes:
 //!
 //! | scheme | hash | note |
 //! |---|---|---|

@@ -52,6 +52,11 @@ pub struct ImapConfig {
     /// How the stores of logged-in users write new mail (APPEND, COPY): `compress_new_mail`
     /// (none, zstd or gzip, so that Dovecot's zlib plugin reads it too). Default: uncompressed.
     pub store_options: mailfts_store::StoreOptions,
+    /// The registry of open homes, to share it with the rest of the process (`mailfts serve`);
+    /// its layout, bound and store options then apply and `store_options` is not used. `None`
+    /// (the default): [`crate::serve`] makes one with the default [`crate::HomeLayout`],
+    /// `store_options` and a bound of [`crate::homes::DEFAULT_MAX_OPEN_HOMES`].
+    pub homes: Option<Arc<crate::homes::HomeRegistry>>,
 }
 
 /// Resource limits of one connection.
@@ -128,6 +133,7 @@ impl ImapConfig {
             greeting: "mailfts IMAP4rev1 ready".into(),
             observer: None,
             store_options: mailfts_store::StoreOptions::default(),
+            homes: None,
         }
     }
 }

@@ -183,6 +183,17 @@ fn head(out: &mut Vec<u8>, tag: &str, uid: bool, opts: ReturnOptions, results: &
 mod tests {
     use super::*;
 
+    /// `RETURN (MIN MAX ALL COUNT)`.
+    fn every_option() -> ReturnOptions {
+        ReturnOptions {
+            min: true,
+            max: true,
+            all: true,
+            count: true,
+            ..ReturnOptions::default()
+        }
+    }
+
     #[test]
     fn strips_return() {
         let (o, rest) = strip_return(b"a1 UID SEARCH RETURN (MIN COUNT) CHARSET UTF-8 ALL\r\n")
@@ -236,13 +247,7 @@ mod tests {
     #[test]
     fn responses() {
         let mut out = Vec::new();
-        let all = ReturnOptions {
-            min: true,
-            max: true,
-            all: true,
-            count: true,
-            ..ReturnOptions::default()
-        };
+        let all = every_option();
         response(&mut out, "A282", true, all, &[2, 3, 4, 10]);
         response(&mut out, "A283", false, all, &[]);
         let partial = ReturnOptions {
@@ -266,13 +271,7 @@ mod tests {
     #[test]
     fn sort_responses() {
         let mut out = Vec::new();
-        let all = ReturnOptions {
-            min: true,
-            max: true,
-            all: true,
-            count: true,
-            ..ReturnOptions::default()
-        };
+        let all = every_option();
         sort_response(&mut out, "e5", false, all, &[2, 4, 5, 3, 1]);
         sort_response(&mut out, "e10", true, all, &[5, 4, 3]);
         sort_response(&mut out, "e8", false, all, &[]);

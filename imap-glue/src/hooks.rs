@@ -7,6 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use mailfts_indexer::home::HomeIndex;
+use mailfts_indexer::layout::HomeLayout;
 use mailfts_indexer::rescan::{rescan, NoProgress, RescanOptions};
 use mailfts_indexer::IndexError;
 use mailfts_store::Store;
@@ -14,7 +15,7 @@ use mailfts_store::Store;
 use crate::creds::UserCreds;
 
 /// Called by the server after a client's write went through the store (the Maildir already has
-/// it). `home` is the user's home (mail in `home/Maildir`, index in `home/mailfts`).
+/// it). `home` is the user's home directory (mail and index where the [`HomeLayout`] says).
 ///
 /// Hooks run on the session's blocking thread and must return quickly: queue the work. They
 /// cannot fail the client's command; the Maildir is the truth, and searches scan whatever the
@@ -71,7 +72,7 @@ struct Queue {
 /// indexer's rescan of each changed mailbox (one commit per mailbox), under the home's writer
 /// lock, until no work is left.
 ///
-/// A home without an index (`home/mailfts` never built) is left alone: `mailfts rescan` builds it.
+/// A home without an index (never built) is left alone: `mailfts rescan` builds it.
 /// A failed run is logged and retried a few times; nothing a client wrote depends on it.
 #[derive(Clone)]
 pub struct DirectIndexing {
@@ -79,6 +80,8 @@ pub struct DirectIndexing {
     locks: HomeWriteLocks,
     /// How long a worker gathers changes before indexing them (default 200 ms).
     pub batch_delay: Duration,
+    /// Where the homes keep mail and index (default: `HOME/Maildir`, `HOME/mailfts`).
+    pub layout: HomeLayout,
 }
 
 impl Default for DirectIndexing {
@@ -99,6 +102,7 @@ impl DirectIndexing {
             queue: Arc::default(),
             locks,
             batch_delay: Duration::from_millis(200),
+            layout: HomeLayout::default(),
         }
     }
 
@@ -170,11 +174,11 @@ impl DirectIndexing {
     fn index(&self, home: &Path, mailboxes: &BTreeSet<String>) -> Result<(), IndexError> {
         let lock = self.locks.lock_for(home);
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(index) = HomeIndex::open(&home.join("mailfts"))? else {
+        let Some(index) = HomeIndex::open(&self.layout.index_of(home))? else {
             tracing::debug!(home = %home.display(), "no index in this home: nothing to update");
             return Ok(());
         };
-        let store = Store::open(home.join("Maildir"))?;
+        let store = Store::open(self.layout.maildir_of(home))?;
         for mailbox in mailboxes {
             let opts = RescanOptions {
                 mailbox: Some(mailbox.clone()),

@@ -19,8 +19,9 @@
 //!   [`DirectIndexing`] indexes the changed mailbox on a background thread. The Maildir is the
 //!   truth: a failed indexing run never fails the client's command, and searches scan what the
 //!   index has not caught up with.
-//! * Users come from a Dovecot-style passwd file ([`auth`]); mail is at `HOME/Maildir`, the index
-//!   at `HOME/mailfts`.
+//! * Users come from a Dovecot-style passwd file ([`auth`]); mail and index are where the
+//!   [`HomeLayout`] says (`HOME/Maildir` and `HOME/mailfts` by default). Open homes are kept in a
+//!   bounded [`homes::HomeRegistry`], which `mailfts serve` shares with its gRPC API and watcher.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -45,6 +46,7 @@ pub mod creds;
 pub mod deep;
 mod error;
 pub mod esearch;
+pub mod homes;
 mod hooks;
 mod limits;
 pub mod listext;
@@ -60,7 +62,9 @@ pub mod wire;
 
 pub use config::{load_tls, ImapConfig, Limits};
 pub use error::ImapError;
+pub use homes::{Home, HomeRegistry};
 pub use hooks::{DirectIndexing, HomeWriteLocks, NoHooks, SaveHooks};
+pub use mailfts_indexer::layout::HomeLayout;
 pub use net::Cidr;
 pub use observer::{CommandStatus, ImapObserver};
 pub use server::serve;

@@ -31,12 +31,13 @@ use crate::auth::FailureTracker;
 use crate::context;
 use crate::deep;
 use crate::esearch;
+use crate::homes::{HomeRegistry, DEFAULT_MAX_OPEN_HOMES};
 use crate::limits;
 use crate::listext;
 use crate::multiappend;
 use crate::notify;
 use crate::observer::{command_name, CommandStatus, ImapObserver, UNPARSED_COMMAND};
-use crate::session::{Action, Homes, Reply, Session, Shared};
+use crate::session::{Action, Reply, Session, Shared};
 use crate::wire;
 use crate::{ImapConfig, ImapError, SaveHooks};
 
@@ -51,7 +52,13 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         config: config.clone(),
         hooks,
-        homes: Homes::with_options(config.store_options.clone()),
+        homes: config.homes.clone().unwrap_or_else(|| {
+            Arc::new(HomeRegistry::new(
+                Default::default(),
+                config.store_options.clone(),
+                DEFAULT_MAX_OPEN_HOMES,
+            ))
+        }),
         failures: FailureTracker::default(),
     });
     let slots = Arc::new(Semaphore::new(config.limits.max_connections));

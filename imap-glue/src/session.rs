@@ -12,8 +12,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use imap_codec::imap_types::command::{Command, CommandBody};
@@ -28,9 +28,8 @@ use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox as WireMailbox};
 use imap_codec::imap_types::search::SearchKey as WireKey;
 use imap_codec::imap_types::sequence::SequenceSet as WireSet;
 use imap_codec::imap_types::status::StatusDataItemName;
-use mailfts_indexer::home::HomeIndex;
 use mailfts_query::exec::Engine;
-use mailfts_store::{mutf7, Flags, Mailbox, Snapshot, Store, StoreError};
+use mailfts_store::{mutf7, Flags, Mailbox, MailboxProbe, Snapshot, StoreError};
 
 use crate::auth::{self, FailureTracker, PasswdEntry};
 use crate::binary;
@@ -38,11 +37,13 @@ use crate::context;
 use crate::convert::{self, ConvertError};
 use crate::creds::UserCreds;
 use crate::esearch::{self, ReturnOptions};
+pub use crate::homes::Home;
+use crate::homes::HomeRegistry;
 use crate::listext::ListOptions;
 use crate::mime;
 use crate::notify;
 use crate::observer::CommandStatus;
-use crate::sort::{self, SortCaches, SortKeys};
+use crate::sort::{self, SortKeys};
 use crate::wire;
 use crate::{ImapConfig, SaveHooks};
 
@@ -54,73 +55,10 @@ pub struct Shared {
     pub config: Arc<ImapConfig>,
     /// Where writes are reported.
     pub hooks: Arc<dyn SaveHooks>,
-    /// Open homes.
-    pub homes: Homes,
+    /// Open homes (possibly shared with the daemon).
+    pub homes: Arc<HomeRegistry>,
     /// Failed logins per address.
     pub failures: FailureTracker,
-}
-
-/// The homes opened by logged-in users, shared by their sessions.
-#[derive(Default)]
-pub struct Homes {
-    map: Mutex<HashMap<PathBuf, Arc<Home>>>,
-    /// How the homes' stores write new mail.
-    options: mailfts_store::StoreOptions,
-}
-
-/// One user's home: the store, the index when there is one, the sort-key caches.
-pub struct Home {
-    /// The home directory.
-    pub dir: PathBuf,
-    /// The mail store at `dir/Maildir`.
-    pub store: Store,
-    index: Mutex<Option<Arc<HomeIndex>>>,
-    /// Sort keys per mailbox.
-    pub sort: SortCaches,
-}
-
-impl Homes {
-    /// No home opened yet; stores will be opened with `options`.
-    pub fn with_options(options: mailfts_store::StoreOptions) -> Homes {
-        Homes {
-            map: Mutex::default(),
-            options,
-        }
-    }
-
-    /// The home at `dir`, opened (and its Maildir created) on first use.
-    pub fn open(&self, dir: &Path) -> Result<Arc<Home>, StoreError> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(h) = map.get(dir) {
-            return Ok(h.clone());
-        }
-        let store = Store::create_with(dir.join("Maildir"), self.options.clone())?;
-        let home = Arc::new(Home {
-            dir: dir.to_path_buf(),
-            store,
-            index: Mutex::new(None),
-            sort: SortCaches::default(),
-        });
-        map.insert(dir.to_path_buf(), home.clone());
-        Ok(home)
-    }
-}
-
-impl Home {
-    /// The home's index, if it has a usable one (looked for again until found).
-    pub fn index(&self) -> Option<Arc<HomeIndex>> {
-        let mut slot = self.index.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_none() {
-            match HomeIndex::open(&self.dir.join("mailfts")) {
-                Ok(Some(i)) => *slot = Some(Arc::new(i)),
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::debug!(home = %self.dir.display(), error = %e, "index not usable; searches scan")
-                }
-            }
-        }
-        slot.clone()
-    }
 }
 
 /// Matching messages for SORT and THREAD: (UID or sequence number, sequence number, sort keys).
@@ -171,7 +109,7 @@ pub struct View {
     snapshot: Snapshot,
     /// What the mailbox's directories and lists looked like before the last sync, when they had
     /// settled: while they still look the same, nothing changed and no sync is needed.
-    probe: Option<Probe>,
+    probe: Option<MailboxProbe>,
     /// The searches kept alive by `RETURN (UPDATE)` ([`crate::context`]).
     updates: context::Updates,
 }
@@ -209,50 +147,6 @@ fn flags_responses(keywords: &[String], read_only: bool, out: &mut Vec<u8>) {
     out.extend_from_slice(
         format!("* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n").as_bytes(),
     );
-}
-
-/// Identity (inode, size, mtime) of the files whose change means the mailbox changed: the same
-/// set the store checks before reusing its last sync.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Probe(Vec<Option<(u64, u64, i64, i64)>>);
-
-/// Directory mtimes within this much of a sync are not trusted (coarse timestamps).
-const SETTLE_SECS: i64 = 2;
-
-impl Probe {
-    fn read(dir: &Path) -> Probe {
-        use std::os::unix::fs::MetadataExt;
-        Probe(
-            [
-                "new",
-                "cur",
-                "mailfts-uidlist",
-                "dovecot-uidlist",
-                "dovecot-keywords",
-                "mailfts-keywords",
-            ]
-            .iter()
-            .map(|f| {
-                std::fs::metadata(dir.join(f))
-                    .ok()
-                    .map(|m| (m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
-            })
-            .collect(),
-        )
-    }
-
-    /// True when `new/` and `cur/` were last changed well before `now` (unix seconds).
-    fn settled(&self, now: i64) -> bool {
-        self.0[..2]
-            .iter()
-            .all(|d| d.is_none_or(|d| d.2 < now - SETTLE_SECS))
-    }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// One client's session.
@@ -664,7 +558,7 @@ impl Session {
             self.observe_login(false);
             Status::No("[UNAVAILABLE] Mail store unavailable".into())
         })?;
-        let home = self.shared.homes.open(&entry.home).map_err(|e| {
+        let home = self.shared.homes.open_or_create(&entry.home).map_err(|e| {
             tracing::error!(user, home = %entry.home.display(), error = %e, "cannot open the user's Maildir");
             self.observe_login(false);
             Status::No("[UNAVAILABLE] Mail store unavailable".into())
@@ -1429,8 +1323,8 @@ impl Session {
         let Some(view) = self.view.as_mut() else {
             return Ok(());
         };
-        let probe = Probe::read(view.mailbox.path());
-        if view.probe.as_ref() == Some(&probe) {
+        let probe = view.mailbox.probe().ok();
+        if probe.is_some() && view.probe == probe {
             self.fresh = true;
             return Ok(());
         }
@@ -1541,7 +1435,8 @@ impl Session {
             }
         }
         view.snapshot = snap;
-        view.probe = probe.settled(unix_now()).then_some(probe);
+        let now = std::time::SystemTime::now();
+        view.probe = probe.filter(|p| p.settled(now));
         self.context_updates(out);
         Ok(())
     }

@@ -22,10 +22,7 @@ pub fn rfc822_size(raw: &[u8]) -> u64 {
     raw.len() as u64 + bare_lf
 }
 
-/// Days since the epoch (UTC) of a unix time.
-pub fn day_of(unix_secs: i64) -> i64 {
-    unix_secs.div_euclid(86_400)
-}
+pub use mailfts_mailtext::civil::day_of;
 
 /// One message prepared for the index.
 #[derive(Debug)]

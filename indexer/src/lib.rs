@@ -12,8 +12,9 @@
 //!
 //! Modules: [`text`] (folding and tokens, shared with the query engine), [`tokenizer`] (tantivy
 //! adapter), [`schema`], [`meta`], [`columns`], [`document`] (message → document), [`home`] (opening,
-//! rebuilding, snapshots), [`rescan`] (store → index), [`check`] (integrity checks), [`marker`]
-//! (damage and rescan-in-progress markers), [`repair`] (check, then rebuild a damaged index).
+//! rebuilding, snapshots), [`layout`] (where a home keeps its mail and index), [`rescan`] (store →
+//! index), [`check`] (integrity checks), [`marker`] (damage and rescan-in-progress markers),
+//! [`repair`] (check, then rebuild a damaged index).
 //!
 //! ```no_run
 //! use mailfts_indexer::{home::HomeIndex, rescan::{rescan, RescanOptions, NoProgress}};
@@ -30,6 +31,7 @@ pub mod document;
 mod error;
 pub mod grams;
 pub mod home;
+pub mod layout;
 pub mod lockinfo;
 pub mod marker;
 pub mod memory;
@@ -39,7 +41,8 @@ pub mod repair;
 pub mod rescan;
 pub mod schema;
 pub mod terms;
-pub mod text;
+/// Case folding and tokens: [`mailfts_mailtext::text`], re-exported where it always was.
+pub use mailfts_mailtext::text;
 pub mod tokenizer;
 
 pub use error::{IndexError, Result};

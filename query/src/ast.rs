@@ -17,7 +17,7 @@
 
 use std::fmt::{self, Write as _};
 
-use mailfts_extractors::days_from_civil;
+use mailfts_mailtext::civil::days_from_civil;
 
 /// One IMAP search key (RFC 3501 §6.4.4), plus [`SearchKey::And`] for parenthesised lists and the
 /// implicit AND of a key sequence.

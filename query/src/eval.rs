@@ -4,7 +4,7 @@
 //! # Semantics
 //!
 //! * **String match**: `fold(needle)` is a substring of `fold(haystack)`, where `fold` is
-//!   [`mailfts_indexer::text::fold`] (full Unicode case folding: `STRASSE` matches `straße`, `ΣΑΣ`
+//!   [`mailfts_mailtext::text::fold`] (full Unicode case folding: `STRASSE` matches `straße`, `ΣΑΣ`
 //!   matches `σας`, Cyrillic and Greek case pairs match). An empty needle matches any field that is
 //!   present.
 //! * **SUBJECT / FROM / TO / CC / BCC s**: some header field of that name (ASCII case-insensitive)
@@ -51,8 +51,8 @@ use std::fmt;
 use memchr::memmem::Finder;
 
 use mailfts_extractors::MessageContent;
-pub use mailfts_indexer::text::without_cfws;
-use mailfts_indexer::text::{fold, fold_into};
+pub use mailfts_mailtext::text::without_cfws;
+use mailfts_mailtext::text::{fold, fold_into};
 use mailfts_store::Flags;
 
 use crate::ast::{SearchKey, SeqBound, SequenceSet};

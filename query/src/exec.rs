@@ -28,14 +28,15 @@ use std::time::Instant;
 
 use mailfts_extractors::MessageContent;
 use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
-use mailfts_indexer::document::{day_of, rfc822_size};
+use mailfts_indexer::document::rfc822_size;
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
 use mailfts_indexer::pairs::{
     is_pair_separator, left_form, pairs_either_side, right_form, PairScope, PairWords,
     MAX_PAIR_LOOKUPS, PAIR_STEM_CHARS,
 };
 use mailfts_indexer::terms::{docs_of_terms, Role, TermText};
-use mailfts_indexer::text::{char_class, fold, CharClass, ADDRESS_VARIANT_MARK};
+use mailfts_mailtext::civil::day_of;
+use mailfts_mailtext::text::{char_class, fold, CharClass, ADDRESS_VARIANT_MARK};
 use mailfts_store::{MessageEntry, Snapshot, Store};
 use rayon::prelude::*;
 use roaring::RoaringBitmap;

@@ -11,6 +11,10 @@
 //! With no usable index the evaluator runs over every message ([`exec::scan`]), which is also the
 //! oracle that the tests compare every indexed answer with.
 //!
+//! The engine (`exec`, `textplan`, `SearchError`) is the default feature `engine`; without it the
+//! crate is the grammar, the AST and the evaluator, with no tantivy in the build. Case folding and
+//! civil dates come from the leaf crate `mailfts-mailtext`, the same the indexer uses.
+//!
 //! ```
 //! use mailfts_query::{compile, parse_program, MailboxContext, MessageMeta, MessageContent};
 //! let program = parse_program("CHARSET UTF-8 UNSEEN OR SUBJECT straße FROM \"Bob\"").unwrap();
@@ -26,11 +30,15 @@ pub mod ast;
 pub mod eval;
 pub mod parse;
 
+#[cfg(feature = "engine")]
 mod error;
+#[cfg(feature = "engine")]
 pub mod exec;
+#[cfg(feature = "engine")]
 pub mod textplan;
 
 pub use ast::{ImapDate, SearchKey, SearchProgram, SeqBound, SeqRange, SequenceSet};
+#[cfg(feature = "engine")]
 pub use error::SearchError;
 pub use eval::{
     compile, evaluate, needs_content, CompiledKey, ContentSource, LazyContent, MailboxContext,

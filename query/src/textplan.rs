@@ -1,14 +1,14 @@
 //! How a BODY/TEXT/HEADER string becomes index lookups, and how exact they are.
 //!
 //! The string is case-folded and cut into runs exactly like the indexed text
-//! ([`mailfts_indexer::text::runs`]): word runs, and CJK bigrams. Each run becomes a [`Piece`]
+//! ([`mailfts_mailtext::text::runs`]): word runs, and CJK bigrams. Each run becomes a [`Piece`]
 //! with a [`Role`] saying where in a text run it must sit: the first piece may continue to the
 //! left when the string starts inside a word, the last to the right when it ends inside one, every
 //! other piece is a whole run. A piece is looked up twice:
 //!
 //! * among the **words** (the per-segment term dictionaries, searched with `memmem`, see
 //!   [`mailfts_indexer::terms`]): the terms that hold the piece in its role, then their postings;
-//! * among the **opaque runs** (hashes, signatures, long numbers: [`mailfts_indexer::text::is_opaque`])
+//! * among the **opaque runs** (hashes, signatures, long numbers: [`mailfts_mailtext::text::is_opaque`])
 //!   when the piece could lie inside one: the opaque-run columns, searched with `memmem` like the
 //!   header columns ([`mailfts_indexer::columns::OPAQUE_HEADERS`], `OPAQUE_BODY`).
 //!
@@ -46,7 +46,7 @@
 //!   with a constant about 50× smaller than the automaton's.
 
 use mailfts_indexer::terms::Role;
-use mailfts_indexer::text::{char_class, fold, is_opaque, runs, CharClass};
+use mailfts_mailtext::text::{char_class, fold, is_opaque, runs, CharClass};
 
 /// How candidates of a string search relate to the true answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

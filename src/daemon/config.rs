@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use mailfts_imap_glue::HomeLayout;
 use serde::Deserialize;
 
 /// The daemon's configuration after merging the file and the flags.
@@ -223,10 +224,11 @@ impl Default for LimitsSection {
 
 impl Default for Config {
     fn default() -> Self {
+        let layout = HomeLayout::default();
         Config {
             passwd: None,
-            maildir: PathBuf::from("Maildir"),
-            index: PathBuf::from("mailfts"),
+            maildir: layout.maildir,
+            index: layout.index,
             imap: ImapSection::default(),
             grpc: GrpcSection::default(),
             metrics: MetricsSection::default(),
@@ -310,6 +312,14 @@ pub struct ServeArgs {
 }
 
 impl Config {
+    /// Where a home keeps its mail and index (`maildir` and `index`).
+    pub fn layout(&self) -> HomeLayout {
+        HomeLayout {
+            maildir: self.maildir.clone(),
+            index: self.index.clone(),
+        }
+    }
+
     /// Reads the file named by `--config` (if any) and applies the flags over it.
     pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
         let mut cfg = match &args.config {

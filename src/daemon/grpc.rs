@@ -22,7 +22,7 @@ use tokio_stream::Stream;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
 
-use super::homes::HomeState;
+use super::homes::{self, HomeState};
 use super::indexing::{self, Counters, Waiter, Work};
 use super::pb;
 use super::pb::mailfts_server::Mailfts;
@@ -310,11 +310,10 @@ impl Api {
         let mode = mode_of(q.mode);
         let home_user = home.user.clone();
         let answers = tokio::task::spawn_blocking(move || {
-            let open = d
-                .cache
-                .get(&home)
+            let open = homes::open_home(&d.cache, &home)
                 .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
-            let engine = match &open.index {
+            let index = open.index_status().map_err(|e| e.to_string());
+            let engine = match &index {
                 Ok(Some(index)) => Engine::new(&open.store, Some(index)),
                 Ok(None) => Engine::without_index(&open.store, "no index yet"),
                 Err(e) if e.contains(" is damaged: ") => Engine::without_index(
@@ -340,7 +339,7 @@ impl Api {
                     Err(SearchError::Store(e)) => return Err(store_status(&e)),
                     Err(e) => {
                         if matches!(e, SearchError::Index(_) | SearchError::Tantivy(_)) {
-                            d.cache.evict(&home.user);
+                            d.evict(&home.user);
                         }
                         return Err(internal(e));
                     }
@@ -412,9 +411,7 @@ impl Api {
         };
         let h = home.clone();
         let mailbox = tokio::task::spawn_blocking(move || {
-            let open = d
-                .cache
-                .get(&h)
+            let open = homes::open_home(&d.cache, &h)
                 .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
             let mb = open.store.mailbox(&wanted).map_err(|e| store_status(&e))?;
             Ok::<_, Status>(mb.name().to_string())
@@ -566,10 +563,12 @@ impl Api {
                         user: home.user.clone(),
                         ..Default::default()
                     };
-                    let outcome = d.cache.get(home).and_then(|open| match &open.index {
-                        Ok(Some(index)) => indexing::optimize(home, index),
-                        Ok(None) => Err(anyhow::anyhow!("no index")),
-                        Err(e) => Err(anyhow::anyhow!("index unusable: {e}")),
+                    let outcome = homes::open_home(&d.cache, home).and_then(|open| {
+                        match &open.index_status().map_err(|e| e.to_string()) {
+                            Ok(Some(index)) => indexing::optimize(home, index),
+                            Ok(None) => Err(anyhow::anyhow!("no index")),
+                            Err(e) => Err(anyhow::anyhow!("index unusable: {e}")),
+                        }
                     });
                     match outcome {
                         Ok((before, after)) => {
@@ -614,9 +613,7 @@ impl Api {
 }
 
 fn user_status(d: &Daemon, home: &HomeState) -> Result<pb::UserStatus, Status> {
-    let open = d
-        .cache
-        .get(home)
+    let open = homes::open_home(&d.cache, home)
         .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
     let mut st = pb::UserStatus {
         user: home.user.clone(),
@@ -624,7 +621,7 @@ fn user_status(d: &Daemon, home: &HomeState) -> Result<pb::UserStatus, Status> {
         pending: d.queue.pending_of(&home.user),
         ..Default::default()
     };
-    let snap = match &open.index {
+    let snap = match &open.index_status().map_err(|e| e.to_string()) {
         Ok(Some(index)) => {
             st.has_index = true;
             st.index_bytes = indexing::dir_bytes(&home.index_dir);
@@ -752,7 +749,7 @@ fn admin_rescan(
         c.bytes.store(0, Relaxed);
         let started = Instant::now();
         let outcome = (|| -> anyhow::Result<(mailfts_indexer::rescan::RescanStats, u64)> {
-            let (store, index) = d.cache.get_writable(home)?;
+            let (store, index) = homes::open_writable(&d.cache, home)?;
             let names = match mailbox {
                 Some(m) => vec![store.mailbox(m)?.name().to_string()],
                 None => store.list_mailboxes()?,

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use mailfts_imap_glue::{ImapConfig, SaveHooks};
+use mailfts_imap_glue::{HomeRegistry, ImapConfig, SaveHooks};
 use mailfts_query::exec::Mode;
+use mailfts_store::StoreOptions;
 
 use super::config::Config;
 use super::indexing::Work;
@@ -24,12 +25,25 @@ pub struct Listeners {
     pub tls: Option<Arc<ImapConfig>>,
 }
 
+/// How the homes' stores write new mail (`imap.compress_new_mail`).
+pub fn store_options(cfg: &Config) -> anyhow::Result<StoreOptions> {
+    Ok(StoreOptions {
+        compress_new_mail: cfg
+            .imap
+            .compress_new_mail
+            .parse()
+            .map_err(|e| anyhow::anyhow!("imap.compress_new_mail: {e}"))?,
+        ..StoreOptions::default()
+    })
+}
+
 /// Builds the IMAP configuration from the daemon's; sessions, commands and logins are reported to
-/// `metrics`.
-pub fn configure(cfg: &Config, metrics: Arc<ImapMetrics>) -> anyhow::Result<Listeners> {
-    if cfg.maildir != Path::new("Maildir") || cfg.index != Path::new("mailfts") {
-        bail!("the IMAP server uses HOME/Maildir and HOME/mailfts: keep `maildir` and `index` at their defaults when IMAP listeners are configured");
-    }
+/// `metrics`, and homes are opened through the daemon's registry `homes`.
+pub fn configure(
+    cfg: &Config,
+    metrics: Arc<ImapMetrics>,
+    homes: Arc<HomeRegistry>,
+) -> anyhow::Result<Listeners> {
     let passwd = cfg.passwd.clone().expect("validated");
     let mut plain = ImapConfig::new(passwd);
     plain.allow_plaintext = cfg.imap.allow_plaintext;
@@ -54,11 +68,8 @@ pub fn configure(cfg: &Config, metrics: Arc<ImapMetrics>) -> anyhow::Result<List
     if let Some(n) = cfg.imap.max_connections {
         plain.limits.max_connections = n;
     }
-    plain.store_options.compress_new_mail = cfg
-        .imap
-        .compress_new_mail
-        .parse()
-        .map_err(|e| anyhow::anyhow!("imap.compress_new_mail: {e}"))?;
+    plain.store_options = homes.store_options().clone();
+    plain.homes = Some(homes);
     let acceptor = match (&cfg.tls.cert, &cfg.tls.key) {
         (Some(cert), Some(key)) => Some(
             mailfts_imap_glue::load_tls(cert, key)

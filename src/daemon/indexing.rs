@@ -25,7 +25,7 @@ use mailfts_indexer::rescan::{rescan, Progress, RescanOptions, RescanStats};
 use mailfts_indexer::{check, marker, IndexError};
 use mailfts_store::{Store, StoreError};
 
-use super::homes::HomeState;
+use super::homes::{self, HomeState};
 use super::Daemon;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -251,7 +251,7 @@ fn process(d: &Daemon, user: &str, mut pending: Pending) {
         }
         Err(Failure::Other(e)) => {
             tracing::warn!(user, error = %e, "indexing failed");
-            d.cache.evict(user);
+            d.evict(user);
             for w in pending.waiters {
                 let _ = w.tx.send(Err(e.clone()));
             }
@@ -279,7 +279,7 @@ fn process_home(
     }
     let rebuilt = (pending.integrity || marker::damaged_reason(&home.index_dir).is_some())
         && integrity(d, home).map_err(failure)?;
-    let (store, index) = d.cache.get_writable(home).map_err(failure)?;
+    let (store, index) = homes::open_writable(&d.cache, home).map_err(failure)?;
     let snap = index.snapshot().map_err(failure)?;
     let mut candidates: BTreeSet<String> = pending.mailboxes.clone();
     candidates.extend(pending.waiters.iter().map(|w| w.mailbox.clone()));
@@ -391,9 +391,9 @@ fn integrity(d: &Daemon, home: &HomeState) -> anyhow::Result<bool> {
         "index damaged: rebuilding it in the background (searches scan meanwhile)"
     );
     let _w = home.write_lock();
-    d.cache.evict(&home.user);
+    d.evict(&home.user);
     HomeIndex::remove_files(&home.index_dir)?;
-    d.cache.evict(&home.user);
+    d.evict(&home.user);
     d.metrics.damage_detected();
     Ok(true)
 }
@@ -567,7 +567,7 @@ pub fn optimize(home: &HomeState, index: &HomeIndex) -> anyhow::Result<(usize, u
 /// bytes freed, or `None` when there was no index.
 pub fn delete_index(d: &Daemon, home: &HomeState) -> anyhow::Result<Option<u64>> {
     let _w = home.write_lock();
-    d.cache.evict(&home.user);
+    d.evict(&home.user);
     if !home.index_dir.exists() {
         return Ok(None);
     }

@@ -21,7 +21,7 @@
 //! * the **Solr endpoint** ([`solr`]) for Dovecot 2.3's `fts_solr`: one index per Dovecot user
 //!   under `solr.index_root`, answered with IMAP's substring semantics.
 //!
-//! Open indexes are cached with a bound ([`homes::IndexCache`]). SIGTERM or SIGINT stops the
+//! Open homes are kept with a bound ([`mailfts_imap_glue::HomeRegistry`], shared with IMAP). SIGTERM or SIGINT stops the
 //! listeners, lets running rescans reach their next commit, and exits 0.
 
 pub mod config;
@@ -47,8 +47,9 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
 
 use config::{Config, ServeArgs};
-use homes::{Homes, IndexCache};
+use homes::Homes;
 use indexing::{Queue, Work};
+use mailfts_imap_glue::HomeRegistry;
 use metrics::{Gauges, Metrics};
 use shutdown::Shutdown;
 
@@ -58,8 +59,8 @@ pub struct Daemon {
     pub cfg: Config,
     /// The served homes.
     pub homes: Homes,
-    /// Open indexes.
-    pub cache: IndexCache,
+    /// Open homes (the same registry as the IMAP listeners').
+    pub cache: Arc<HomeRegistry>,
     /// Pending indexing work.
     pub queue: Queue,
     /// Metrics registry.
@@ -73,10 +74,10 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// A daemon for `cfg` serving `homes` (nothing is started).
-    pub fn new(cfg: Config, homes: Homes) -> Daemon {
+    /// A daemon for `cfg` serving `homes`, keeping them open in `cache` (nothing is started).
+    pub fn new(cfg: Config, homes: Homes, cache: Arc<HomeRegistry>) -> Daemon {
         Daemon {
-            cache: IndexCache::new(cfg.limits.max_open_indexes),
+            cache,
             cfg,
             homes,
             queue: Queue::default(),
@@ -84,6 +85,13 @@ impl Daemon {
             shutdown: Shutdown::default(),
             started: Instant::now(),
             watched: AtomicUsize::new(0),
+        }
+    }
+
+    /// Drops a user's home from the registry (its index was deleted or failed).
+    pub fn evict(&self, user: &str) {
+        if let Some(h) = self.homes.get(user) {
+            self.cache.evict(&h.home);
         }
     }
 
@@ -108,13 +116,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let token = cfg.token()?.map(Arc::<str>::from);
     let user_tokens: grpc::UserTokens = Arc::new(cfg.user_tokens()?);
     let imap_metrics = Arc::new(metrics::ImapMetrics::default());
+    // one registry of open homes for IMAP, gRPC, indexing and the watcher
+    let cache = Arc::new(HomeRegistry::new(
+        cfg.layout(),
+        imap::store_options(&cfg)?,
+        cfg.limits.max_open_indexes,
+    ));
     let imap = if cfg.imap.listen.is_empty() && cfg.imap.tls_listen.is_empty() {
         None
     } else {
-        Some(imap::configure(&cfg, imap_metrics.clone())?)
+        Some(imap::configure(&cfg, imap_metrics.clone(), cache.clone())?)
     };
     let homes = Homes::new(users, &cfg);
-    let mut daemon = Daemon::new(cfg, homes);
+    let mut daemon = Daemon::new(cfg, homes, cache);
     daemon.metrics.imap = imap_metrics;
     let daemon = Arc::new(daemon);
     let runtime = tokio::runtime::Builder::new_multi_thread()

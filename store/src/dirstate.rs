@@ -134,3 +134,47 @@ impl DirState {
             .all(|d| d.is_none_or(|d| d.mtime < limit))
     }
 }
+
+/// A look at a mailbox's files ([`crate::Mailbox::probe`]): six `stat`s of `new/`, `cur/` and the
+/// list and keyword files. Two equal probes mean nothing changed in between, provided the first
+/// one was [`MailboxProbe::settled`] (same rules as the store's own reuse of its last sync).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxProbe(pub(crate) DirState);
+
+impl MailboxProbe {
+    /// True when `new/` and `cur/` had not been modified for two seconds before `looked_at` (when
+    /// the caller's sync read them): only then does an equal later probe prove that nothing
+    /// changed (timestamps are coarse).
+    pub fn settled(&self, looked_at: SystemTime) -> bool {
+        self.0.settled(looked_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use crate::{Flags, Store};
+
+    #[test]
+    fn a_probe_changes_with_every_change_and_settles_after_two_seconds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).unwrap();
+        let inbox = store.mailbox("INBOX").unwrap();
+        let before = inbox.probe().unwrap();
+        assert_eq!(inbox.probe().unwrap(), before, "nothing changed");
+        // just modified: not to be trusted yet, but well after it is
+        assert!(!before.settled(SystemTime::now()));
+        assert!(before.settled(SystemTime::now() + Duration::from_secs(3)));
+        // past a timestamp tick, so that only the change itself can make the probes differ
+        std::thread::sleep(Duration::from_millis(20));
+        inbox
+            .save(b"Subject: x\r\n\r\nx\r\n", Flags::empty(), &[], None)
+            .unwrap();
+        let delivered = inbox.probe().unwrap();
+        assert_ne!(delivered, before, "a delivery changes the probe");
+        inbox.sync().unwrap();
+        std::fs::remove_file(dir.path().join(crate::uidlist::FILE)).unwrap();
+        assert_ne!(inbox.probe().unwrap(), delivered, "the list is probed too");
+    }
+}

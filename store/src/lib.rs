@@ -92,6 +92,7 @@ mod event;
 pub use compress::{
     Compression, DecompressError, DecompressErrorKind, DecompressLimits, Format, MessageReader,
 };
+pub use dirstate::MailboxProbe;
 pub use error::{Result, StoreError};
 pub use event::StoreEvent;
 pub use flags::Flags;

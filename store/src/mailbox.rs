@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use crate::baseline::Baseline;
-use crate::dirstate::DirState;
+use crate::dirstate::{DirState, MailboxProbe};
 use crate::error::{Result, StoreError};
 use crate::fsutil::{self, LockGuard};
 use crate::keywords::KeywordTable;
@@ -61,6 +61,12 @@ impl Mailbox {
     /// The folder directory (the Maildir root for `INBOX`).
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// What the mailbox's directories and list files look like now, to tell cheaply (six `stat`s,
+    /// no lock) whether anything changed since an earlier probe: see [`MailboxProbe`].
+    pub fn probe(&self) -> Result<MailboxProbe> {
+        Ok(MailboxProbe(DirState::read(&self.dir)?))
     }
 
     /// Brings the UID list up to date with the files and returns the mailbox's messages.

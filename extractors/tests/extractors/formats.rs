@@ -1,6 +1,6 @@
 //! Each format through `extract` and through a whole message.
 
-use mailfts_extractors::fixtures::{self, Part};
+use mailfts_corpora::samples::{self as fixtures, Part};
 use mailfts_extractors::{extract, Format, Limits, MessageContent};
 
 #[track_caller]

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use mailfts_extractors::fixtures::{self, Part};
+use mailfts_corpora::samples::{self as fixtures, Part};
 use mailfts_extractors::MessageContent;
 
 fn golden_dir() -> PathBuf {

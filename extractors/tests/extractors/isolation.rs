@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use mailfts_extractors::fixtures::{self, Part};
+use mailfts_corpora::samples::{self as fixtures, Part};
 use mailfts_extractors::{extract, ExtractError, Limits, MessageContent};
 
 fn limits() -> Limits {

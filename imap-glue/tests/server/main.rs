@@ -6,6 +6,7 @@ mod binary;
 mod clients;
 mod condstore;
 mod context;
+mod homes;
 mod notify;
 mod observer;
 mod search;

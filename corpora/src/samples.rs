@@ -2,9 +2,14 @@
 //! office documents written with the zip crate, MIME messages around them, and hostile inputs
 //! (a self-drawing PDF, a slow PDF, a zip bomb, a deeply nested message).
 //!
+//!
+//! They live here, with the generator, rather than in the extractors they exercise (a production
+//! crate); the extractors' tests use them through a dev-dependency.
+//!
 //! ```
-//! use mailfts_extractors::{fixtures, extract, Limits};
-//! let docx = fixtures::docx(&["Hello from a document"]);
+//! use mailfts_corpora::samples;
+//! use mailfts_extractors::{extract, Limits};
+//! let docx = samples::docx(&["Hello from a document"]);
 //! let e = extract("application/octet-stream", Some("a.docx"), &docx, &Limits::default());
 //! assert!(e.text.contains("Hello from a document"));
 //! ```

@@ -199,8 +199,8 @@ pub const OPAQUE_MIN_MIXED: usize = 10;
 /// runs (DKIM and ARC signatures, Exchange blobs), long numbers and message-id parts are each a
 /// term of their own, almost never repeated: kept in the word dictionary they would make it most
 /// of the index (on linux-usb: 0.88 M of 1.2 M distinct tokens). Opaque runs are indexed instead
-/// by their byte trigrams per message ([`crate::grams`]) and every message they point to is
-/// verified, so answers stay exact. A function of the run's text only, so the query side
+/// by their byte trigrams per message (the indexer's `grams` module) and every message they point
+/// to is verified, so answers stay exact. A function of the run's text only, so the query side
 /// classifies a string exactly as the index did.
 ///
 /// Opaque: at least [`OPAQUE_MIN_LONG`] characters; or at least [`OPAQUE_MIN_MIXED`] characters

@@ -65,6 +65,9 @@ pub(crate) struct Baseline {
     /// The mailbox state the baseline describes, when it can be trusted to detect the next change
     /// (see [`DirState::settled`]); `None` after our own writes.
     pub state: Option<DirState>,
+    /// HIGHESTMODSEQ of `mailfts-modseq` when it was last brought up to date with exactly this
+    /// listing (under the same lock): while the file still says so, it needs no comparison.
+    pub modseq_highest: Option<u64>,
     listing: Arc<Listing>,
     /// The snapshot built from this baseline by an unchanged sync, shared by later unchanged syncs
     /// (see `Mailbox::sync_shared`); dropped by every change to the baseline.
@@ -78,6 +81,7 @@ impl Baseline {
             uid_validity,
             uid_next: 1,
             state: None,
+            modseq_highest: None,
             listing: Arc::new(Listing {
                 names: String::with_capacity(messages * 56),
                 slots: Vec::with_capacity(messages),
@@ -93,6 +97,7 @@ impl Baseline {
             uid_validity,
             uid_next: 1,
             state: None,
+            modseq_highest: None,
             listing: Arc::new(Listing {
                 names: text,
                 slots: Vec::with_capacity(messages),

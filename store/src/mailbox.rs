@@ -11,7 +11,7 @@ use crate::dirstate::{DirState, MailboxProbe};
 use crate::error::{Result, StoreError};
 use crate::fsutil::{self, LockGuard};
 use crate::keywords::KeywordTable;
-use crate::modseq;
+use crate::modseq::{self, Modseqs};
 use crate::persisted;
 use crate::scan::{self, ScannedFile};
 use crate::snapshot::{keyword_names, LazyEntries, MessageEntry, Snapshot};
@@ -193,7 +193,20 @@ impl Mailbox {
         }
         // mod-sequences are brought up to date under the lock even when nothing else changed: a
         // home indexed before they existed gets its state here
-        let modseqs = modseq::sync(&self.dir, b.uid_validity, false, b.iter())?;
+        let matching = b
+            .modseq_highest
+            .and_then(|h| modseq::matching(&self.dir, b.uid_validity, h));
+        let modseqs = match matching {
+            Some(m) => m,
+            None => {
+                let log = modseq::sync(&self.dir, b.uid_validity, false, b.iter())?;
+                b.modseq_highest = Some(log.highest);
+                // recorded, so that the next fresh process trusts the file without comparing
+                // (a state written before mod-sequences, or after the file was lost or replaced)
+                persisted::save(&self.dir, b);
+                Modseqs::Log(log)
+            }
+        };
         let lazy = LazyEntries {
             listing: b.listing().clone(),
             new: self.dir.join("new"),
@@ -409,6 +422,7 @@ impl Mailbox {
         }));
         baseline.uid_next = plan.uid_next;
         baseline.state = state.settled(scan_started).then_some(state);
+        baseline.modseq_highest = Some(modseqs.highest);
         persisted::save(&self.dir, &baseline);
         *lock_shared(&self.shared.baseline) = Some(baseline);
 

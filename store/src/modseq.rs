@@ -27,6 +27,7 @@ use std::collections::VecDeque;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Result, StoreError};
@@ -330,6 +331,67 @@ impl Lines {
     fn remainder_bytes<'t>(&self, text: &'t str) -> &'t [u8] {
         &text.as_bytes()[self.pos..]
     }
+}
+
+/// The mod-sequences a snapshot reads: the log a sync just brought up to date, or the file as it
+/// was when a sync brought it up to date with the same listing, its records parsed on first use
+/// (a search answered by the index never needs them).
+#[derive(Debug)]
+pub(crate) enum Modseqs {
+    /// Parsed and compared with the listing.
+    Log(ModseqLog),
+    /// Checked (CRC, UIDVALIDITY, HIGHESTMODSEQ) but not parsed.
+    Unparsed {
+        highest: u64,
+        text: String,
+        parsed: OnceLock<Option<ModseqLog>>,
+    },
+}
+
+impl Modseqs {
+    /// HIGHESTMODSEQ.
+    pub(crate) fn highest(&self) -> u64 {
+        match self {
+            Modseqs::Log(log) => log.highest,
+            Modseqs::Unparsed { highest, .. } => *highest,
+        }
+    }
+
+    /// The MODSEQ of a UID.
+    pub(crate) fn get(&self, uid: u32) -> Option<u64> {
+        match self {
+            Modseqs::Log(log) => log.get(uid),
+            Modseqs::Unparsed { text, parsed, .. } => parsed
+                .get_or_init(|| ModseqLog::decode(text))
+                .as_ref()?
+                .get(uid),
+        }
+    }
+}
+
+/// The file when it is intact and still the one a sync left for a listing: same UIDVALIDITY and
+/// HIGHESTMODSEQ `highest` (every change, and every restart after a loss, gives a new one), so
+/// comparing it with that listing again would find nothing. Only its header is parsed.
+pub(crate) fn matching(folder: &Path, uid_validity: u32, highest: u64) -> Option<Modseqs> {
+    let text = String::from_utf8(fs::read(folder.join(FILE)).ok()?).ok()?;
+    let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
+    let (body, end) = text.split_at(body_end);
+    let hash = end.trim_end().strip_prefix("end ")?;
+    if u32::from_str_radix(hash, 16).ok()? != crc32fast::hash(body.as_bytes()) {
+        return None;
+    }
+    let mut lines = Lines { pos: 0 };
+    if lines.next(body)? != MAGIC {
+        return None;
+    }
+    let mut head = lines.next(body)?.split(' ');
+    let validity: u32 = head.next()?.parse().ok()?;
+    let file_highest: u64 = head.next()?.parse().ok()?;
+    (validity == uid_validity && file_highest == highest).then(|| Modseqs::Unparsed {
+        highest,
+        text,
+        parsed: OnceLock::new(),
+    })
 }
 
 /// The mod-sequence state on disk, if it is intact.

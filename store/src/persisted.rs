@@ -31,8 +31,14 @@ pub(crate) fn save(folder: &Path, b: &Baseline) {
     let mut text = String::with_capacity(64 + b.iter().len() * 64);
     text.push_str(MAGIC);
     text.push('\n');
+    // `UIDVALIDITY UIDNEXT [HIGHESTMODSEQ]`: the third when the mod-sequences were brought up
+    // to date with this listing (a file without it is still read)
+    let modseq = b
+        .modseq_highest
+        .map(|m| format!(" {m}"))
+        .unwrap_or_default();
     text.push_str(&format!(
-        "{} {}\n{}\n",
+        "{} {}{modseq}\n{}\n",
         b.uid_validity,
         b.uid_next,
         state.encode()
@@ -89,6 +95,10 @@ pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
     let mut head = line()?.split(' ');
     let uid_validity: u32 = head.next()?.parse().ok()?;
     let uid_next: u32 = head.next()?.parse().ok()?;
+    let modseq_highest = match head.next() {
+        Some(m) => Some(m.parse::<u64>().ok()?),
+        None => None,
+    };
     let state = DirState::decode(line()?)?;
     if &state != current {
         return None;
@@ -99,6 +109,7 @@ pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
     let mut b = Baseline::over_text(uid_validity, text, count);
     b.push_ranges(slots);
     b.uid_next = uid_next;
+    b.modseq_highest = modseq_highest;
     b.state = Some(state);
     Some(b)
 }

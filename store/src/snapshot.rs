@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use crate::baseline::Listing;
 use crate::compress::{self, DecompressLimits, Format, MessageReader};
 use crate::keywords::KeywordTable;
-use crate::modseq::ModseqLog;
+use crate::modseq::Modseqs;
 use crate::{filename, Flags, StoreEvent};
 
 /// A consistent view of one mailbox after [`crate::Mailbox::sync`].
@@ -50,7 +50,7 @@ pub(crate) struct LazyEntries {
     /// The mailbox's keyword letters.
     pub keywords: Arc<KeywordTable>,
     /// The mailbox's mod-sequences.
-    pub modseqs: Arc<ModseqLog>,
+    pub modseqs: Arc<Modseqs>,
     /// The store's decompression limits.
     pub limits: &'static DecompressLimits,
 }
@@ -60,7 +60,7 @@ impl LazyEntries {
         let base = filename::basename(name);
         MessageEntry {
             uid,
-            modseq: self.modseqs.get(uid).unwrap_or(self.modseqs.highest),
+            modseq: self.modseqs.get(uid).unwrap_or(self.modseqs.highest()),
             path: join(if in_new { &self.new } else { &self.cur }, name),
             flags: filename::flags(name),
             keywords: if self.keywords.is_empty() {
@@ -109,7 +109,7 @@ impl Snapshot {
             name,
             uid_validity,
             uid_next,
-            highest_modseq: lazy.modseqs.highest,
+            highest_modseq: lazy.modseqs.highest(),
             events: Vec::new(),
             uids: lazy.listing.uids(),
             entries: OnceLock::new(),

@@ -154,3 +154,53 @@ fn a_conditional_flag_change_sees_changes_no_sync_has_numbered_yet() {
     assert_eq!(s.messages()[0].flags, Flags::SEEN.union(Flags::ANSWERED));
     assert!(s.messages()[0].modseq > known);
 }
+
+#[test]
+fn a_fresh_process_reads_the_modseqs_a_sync_left_without_comparing_them_again() {
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().join("Maildir");
+    let store = Store::create(&root).unwrap();
+    for n in ["1.a", "2.b", "3.c"] {
+        deliver(&root, "new", n);
+    }
+    let inbox = store.mailbox("INBOX").unwrap();
+    inbox.sync().unwrap();
+    fs::rename(root.join("new/2.b"), root.join("cur/2.b:2,S")).unwrap();
+    settle(&root);
+    let synced = inbox.sync().unwrap();
+    let file = root.join("mailfts-modseq");
+    let written = fs::read(&file).unwrap();
+
+    // a fresh process: the recorded state names the file's HIGHESTMODSEQ, so the file is trusted
+    let fresh = Store::open(&root)
+        .unwrap()
+        .mailbox("INBOX")
+        .unwrap()
+        .sync_shared()
+        .unwrap();
+    assert_eq!(fresh.highest_modseq, synced.highest_modseq);
+    for m in synced.messages() {
+        assert_eq!(
+            fresh.entry(m.uid).unwrap().modseq,
+            m.modseq,
+            "uid {}",
+            m.uid
+        );
+    }
+    assert_eq!(fs::read(&file).unwrap(), written, "nothing to rewrite");
+
+    // the file lost: not the one the state names, so counting restarts above every earlier value
+    fs::remove_file(&file).unwrap();
+    let after_loss = Store::open(&root)
+        .unwrap()
+        .mailbox("INBOX")
+        .unwrap()
+        .sync_shared()
+        .unwrap();
+    assert!(after_loss.highest_modseq > synced.highest_modseq);
+    assert!(after_loss
+        .messages()
+        .iter()
+        .all(|m| m.modseq > synced.highest_modseq || m.modseq == after_loss.highest_modseq));
+    assert!(file.exists(), "the restart point is written at once");
+}

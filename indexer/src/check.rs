@@ -241,12 +241,7 @@ fn check_once(index_dir: &Path, store: Option<&Store>, opts: &CheckOptions) -> C
             return r;
         }
     };
-    let present_exts = extensions_in(&tdir);
-    for seg in &metas.segments {
-        for file in segment_files(seg, &present_exts) {
-            check_segment_file(&tdir, &file, opts.full, &mut r);
-        }
-    }
+    check_segment_files(&tdir, &metas, opts.full, &mut r);
     if !r.is_clean() || !opts.full {
         // the cheap checks end here: opening the index is the caller's next step anyway
         return r;
@@ -271,16 +266,19 @@ fn check_once(index_dir: &Path, store: Option<&Store>, opts: &CheckOptions) -> C
 /// pass. For [`HomeIndex::open`]'s one-pass open; a failure sends it to [`check`] for the report.
 pub(crate) fn segment_files_clean(tdir: &Path, metas: &tantivy::IndexMeta) -> bool {
     let mut r = CheckReport::default();
+    check_segment_files(tdir, metas, false, &mut r);
+    r.is_clean()
+}
+
+/// Checks every file of the segments listed in `metas` (lengths and footers; checksums when
+/// `full`), recording problems in `r`.
+fn check_segment_files(tdir: &Path, metas: &tantivy::IndexMeta, full: bool, r: &mut CheckReport) {
     let present_exts = extensions_in(tdir);
     for seg in &metas.segments {
         for file in segment_files(seg, &present_exts) {
-            check_segment_file(tdir, &file, false, &mut r);
-            if !r.is_clean() {
-                return false;
-            }
+            check_segment_file(tdir, &file, full, r);
         }
     }
-    true
 }
 
 /// True when the index directory holds index files although `meta.json` is missing.

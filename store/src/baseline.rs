@@ -77,20 +77,10 @@ pub(crate) struct Baseline {
 impl Baseline {
     /// An empty baseline for about `messages` messages.
     pub(crate) fn with_capacity(uid_validity: u32, messages: usize) -> Baseline {
-        Baseline {
-            uid_validity,
-            uid_next: 1,
-            state: None,
-            modseq_highest: None,
-            listing: Arc::new(Listing {
-                names: String::with_capacity(messages * 56),
-                slots: Vec::with_capacity(messages),
-            }),
-            snapshot: None,
-        }
+        Baseline::over_text(uid_validity, String::with_capacity(messages * 56), messages)
     }
 
-    /// An empty baseline whose names will be ranges of `text` (see [`Baseline::push_range`]): a
+    /// An empty baseline whose names will be ranges of `text` (see [`Baseline::push_ranges`]): a
     /// persisted state file becomes the name buffer without a copy.
     pub(crate) fn over_text(uid_validity: u32, text: String, messages: usize) -> Baseline {
         Baseline {

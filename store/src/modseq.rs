@@ -238,17 +238,7 @@ impl ModseqLog {
     }
 
     fn decode(text: &str) -> Option<ModseqLog> {
-        let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
-        let (body, end) = text.split_at(body_end);
-        let hash = end.trim_end().strip_prefix("end ")?;
-        if u32::from_str_radix(hash, 16).ok()? != crc32fast::hash(body.as_bytes()) {
-            return None;
-        }
-        let mut lines = Lines { pos: 0 };
-        if lines.next(body)? != MAGIC {
-            return None;
-        }
-        let mut head = lines.next(body)?.split(' ');
+        let (body, lines, mut head) = checked_head(text)?;
         let mut log = ModseqLog {
             uid_validity: head.next()?.parse().ok()?,
             highest: head.next()?.parse().ok()?,
@@ -315,6 +305,24 @@ impl ModseqLog {
     }
 }
 
+/// The file's text when its checksum and magic line hold: the text before the `end` line, the
+/// lines positioned after the header, and the header's fields (`UIDVALIDITY HIGHESTMODSEQ
+/// FORGOTTEN`).
+fn checked_head(text: &str) -> Option<(&str, Lines, std::str::Split<'_, char>)> {
+    let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
+    let (body, end) = text.split_at(body_end);
+    let hash = end.trim_end().strip_prefix("end ")?;
+    if u32::from_str_radix(hash, 16).ok()? != crc32fast::hash(body.as_bytes()) {
+        return None;
+    }
+    let mut lines = Lines { pos: 0 };
+    if lines.next(body)? != MAGIC {
+        return None;
+    }
+    let head = lines.next(body)?.split(' ');
+    Some((body, lines, head))
+}
+
 /// The lines of a text read from the front, leaving the rest as bytes.
 struct Lines {
     pos: usize,
@@ -374,17 +382,7 @@ impl Modseqs {
 /// comparing it with that listing again would find nothing. Only its header is parsed.
 pub(crate) fn matching(folder: &Path, uid_validity: u32, highest: u64) -> Option<Modseqs> {
     let text = String::from_utf8(fs::read(folder.join(FILE)).ok()?).ok()?;
-    let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
-    let (body, end) = text.split_at(body_end);
-    let hash = end.trim_end().strip_prefix("end ")?;
-    if u32::from_str_radix(hash, 16).ok()? != crc32fast::hash(body.as_bytes()) {
-        return None;
-    }
-    let mut lines = Lines { pos: 0 };
-    if lines.next(body)? != MAGIC {
-        return None;
-    }
-    let mut head = lines.next(body)?.split(' ');
+    let (_, _, mut head) = checked_head(&text)?;
     let validity: u32 = head.next()?.parse().ok()?;
     let file_highest: u64 = head.next()?.parse().ok()?;
     (validity == uid_validity && file_highest == highest).then(|| Modseqs::Unparsed {

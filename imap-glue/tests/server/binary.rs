@@ -82,12 +82,7 @@ fn malformed_binary_items_are_bad() {
     .iter()
     .enumerate()
     {
-        let tag = format!("c{}", i + 1);
-        let r = c.command(&tag, &format!("FETCH 1 {item}"));
-        assert!(
-            r.last().unwrap().starts_with(&format!("{tag} BAD")),
-            "{item}: {r:?}"
-        );
+        c.assert_bad(&format!("c{}", i + 1), &format!("FETCH 1 {item}"));
     }
     // A part that does not exist is empty, as in Dovecot.
     let r = c.command("c20", "FETCH 1 (BINARY.PEEK[4.2.1] BINARY.SIZE[7])");

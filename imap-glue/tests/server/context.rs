@@ -112,12 +112,7 @@ fn malformed_context_arguments_are_bad() {
     .iter()
     .enumerate()
     {
-        let tag = format!("x{i}");
-        let r = a.command(&tag, cmd);
-        assert!(
-            r.last().unwrap().starts_with(&format!("{tag} BAD")),
-            "{cmd}: {r:?}"
-        );
+        a.assert_bad(&format!("x{i}"), cmd);
     }
     let r = a.command("z", "NOOP");
     assert_eq!(r.last().unwrap(), "z OK NOOP completed\r\n");

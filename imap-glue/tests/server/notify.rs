@@ -112,12 +112,7 @@ fn malformed_notify_is_bad() {
     .iter()
     .enumerate()
     {
-        let tag = format!("x{i}");
-        let r = a.command(&tag, cmd);
-        assert!(
-            r.last().unwrap().starts_with(&format!("{tag} BAD")),
-            "{cmd}: {r:?}"
-        );
+        a.assert_bad(&format!("x{i}"), cmd);
     }
     let mut c = server.client();
     let r = c.command("p", "NOTIFY NONE");

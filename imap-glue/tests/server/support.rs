@@ -171,6 +171,15 @@ impl Client {
         self.reader.get_mut().write_all(bytes).unwrap();
     }
 
+    /// Sends `tag command` and asserts that it is answered BAD (and the connection stays).
+    pub fn assert_bad(&mut self, tag: &str, command: &str) {
+        let r = self.command(tag, command);
+        assert!(
+            r.last().unwrap().starts_with(&format!("{tag} BAD")),
+            "{command}: {r:?}"
+        );
+    }
+
     /// Reads response lines until one equals `want` (without its CRLF); returns them all, that
     /// one last (panics on the read timeout).
     pub fn wait_for(&mut self, want: &str) -> Vec<String> {

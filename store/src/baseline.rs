@@ -11,47 +11,125 @@ use std::sync::Arc;
 
 use crate::dirstate::DirState;
 use crate::filename;
+use crate::persisted::StateMap;
 use crate::snapshot::Snapshot;
 
+/// Where one message's name lies in an owned listing's buffer.
 #[derive(Debug, Clone, Copy)]
-struct Slot {
+pub(crate) struct Slot {
     uid: u32,
     start: u32,
     len: u32,
     in_new: bool,
 }
 
-/// The file names of a mailbox's messages by UID: one name buffer and one slot per message,
-/// ascending by UID. Shared (read-only) between a [`Baseline`] and the snapshots built from it.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Listing {
-    names: String,
-    slots: Vec<Slot>,
+/// The file names of a mailbox's messages by UID, ascending by UID. Shared (read-only) between a
+/// [`Baseline`] and the snapshots built from it.
+#[derive(Debug, Clone)]
+pub(crate) enum Listing {
+    /// Built by a sync: one name buffer and one slot per message.
+    Owned { names: String, slots: Vec<Slot> },
+    /// The persisted state file of a fresh process, read in place (made owned on the first write).
+    Mapped(Arc<StateMap>),
+}
+
+impl Default for Listing {
+    fn default() -> Listing {
+        Listing::Owned {
+            names: String::new(),
+            slots: Vec::new(),
+        }
+    }
 }
 
 impl Listing {
-    fn index(&self, uid: u32) -> Result<usize, usize> {
-        self.slots.binary_search_by_key(&uid, |s| s.uid)
+    /// The number of messages.
+    fn len(&self) -> usize {
+        match self {
+            Listing::Owned { slots, .. } => slots.len(),
+            Listing::Mapped(map) => map.len(),
+        }
     }
 
-    fn name(&self, s: &Slot) -> &str {
-        &self.names[s.start as usize..(s.start + s.len) as usize]
+    /// The UID of the `i`-th message.
+    fn uid(&self, i: usize) -> u32 {
+        match self {
+            Listing::Owned { slots, .. } => slots[i].uid,
+            Listing::Mapped(map) => map.uid(i),
+        }
+    }
+
+    /// The file name and `new/` location of the `i`-th message.
+    fn at(&self, i: usize) -> (&str, bool) {
+        match self {
+            Listing::Owned { names, slots } => {
+                let s = &slots[i];
+                (
+                    &names[s.start as usize..(s.start + s.len) as usize],
+                    s.in_new,
+                )
+            }
+            Listing::Mapped(map) => map.name(i),
+        }
+    }
+
+    fn index(&self, uid: u32) -> Result<usize, usize> {
+        match self {
+            Listing::Owned { slots, .. } => slots.binary_search_by_key(&uid, |s| s.uid),
+            Listing::Mapped(map) => map.index(uid),
+        }
     }
 
     /// The file name and `new/` location of a UID.
     pub(crate) fn get(&self, uid: u32) -> Option<(&str, bool)> {
-        let s = &self.slots[self.index(uid).ok()?];
-        Some((self.name(s), s.in_new))
+        Some(self.at(self.index(uid).ok()?))
     }
 
     /// The messages `(uid, file name, in new/)`, ascending by UID.
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &str, bool)> + Clone + '_ {
-        self.slots.iter().map(|s| (s.uid, self.name(s), s.in_new))
+        (0..self.len()).map(|i| {
+            let (name, in_new) = self.at(i);
+            (self.uid(i), name, in_new)
+        })
     }
 
     /// The UIDs, ascending.
     pub(crate) fn uids(&self) -> Vec<u32> {
-        self.slots.iter().map(|s| s.uid).collect()
+        match self {
+            Listing::Owned { slots, .. } => slots.iter().map(|s| s.uid).collect(),
+            Listing::Mapped(map) => (0..map.len()).map(|i| map.uid(i)).collect(),
+        }
+    }
+
+    /// The UIDs in place, when they are (a mapped state file on a little-endian machine).
+    pub(crate) fn uid_slice(&self) -> Option<&[u32]> {
+        match self {
+            Listing::Owned { .. } => None,
+            Listing::Mapped(map) => map.uid_slice(),
+        }
+    }
+
+    /// The name buffer and slots, copied out of a mapped file first.
+    fn owned(&mut self) -> (&mut String, &mut Vec<Slot>) {
+        if let Listing::Mapped(map) = self {
+            let mut names = String::new();
+            let mut slots = Vec::with_capacity(map.len());
+            for i in 0..map.len() {
+                let (name, in_new) = map.name(i);
+                slots.push(Slot {
+                    uid: map.uid(i),
+                    start: names.len() as u32,
+                    len: name.len() as u32,
+                    in_new,
+                });
+                names.push_str(name);
+            }
+            *self = Listing::Owned { names, slots };
+        }
+        match self {
+            Listing::Owned { names, slots } => (names, slots),
+            Listing::Mapped(_) => unreachable!("made owned above"),
+        }
     }
 }
 
@@ -77,43 +155,25 @@ pub(crate) struct Baseline {
 impl Baseline {
     /// An empty baseline for about `messages` messages.
     pub(crate) fn with_capacity(uid_validity: u32, messages: usize) -> Baseline {
-        Baseline::over_text(uid_validity, String::with_capacity(messages * 56), messages)
+        Baseline::over_listing(
+            uid_validity,
+            Listing::Owned {
+                names: String::with_capacity(messages * 56),
+                slots: Vec::with_capacity(messages),
+            },
+        )
     }
 
-    /// An empty baseline whose names will be ranges of `text` (see [`Baseline::push_ranges`]): a
-    /// persisted state file becomes the name buffer without a copy.
-    pub(crate) fn over_text(uid_validity: u32, text: String, messages: usize) -> Baseline {
+    /// A baseline over a listing (a persisted state file read in place).
+    pub(crate) fn over_listing(uid_validity: u32, listing: Listing) -> Baseline {
         Baseline {
             uid_validity,
             uid_next: 1,
             state: None,
             modseq_highest: None,
-            listing: Arc::new(Listing {
-                names: text,
-                slots: Vec::with_capacity(messages),
-            }),
+            listing: Arc::new(listing),
             snapshot: None,
         }
-    }
-
-    /// Appends messages `(uid, start, len, in new/)` whose names are the byte ranges
-    /// `start..start + len` of the text given to [`Baseline::over_text`] (ranges inside it, on
-    /// character boundaries); UIDs must ascend.
-    pub(crate) fn push_ranges(&mut self, ranges: Vec<(u32, usize, usize, bool)>) {
-        self.snapshot = None;
-        let listing = Arc::make_mut(&mut self.listing);
-        listing
-            .slots
-            .extend(ranges.into_iter().map(|(uid, start, len, in_new)| {
-                debug_assert!(listing.names.get(start..start + len).is_some());
-                Slot {
-                    uid,
-                    start: start as u32,
-                    len: len as u32,
-                    in_new,
-                }
-            }));
-        debug_assert!(listing.slots.windows(2).all(|w| w[0].uid < w[1].uid));
     }
 
     /// The listing, shared with the snapshots built from it.
@@ -123,12 +183,12 @@ impl Baseline {
 
     /// Appends a message; UIDs must come in ascending order.
     pub(crate) fn push(&mut self, uid: u32, name: &str, in_new: bool) {
-        let listing = Arc::make_mut(&mut self.listing);
-        debug_assert!(listing.slots.last().is_none_or(|s| s.uid < uid));
+        let (names, slots) = Arc::make_mut(&mut self.listing).owned();
+        debug_assert!(slots.last().is_none_or(|s| s.uid < uid));
         self.snapshot = None;
-        let start = listing.names.len() as u32;
-        listing.names.push_str(name);
-        listing.slots.push(Slot {
+        let start = names.len() as u32;
+        names.push_str(name);
+        slots.push(Slot {
             uid,
             start,
             len: name.len() as u32,
@@ -157,18 +217,18 @@ impl Baseline {
         self.state = None;
         self.snapshot = None;
         self.uid_next = self.uid_next.max(uid.saturating_add(1));
-        let listing = Arc::make_mut(&mut self.listing);
-        let start = listing.names.len() as u32;
-        listing.names.push_str(name);
+        let (names, slots) = Arc::make_mut(&mut self.listing).owned();
+        let start = names.len() as u32;
+        names.push_str(name);
         let slot = Slot {
             uid,
             start,
             len: name.len() as u32,
             in_new,
         };
-        match listing.index(uid) {
-            Ok(i) => listing.slots[i] = slot,
-            Err(i) => listing.slots.insert(i, slot),
+        match slots.binary_search_by_key(&uid, |s| s.uid) {
+            Ok(i) => slots[i] = slot,
+            Err(i) => slots.insert(i, slot),
         }
     }
 
@@ -183,19 +243,18 @@ impl Baseline {
         in_new: bool,
     ) -> bool {
         let listing = &*self.listing;
-        while listing.slots.get(*cursor).is_some_and(|s| s.uid < uid) {
+        let len = listing.len();
+        while *cursor < len && listing.uid(*cursor) < uid {
             *cursor += 1;
         }
-        match listing.slots.get(*cursor) {
-            Some(s) if s.uid == uid => {
-                let old = listing.name(s);
-                if old == name {
-                    s.in_new != in_new
-                } else {
-                    filename::basename(old) == filename::basename(name)
-                }
-            }
-            _ => false,
+        if *cursor == len || listing.uid(*cursor) != uid {
+            return false;
+        }
+        let (old, old_in_new) = listing.at(*cursor);
+        if old == name {
+            old_in_new != in_new
+        } else {
+            filename::basename(old) == filename::basename(name)
         }
     }
 }

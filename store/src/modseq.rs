@@ -348,10 +348,11 @@ impl Lines {
 pub(crate) enum Modseqs {
     /// Parsed and compared with the listing.
     Log(ModseqLog),
-    /// Checked (CRC, UIDVALIDITY, HIGHESTMODSEQ) but not parsed.
+    /// Its header checked (UIDVALIDITY, HIGHESTMODSEQ) but not its records: the file mapped, not
+    /// copied; the checksum is checked with the records, on first use.
     Unparsed {
         highest: u64,
-        text: String,
+        map: memmap2::Mmap,
         parsed: OnceLock<Option<ModseqLog>>,
     },
 }
@@ -369,8 +370,14 @@ impl Modseqs {
     pub(crate) fn get(&self, uid: u32) -> Option<u64> {
         match self {
             Modseqs::Log(log) => log.get(uid),
-            Modseqs::Unparsed { text, parsed, .. } => parsed
-                .get_or_init(|| ModseqLog::decode(text))
+            Modseqs::Unparsed { map, parsed, .. } => parsed
+                .get_or_init(|| {
+                    let log = ModseqLog::decode(std::str::from_utf8(map).ok()?);
+                    if log.is_none() {
+                        tracing::warn!("damaged mod-sequence state: every message reads as changed at HIGHESTMODSEQ until the next sync rewrites it");
+                    }
+                    log
+                })
                 .as_ref()?
                 .get(uid),
         }
@@ -381,13 +388,23 @@ impl Modseqs {
 /// HIGHESTMODSEQ `highest` (every change, and every restart after a loss, gives a new one), so
 /// comparing it with that listing again would find nothing. Only its header is parsed.
 pub(crate) fn matching(folder: &Path, uid_validity: u32, highest: u64) -> Option<Modseqs> {
-    let text = String::from_utf8(fs::read(folder.join(FILE)).ok()?).ok()?;
-    let (_, _, mut head) = checked_head(&text)?;
+    let file = fs::File::open(folder.join(FILE)).ok()?;
+    // SAFETY: the file is only ever replaced by a rename (see `save`), never written in place, so
+    // the mapped bytes do not change under us.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    // the header only: the checksum and the records are checked when first parsed (a search
+    // answered by the index never reads them; if they turn out damaged then, every message
+    // reads as changed at HIGHESTMODSEQ, and the next sync rewrites the file)
+    let mut lines = map.splitn(3, |&b| b == b'\n');
+    if lines.next()? != MAGIC.as_bytes() {
+        return None;
+    }
+    let mut head = std::str::from_utf8(lines.next()?).ok()?.split(' ');
     let validity: u32 = head.next()?.parse().ok()?;
     let file_highest: u64 = head.next()?.parse().ok()?;
     (validity == uid_validity && file_highest == highest).then(|| Modseqs::Unparsed {
         highest,
-        text,
+        map,
         parsed: OnceLock::new(),
     })
 }

@@ -8,58 +8,42 @@
 //! process changes `new/` or `cur/` (mtime, and for our list its inode and size), so a stale file is
 //! never used.
 //!
-//! Format (UTF-8 lines): `mailfts-state 2`, `UIDVALIDITY UIDNEXT`, the encoded [`DirState`], one
-//! `UID N|C NAME` per message in ascending UID order, and `end COUNT CRC` (CRC-32 of everything
-//! before it, 8 hex digits). A fresh process reads it on every search, so loading is one pass over
-//! the bytes: the checksum (SIMD CRC-32; version 1's byte-at-a-time FNV took a millisecond on 20,000
-//! messages), then the lines split.
+//! Format 3: four text lines — `mailfts-state 3`, `UIDVALIDITY UIDNEXT [HIGHESTMODSEQ]`, the encoded
+//! [`DirState`], `COUNT NAMES_LEN` — zero to three NUL bytes (so that the next block starts at a
+//! multiple of 4 and can be read as `&[u32]` in place), then three blocks: `COUNT` UIDs (`u32`,
+//! little-endian, ascending), `COUNT` name ends (`u32` little-endian offsets into the names block, the top bit set
+//! for a message in `new/`), the names (UTF-8, concatenated), and the trailer `end CRC\n` (CRC-32 of
+//! everything before it, 8 hex digits). A fresh process reads it on every search, so loading it costs
+//! nothing per message: the file is mapped ([`StateMap`]), checked (CRC, sizes, UIDs ascending) and
+//! then read in place — a name is looked at only when a search reads its message. Format 2 (one text
+//! line per message, copied and split at every load: about 1.5 ms on 20,000 messages) is no longer
+//! read; a fresh process that finds it reads the directories once and writes format 3.
 
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use crate::baseline::Baseline;
+use crate::baseline::{Baseline, Listing};
 use crate::dirstate::DirState;
 
 /// File name of the persisted state.
 pub(crate) const FILE: &str = "mailfts-state";
-const MAGIC: &str = "mailfts-state 2";
+const MAGIC: &str = "mailfts-state 3";
+/// `end XXXXXXXX\n`.
+const TRAILER_LEN: usize = 13;
+/// The top bit of a name end: the message is in `new/`.
+const IN_NEW: u32 = 1 << 31;
 
 /// Writes the state of `b` (which must carry a settled state); best effort.
 pub(crate) fn save(folder: &Path, b: &Baseline) {
     let Some(state) = &b.state else { return };
-    let mut text = String::with_capacity(64 + b.iter().len() * 64);
-    text.push_str(MAGIC);
-    text.push('\n');
-    // `UIDVALIDITY UIDNEXT [HIGHESTMODSEQ]`: the third when the mod-sequences were brought up
-    // to date with this listing (a file without it is still read)
-    let modseq = b
-        .modseq_highest
-        .map(|m| format!(" {m}"))
-        .unwrap_or_default();
-    text.push_str(&format!(
-        "{} {}{modseq}\n{}\n",
-        b.uid_validity,
-        b.uid_next,
-        state.encode()
-    ));
-    let mut count = 0usize;
-    for (uid, name, in_new) in b.iter() {
-        if name.contains('\n') {
-            return; // not representable; the next process reads the directories
-        }
-        text.push_str(&format!(
-            "{uid} {} {name}\n",
-            if in_new { 'N' } else { 'C' }
-        ));
-        count += 1;
-    }
-    let hash = crc32fast::hash(text.as_bytes());
-    text.push_str(&format!("end {count} {hash:08x}\n"));
+    let Some(bytes) = encode(b, state) else {
+        return; // not representable (a name over 2 GB in all); the next process reads the directories
+    };
     let tmp = folder.join(format!("{FILE}.tmp"));
     let write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(&bytes)?;
         drop(f);
         fs::rename(&tmp, folder.join(FILE))
     };
@@ -68,84 +52,235 @@ pub(crate) fn save(folder: &Path, b: &Baseline) {
     }
 }
 
-/// The persisted baseline, when the file is intact and describes exactly `current`. The file's
-/// text becomes the baseline's name buffer (the names are ranges of it): no copy per message.
-pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
-    let text = String::from_utf8(fs::read(folder.join(FILE)).ok()?).ok()?;
-    let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
-    let (body, end) = text.split_at(body_end);
-    let mut end = end.trim_end().split(' ');
-    let (Some("end"), Some(count), Some(hash)) = (end.next(), end.next(), end.next()) else {
-        return None;
-    };
-    if u32::from_str_radix(hash, 16).ok()? != crc32fast::hash(body.as_bytes()) {
+/// The bytes of the file for `b` in `state`.
+fn encode(b: &Baseline, state: &DirState) -> Option<Vec<u8>> {
+    let messages = b.iter();
+    let count = messages.len();
+    let names_len: usize = messages.clone().map(|(_, name, _)| name.len()).sum();
+    if names_len >= IN_NEW as usize {
         return None;
     }
-    let count: usize = count.parse().ok()?;
+    // `UIDVALIDITY UIDNEXT [HIGHESTMODSEQ]`: the third when the mod-sequences were brought up
+    // to date with this listing (a file without it is still read)
+    let modseq = b
+        .modseq_highest
+        .map(|m| format!(" {m}"))
+        .unwrap_or_default();
+    let head = format!(
+        "{MAGIC}\n{} {}{modseq}\n{}\n{count} {names_len}\n",
+        b.uid_validity,
+        b.uid_next,
+        state.encode()
+    );
+    let mut out = Vec::with_capacity(head.len() + 3 + 8 * count + names_len + TRAILER_LEN);
+    out.extend_from_slice(head.as_bytes());
+    out.resize(out.len().next_multiple_of(4), 0);
+    for (uid, _, _) in messages.clone() {
+        out.extend_from_slice(&uid.to_le_bytes());
+    }
+    let mut end = 0u32;
+    for (_, name, in_new) in messages.clone() {
+        end += name.len() as u32;
+        let bits = if in_new { end | IN_NEW } else { end };
+        out.extend_from_slice(&bits.to_le_bytes());
+    }
+    for (_, name, _) in messages {
+        out.extend_from_slice(name.as_bytes());
+    }
+    let hash = crc32fast::hash(&out);
+    out.extend_from_slice(format!("end {hash:08x}\n").as_bytes());
+    Some(out)
+}
+
+/// The persisted baseline, when the file is intact and describes exactly `current`. The file is
+/// mapped, not copied: the baseline's listing reads UIDs and names in place ([`StateMap`]).
+pub(crate) fn load(folder: &Path, current: &DirState) -> Option<Baseline> {
+    let file = fs::File::open(folder.join(FILE)).ok()?;
+    // SAFETY: the file is only ever replaced by a rename (see `save`), never written in place, so
+    // the mapped bytes do not change under us; every read of them below is bounds-checked.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    let parsed = StateMap::check(map)?;
+    if &parsed.head.state != current {
+        return None;
+    }
+    let head = parsed.head.clone();
+    let mut b = Baseline::over_listing(
+        head.uid_validity,
+        Listing::Mapped(std::sync::Arc::new(parsed)),
+    );
+    b.uid_next = head.uid_next;
+    b.modseq_highest = head.modseq_highest;
+    b.state = Some(head.state);
+    Some(b)
+}
+
+/// The text lines at the top of the file.
+#[derive(Debug, Clone)]
+struct Head {
+    uid_validity: u32,
+    uid_next: u32,
+    modseq_highest: Option<u64>,
+    state: DirState,
+    count: usize,
+    names_len: usize,
+}
+
+/// A checked state file, mapped: the UIDs and names of its messages read in place.
+#[derive(Debug)]
+pub(crate) struct StateMap {
+    map: memmap2::Mmap,
+    head: Head,
+    /// Where the UID block starts.
+    uids_at: usize,
+}
+
+impl StateMap {
+    /// The file's bytes when they are a complete, intact format-3 state: checksum, header, block
+    /// sizes, UIDs ascending and name ends within the names block.
+    fn check(map: memmap2::Mmap) -> Option<StateMap> {
+        let body_len = map.len().checked_sub(TRAILER_LEN)?;
+        let (body, trailer) = map.split_at(body_len);
+        let hash = trailer.strip_prefix(b"end ")?.strip_suffix(b"\n")?;
+        let hash = u32::from_str_radix(std::str::from_utf8(hash).ok()?, 16).ok()?;
+        if hash != crc32fast::hash(body) {
+            return None;
+        }
+        let (head, uids_at) = parse_head(body)?;
+        let blocks = head.count.checked_mul(8)?.checked_add(head.names_len)?;
+        if body.len() != uids_at.checked_add(blocks)? {
+            return None;
+        }
+        let words = |at: usize| {
+            body[at..at + 4 * head.count]
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let (mut last_uid, mut last_end) = (0u32, 0u32);
+        for (uid, end) in words(uids_at).zip(words(uids_at + 4 * head.count)) {
+            let end = end & !IN_NEW;
+            if uid <= last_uid || end < last_end {
+                return None;
+            }
+            (last_uid, last_end) = (uid, end);
+        }
+        (last_end as usize == head.names_len).then_some(StateMap { map, head, uids_at })
+    }
+
+    /// The number of messages.
+    pub(crate) fn len(&self) -> usize {
+        self.head.count
+    }
+
+    fn word(&self, at: usize) -> u32 {
+        let b = &self.map[at..at + 4];
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    }
+
+    fn end(&self, i: usize) -> u32 {
+        self.word(self.uids_at + 4 * (self.head.count + i))
+    }
+
+    /// The UID of the `i`-th message.
+    pub(crate) fn uid(&self, i: usize) -> u32 {
+        self.word(self.uids_at + 4 * i)
+    }
+
+    /// The UIDs in place, when this machine reads the file's little-endian `u32`s natively (the
+    /// mapping is page-aligned and the block starts at a multiple of 4).
+    pub(crate) fn uid_slice(&self) -> Option<&[u32]> {
+        if cfg!(target_endian = "big") {
+            return None;
+        }
+        let bytes = &self.map[self.uids_at..self.uids_at + 4 * self.head.count];
+        // SAFETY: every bit pattern is a valid u32; `align_to` returns the aligned middle part
+        let (pre, words, post) = unsafe { bytes.align_to::<u32>() };
+        (pre.is_empty() && post.is_empty()).then_some(words)
+    }
+
+    /// The file name and `new/` location of the `i`-th message. Names are checked as UTF-8 here,
+    /// one at a time (a damaged file whose checksum still matches gives an empty name, never a
+    /// wrong message's).
+    pub(crate) fn name(&self, i: usize) -> (&str, bool) {
+        let end = self.end(i);
+        let start = if i == 0 { 0 } else { self.end(i - 1) & !IN_NEW };
+        let names_at = self.uids_at + 8 * self.head.count;
+        let bytes = &self.map[names_at + start as usize..names_at + (end & !IN_NEW) as usize];
+        (std::str::from_utf8(bytes).unwrap_or(""), end & IN_NEW != 0)
+    }
+
+    /// The position of a UID (binary search).
+    pub(crate) fn index(&self, uid: u32) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.uid(mid).cmp(&uid) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
+    }
+}
+
+/// The four text lines, and where the UID block starts after them.
+fn parse_head(body: &[u8]) -> Option<(Head, usize)> {
     let mut pos = 0;
     let mut line = || {
-        let len = memchr::memchr(b'\n', &body.as_bytes()[pos..])?;
-        let l = &body[pos..pos + len];
+        let len = memchr::memchr(b'\n', &body[pos..])?;
+        let l = std::str::from_utf8(&body[pos..pos + len]).ok()?;
         pos += len + 1;
         Some(l)
     };
     if line()? != MAGIC {
         return None;
     }
-    let mut head = line()?.split(' ');
-    let uid_validity: u32 = head.next()?.parse().ok()?;
-    let uid_next: u32 = head.next()?.parse().ok()?;
-    let modseq_highest = match head.next() {
+    let mut ids = line()?.split(' ');
+    let uid_validity: u32 = ids.next()?.parse().ok()?;
+    let uid_next: u32 = ids.next()?.parse().ok()?;
+    let modseq_highest = match ids.next() {
         Some(m) => Some(m.parse::<u64>().ok()?),
         None => None,
     };
     let state = DirState::decode(line()?)?;
-    if &state != current {
+    let mut sizes = line()?.split(' ');
+    let count: usize = sizes.next()?.parse().ok()?;
+    let names_len: usize = sizes.next()?.parse().ok()?;
+    if sizes.next().is_some() {
         return None;
     }
-    // `UID N|C NAME` lines, as byte ranges of the text: one pass over the bytes (a fresh process
-    // does this for every search, so no per-line string searching or allocation)
-    let slots = parse_lines(&text.as_bytes()[..body.len()], pos, count)?;
-    let mut b = Baseline::over_text(uid_validity, text, count);
-    b.push_ranges(slots);
-    b.uid_next = uid_next;
-    b.modseq_highest = modseq_highest;
-    b.state = Some(state);
-    Some(b)
-}
-
-/// The `(uid, name start, name length, in new/)` of the `UID N|C NAME` lines of `bytes[from..]`
-/// (each ended by `\n`): `None` unless there are exactly `count` lines, UIDs ascending.
-fn parse_lines(bytes: &[u8], from: usize, count: usize) -> Option<Vec<(u32, usize, usize, bool)>> {
-    let mut out = Vec::with_capacity(count);
-    let (mut at, mut last) = (from, 0u32);
-    while at < bytes.len() {
-        let mut uid: u32 = 0;
-        let digits_from = at;
-        while let Some(d) = bytes.get(at).filter(|b| b.is_ascii_digit()) {
-            uid = uid.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
-            at += 1;
-        }
-        let in_new = match bytes.get(at..at + 3)? {
-            b" N " => true,
-            b" C " => false,
-            _ => return None,
-        };
-        if at == digits_from || uid <= last {
-            return None;
-        }
-        last = uid;
-        let name = at + 3;
-        let end = name + memchr::memchr(b'\n', &bytes[name..])?;
-        out.push((uid, name, end - name, in_new));
-        at = end + 1;
-    }
-    (out.len() == count).then_some(out)
+    let head = Head {
+        uid_validity,
+        uid_next,
+        modseq_highest,
+        state,
+        count,
+        names_len,
+    };
+    let uids_at = pos.next_multiple_of(4);
+    body.get(pos..uids_at)?
+        .iter()
+        .all(|&b| b == 0)
+        .then_some((head, uids_at))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn baseline(state: &DirState) -> Baseline {
+        let mut b = Baseline::with_capacity(7, 2);
+        b.push(1, "1.M1.host:2,S", false);
+        b.push(5, "5.M2.host with space é", true);
+        b.uid_next = 6;
+        b.modseq_highest = Some(9);
+        b.state = Some(state.clone());
+        b
+    }
+
+    fn names(b: &Baseline) -> Vec<(u32, String, bool)> {
+        b.iter().map(|(u, n, i)| (u, n.to_string(), i)).collect()
+    }
 
     #[test]
     fn a_saved_state_loads_only_for_the_same_directories() {
@@ -155,25 +290,14 @@ mod tests {
         }
         let state = DirState::read(dir.path()).unwrap();
         assert_eq!(DirState::decode(&state.encode()).as_ref(), Some(&state));
-        let mut b = Baseline::with_capacity(7, 2);
-        b.push(1, "1.M1.host:2,S", false);
-        b.push(5, "5.M2.host with space", true);
-        b.uid_next = 6;
-        b.state = Some(state.clone());
+        let b = baseline(&state);
         save(dir.path(), &b);
         let loaded = load(dir.path(), &state).expect("same state");
         assert_eq!((loaded.uid_validity, loaded.uid_next), (7, 6));
-        let got: Vec<_> = loaded
-            .iter()
-            .map(|(u, n, i)| (u, n.to_string(), i))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (1, "1.M1.host:2,S".to_string(), false),
-                (5, "5.M2.host with space".to_string(), true)
-            ]
-        );
+        assert_eq!(loaded.modseq_highest, Some(9));
+        assert_eq!(names(&loaded), names(&b));
+        assert_eq!(loaded.get(5), Some(("5.M2.host with space é", true)));
+        assert_eq!(loaded.get(3), None);
         // another state: ignored
         fs::write(dir.path().join("new/x"), b"x").unwrap();
         let changed = DirState::read(dir.path()).unwrap();
@@ -190,28 +314,55 @@ mod tests {
     }
 
     #[test]
-    fn message_lines_parse_strictly() {
-        let ok = b"1 C a:2,S\n5 N b c\n";
-        assert_eq!(
-            parse_lines(ok, 0, 2),
-            Some(vec![(1, 4, 5, false), (5, 14, 3, true)])
-        );
-        assert_eq!(&ok[14..17], b"b c");
-        assert_eq!(parse_lines(ok, 0, 3), None, "count differs");
-        for bad in [
-            &b"5 C a\n1 C b\n"[..], // UIDs descending
-            b"1 C a\n1 C b\n",      // repeated
-            b"1 X a\n",             // neither N nor C
-            b" C a\n",              // no UID
-            b"0 C a\n",             // UID 0
-            b"99999999999 C a\n",   // past u32
-            b"1 C a",               // no line end
-        ] {
-            assert_eq!(
-                parse_lines(bad, 0, 1 + usize::from(bad.len() > 12)),
-                None,
-                "{bad:?}"
-            );
+    fn an_empty_mailbox_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["new", "cur"] {
+            fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        let state = DirState::read(dir.path()).unwrap();
+        let mut b = Baseline::with_capacity(3, 0);
+        b.state = Some(state.clone());
+        save(dir.path(), &b);
+        let loaded = load(dir.path(), &state).expect("loads");
+        assert_eq!(loaded.iter().len(), 0);
+        assert_eq!(loaded.modseq_highest, None);
+    }
+
+    /// Files whose checksum matches but whose content is inconsistent are refused.
+    #[test]
+    fn inconsistent_files_are_refused_even_with_a_matching_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["new", "cur"] {
+            fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        let state = DirState::read(dir.path()).unwrap();
+        let good = encode(&baseline(&state), &state).unwrap();
+        let head_len =
+            good.len() - TRAILER_LEN - 8 * 2 - "1.M1.host:2,S5.M2.host with space é".len();
+        let resealed = |mut body: Vec<u8>| {
+            let hash = crc32fast::hash(&body);
+            body.extend_from_slice(format!("end {hash:08x}\n").as_bytes());
+            body
+        };
+        let body = good[..good.len() - TRAILER_LEN].to_vec();
+        let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+        cases.push(("as written", resealed(body.clone())));
+        let mut swapped = body.clone();
+        swapped.copy_within(head_len..head_len + 4, head_len + 4); // UIDs 1, 1
+        cases.push(("UIDs not ascending", resealed(swapped)));
+        let mut long = body.clone();
+        long[head_len + 12] = 0xff; // second name end past the names block
+        cases.push(("name end past the block", resealed(long)));
+        cases.push(("block cut short", resealed(body[..body.len() - 1].to_vec())));
+        let counted = String::from_utf8_lossy(&body[..head_len]).replace("\n2 ", "\n3 ");
+        let mut recounted = counted.into_bytes();
+        recounted.extend_from_slice(&body[head_len..]);
+        cases.push(("count differs", resealed(recounted)));
+        cases.push(("no trailer", body.clone()));
+        for (what, bytes) in cases {
+            fs::write(dir.path().join(FILE), &bytes).unwrap();
+            let loaded = load(dir.path(), &state);
+            assert_eq!(loaded.is_some(), what == "as written", "{what}");
         }
     }
 }

@@ -31,11 +31,35 @@ pub struct Snapshot {
     /// What this sync changed, in the order described at [`StoreEvent`].
     pub events: Vec<StoreEvent>,
     /// The UIDs of the messages, ascending.
-    uids: Vec<u32>,
+    uids: Uids,
     /// The messages, ascending by UID: given, or built from `lazy` on first use.
     entries: OnceLock<Vec<MessageEntry>>,
     /// Where entries not yet built come from.
     lazy: Option<LazyEntries>,
+}
+
+/// The UIDs of a snapshot: its own, or read in place from the listing's mapped state file.
+#[derive(Clone, Debug)]
+enum Uids {
+    Owned(Vec<u32>),
+    /// A listing whose [`Listing::uid_slice`] is `Some`.
+    InListing(Arc<Listing>),
+}
+
+impl Uids {
+    fn of(listing: &Arc<Listing>) -> Uids {
+        match listing.uid_slice() {
+            Some(_) => Uids::InListing(listing.clone()),
+            None => Uids::Owned(listing.uids()),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Uids::Owned(v) => v,
+            Uids::InListing(l) => l.uid_slice().unwrap_or_default(),
+        }
+    }
 }
 
 /// What a snapshot needs to build its entries on demand.
@@ -92,7 +116,7 @@ impl Snapshot {
             uid_next,
             highest_modseq,
             events,
-            uids: messages.iter().map(|m| m.uid).collect(),
+            uids: Uids::Owned(messages.iter().map(|m| m.uid).collect()),
             entries: OnceLock::from(messages),
             lazy: None,
         }
@@ -111,7 +135,7 @@ impl Snapshot {
             uid_next,
             highest_modseq: lazy.modseqs.highest(),
             events: Vec::new(),
-            uids: lazy.listing.uids(),
+            uids: Uids::of(&lazy.listing),
             entries: OnceLock::new(),
             lazy: Some(lazy),
         }
@@ -131,22 +155,22 @@ impl Snapshot {
 
     /// The UIDs of the messages, ascending (never builds the entries).
     pub fn uids(&self) -> &[u32] {
-        &self.uids
+        self.uids.as_slice()
     }
 
     /// The number of messages.
     pub fn len(&self) -> usize {
-        self.uids.len()
+        self.uids().len()
     }
 
     /// True when the mailbox has no messages.
     pub fn is_empty(&self) -> bool {
-        self.uids.is_empty()
+        self.uids().is_empty()
     }
 
     /// The highest UID, 0 for an empty mailbox.
     pub fn max_uid(&self) -> u32 {
-        self.uids.last().copied().unwrap_or(0)
+        self.uids().last().copied().unwrap_or(0)
     }
 
     /// The message with this UID (binary search); builds every entry on first use of a lazy
@@ -172,7 +196,7 @@ impl Snapshot {
     }
 
     fn index_of(&self, uid: u32) -> Option<usize> {
-        self.uids.binary_search(&uid).ok()
+        self.uids().binary_search(&uid).ok()
     }
 }
 

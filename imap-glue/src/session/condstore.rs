@@ -23,6 +23,7 @@ use imap_codec::imap_types::command::{FetchModifier, SelectParameter, StoreModif
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence};
 
+use super::view::flag_list;
 use super::*;
 
 /// What the client enabled, and the modifiers of the command being run.

@@ -1,10 +1,80 @@
 //! Mailbox commands: subscriptions, LIST, LSUB, LIST-EXTENDED, SELECT/EXAMINE and STATUS.
 
-use super::names::{pattern_matcher, special_use, wire_name};
+use super::names::{name_arg, pattern_matcher, special_use, wire_name};
 use super::view::{claim_recent, flags_responses};
 use super::*;
 
 impl Session {
+    /// CREATE.
+    pub(super) fn create(&self, mailbox: &WireMailbox<'_>) -> Result<String, Status> {
+        let name = name_arg(mailbox)?;
+        self.home()?
+            .store
+            .create_mailbox(&name)
+            .map_err(|e| Status::No(store_no(&e)))?;
+        Ok("CREATE completed".into())
+    }
+
+    /// DELETE (not of the selected mailbox); the name is unsubscribed too.
+    pub(super) fn delete(&self, mailbox: &WireMailbox<'_>) -> Result<String, Status> {
+        let name = name_arg(mailbox)?;
+        if self.view.as_ref().is_some_and(|v| v.name == name) {
+            return Err(Status::No("[INUSE] Mailbox is selected".into()));
+        }
+        let home = self.home()?.clone();
+        home.store
+            .delete_mailbox(&name)
+            .map_err(|e| Status::No(store_no(&e)))?;
+        home.sort.forget(&name);
+        self.set_subscribed(&name, false);
+        Ok("DELETE completed".into())
+    }
+
+    /// RENAME; a subscription moves with the name.
+    pub(super) fn rename(
+        &self,
+        from: &WireMailbox<'_>,
+        to: &WireMailbox<'_>,
+    ) -> Result<String, Status> {
+        let from = name_arg(from)?;
+        let to = name_arg(to)?;
+        let home = self.home()?.clone();
+        home.store
+            .rename_mailbox(&from, &to)
+            .map_err(|e| Status::No(store_no(&e)))?;
+        home.sort.forget(&from);
+        if self.subscriptions().contains(&from) {
+            self.set_subscribed(&from, false);
+            self.set_subscribed(&to, true);
+        }
+        Ok("RENAME completed".into())
+    }
+
+    /// SUBSCRIBE (`on`) or UNSUBSCRIBE.
+    pub(super) fn subscribe(&self, mailbox: &WireMailbox<'_>, on: bool) -> Result<String, Status> {
+        let name = name_arg(mailbox)?;
+        self.set_subscribed(&name, on);
+        Ok(if on {
+            "SUBSCRIBE completed".into()
+        } else {
+            "UNSUBSCRIBE completed".into()
+        })
+    }
+
+    /// LIST, with the LIST-EXTENDED options taken off the command when it had some.
+    pub(super) fn list_command(
+        &mut self,
+        reference: &WireMailbox<'_>,
+        pattern: &ListMailbox<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        match self.list_options.take() {
+            Some(opts) => self.list_extended(reference, &opts, out)?,
+            None => self.list(reference, pattern, false, out)?,
+        }
+        Ok("LIST completed".into())
+    }
+
     // ----- mailboxes -----
 
     pub(super) fn subscriptions_path(&self) -> Option<PathBuf> {
@@ -267,7 +337,7 @@ impl Session {
         &self,
         mailbox: &WireMailbox<'_>,
     ) -> Result<(String, Mailbox), Status> {
-        let name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+        let name = name_arg(mailbox)?;
         let mb = self
             .home()?
             .store

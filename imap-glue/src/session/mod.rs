@@ -9,6 +9,13 @@
 //! client was last told. [`Session::refresh`] compares it with a fresh store sync and reports the
 //! differences as `EXPUNGE`, `EXISTS`, `RECENT` and `FETCH (FLAGS …)`; expunges are held back
 //! during FETCH, STORE, SEARCH, COPY and MOVE by sequence number (RFC 3501 §7.4.1).
+//!
+//! This module holds the session's state and [`Session::handle`], which routes each command to
+//! the module of its concern: `login` (LOGIN, AUTHENTICATE, capabilities), `mailbox` (SELECT,
+//! LIST/LSUB, STATUS, CREATE/DELETE/RENAME, subscriptions), `fetch`, `write` (APPEND, STORE, COPY,
+//! MOVE, EXPUNGE, CLOSE), `search` (SEARCH, SORT, THREAD, context updates), `events` (NOTIFY),
+//! `condstore` (CONDSTORE/QRESYNC); `view` keeps the selected mailbox up to date and `names` decodes
+//! and matches mailbox names.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -59,7 +66,6 @@ mod write;
 
 pub use names::{mailbox_name, wildcard_match};
 pub use view::View;
-use write::append_message;
 
 /// What the server shares between sessions.
 pub struct Shared {
@@ -327,42 +333,22 @@ impl Session {
                     }
                 }
             }
-            other => {
-                if self.user.is_none() {
-                    return Err(Status::Bad("Log in first".into()));
-                }
-                self.authenticated_command(tag, other, ret, r)
-            }
-        }
-    }
-
-    fn home(&self) -> Result<&Arc<Home>, Status> {
-        self.user
-            .as_ref()
-            .map(|(_, h)| h)
-            .ok_or_else(|| Status::Bad("Log in first".into()))
-    }
-
-    fn selected(&mut self) -> Result<&mut View, Status> {
-        self.view
-            .as_mut()
-            .ok_or_else(|| Status::Bad("No mailbox selected".into()))
-    }
-
-    fn authenticated_command(
-        &mut self,
-        tag: &str,
-        body: CommandBody<'_>,
-        ret: Option<ReturnOptions>,
-        r: &mut Reply,
-    ) -> Result<String, Status> {
-        let out = &mut r.out;
-        match body {
+            _ if self.user.is_none() => Err(Status::Bad("Log in first".into())),
             CommandBody::Enable { capabilities } => Ok(self.enable(capabilities.as_ref(), out)),
             CommandBody::Namespace => {
                 out.extend_from_slice(b"* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
                 Ok("NAMESPACE completed".into())
             }
+            CommandBody::Idle => {
+                r.action = Action::Idle(tag.to_owned());
+                Err(Status::Pending)
+            }
+            CommandBody::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+                modifiers,
+            } => self.fetch_with(&sequence_set, &macro_or_item_names, uid, &modifiers, out),
             CommandBody::Select {
                 mailbox,
                 parameters,
@@ -371,65 +357,20 @@ impl Session {
                 mailbox,
                 parameters,
             } => self.select_with(&mailbox, true, &parameters, out),
-            CommandBody::Create { mailbox } => {
-                let name =
-                    mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
-                self.home()?
-                    .store
-                    .create_mailbox(&name)
-                    .map_err(|e| Status::No(store_no(&e)))?;
-                Ok("CREATE completed".into())
+            CommandBody::Unselect => {
+                self.selected()?;
+                self.view = None;
+                Ok("UNSELECT completed".into())
             }
-            CommandBody::Delete { mailbox } => {
-                let name =
-                    mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
-                if self.view.as_ref().is_some_and(|v| v.name == name) {
-                    return Err(Status::No("[INUSE] Mailbox is selected".into()));
-                }
-                let home = self.home()?.clone();
-                home.store
-                    .delete_mailbox(&name)
-                    .map_err(|e| Status::No(store_no(&e)))?;
-                home.sort.forget(&name);
-                self.set_subscribed(&name, false);
-                Ok("DELETE completed".into())
-            }
-            CommandBody::Rename { from, to } => {
-                let from = mailbox_name(&from).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
-                let to = mailbox_name(&to).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
-                let home = self.home()?.clone();
-                home.store
-                    .rename_mailbox(&from, &to)
-                    .map_err(|e| Status::No(store_no(&e)))?;
-                home.sort.forget(&from);
-                if self.subscriptions().contains(&from) {
-                    self.set_subscribed(&from, false);
-                    self.set_subscribed(&to, true);
-                }
-                Ok("RENAME completed".into())
-            }
-            CommandBody::Subscribe { mailbox } => {
-                let name =
-                    mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
-                self.set_subscribed(&name, true);
-                Ok("SUBSCRIBE completed".into())
-            }
-            CommandBody::Unsubscribe { mailbox } => {
-                let name =
-                    mailbox_name(&mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
-                self.set_subscribed(&name, false);
-                Ok("UNSUBSCRIBE completed".into())
-            }
+            CommandBody::Create { mailbox } => self.create(&mailbox),
+            CommandBody::Delete { mailbox } => self.delete(&mailbox),
+            CommandBody::Rename { from, to } => self.rename(&from, &to),
+            CommandBody::Subscribe { mailbox } => self.subscribe(&mailbox, true),
+            CommandBody::Unsubscribe { mailbox } => self.subscribe(&mailbox, false),
             CommandBody::List {
                 reference,
                 mailbox_wildcard,
-            } => {
-                match self.list_options.take() {
-                    Some(opts) => self.list_extended(&reference, &opts, out)?,
-                    None => self.list(&reference, &mailbox_wildcard, false, out)?,
-                }
-                Ok("LIST completed".into())
-            }
+            } => self.list_command(&reference, &mailbox_wildcard, out),
             CommandBody::Lsub {
                 reference,
                 mailbox_wildcard,
@@ -444,96 +385,13 @@ impl Session {
                 self.status_enables(&item_names, out);
                 self.status(&mailbox, &item_names, out)
             }
-            CommandBody::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            } => {
-                let bytes: &[u8] = match &message {
-                    imap_codec::imap_types::extensions::binary::LiteralOrLiteral8::Literal(l) => {
-                        l.as_ref()
-                    }
-                    imap_codec::imap_types::extensions::binary::LiteralOrLiteral8::Literal8(l) => {
-                        l.data.as_ref()
-                    }
-                };
-                let date = date.map(|d| d.as_ref().timestamp());
-                let more = std::mem::take(&mut self.more_appends);
-                let mut messages = vec![(flags.as_slice(), date, bytes)];
-                for cmd in &more {
-                    match append_message(&cmd.body) {
-                        Some((m, f, d, b)) if m == &mailbox => messages.push((f, d, b)),
-                        _ => return Err(Status::Bad("Invalid MULTIAPPEND".into())),
-                    }
-                }
-                self.append(&mailbox, &messages)
-            }
-            CommandBody::Close => {
-                let view = self.selected()?;
-                if !view.read_only {
-                    let deleted: Vec<u32> = view
-                        .snapshot
-                        .messages()
-                        .iter()
-                        .filter(|m| m.flags.contains(Flags::DELETED))
-                        .map(|m| m.uid)
-                        .collect();
-                    if !deleted.is_empty() {
-                        let gone = view
-                            .mailbox
-                            .expunge(&deleted)
-                            .map_err(|e| Status::No(store_no(&e)))?;
-                        let (home, name) = (
-                            self.home()?.dir.clone(),
-                            self.view
-                                .as_ref()
-                                .map(|v| v.name.clone())
-                                .unwrap_or_default(),
-                        );
-                        self.shared.hooks.expunged(&home, &name, &gone);
-                    }
-                }
-                self.view = None;
-                Ok("CLOSE completed".into())
-            }
-            CommandBody::Unselect => {
-                self.selected()?;
-                self.view = None;
-                Ok("UNSELECT completed".into())
-            }
-            CommandBody::Expunge => self.expunge(None, out).map(|t| self.expunge_text(t)),
-            CommandBody::ExpungeUid { sequence_set } => self
-                .expunge(Some(&sequence_set), out)
-                .map(|t| self.expunge_text(t)),
             CommandBody::Search {
                 charset,
                 criteria,
                 uid,
             } => {
                 let charset = charset.map(|c| c.as_ref().to_owned());
-                let modseq = self.modseq_criteria(&criteria, uid, out)?;
-                let criteria = modseq.as_ref().unwrap_or(&criteria);
-                let (program, results) = self.search(charset.as_deref(), criteria, uid, out)?;
-                match ret {
-                    Some(opts) => {
-                        esearch::response(out, tag, uid, opts, &results);
-                        if opts.update {
-                            self.keep_updating(tag, uid, program, None, &results)?;
-                        }
-                    }
-                    None => {
-                        out.extend_from_slice(b"* SEARCH");
-                        for n in &results {
-                            out.extend_from_slice(format!(" {n}").as_bytes());
-                        }
-                        out.extend_from_slice(b"\r\n");
-                    }
-                }
-                if self.cond.modseq_search {
-                    self.search_modseq(&results, uid, ret, out);
-                }
-                Ok("SEARCH completed".into())
+                self.search_command(tag, charset.as_deref(), &criteria, uid, ret, out)
             }
             CommandBody::Sort {
                 sort_criteria,
@@ -542,16 +400,8 @@ impl Session {
                 uid,
             } => {
                 let charset = charset.as_ref().to_owned();
-                let modseq = self.modseq_criteria(&search_criteria, uid, out)?;
-                self.sort(
-                    &sort_criteria,
-                    &charset,
-                    modseq.as_ref().unwrap_or(&search_criteria),
-                    uid,
-                    ret,
-                    tag,
-                    out,
-                )
+                let (criteria, search) = (&sort_criteria, &search_criteria);
+                self.sort(criteria, &charset, search, uid, ret, tag, out)
             }
             CommandBody::Thread {
                 algorithm,
@@ -562,12 +412,12 @@ impl Session {
                 let charset = charset.as_ref().to_owned();
                 self.thread(&algorithm, &charset, &search_criteria, uid, out)
             }
-            CommandBody::Fetch {
-                sequence_set,
-                macro_or_item_names,
-                uid,
-                modifiers,
-            } => self.fetch_with(&sequence_set, &macro_or_item_names, uid, &modifiers, out),
+            append @ CommandBody::Append { .. } => self.append_command(&append),
+            CommandBody::Close => self.close(),
+            CommandBody::Expunge => self.expunge(None, out).map(|t| self.expunge_text(t)),
+            CommandBody::ExpungeUid { sequence_set } => self
+                .expunge(Some(&sequence_set), out)
+                .map(|t| self.expunge_text(t)),
             CommandBody::Store {
                 sequence_set,
                 kind,
@@ -591,15 +441,21 @@ impl Session {
             } => self
                 .copy(&sequence_set, &mailbox, uid, true, out)
                 .map(|t| self.expunge_text(t)),
-            CommandBody::Idle => {
-                r.action = Action::Idle(tag.to_owned());
-                Err(Status::Pending)
-            }
-            CommandBody::Login { .. } | CommandBody::Authenticate { .. } => {
-                Err(Status::Bad("Already authenticated".into()))
-            }
             _ => Err(Status::Bad("Command not supported".into())),
         }
+    }
+
+    fn home(&self) -> Result<&Arc<Home>, Status> {
+        self.user
+            .as_ref()
+            .map(|(_, h)| h)
+            .ok_or_else(|| Status::Bad("Log in first".into()))
+    }
+
+    fn selected(&mut self) -> Result<&mut View, Status> {
+        self.view
+            .as_mut()
+            .ok_or_else(|| Status::Bad("No mailbox selected".into()))
     }
 }
 

@@ -11,6 +11,11 @@ pub fn mailbox_name(m: &WireMailbox<'_>) -> Result<String, String> {
     }
 }
 
+/// [`mailbox_name`] with a failure as the session answers it: `NO [CANNOT] …`.
+pub(super) fn name_arg(m: &WireMailbox<'_>) -> Result<String, Status> {
+    mailbox_name(m).map_err(|e| Status::No(format!("[CANNOT] {e}")))
+}
+
 pub(super) fn decode_name(raw: &[u8]) -> Result<String, String> {
     let s = std::str::from_utf8(raw).map_err(|_| "mailbox name is not UTF-8".to_string())?;
     let name = if s.is_ascii() {

@@ -7,6 +7,23 @@ use super::*;
 pub(super) type SortItems = Vec<(u32, u32, Arc<SortKeys>)>;
 
 impl Session {
+    /// SEARCH (`ret`: the ESEARCH options of a `RETURN (…)`).
+    pub(super) fn search_command(
+        &mut self,
+        tag: &str,
+        charset: Option<&str>,
+        criteria: &Vec1<WireKey<'_>>,
+        uid: bool,
+        ret: Option<ReturnOptions>,
+        out: &mut Vec<u8>,
+    ) -> Result<String, Status> {
+        let modseq = self.modseq_criteria(criteria, uid, out)?;
+        let criteria = modseq.as_ref().unwrap_or(criteria);
+        let (program, results) = self.search(charset, criteria, uid, out)?;
+        self.answer(tag, uid, ret, program, None, &results, out)?;
+        Ok("SEARCH completed".into())
+    }
+
     /// Re-runs the searches kept alive by `RETURN (UPDATE)` and reports their changes.
     pub(super) fn context_updates(&mut self, out: &mut Vec<u8>) {
         let Some(view) = self.view.as_mut() else {
@@ -264,26 +281,53 @@ impl Session {
         tag: &str,
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
+        let modseq = self.modseq_criteria(search, uid, out)?;
+        let search = modseq.as_ref().unwrap_or(search);
         let (program, mut items) = self.sorted_items(charset, search, uid, out)?;
         sort::sort(&mut items, criteria.as_ref());
         let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
-        if let Some(opts) = ret {
-            esearch::sort_response(out, tag, uid, opts, &ids);
-            if opts.update {
-                let criteria = criteria.as_ref().to_vec();
-                self.keep_updating(tag, uid, program, Some(criteria), &ids)?;
+        self.answer(tag, uid, ret, program, Some(criteria), &ids, out)?;
+        Ok("SORT completed".into())
+    }
+
+    /// Writes the result of a SEARCH or, with `sort`, a SORT: `* SEARCH`/`* SORT`, or an
+    /// `* ESEARCH` when the command had `RETURN (…)` (kept updating with `UPDATE`), then the
+    /// highest MODSEQ when the criteria had a MODSEQ key.
+    #[allow(clippy::too_many_arguments)]
+    fn answer(
+        &mut self,
+        tag: &str,
+        uid: bool,
+        ret: Option<ReturnOptions>,
+        program: mailfts_query::SearchProgram,
+        sort: Option<&Vec1<SortCriterion>>,
+        ids: &[u32],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Status> {
+        match ret {
+            Some(opts) => {
+                esearch::sort_response(out, tag, uid, opts, ids);
+                if opts.update {
+                    let sort = sort.map(|c| c.as_ref().to_vec());
+                    self.keep_updating(tag, uid, program, sort, ids)?;
+                }
             }
-        } else {
-            out.extend_from_slice(b"* SORT");
-            for id in &ids {
-                out.extend_from_slice(format!(" {id}").as_bytes());
+            None => {
+                out.extend_from_slice(if sort.is_some() {
+                    b"* SORT"
+                } else {
+                    b"* SEARCH"
+                });
+                for n in ids {
+                    out.extend_from_slice(format!(" {n}").as_bytes());
+                }
+                out.extend_from_slice(b"\r\n");
             }
-            out.extend_from_slice(b"\r\n");
         }
         if self.cond.modseq_search {
-            self.search_modseq(&ids, uid, ret, out);
+            self.search_modseq(ids, uid, ret, out);
         }
-        Ok("SORT completed".into())
+        Ok(())
     }
 
     pub(super) fn thread(

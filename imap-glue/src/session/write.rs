@@ -1,16 +1,65 @@
 //! Commands that change mail: APPEND (and MULTIAPPEND), EXPUNGE, STORE, COPY and MOVE.
 
+use super::names::name_arg;
 use super::*;
 
 impl Session {
-    /// APPEND of one message or, with MULTIAPPEND (RFC 3502), several: all are saved or none (the
-    /// ones saved before a failure are removed again).
-    pub(super) fn append(
-        &mut self,
+    /// APPEND, or MULTIAPPEND with the further messages set by [`Session::set_more_appends`].
+    pub(super) fn append_command(&mut self, body: &CommandBody<'_>) -> Result<String, Status> {
+        let more = std::mem::take(&mut self.more_appends);
+        let Some((mailbox, flags, date, bytes)) = append_message(body) else {
+            return Err(Status::Bad("Invalid APPEND".into()));
+        };
+        let mut messages = vec![(flags, date, bytes)];
+        for cmd in &more {
+            match append_message(&cmd.body) {
+                Some((m, f, d, b)) if m == mailbox => messages.push((f, d, b)),
+                _ => return Err(Status::Bad("Invalid MULTIAPPEND".into())),
+            }
+        }
+        self.append(mailbox, &messages)
+    }
+
+    /// CLOSE: expunges the messages flagged `\\Deleted` (not in a read-only view) and leaves the
+    /// selected state without untagged EXPUNGE responses.
+    pub(super) fn close(&mut self) -> Result<String, Status> {
+        if !self.selected()?.read_only {
+            self.expunge_deleted(None)?;
+        }
+        self.view = None;
+        Ok("CLOSE completed".into())
+    }
+
+    /// Removes the view's messages flagged `\\Deleted` (of those, only the UIDs in `wanted` when
+    /// given) and tells the hooks.
+    fn expunge_deleted(&mut self, wanted: Option<&HashSet<u32>>) -> Result<(), Status> {
+        let home = self.home()?.dir.clone();
+        let view = self.selected()?;
+        let deleted: Vec<u32> = view
+            .snapshot
+            .messages()
+            .iter()
+            .filter(|m| m.flags.contains(Flags::DELETED))
+            .filter(|m| wanted.is_none_or(|w| w.contains(&m.uid)))
+            .map(|m| m.uid)
+            .collect();
+        if !deleted.is_empty() {
+            let gone = view
+                .mailbox
+                .expunge(&deleted)
+                .map_err(|e| Status::No(store_no(&e)))?;
+            let name = view.name.clone();
+            self.shared.hooks.expunged(&home, &name, &gone);
+        }
+        Ok(())
+    }
+
+    /// The mailbox an APPEND, COPY or MOVE writes to (`[TRYCREATE]` when it does not exist).
+    fn destination(
+        &self,
         mailbox: &WireMailbox<'_>,
-        messages: &[(&[Flag<'_>], Option<i64>, &[u8])],
-    ) -> Result<String, Status> {
-        let name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
+    ) -> Result<(String, Arc<Home>, Mailbox), Status> {
+        let name = name_arg(mailbox)?;
         let home = self.home()?.clone();
         let mb = home.store.mailbox(&name).map_err(|e| match e {
             StoreError::MailboxNotFound { .. } => {
@@ -18,6 +67,17 @@ impl Session {
             }
             e => Status::No(store_no(&e)),
         })?;
+        Ok((name, home, mb))
+    }
+
+    /// APPEND of one message or, with MULTIAPPEND (RFC 3502), several: all are saved or none (the
+    /// ones saved before a failure are removed again).
+    pub(super) fn append(
+        &mut self,
+        mailbox: &WireMailbox<'_>,
+        messages: &[(&[Flag<'_>], Option<i64>, &[u8])],
+    ) -> Result<String, Status> {
+        let (name, home, mb) = self.destination(mailbox)?;
         let mut uids = Vec::with_capacity(messages.len());
         for (flags, date, bytes) in messages {
             let (f, kws) = flags_of(flags, Flags::empty(), &[], &StoreType::Replace);
@@ -53,23 +113,7 @@ impl Session {
         }
         let wanted: Option<HashSet<u32>> =
             positions.map(|p| p.iter().map(|&i| view.uids[i]).collect());
-        let deleted: Vec<u32> = view
-            .snapshot
-            .messages()
-            .iter()
-            .filter(|m| m.flags.contains(Flags::DELETED))
-            .filter(|m| wanted.as_ref().is_none_or(|w| w.contains(&m.uid)))
-            .map(|m| m.uid)
-            .collect();
-        if !deleted.is_empty() {
-            let gone = view
-                .mailbox
-                .expunge(&deleted)
-                .map_err(|e| Status::No(store_no(&e)))?;
-            let name = view.name.clone();
-            let home = self.home()?.dir.clone();
-            self.shared.hooks.expunged(&home, &name, &gone);
-        }
+        self.expunge_deleted(wanted.as_ref())?;
         self.refresh(out, true).map_err(Status::No)?;
         Ok("EXPUNGE completed".into())
     }
@@ -155,14 +199,7 @@ impl Session {
     ) -> Result<String, Status> {
         self.refresh(out, uid || is_move).map_err(Status::No)?;
         let positions = self.positions(set, uid)?;
-        let dest_name = mailbox_name(mailbox).map_err(|e| Status::No(format!("[CANNOT] {e}")))?;
-        let home = self.home()?.clone();
-        let dest = home.store.mailbox(&dest_name).map_err(|e| match e {
-            StoreError::MailboxNotFound { .. } => {
-                Status::No("[TRYCREATE] Mailbox does not exist".into())
-            }
-            e => Status::No(store_no(&e)),
-        })?;
+        let (dest_name, home, dest) = self.destination(mailbox)?;
         let view = self.selected()?;
         if is_move && view.read_only {
             return Err(Status::No("[READ-ONLY] Mailbox is read-only".into()));

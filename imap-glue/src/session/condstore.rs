@@ -21,6 +21,7 @@
 
 use imap_codec::imap_types::command::{FetchModifier, SelectParameter, StoreModifier};
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
+use imap_codec::imap_types::response::Code;
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence};
 
 use super::view::flag_list;
@@ -150,13 +151,7 @@ impl Session {
             return;
         }
         if let Some(view) = self.view.as_ref() {
-            out.extend_from_slice(
-                format!(
-                    "* OK [HIGHESTMODSEQ {}] Highest\r\n",
-                    view.snapshot.highest_modseq
-                )
-                .as_bytes(),
-            );
+            respond::highest_modseq(out, view.snapshot.highest_modseq);
         }
     }
 
@@ -199,7 +194,7 @@ impl Session {
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
         if self.cond.qresync && self.view.is_some() {
-            out.extend_from_slice(b"* OK [CLOSED] Previous mailbox closed\r\n");
+            respond::untagged_ok(out, Code::Closed, "Previous mailbox closed");
         }
         let mut qresync = None;
         for p in params {
@@ -249,13 +244,7 @@ impl Session {
             return Ok(text);
         };
         if self.cond.condstore {
-            out.extend_from_slice(
-                format!(
-                    "* OK [HIGHESTMODSEQ {}] Highest\r\n",
-                    view.snapshot.highest_modseq
-                )
-                .as_bytes(),
-            );
+            respond::highest_modseq(out, view.snapshot.highest_modseq);
         }
         if let Some((validity, since, known)) = qresync {
             if validity == view.uid_validity {

@@ -6,12 +6,7 @@ use super::*;
 impl Session {
     /// `NOTIFY SET …` / `NOTIFY NONE` (RFC 5465).
     pub fn notify_command(&mut self, tag: &str, cmd: notify::Command) -> Reply {
-        let mut r = Reply {
-            out: Vec::new(),
-            delay: None,
-            action: Action::Continue,
-            status: None,
-        };
+        let mut r = Reply::new();
         let result = match (&self.user, cmd) {
             (None, _) => Err(Status::Bad("Not logged in".into())),
             (Some(_), notify::Command::None) => {
@@ -42,18 +37,14 @@ impl Session {
                 }
             }
         };
-        let line = match result {
-            Ok(()) => {
-                r.status = Some(CommandStatus::Ok);
-                format!("{tag} OK NOTIFY completed\r\n")
-            }
-            Err(Status::Bad(text) | Status::No(text)) => {
-                r.status = Some(CommandStatus::Bad);
-                format!("{tag} BAD {text}\r\n")
-            }
-            Err(Status::Pending) => unreachable!("NOTIFY never waits"),
-        };
-        r.out.extend_from_slice(line.as_bytes());
+        // Every failure of NOTIFY is a BAD, as in Dovecot 2.3.
+        let result = result
+            .map(|()| "NOTIFY completed".to_owned())
+            .map_err(|e| match e {
+                Status::No(text) => Status::Bad(text),
+                e => e,
+            });
+        r.finish(tag, result);
         r
     }
 

@@ -126,12 +126,7 @@ impl Session {
     /// cancel).
     pub fn authenticate_plain(&mut self, tag: &str, line: &[u8]) -> Reply {
         use base64::Engine as _;
-        let mut r = Reply {
-            out: Vec::new(),
-            delay: None,
-            action: Action::Continue,
-            status: None,
-        };
+        let mut r = Reply::new();
         let line = line.strip_suffix(b"\r\n").unwrap_or(line);
         let result = if line == b"*" {
             Err(Status::Bad("Authentication cancelled".into()))
@@ -141,17 +136,11 @@ impl Session {
                 Err(_) => Err(Status::Bad("Invalid base64".into())),
             }
         };
-        let (line, status) = match result {
-            Ok(t) => (format!("{tag} OK {t}\r\n"), CommandStatus::Ok),
-            Err(Status::No(t)) => (format!("{tag} NO {t}\r\n"), CommandStatus::No),
-            Err(Status::Bad(t)) => (format!("{tag} BAD {t}\r\n"), CommandStatus::Bad),
-            Err(Status::Pending) => (
-                format!("{tag} BAD Unexpected continuation\r\n"),
-                CommandStatus::Bad,
-            ),
-        };
-        r.status = Some(status);
-        r.out.extend_from_slice(line.as_bytes());
+        let result = result.map_err(|e| match e {
+            Status::Pending => Status::Bad("Unexpected continuation".into()),
+            e => e,
+        });
+        r.finish(tag, result);
         r
     }
 }

@@ -1,8 +1,9 @@
 //! Mailbox commands: subscriptions, LIST, LSUB, LIST-EXTENDED, SELECT/EXAMINE and STATUS.
 
 use super::names::{name_arg, pattern_matcher, special_use, wire_name};
-use super::view::{claim_recent, flags_responses};
+use super::view::claim_recent;
 use super::*;
+use imap_codec::imap_types::response::Code;
 
 impl Session {
     /// CREATE.
@@ -362,7 +363,7 @@ impl Session {
             .collect();
         keywords.sort();
         keywords.dedup();
-        flags_responses(&keywords, read_only, out);
+        respond::flags(out, &keywords, read_only);
         let recent: HashSet<u32> = snap
             .messages()
             .iter()
@@ -375,28 +376,25 @@ impl Session {
             claim_recent(&mb, snap.messages().iter().filter(|m| m.recent));
             snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
         }
-        out.extend_from_slice(
-            format!(
-                "* {} EXISTS\r\n* {} RECENT\r\n",
-                snap.messages().len(),
-                recent.len()
-            )
-            .as_bytes(),
-        );
+        respond::exists(out, snap.messages().len() as u32);
+        respond::recent(out, recent.len() as u32);
         if let Some(i) = snap
             .messages()
             .iter()
             .position(|m| !m.flags.contains(Flags::SEEN))
         {
-            out.extend_from_slice(format!("* OK [UNSEEN {}] First unseen\r\n", i + 1).as_bytes());
+            let seq = i as u32 + 1;
+            respond::untagged_number(out, Code::Unseen, "UNSEEN", seq, "First unseen");
         }
-        out.extend_from_slice(
-            format!(
-                "* OK [UIDVALIDITY {}] UIDs valid\r\n* OK [UIDNEXT {}] Predicted next UID\r\n",
-                snap.uid_validity, snap.uid_next
-            )
-            .as_bytes(),
+        let (validity, next) = (snap.uid_validity, snap.uid_next);
+        respond::untagged_number(
+            out,
+            Code::UidValidity,
+            "UIDVALIDITY",
+            validity,
+            "UIDs valid",
         );
+        respond::untagged_number(out, Code::UidNext, "UIDNEXT", next, "Predicted next UID");
         let view = View {
             name,
             mailbox: mb,

@@ -32,6 +32,7 @@ use imap_codec::imap_types::fetch::{
 };
 use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox as WireMailbox};
+use imap_codec::imap_types::response::StatusKind;
 use imap_codec::imap_types::search::SearchKey as WireKey;
 use imap_codec::imap_types::sequence::SequenceSet as WireSet;
 use imap_codec::imap_types::status::StatusDataItemName;
@@ -50,6 +51,7 @@ use crate::listext::ListOptions;
 use crate::mime;
 use crate::notify;
 use crate::observer::CommandStatus;
+use crate::respond;
 use crate::sort::{self, SortKeys};
 use crate::wire;
 use crate::{ImapConfig, SaveHooks};
@@ -106,6 +108,31 @@ pub struct Reply {
     /// The status of the tagged response in `out`; `None` when there is none yet (IDLE,
     /// AUTHENTICATE waiting for the client).
     pub status: Option<CommandStatus>,
+}
+
+impl Reply {
+    /// Nothing to send yet; go on reading commands.
+    fn new() -> Reply {
+        Reply {
+            out: Vec::new(),
+            delay: None,
+            action: Action::Continue,
+            status: None,
+        }
+    }
+
+    /// Ends the reply with the tagged status response of `result` (nothing for `Pending`: the
+    /// driver completes the command).
+    fn finish(&mut self, tag: &str, result: Result<String, Status>) {
+        let (kind, text, status) = match result {
+            Ok(text) => (StatusKind::Ok, text, CommandStatus::Ok),
+            Err(Status::No(text)) => (StatusKind::No, text, CommandStatus::No),
+            Err(Status::Bad(text)) => (StatusKind::Bad, text, CommandStatus::Bad),
+            Err(Status::Pending) => return,
+        };
+        respond::tagged(&mut self.out, tag, kind, &text);
+        self.status = Some(status);
+    }
 }
 
 /// One client's session.
@@ -218,12 +245,7 @@ impl Session {
     /// Runs one command. `ret` holds the ESEARCH options taken off a `SEARCH RETURN (…)`.
     pub fn handle(&mut self, cmd: Command<'_>, ret: Option<ReturnOptions>) -> Reply {
         let tag = cmd.tag.as_ref().to_owned();
-        let mut r = Reply {
-            out: Vec::new(),
-            delay: None,
-            action: Action::Continue,
-            status: None,
-        };
+        let mut r = Reply::new();
         let allow_expunge = allows_expunge(&cmd.body);
         // Commands that only read, and brought the view up to date before reading, need no
         // second store sync after it.
@@ -238,32 +260,12 @@ impl Session {
         let result = self.dispatch(&tag, cmd.body, ret, &mut r);
         let skip = reads_only && self.fresh;
         if self.view.is_some() && !skip && !matches!(r.action, Action::Logout) {
-            if let Err(e) = self.refresh(&mut r.out, allow_expunge) {
-                r.out.extend_from_slice(format!("* BYE {e}\r\n").as_bytes());
-                r.action = Action::Logout;
-            }
+            self.refresh_or_bye(&mut r, allow_expunge);
         }
         if !matches!(r.action, Action::Logout | Action::Idle(_)) {
             self.notify_poll(&mut r.out);
         }
-        r.status = match result {
-            Ok(text) => {
-                r.out
-                    .extend_from_slice(format!("{tag} OK {text}\r\n").as_bytes());
-                Some(CommandStatus::Ok)
-            }
-            Err(Status::No(text)) => {
-                r.out
-                    .extend_from_slice(format!("{tag} NO {text}\r\n").as_bytes());
-                Some(CommandStatus::No)
-            }
-            Err(Status::Bad(text)) => {
-                r.out
-                    .extend_from_slice(format!("{tag} BAD {text}\r\n").as_bytes());
-                Some(CommandStatus::Bad)
-            }
-            Err(Status::Pending) => None,
-        };
+        r.finish(&tag, result);
         r
     }
 
@@ -288,13 +290,13 @@ impl Session {
                 Ok("CHECK completed".into())
             }
             CommandBody::Logout => {
-                out.extend_from_slice(b"* BYE Logging out\r\n");
+                respond::bye(out, "Logging out");
                 self.view = None;
                 r.action = Action::Logout;
                 Ok("LOGOUT completed".into())
             }
             CommandBody::Id { .. } => {
-                out.extend_from_slice(b"* ID (\"name\" \"mailfts\" \"vendor\" \"mailfts\")\r\n");
+                respond::id(out, &[("name", "mailfts"), ("vendor", "mailfts")]);
                 Ok("ID completed".into())
             }
             CommandBody::StartTLS => {
@@ -336,7 +338,7 @@ impl Session {
             _ if self.user.is_none() => Err(Status::Bad("Log in first".into())),
             CommandBody::Enable { capabilities } => Ok(self.enable(capabilities.as_ref(), out)),
             CommandBody::Namespace => {
-                out.extend_from_slice(b"* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
+                respond::namespace(out);
                 Ok("NAMESPACE completed".into())
             }
             CommandBody::Idle => {
@@ -442,6 +444,15 @@ impl Session {
                 .copy(&sequence_set, &mailbox, uid, true, out)
                 .map(|t| self.expunge_text(t)),
             _ => Err(Status::Bad("Command not supported".into())),
+        }
+    }
+
+    /// Brings the view up to date after a command; when the view cannot go on (its mailbox was
+    /// deleted or reset), the session ends with `BYE`.
+    fn refresh_or_bye(&mut self, r: &mut Reply, allow_expunge: bool) {
+        if let Err(e) = self.refresh(&mut r.out, allow_expunge) {
+            respond::bye(&mut r.out, &e);
+            r.action = Action::Logout;
         }
     }
 

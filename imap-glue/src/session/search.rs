@@ -82,12 +82,7 @@ impl Session {
 
     /// `CANCELUPDATE "t" …` (RFC 5267 §4.2): stops the searches with these tags.
     pub fn cancel_update(&mut self, tag: &str, tags: &[String]) -> Reply {
-        let mut r = Reply {
-            out: Vec::new(),
-            delay: None,
-            action: Action::Continue,
-            status: None,
-        };
+        let mut r = Reply::new();
         let logged_in = self.user.is_some();
         let result = match self.selected() {
             Err(_) if !logged_in => Err(Status::Bad("Not logged in".into())),
@@ -102,19 +97,13 @@ impl Session {
             }
         };
         if self.view.is_some() {
-            if let Err(e) = self.refresh(&mut r.out, true) {
-                r.out.extend_from_slice(format!("* BYE {e}\r\n").as_bytes());
-                r.action = Action::Logout;
-            }
+            self.refresh_or_bye(&mut r, true);
         }
-        let (status, line) = match result {
-            Ok(text) => (CommandStatus::Ok, format!("{tag} OK {text}\r\n")),
-            Err(Status::No(text)) => (CommandStatus::No, format!("{tag} NO {text}\r\n")),
-            Err(Status::Bad(text)) => (CommandStatus::Bad, format!("{tag} BAD {text}\r\n")),
-            Err(Status::Pending) => (CommandStatus::Bad, format!("{tag} BAD Invalid state\r\n")),
-        };
-        r.out.extend_from_slice(line.as_bytes());
-        r.status = Some(status);
+        let result = result.map_err(|e| match e {
+            Status::Pending => Status::Bad("Invalid state".into()),
+            e => e,
+        });
+        r.finish(tag, result);
         r
     }
 
@@ -313,15 +302,7 @@ impl Session {
                 }
             }
             None => {
-                out.extend_from_slice(if sort.is_some() {
-                    b"* SORT"
-                } else {
-                    b"* SEARCH"
-                });
-                for n in ids {
-                    out.extend_from_slice(format!(" {n}").as_bytes());
-                }
-                out.extend_from_slice(b"\r\n");
+                respond::ids(out, sort.is_some(), ids);
             }
         }
         if self.cond.modseq_search {

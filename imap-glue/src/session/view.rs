@@ -40,27 +40,10 @@ impl View {
             }
         }
         if self.keywords.len() > before {
-            flags_responses(&self.keywords, self.read_only, out);
+            respond::flags(out, &self.keywords, self.read_only);
         }
     }
 }
-
-/// The untagged `FLAGS` and `PERMANENTFLAGS` of a mailbox with these keywords.
-pub(super) fn flags_responses(keywords: &[String], read_only: bool, out: &mut Vec<u8>) {
-    let kw: String = keywords.iter().map(|k| format!(" {k}")).collect();
-    out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
-    let permanent = if read_only {
-        String::new()
-    } else {
-        format!("{SYSTEM_FLAGS}{kw} \\*")
-    };
-    out.extend_from_slice(
-        format!("* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n").as_bytes(),
-    );
-}
-
-/// The RFC 3501 flags of messages plus `$Forwarded` (Maildir `P`).
-pub(super) const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded";
 
 pub(super) fn flag_list(flags: Flags, keywords: &[String], recent: bool) -> String {
     let mut v: Vec<&str> = Vec::new();
@@ -135,7 +118,7 @@ impl Session {
                     if cond.qresync {
                         vanished.push(uid);
                     } else {
-                        out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                        respond::expunge(out, i as u32 + 1);
                     }
                 }
             }
@@ -165,14 +148,8 @@ impl Session {
             }
         }
         if added {
-            out.extend_from_slice(
-                format!(
-                    "* {} EXISTS\r\n* {} RECENT\r\n",
-                    view.uids.len(),
-                    view.recent.len()
-                )
-                .as_bytes(),
-            );
+            respond::exists(out, view.uids.len() as u32);
+            respond::recent(out, view.recent.len() as u32);
             // Keep a warm sort cache warm: add the new messages' keys now.
             if let Some((_, home)) = &self.user {
                 if let Some(cache) = home.sort.existing(&view.name) {

@@ -14,7 +14,7 @@
 //! * Well-formed mail: the same ranges for every part of the four conformance messages, the
 //!   corpora fixtures and 3,000 generated messages (the test keeps 400): nothing to gain there.
 //! * Malformed mail: different parts, so different FETCH answers (BODYSTRUCTURE, `BODY[n]`), in
-//!   7 of 17 crafted cases: a multipart without a usable boundary or whose part header has no
+//!   8 of 18 crafted cases: a multipart without a usable boundary or whose part header has no
 //!   blank line gets no part at all (we answer Dovecot's one empty text/plain part); a `--xy` line
 //!   ends a part of boundary `x` (a prefix match); a nested multipart with its parent's boundary
 //!   is split otherwise; a message/rfc822 in base64 is decoded and parsed, so its offsets are not

@@ -20,9 +20,18 @@
 //! (which RFC 7162 §3.1.5 allows).
 
 use imap_codec::imap_types::command::{FetchModifier, SelectParameter, StoreModifier};
+use imap_codec::imap_types::core::Vec1;
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
+use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName};
+use imap_codec::imap_types::mailbox::Mailbox as WireMailbox;
 use imap_codec::imap_types::response::Code;
-use imap_codec::imap_types::sequence::{SeqOrUid, Sequence};
+use imap_codec::imap_types::search::SearchKey as WireKey;
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet as WireSet};
+use imap_codec::imap_types::status::StatusDataItemName;
+use mailfts_store::{Flags, Snapshot};
+
+use crate::esearch::ReturnOptions;
+use crate::respond;
 
 use super::view::flag_list;
 use super::*;

@@ -1,6 +1,8 @@
 //! NOTIFY (RFC 5465): setting what the client wants to be told, and telling it after each
 //! command and while idling.
 
+use crate::{notify, wire};
+
 use super::*;
 
 impl Session {

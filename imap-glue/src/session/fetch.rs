@@ -1,5 +1,14 @@
 //! FETCH: the data items of each message, body sections and their names.
 
+use imap_codec::imap_types::core::Vec1;
+use imap_codec::imap_types::fetch::{
+    Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part as WirePart, Section,
+};
+use imap_codec::imap_types::sequence::SequenceSet as WireSet;
+use mailfts_store::Flags;
+
+use crate::{binary, mime, wire};
+
 use super::view::flag_list;
 use super::*;
 

@@ -1,6 +1,9 @@
 //! Logging in: LOGIN, AUTHENTICATE PLAIN (RFC 4616), the capability list and when plaintext
 //! logins are allowed.
 
+use crate::auth;
+use crate::creds::UserCreds;
+
 use super::*;
 
 impl Session {

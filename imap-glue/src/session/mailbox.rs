@@ -1,9 +1,19 @@
 //! Mailbox commands: subscriptions, LIST, LSUB, LIST-EXTENDED, SELECT/EXAMINE and STATUS.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox as WireMailbox};
+use imap_codec::imap_types::response::Code;
+use imap_codec::imap_types::status::StatusDataItemName;
+use mailfts_store::{mutf7, Flags, Mailbox};
+
+use crate::listext::ListOptions;
+use crate::{context, respond};
+
 use super::names::{name_arg, pattern_matcher, special_use, wire_name};
 use super::view::claim_recent;
 use super::*;
-use imap_codec::imap_types::response::Code;
 
 impl Session {
     /// CREATE.

@@ -17,44 +17,23 @@
 //! `condstore` (CONDSTORE/QRESYNC); `view` keeps the selected mailbox up to date and `names` decodes
 //! and matches mailbox names.
 
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use imap_codec::imap_types::command::{Command, CommandBody};
-use imap_codec::imap_types::core::Vec1;
-use imap_codec::imap_types::extensions::sort::SortCriterion;
-use imap_codec::imap_types::extensions::thread::ThreadingAlgorithm;
-use imap_codec::imap_types::fetch::{
-    Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part as WirePart, Section,
-};
-use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
-use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox as WireMailbox};
 use imap_codec::imap_types::response::StatusKind;
-use imap_codec::imap_types::search::SearchKey as WireKey;
-use imap_codec::imap_types::sequence::SequenceSet as WireSet;
-use imap_codec::imap_types::status::StatusDataItemName;
-use mailfts_query::exec::Engine;
-use mailfts_store::{mutf7, Flags, Mailbox, MailboxProbe, Snapshot, StoreError};
+use mailfts_store::StoreError;
 
-use crate::auth::{self, FailureTracker, PasswdEntry};
-use crate::binary;
-use crate::context;
-use crate::convert::{self, ConvertError};
+use crate::auth::{FailureTracker, PasswdEntry};
 use crate::creds::UserCreds;
-use crate::esearch::{self, ReturnOptions};
-pub use crate::homes::Home;
+use crate::esearch::ReturnOptions;
 use crate::homes::HomeRegistry;
 use crate::listext::ListOptions;
-use crate::mime;
-use crate::notify;
 use crate::observer::CommandStatus;
-use crate::respond;
-use crate::sort::{self, SortKeys};
-use crate::wire;
-use crate::{ImapConfig, SaveHooks};
+use crate::{notify, respond, ImapConfig, SaveHooks};
+
+pub use crate::homes::Home;
 
 mod condstore;
 mod events;

@@ -1,6 +1,11 @@
 //! Mailbox names: decoding the client's (modified UTF-7) names, writing them back, special-use
 //! attributes and LIST/LSUB wildcard patterns.
 
+use imap_codec::imap_types::mailbox::Mailbox as WireMailbox;
+use mailfts_store::mutf7;
+
+use crate::wire;
+
 use super::*;
 
 /// The mailbox name (UTF-8) a client's mailbox argument stands for, validated.

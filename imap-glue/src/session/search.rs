@@ -1,6 +1,20 @@
 //! SEARCH, SORT and THREAD through the query engine, and the searches kept alive by
 //! `RETURN (UPDATE)` (CONTEXT=SEARCH/SORT, RFC 5267) with CANCELUPDATE.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use imap_codec::imap_types::core::Vec1;
+use imap_codec::imap_types::extensions::sort::SortCriterion;
+use imap_codec::imap_types::extensions::thread::ThreadingAlgorithm;
+use imap_codec::imap_types::search::SearchKey as WireKey;
+use mailfts_query::exec::Engine;
+
+use crate::convert::ConvertError;
+use crate::esearch::ReturnOptions;
+use crate::sort::SortKeys;
+use crate::{context, convert, esearch, respond, sort};
+
 use super::*;
 
 /// Matching messages for SORT and THREAD: (UID or sequence number, sequence number, sort keys).

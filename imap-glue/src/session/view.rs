@@ -1,6 +1,13 @@
 //! The selected mailbox as the client knows it ([`View`]), and bringing it up to date: the
 //! untagged `EXPUNGE`, `EXISTS`, `RECENT`, `FLAGS` and `FETCH (FLAGS …)` of [`Session::refresh`].
 
+use std::collections::{HashMap, HashSet};
+
+use imap_codec::imap_types::sequence::SequenceSet as WireSet;
+use mailfts_store::{Flags, Mailbox, MailboxProbe, Snapshot, StoreError};
+
+use crate::{context, convert, respond};
+
 use super::*;
 
 /// The selected mailbox as the client knows it.

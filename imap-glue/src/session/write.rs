@@ -1,5 +1,17 @@
 //! Commands that change mail: APPEND (and MULTIAPPEND), EXPUNGE, STORE, COPY and MOVE.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
+use imap_codec::imap_types::mailbox::Mailbox as WireMailbox;
+use imap_codec::imap_types::sequence::SequenceSet as WireSet;
+use mailfts_store::{Flags, Mailbox, StoreError};
+
+use crate::convert;
+use crate::homes::Home;
+
 use super::names::name_arg;
 use super::*;
 

@@ -55,6 +55,7 @@ pub mod multiappend;
 pub mod net;
 pub mod notify;
 pub mod observer;
+mod respond;
 pub mod server;
 pub mod session;
 pub mod sort;

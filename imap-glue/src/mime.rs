@@ -5,6 +5,28 @@
 //! Works on the raw message with CRLF line ends ([`crate::wire::to_crlf`]); header values are sent
 //! as they are in the message (encoded words left encoded, as Dovecot does). Never fails: a
 //! malformed part is described as well as it can be (a multipart without boundary is one part).
+//!
+//! # Why not mail-parser's part offsets
+//!
+//! mail-parser (a dependency already, for the index) gives every part's `offset_header`,
+//! `offset_body` and `offset_end`. Measured against this module (`tests/mime_offsets.rs`):
+//!
+//! * Well-formed mail: the same ranges for every part of the four conformance messages, the
+//!   corpora fixtures and 3,000 generated messages (the test keeps 400): nothing to gain there.
+//! * Malformed mail: different parts, so different FETCH answers (BODYSTRUCTURE, `BODY[n]`), in
+//!   8 of 18 crafted cases: a multipart without a usable boundary or whose part header has no
+//!   blank line gets no part at all (we answer Dovecot's one empty text/plain part); a `--xy` line
+//!   ends a part of boundary `x` (a prefix match); a nested multipart with its parent's boundary
+//!   is split otherwise; a message/rfc822 in base64 is decoded and parsed, so its offsets are not
+//!   ranges of the message FETCH addresses; an empty message gives no `Message`; and nesting goes
+//!   past our 32 levels.
+//! * Cost: mail-parser decodes every body (charsets, base64, quoted-printable) while splitting;
+//!   on the 3,000 generated messages (35 MB, release build) it took 87 ms against 30 ms here,
+//!   work that `BODY[HEADER]` or `BODYSTRUCTURE` does not need.
+//!
+//! The rest of this module (Content-Type parameters, BODYSTRUCTURE, ENVELOPE, addresses, header
+//! field selection) renders the raw bytes as Dovecot does, encoded words left encoded, which
+//! mail-parser's decoded header values cannot give back; it stays either way.
 
 use std::ops::Range;
 

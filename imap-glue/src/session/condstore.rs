@@ -20,9 +20,20 @@
 //! (which RFC 7162 §3.1.5 allows).
 
 use imap_codec::imap_types::command::{FetchModifier, SelectParameter, StoreModifier};
+use imap_codec::imap_types::core::Vec1;
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
-use imap_codec::imap_types::sequence::{SeqOrUid, Sequence};
+use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName};
+use imap_codec::imap_types::mailbox::Mailbox as WireMailbox;
+use imap_codec::imap_types::response::Code;
+use imap_codec::imap_types::search::SearchKey as WireKey;
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet as WireSet};
+use imap_codec::imap_types::status::StatusDataItemName;
+use mailfts_store::{Flags, Snapshot};
 
+use crate::esearch::ReturnOptions;
+use crate::respond;
+
+use super::view::flag_list;
 use super::*;
 
 /// What the client enabled, and the modifiers of the command being run.
@@ -149,13 +160,7 @@ impl Session {
             return;
         }
         if let Some(view) = self.view.as_ref() {
-            out.extend_from_slice(
-                format!(
-                    "* OK [HIGHESTMODSEQ {}] Highest\r\n",
-                    view.snapshot.highest_modseq
-                )
-                .as_bytes(),
-            );
+            respond::highest_modseq(out, view.snapshot.highest_modseq);
         }
     }
 
@@ -198,7 +203,7 @@ impl Session {
         out: &mut Vec<u8>,
     ) -> Result<String, Status> {
         if self.cond.qresync && self.view.is_some() {
-            out.extend_from_slice(b"* OK [CLOSED] Previous mailbox closed\r\n");
+            respond::untagged_ok(out, Code::Closed, "Previous mailbox closed");
         }
         let mut qresync = None;
         for p in params {
@@ -248,13 +253,7 @@ impl Session {
             return Ok(text);
         };
         if self.cond.condstore {
-            out.extend_from_slice(
-                format!(
-                    "* OK [HIGHESTMODSEQ {}] Highest\r\n",
-                    view.snapshot.highest_modseq
-                )
-                .as_bytes(),
-            );
+            respond::highest_modseq(out, view.snapshot.highest_modseq);
         }
         if let Some((validity, since, known)) = qresync {
             if validity == view.uid_validity {

@@ -206,67 +206,9 @@ done < "$QUERYFILE"
 NQ=${#QUERIES[@]}
 (( NQ > 0 )) || die "no queries in '$QUERYFILE'"
 
-# tokenize LINE -> TOKENS (double-quoted strings with \" \\ escapes are one token; ( ) separate).
-TOKENS=()
-tokenize() {
-  local s=$1 i c tok="" intok=0 inq=0 n=${#1}
-  TOKENS=()
-  for (( i = 0; i < n; i++ )); do
-    c=${s:i:1}
-    if (( inq )); then
-      if [[ $c == '\' && $((i + 1)) -lt $n ]]; then i=$((i + 1)); tok+=${s:i:1}
-      elif [[ $c == '"' ]]; then inq=0
-      else tok+=$c; fi
-      continue
-    fi
-    case $c in
-      ' '|$'\t') if (( intok )); then TOKENS+=("$tok"); tok=""; intok=0; fi ;;
-      '"') inq=1; intok=1 ;;
-      '('|')') if (( intok )); then TOKENS+=("$tok"); tok=""; intok=0; fi; TOKENS+=("$c") ;;
-      *) tok+=$c; intok=1 ;;
-    esac
-  done
-  (( inq )) && return 1
-  if (( intok )); then TOKENS+=("$tok"); fi
-  return 0
-}
-
-# IMAP -> doveadm search query (as in dovecot-naive.sh): OR is infix there.
-DTOKENS=() TERR="" POS=0
-KEYS0=" ALL ANSWERED DELETED DRAFT FLAGGED NEW OLD RECENT SEEN UNANSWERED UNDELETED UNDRAFT UNFLAGGED UNSEEN "
-KEYS1=" BCC BEFORE BODY CC FROM KEYWORD LARGER ON SENTBEFORE SENTON SENTSINCE SINCE SMALLER SUBJECT TEXT TO UID UNKEYWORD "
-need() { (( POS + $1 <= ${#TOKENS[@]} )) || { TERR="$2 needs $1 argument(s)"; return 1; }; }
-tr_dove() {
-  (( POS < ${#TOKENS[@]} )) || { TERR="search key expected at end of query"; return 1; }
-  local tok=${TOKENS[POS]} up
-  up=${tok^^}
-  POS=$((POS + 1))
-  if [[ $up == "(" ]]; then
-    DTOKENS+=("(")
-    while :; do
-      (( POS < ${#TOKENS[@]} )) || { TERR="missing ')'"; return 1; }
-      [[ ${TOKENS[POS]} == ")" ]] && break
-      tr_dove || return 1
-    done
-    POS=$((POS + 1)); DTOKENS+=(")")
-  elif [[ $up == ")" ]]; then TERR="unexpected ')'"; return 1
-  elif [[ $up == OR ]]; then
-    DTOKENS+=("(" "("); tr_dove || return 1
-    DTOKENS+=(")" OR "("); tr_dove || return 1
-    DTOKENS+=(")" ")")
-  elif [[ $up == NOT ]]; then DTOKENS+=(NOT); tr_dove || return 1
-  elif [[ $KEYS0 == *" $up "* || $up =~ ^[0-9*:,]+$ ]]; then DTOKENS+=("$tok")
-  elif [[ $KEYS1 == *" $up "* ]]; then need 1 "$up" || return 1; DTOKENS+=("$tok" "${TOKENS[POS]}"); POS=$((POS + 1))
-  elif [[ $up == HEADER ]]; then need 2 HEADER || return 1; DTOKENS+=("$tok" "${TOKENS[POS]}" "${TOKENS[POS + 1]}"); POS=$((POS + 2))
-  else TERR="search key '$tok' not supported by this script's IMAP->doveadm translation"; return 1
-  fi
-}
-translate_dove() {
-  DTOKENS=() TERR="" POS=0
-  tokenize "$1" || { TERR="unterminated quoted string"; return 1; }
-  (( ${#TOKENS[@]} > 0 )) || { TERR="empty query"; return 1; }
-  while (( POS < ${#TOKENS[@]} )); do tr_dove || return 1; done
-}
+# the IMAP program tokenizer and its doveadm translation (tokenize, translate)
+# shellcheck source=benches/imap-query.sh
+source "$(dirname "${BASH_SOURCE[0]}")/imap-query.sh"
 
 # IMAP -> notmuch query string (NMQ).  TEXT/BODY w -> w, a value that is not one
 # alphanumeric word -> "phrase"; FROM/SUBJECT/TO and HEADER FROM/SUBJECT/TO ->
@@ -483,7 +425,7 @@ dovecot_queries() {
   local s=$1 conf=$2 ctl=$3 qi q ul
   for (( qi = 0; qi < NQ; qi++ )); do
     q=${QUERIES[qi]}
-    if ! translate_dove "$q"; then ERRQ[$s,$qi]="unsupported: $TERR"; continue; fi
+    if ! translate "$q"; then ERRQ[$s,$qi]="unsupported: $TERR"; continue; fi
     DFORMS[$qi]="${DTOKENS[*]}"
     measure "$s" "$qi" doveadm -c "$conf" search mailbox INBOX '(' "${DTOKENS[@]}" ')' || continue
     HITS[$s,$qi]=$(wc -l < "$RES/$s.$qi.raw")

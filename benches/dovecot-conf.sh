@@ -1,5 +1,41 @@
-# dovecot-conf.sh — sourced by the benches that run a private Dovecot 2.3 IMAP server
-# (dovecot-solr.sh, mbsync-pull.sh); not a script of its own.
+# dovecot-conf.sh — sourced by the benches that run a private Dovecot 2.3 (dovecot-solr.sh,
+# mbsync-pull.sh: an IMAP server; dovecot-naive.sh, peers.sh: doveadm alone); not a script of its own.
+#
+# dovecot_doveadm_conf DIR MAILDIR USER GROUP WRITER [PLUGINS]
+#   Creates DIR/{index,control,volatile,home,run,state} (the first four owned by USER:GROUP) and
+#   prints a Dovecot 2.3 configuration for doveadm alone: nothing listens, no service is started,
+#   doveadm opens the storage directly and accesses MAILDIR (read only: index, uidlist and control
+#   files go to DIR) as USER, since Dovecot refuses mail access as uid 0. PLUGINS: the
+#   `mail_plugins` line and plugin block (default: no plugins). WRITER names the script in a comment.
+dovecot_doveadm_conf() {
+    local d=$1 md=$2 user=$3 group=$4 writer=$5 plugins=${6:-mail_plugins =}
+    mkdir -p "$d"/{index,control,volatile,home,run,state}
+    chown "$user:$group" "$d"/{index,control,volatile,home}
+    cat <<EOC
+# private config written by $writer; nothing listens, no service is started.
+protocols =
+listen =
+ssl = no
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+info_log_path = $d/dovecot.log
+first_valid_uid = 0
+first_valid_gid = 0
+mail_uid = $user
+mail_gid = $group
+mail_location = maildir:$md:INDEX=$d/index:CONTROL=$d/control:VOLATILEDIR=$d/volatile
+passdb {
+  driver = static
+  args = nopassword=y
+}
+userdb {
+  driver = static
+  args = uid=$user gid=$group home=$d/home
+}
+$plugins
+EOC
+}
 #
 # dovecot_imap_conf DIR PORT PASSWD [EXTRA]
 #   Prints a Dovecot 2.3 configuration that keeps everything under DIR (base_dir, state_dir,

@@ -104,34 +104,10 @@ fi
 # ---------------------------------------------------------------- private config
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/dovecot-naive.XXXXXX")
 chmod 711 "$TMPD"    # the mail user must traverse it
-mkdir -p "$TMPD"/{index,control,volatile,home,run,state}
-chown "$MAIL_USER:$MAIL_GROUP" "$TMPD"/{index,control,volatile,home}
 CONF=$TMPD/dovecot.conf
-cat > "$CONF" <<EOF
-# private config written by $PROG; no fts plugin, nothing listens.
-protocols =
-listen =
-ssl = no
-base_dir = $TMPD/run
-state_dir = $TMPD/state
-log_path = $TMPD/dovecot.log
-info_log_path = $TMPD/dovecot.log
-first_valid_uid = 0
-first_valid_gid = 0
-# Dovecot refuses mail access as uid 0, so doveadm (run as root) drops to this user.
-mail_uid = $MAIL_USER
-mail_gid = $MAIL_GROUP
-mail_location = maildir:$MAILDIR:INDEX=$TMPD/index:CONTROL=$TMPD/control:VOLATILEDIR=$TMPD/volatile
-mail_plugins =
-passdb {
-  driver = static
-  args = nopassword=y
-}
-userdb {
-  driver = static
-  args = uid=$MAIL_USER gid=$MAIL_GROUP home=$TMPD/home
-}
-EOF
+# shellcheck source=benches/dovecot-conf.sh
+source "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
+dovecot_doveadm_conf "$TMPD" "$MAILDIR" "$MAIL_USER" "$MAIL_GROUP" "$PROG" > "$CONF"
 # doveadm without -u uses $USER and opens the storage directly (no auth daemon).
 export USER=bench HOME=$TMPD/home
 

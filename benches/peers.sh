@@ -209,6 +209,8 @@ NQ=${#QUERIES[@]}
 # the IMAP program tokenizer and its doveadm translation (tokenize, translate)
 # shellcheck source=benches/imap-query.sh
 source "$(dirname "${BASH_SOURCE[0]}")/imap-query.sh"
+# shellcheck source=benches/dovecot-conf.sh
+source "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
 
 # IMAP -> notmuch query string (NMQ).  TEXT/BODY w -> w, a value that is not one
 # alphanumeric word -> "phrase"; FROM/SUBJECT/TO and HEADER FROM/SUBJECT/TO ->
@@ -377,47 +379,17 @@ done
 # dovecot_setup DIR MAILDIR PLUGINS: private config in DIR (no daemon; doveadm opens the
 # storage directly and accesses the mail as MAIL_USER).
 dovecot_setup() {
-  local d=$1 md=$2 fts=$3
-  mkdir -p "$d"/{index,control,volatile,home,run,state}
-  chown "$MAIL_USER:$MAIL_GROUP" "$d"/{index,control,volatile,home}
-  {
-    cat <<EOF
-# private config written by $PROG; nothing listens, no service is started.
-protocols =
-listen =
-ssl = no
-base_dir = $d/run
-state_dir = $d/state
-log_path = $d/dovecot.log
-info_log_path = $d/dovecot.log
-first_valid_uid = 0
-first_valid_gid = 0
-mail_uid = $MAIL_USER
-mail_gid = $MAIL_GROUP
-mail_location = maildir:$md:INDEX=$d/index:CONTROL=$d/control:VOLATILEDIR=$d/volatile
-passdb {
-  driver = static
-  args = nopassword=y
-}
-userdb {
-  driver = static
-  args = uid=$MAIL_USER gid=$MAIL_GROUP home=$d/home
-}
-EOF
-    if [[ $fts == xapian ]]; then
-      cat <<EOF
-mail_plugins = fts fts_xapian
+  local d=$1 md=$2 fts=$3 plugins="mail_plugins ="
+  if [[ $fts == xapian ]]; then
+    plugins='mail_plugins = fts fts_xapian
 plugin {
   fts = xapian
   fts_xapian = partial=3 full=20 verbose=0
   fts_autoindex = no
   fts_enforced = yes
-}
-EOF
-    else
-      echo "mail_plugins ="
-    fi
-  } > "$d/dovecot.conf"
+}'
+  fi
+  dovecot_doveadm_conf "$d" "$md" "$MAIL_USER" "$MAIL_GROUP" "$PROG" "$plugins" > "$d/dovecot.conf"
 }
 # dovecot_queries S CONF CONTROLDIR: per query doveadm search, UID -> base name keys.
 declare -A DFORMS=()

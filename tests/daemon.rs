@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mailfts_corpora::tools::{require, require_tool};
+use mailfts_corpora::tools::{output_ok, require, require_tool};
 use mailfts_corpora::{write_maildir, CorpusSpec};
 use support::{write_passwd, Imap, Served, DEADLINE, TOKEN};
 use tonic::service::interceptor::InterceptedService;
@@ -251,25 +251,20 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
             "1717400001.M2P1.mda",
             &message("hook test", "narwhalword"),
         );
-        let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-            .args([
-                "hook",
-                "saved",
-                "--user",
-                "alice",
-                "--mailbox",
-                "INBOX",
-                "--strict",
-                "--socket",
-            ])
-            .arg(&served.socket)
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = output_ok(
+            Command::new(env!("CARGO_BIN_EXE_mailfts"))
+                .args([
+                    "hook",
+                    "saved",
+                    "--user",
+                    "alice",
+                    "--mailbox",
+                    "INBOX",
+                    "--strict",
+                    "--socket",
+                ])
+                .arg(&served.socket)
+                .arg(&file),
         );
         assert!(String::from_utf8_lossy(&out.stdout).starts_with("indexed"));
         let r = c

@@ -6,6 +6,7 @@ mod support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 
+use mailfts_corpora::tools::output_ok;
 use support::{bin, Imap};
 
 struct Child(std::process::Child);
@@ -21,23 +22,18 @@ fn user_add_then_imap_login_and_search() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("alice");
     let passwd = dir.path().join("passwd");
-    let out = bin()
-        .args([
-            "corpus",
-            "generate",
-            "--messages",
-            "50",
-            "--seed",
-            "3",
-            "--out",
-        ])
-        .arg(&home)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    output_ok(
+        bin()
+            .args([
+                "corpus",
+                "generate",
+                "--messages",
+                "50",
+                "--seed",
+                "3",
+                "--out",
+            ])
+            .arg(&home),
     );
     let mut add = bin()
         .args([

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailfts_corpora::tools::{require, require_tool};
+use mailfts_corpora::tools::{output_ok, require, require_tool, self_signed_cert};
 use support::{spawn_serve, Imap};
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -46,33 +46,6 @@ struct Mailfts {
     auth: Option<String>,
     /// The CA certificate of an HTTPS endpoint (requests then go through `curl`).
     tls_ca: Option<PathBuf>,
-}
-
-/// A self-signed certificate for 127.0.0.1 in `dir`: (cert, key).
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (cert, key)
 }
 
 /// The credentials the endpoint is started with (`--solr-basic-auth-file`).
@@ -477,23 +450,18 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
     let dir = kept.as_deref().unwrap_or(tmp.path());
     // Dovecot's processes run as other users: the directories must be traversable
     Command::new("chmod").arg("755").arg(dir).status().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-        .args([
-            "corpus",
-            "generate",
-            "--messages",
-            "400",
-            "--seed",
-            "15",
-            "--out",
-        ])
-        .arg(dir.join("home"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    output_ok(
+        Command::new(env!("CARGO_BIN_EXE_mailfts"))
+            .args([
+                "corpus",
+                "generate",
+                "--messages",
+                "400",
+                "--seed",
+                "15",
+                "--out",
+            ])
+            .arg(dir.join("home")),
     );
     let chown = Command::new("chown")
         .args(["-R", &format!("{MAIL_UID}:{MAIL_UID}")])
@@ -503,7 +471,7 @@ fn dovecot_with_mailfts_answers_like_dovecot_without_fts() {
     assert!(chown.success());
 
     // HTTPS with basic auth, as a production setup would run it
-    let (cert, key) = self_signed(dir);
+    let (cert, key) = self_signed_cert(Path::new("openssl"), dir, "127.0.0.1");
     let (cert_s, key_s) = (cert.display().to_string(), key.display().to_string());
     let mut mailfts = Mailfts::start_with(
         dir,

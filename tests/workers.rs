@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mailfts_corpora::samples::{self as fixtures, Part};
+use mailfts_corpora::tools::output_ok;
 
 /// (pid, parent pid, state) of every process.
 fn processes() -> Vec<(u32, u32, char)> {
@@ -119,13 +120,9 @@ fn killing_rescan_kills_its_extraction_workers_and_frees_the_lock() {
             std::fs::remove_file(e.path()).unwrap();
         }
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_mailfts"))
-        .args(["rescan", "--home", home.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    output_ok(Command::new(env!("CARGO_BIN_EXE_mailfts")).args([
+        "rescan",
+        "--home",
+        home.to_str().unwrap(),
+    ]));
 }

@@ -2,7 +2,8 @@
 //! skips with a note when it is missing, except under CI, where a missing tool is a broken setup
 //! (`.ci/run` installs them all) and the test fails.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// `true` when the environment variable `CI` is set: a test must then run, never skip.
 fn under_ci() -> bool {
@@ -52,6 +53,45 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
     let path = which(name);
     require(path.is_some(), &format!("`{name}` is not on PATH"));
     path
+}
+
+/// Runs `cmd` to its end and returns what it wrote; the calling test fails, naming the command
+/// and showing its standard error, unless it exits with status 0.
+#[track_caller]
+pub fn output_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A self-signed certificate for `host` (a DNS name or an IP address, also its subjectAltName) and
+/// its key, made by `openssl` in `dir`: `(cert.pem, key.pem)`.
+#[track_caller]
+pub fn self_signed_cert(openssl: &Path, dir: &Path, host: &str) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let san = match host.parse::<std::net::IpAddr>() {
+        Ok(_) => format!("subjectAltName=IP:{host}"),
+        Err(_) => format!("subjectAltName=DNS:{host}"),
+    };
+    output_ok(
+        Command::new(openssl)
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", &format!("/CN={host}"), "-addext", &san])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+    );
+    (cert, key)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use mailfts_corpora::tools::{require, require_tool};
+use mailfts_corpora::tools::{output_ok, require, require_tool, self_signed_cert};
 use mailfts_imap_glue::ImapConfig;
 
 use crate::support::{fixture_inbox, test_file, TestServer};
@@ -78,30 +78,7 @@ fn python_imaplib_over_starttls() {
         return;
     };
     let certs = tempfile::tempdir().unwrap();
-    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
-    let st = Command::new(openssl)
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let (cert, key) = self_signed_cert(&openssl, certs.path(), "localhost");
     let acceptor = mailfts_imap_glue::load_tls(&cert, &key).unwrap();
     // Implicit TLS (port 993 style).
     let implicit = TestServer::start({
@@ -159,24 +136,16 @@ fn curl_search() {
     };
     let server = server_with_fixture();
     let url = format!("imap://127.0.0.1:{}/INBOX", server.addr.port());
-    let out = Command::new(curl)
-        .args([
-            "-sS",
-            "--max-time",
-            "20",
-            &url,
-            "-u",
-            "alice:alice-pw",
-            "-X",
-            "UID SEARCH OR SUBJECT report FROM carol",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output_ok(Command::new(curl).args([
+        "-sS",
+        "--max-time",
+        "20",
+        &url,
+        "-u",
+        "alice:alice-pw",
+        "-X",
+        "UID SEARCH OR SUBJECT report FROM carol",
+    ]));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "* SEARCH 1 2 3\r\n");
 }
 

@@ -278,17 +278,23 @@ mod tests {
         b
     }
 
+    /// An empty mailbox folder and its state.
+    fn maildir() -> (tempfile::TempDir, DirState) {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["new", "cur"] {
+            fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        let state = DirState::read(dir.path()).unwrap();
+        (dir, state)
+    }
+
     fn names(b: &Baseline) -> Vec<(u32, String, bool)> {
         b.iter().map(|(u, n, i)| (u, n.to_string(), i)).collect()
     }
 
     #[test]
     fn a_saved_state_loads_only_for_the_same_directories() {
-        let dir = tempfile::tempdir().unwrap();
-        for sub in ["new", "cur"] {
-            fs::create_dir(dir.path().join(sub)).unwrap();
-        }
-        let state = DirState::read(dir.path()).unwrap();
+        let (dir, state) = maildir();
         assert_eq!(DirState::decode(&state.encode()).as_ref(), Some(&state));
         let b = baseline(&state);
         save(dir.path(), &b);
@@ -315,11 +321,7 @@ mod tests {
 
     #[test]
     fn an_empty_mailbox_round_trips() {
-        let dir = tempfile::tempdir().unwrap();
-        for sub in ["new", "cur"] {
-            fs::create_dir(dir.path().join(sub)).unwrap();
-        }
-        let state = DirState::read(dir.path()).unwrap();
+        let (dir, state) = maildir();
         let mut b = Baseline::with_capacity(3, 0);
         b.state = Some(state.clone());
         save(dir.path(), &b);
@@ -331,11 +333,7 @@ mod tests {
     /// Files whose checksum matches but whose content is inconsistent are refused.
     #[test]
     fn inconsistent_files_are_refused_even_with_a_matching_checksum() {
-        let dir = tempfile::tempdir().unwrap();
-        for sub in ["new", "cur"] {
-            fs::create_dir(dir.path().join(sub)).unwrap();
-        }
-        let state = DirState::read(dir.path()).unwrap();
+        let (dir, state) = maildir();
         let good = encode(&baseline(&state), &state).unwrap();
         let head_len =
             good.len() - TRAILER_LEN - 8 * 2 - "1.M1.host:2,S5.M2.host with space é".len();

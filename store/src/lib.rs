@@ -25,7 +25,8 @@
 //!
 //! Per folder, then: `mailfts-uidlist` (UIDs), `mailfts-modseq` (mod-sequences), `mailfts-keywords`
 //! (keyword letters Dovecot's `dovecot-keywords` does not have), `mailfts-state` (a cache of the
-//! last settled sync) and the lock file `mailfts-uidlist.lock`.
+//! last settled sync, which a fresh process maps and reads in place) and the lock file
+//! `mailfts-uidlist.lock`.
 //!
 //! A sync reads the directories (no `stat` per file), unless nothing changed since the last one: then
 //! six `stat` calls suffice and the snapshot comes from memory, so syncing before every search is cheap.

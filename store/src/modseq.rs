@@ -488,6 +488,32 @@ mod tests {
         assert_eq!(load(dir.path()), Some(log));
     }
 
+    /// A file whose header still matches is trusted without reading its records; when they turn
+    /// out damaged at first use, every message reads as changed at HIGHESTMODSEQ (never an older,
+    /// wrong value).
+    #[test]
+    fn matching_checks_the_header_and_damaged_records_read_as_highest() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = sync(dir.path(), 7, true, msgs(&[(1, "a:2,"), (2, "b:2,")])).unwrap();
+        let m = matching(dir.path(), 7, log.highest).expect("same header");
+        assert_eq!((m.highest(), m.get(1), m.get(2)), (3, Some(2), Some(3)));
+        assert!(
+            matching(dir.path(), 8, log.highest).is_none(),
+            "other UIDVALIDITY"
+        );
+        assert!(
+            matching(dir.path(), 7, log.highest + 1).is_none(),
+            "other HIGHESTMODSEQ"
+        );
+        let p = dir.path().join(FILE);
+        let mut bytes = fs::read(&p).unwrap();
+        let last = bytes.len() - 20; // inside the records and checksum line, past the header
+        bytes[last] ^= 1;
+        fs::write(&p, bytes).unwrap();
+        let m = matching(dir.path(), 7, log.highest).expect("the header still matches");
+        assert_eq!((m.highest(), m.get(1), m.get(2)), (3, None, None));
+    }
+
     #[test]
     fn a_lost_or_garbled_state_never_goes_backwards() {
         let dir = tempfile::tempdir().unwrap();

@@ -319,6 +319,44 @@ mod tests {
         assert!(load(dir.path(), &state).is_none());
     }
 
+    /// A fresh process's mapped listing answers like the owned one, and becomes owned, intact, on
+    /// the first write.
+    #[test]
+    fn a_mapped_listing_reads_and_then_writes_like_an_owned_one() {
+        let (dir, state) = maildir();
+        let b = baseline(&state);
+        save(dir.path(), &b);
+        let mut loaded = load(dir.path(), &state).expect("loads");
+        assert!(
+            loaded.listing().uid_slice().is_some(),
+            "mapped, UIDs in place"
+        );
+        assert_eq!(loaded.listing().uids(), [1, 5]);
+        let mut cursor = 0;
+        assert!(!loaded.flags_changed(&mut cursor, 1, "1.M1.host:2,S", false));
+        assert!(loaded.flags_changed(&mut cursor, 5, "5.M2.host with space é:2,S", true));
+        let mut cursor = 0;
+        assert!(
+            loaded.flags_changed(&mut cursor, 5, "5.M2.host with space é", false),
+            "moved to cur/"
+        );
+        loaded.set(3, "3.M3.host:2,", false);
+        loaded.set(5, "5.M2.host with space é:2,S", false);
+        assert!(
+            loaded.listing().uid_slice().is_none(),
+            "owned after a write"
+        );
+        assert_eq!(
+            names(&loaded),
+            [
+                (1, "1.M1.host:2,S".to_string(), false),
+                (3, "3.M3.host:2,".to_string(), false),
+                (5, "5.M2.host with space é:2,S".to_string(), false)
+            ]
+        );
+        assert_eq!(loaded.uid_next, 6);
+    }
+
     #[test]
     fn an_empty_mailbox_round_trips() {
         let (dir, state) = maildir();

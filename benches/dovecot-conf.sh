@@ -1,12 +1,47 @@
 # dovecot-conf.sh — sourced by the benches that run a private Dovecot 2.3 (dovecot-solr.sh,
 # mbsync-pull.sh: an IMAP server; dovecot-naive.sh, peers.sh: doveadm alone); not a script of its own.
 #
+# apt_install_missing PKG...
+#   Installs those of the Debian packages PKG that are not installed (apt-get, quiet), with a
+#   policy-rc.d that keeps their maintainer scripts from starting services; fails (die) unless
+#   they are all installed afterwards. The caller defines `die` and `log`, and its EXIT trap calls
+#   apt_policy_cleanup (which removes the policy file if an install was interrupted).
+#
 # dovecot_doveadm_conf DIR MAILDIR USER GROUP WRITER [PLUGINS]
 #   Creates DIR/{index,control,volatile,home,run,state} (the first four owned by USER:GROUP) and
 #   prints a Dovecot 2.3 configuration for doveadm alone: nothing listens, no service is started,
 #   doveadm opens the storage directly and accesses MAILDIR (read only: index, uidlist and control
 #   files go to DIR) as USER, since Dovecot refuses mail access as uid 0. PLUGINS: the
 #   `mail_plugins` line and plugin block (default: no plugins). WRITER names the script in a comment.
+APT_POLICY=/usr/sbin/policy-rc.d
+APT_POLICY_CREATED=0
+apt_policy_cleanup() {
+    if [[ $APT_POLICY_CREATED -eq 1 ]]; then rm -f "$APT_POLICY"; APT_POLICY_CREATED=0; fi
+}
+missing_packages() {
+    local p st
+    for p in "$@"; do
+        st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        [[ $st == "install ok installed" ]] || echo "$p"
+    done
+}
+apt_install_missing() {
+    local missing
+    mapfile -t missing < <(missing_packages "$@")
+    (( ${#missing[@]} )) || return 0
+    command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and apt-get is unavailable"
+    if [[ ! -e $APT_POLICY ]]; then
+        printf '#!/bin/sh\nexit 101\n' > "$APT_POLICY"; chmod 755 "$APT_POLICY"; APT_POLICY_CREATED=1
+    fi
+    log "installing ${missing[*]} (apt-get)"
+    apt-get update -qq >&2 || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 \
+        || die "apt-get install ${missing[*]} failed"
+    apt_policy_cleanup
+    mapfile -t missing < <(missing_packages "$@")
+    (( ${#missing[@]} == 0 )) || die "still missing after apt-get install: ${missing[*]}"
+}
+
 dovecot_doveadm_conf() {
     local d=$1 md=$2 user=$3 group=$4 writer=$5 plugins=${6:-mail_plugins =}
     mkdir -p "$d"/{index,control,volatile,home,run,state}

@@ -55,38 +55,17 @@ case $MAILDIR in *:*) die "MAILDIR path must not contain ':' (Dovecot mail_locat
 SCRIPT_START=$(date +%s.%N)
 
 # ---------------------------------------------------------------- install
-pkgs_missing() {
-  local p st
-  for p in dovecot-core dovecot-imapd; do
-    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    [[ $st == "install ok installed" ]] || return 0
-  done
-  command -v doveadm >/dev/null 2>&1 || return 0
-  return 1
-}
-
-POLICY=/usr/sbin/policy-rc.d
-POLICY_CREATED=0
+# shellcheck source=benches/dovecot-conf.sh
+source "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
 TMPD=""
 cleanup() {
-  if [[ $POLICY_CREATED -eq 1 ]]; then rm -f "$POLICY"; fi
+  apt_policy_cleanup
   if [[ -n $TMPD && -d $TMPD ]]; then rm -rf -- "$TMPD"; fi
 }
 trap cleanup EXIT
 
-if pkgs_missing; then
-  command -v apt-get >/dev/null 2>&1 || die "Dovecot is not installed and apt-get is unavailable"
-  # Never let the package's maintainer scripts start the system service.
-  if [[ ! -e $POLICY ]]; then
-    printf '#!/bin/sh\nexit 101\n' > "$POLICY"; chmod 755 "$POLICY"; POLICY_CREATED=1
-  fi
-  log "installing dovecot-core dovecot-imapd (apt-get)"
-  apt-get update -qq >&2 || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-core dovecot-imapd >&2 \
-    || die "apt-get install dovecot-core dovecot-imapd failed"
-  if [[ $POLICY_CREATED -eq 1 ]]; then rm -f "$POLICY"; POLICY_CREATED=0; fi
-  pkgs_missing && die "Dovecot still missing after apt-get install"
-fi
+apt_install_missing dovecot-core dovecot-imapd
+command -v doveadm >/dev/null 2>&1 || die "doveadm not found although dovecot-core is installed"
 
 DOVECOT_VERSION=$(dovecot --version 2>/dev/null || doveadm -c /dev/null --version 2>/dev/null || echo unknown)
 case $DOVECOT_VERSION in
@@ -105,8 +84,6 @@ fi
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/dovecot-naive.XXXXXX")
 chmod 711 "$TMPD"    # the mail user must traverse it
 CONF=$TMPD/dovecot.conf
-# shellcheck source=benches/dovecot-conf.sh
-source "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
 dovecot_doveadm_conf "$TMPD" "$MAILDIR" "$MAIL_USER" "$MAIL_GROUP" "$PROG" > "$CONF"
 # doveadm without -u uses $USER and opens the storage directly (no auth daemon).
 export USER=bench HOME=$TMPD/home

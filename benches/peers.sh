@@ -77,38 +77,17 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ install
 PKGS=(dovecot-core dovecot-imapd dovecot-fts-xapian notmuch)
-POLICY=/usr/sbin/policy-rc.d
-POLICY_CREATED=0
+# shellcheck source=benches/dovecot-conf.sh
+source "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
 TMPD=""
 cleanup() {
-  if [[ $POLICY_CREATED -eq 1 ]]; then rm -f "$POLICY"; fi
+  apt_policy_cleanup
   if [[ -n $TMPD && -d $TMPD ]]; then rm -rf -- "$TMPD"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-missing_pkgs() {
-  local p st out=()
-  for p in "${PKGS[@]}"; do
-    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    [[ $st == "install ok installed" ]] || out+=("$p")
-  done
-  printf '%s\n' "${out[@]}"
-}
-mapfile -t MISSING < <(missing_pkgs | sed '/^$/d')
-if (( ${#MISSING[@]} )); then
-  command -v apt-get >/dev/null 2>&1 || die "missing packages (${MISSING[*]}) and apt-get is unavailable"
-  if [[ ! -e $POLICY ]]; then   # never let maintainer scripts start the system service
-    printf '#!/bin/sh\nexit 101\n' > "$POLICY"; chmod 755 "$POLICY"; POLICY_CREATED=1
-  fi
-  log "installing ${MISSING[*]} (apt-get)"
-  apt-get update -qq >&2 || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${MISSING[@]}" >&2 \
-    || die "apt-get install ${MISSING[*]} failed"
-  if [[ $POLICY_CREATED -eq 1 ]]; then rm -f "$POLICY"; POLICY_CREATED=0; fi
-  mapfile -t MISSING < <(missing_pkgs | sed '/^$/d')
-  (( ${#MISSING[@]} == 0 )) || die "still missing after apt-get install: ${MISSING[*]}"
-fi
+apt_install_missing "${PKGS[@]}"
 command -v doveadm >/dev/null 2>&1 || die "doveadm not found although dovecot-core is installed"
 command -v notmuch >/dev/null 2>&1 || die "notmuch not found although the package is installed"
 DOVECOT_VERSION=$(dovecot --version 2>/dev/null || echo unknown)
@@ -209,8 +188,6 @@ NQ=${#QUERIES[@]}
 # the IMAP program tokenizer and its doveadm translation (tokenize, translate)
 # shellcheck source=benches/imap-query.sh
 source "$(dirname "${BASH_SOURCE[0]}")/imap-query.sh"
-# shellcheck source=benches/dovecot-conf.sh
-source "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
 
 # IMAP -> notmuch query string (NMQ).  TEXT/BODY w -> w, a value that is not one
 # alphanumeric word -> "phrase"; FROM/SUBJECT/TO and HEADER FROM/SUBJECT/TO ->

@@ -7,6 +7,10 @@
 #   they are all installed afterwards. The caller defines `die` and `log`, and its EXIT trap calls
 #   apt_policy_cleanup (which removes the policy file if an install was interrupted).
 #
+# remove_on_exit
+#   Sets the EXIT trap: removes the policy file of an interrupted apt_install_missing and the
+#   caller's scratch directory named by $TMPD (when set by then).
+#
 # dovecot_doveadm_conf DIR MAILDIR USER GROUP WRITER [PLUGINS]
 #   Creates DIR/{index,control,volatile,home,run,state} (the first four owned by USER:GROUP) and
 #   prints a Dovecot 2.3 configuration for doveadm alone: nothing listens, no service is started,
@@ -40,6 +44,10 @@ apt_install_missing() {
     apt_policy_cleanup
     mapfile -t missing < <(missing_packages "$@")
     (( ${#missing[@]} == 0 )) || die "still missing after apt-get install: ${missing[*]}"
+}
+
+remove_on_exit() {
+    trap 'apt_policy_cleanup; if [[ -n ${TMPD:-} && -d $TMPD ]]; then rm -rf -- "$TMPD"; fi' EXIT
 }
 
 dovecot_doveadm_conf() {

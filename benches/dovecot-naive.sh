@@ -58,11 +58,7 @@ SCRIPT_START=$(date +%s.%N)
 # shellcheck source=benches/dovecot-conf.sh
 source "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
 TMPD=""
-cleanup() {
-  apt_policy_cleanup
-  if [[ -n $TMPD && -d $TMPD ]]; then rm -rf -- "$TMPD"; fi
-}
-trap cleanup EXIT
+remove_on_exit
 
 apt_install_missing dovecot-core dovecot-imapd
 command -v doveadm >/dev/null 2>&1 || die "doveadm not found although dovecot-core is installed"
@@ -128,12 +124,7 @@ md_cell() { local q=${1//|/\\|}; printf '`%s`' "$q"; }
 
 # ---------------------------------------------------------------- read queries
 QUERIES=("ALL")
-while IFS= read -r line || [[ -n $line ]]; do
-  line=${line%$'\r'}
-  [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
-  line=$(sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' <<< "$line")
-  QUERIES+=("$line")
-done < "$QUERYFILE"
+read_queries "$QUERYFILE"
 (( ${#QUERIES[@]} > 1 )) || die "no queries in '$QUERYFILE'"
 
 # ---------------------------------------------------------------- first sync

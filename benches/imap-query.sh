@@ -6,6 +6,8 @@
 # translate LINE    -> DTOKENS: the program in doveadm-search-query(7) form (IMAP's, except that OR
 #                      is infix and needs parentheses: `OR a b` becomes `( ( a ) OR ( b ) )`); keys are
 #                      checked against RFC 3501's list; returns 1 with TERR set on anything else.
+# read_queries FILE -> appends to QUERIES the programs of FILE, one per line, trimmed ('#' comments
+#                      and blank lines skipped).
 # Both leave POS after the last token read (peers.sh's notmuch translation reads TOKENS too).
 
 TOKENS=()
@@ -71,4 +73,14 @@ translate() {  # LINE -> DTOKENS, or return 1 with TERR
   tokenize "$1" || { TERR="unterminated quoted string"; return 1; }
   (( ${#TOKENS[@]} > 0 )) || { TERR="empty query"; return 1; }
   while (( POS < ${#TOKENS[@]} )); do tr_key || return 1; done
+}
+
+read_queries() {
+  local line
+  while IFS= read -r line || [[ -n $line ]]; do
+    line=${line%$'\r'}
+    [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+    line=$(sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' <<< "$line")
+    QUERIES+=("$line")
+  done < "$1"
 }

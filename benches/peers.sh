@@ -79,12 +79,11 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 PKGS=(dovecot-core dovecot-imapd dovecot-fts-xapian notmuch)
 # shellcheck source=benches/dovecot-conf.sh
 source "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
+# the IMAP program tokenizer and its doveadm translation (tokenize, translate)
+# shellcheck source=benches/imap-query.sh
+source "$(dirname "${BASH_SOURCE[0]}")/imap-query.sh"
 TMPD=""
-cleanup() {
-  apt_policy_cleanup
-  if [[ -n $TMPD && -d $TMPD ]]; then rm -rf -- "$TMPD"; fi
-}
-trap cleanup EXIT
+remove_on_exit
 trap 'exit 130' INT TERM
 
 apt_install_missing "${PKGS[@]}"
@@ -176,18 +175,10 @@ basekeys() { sed 's/:2,.*$//' | LC_ALL=C sort -u; }
 
 # ------------------------------------------------------------------ queries
 QUERIES=()
-while IFS= read -r line || [[ -n $line ]]; do
-  line=${line%$'\r'}
-  [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
-  line=$(sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' <<< "$line")
-  QUERIES+=("$line")
-done < "$QUERYFILE"
+read_queries "$QUERYFILE"
 NQ=${#QUERIES[@]}
 (( NQ > 0 )) || die "no queries in '$QUERYFILE'"
 
-# the IMAP program tokenizer and its doveadm translation (tokenize, translate)
-# shellcheck source=benches/imap-query.sh
-source "$(dirname "${BASH_SOURCE[0]}")/imap-query.sh"
 
 # IMAP -> notmuch query string (NMQ).  TEXT/BODY w -> w, a value that is not one
 # alphanumeric word -> "phrase"; FROM/SUBJECT/TO and HEADER FROM/SUBJECT/TO ->

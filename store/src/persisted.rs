@@ -11,13 +11,18 @@
 //! Format 3: four text lines — `mailfts-state 3`, `UIDVALIDITY UIDNEXT [HIGHESTMODSEQ]`, the encoded
 //! [`DirState`], `COUNT NAMES_LEN` — zero to three NUL bytes (so that the next block starts at a
 //! multiple of 4 and can be read as `&[u32]` in place), then three blocks: `COUNT` UIDs (`u32`,
-//! little-endian, ascending), `COUNT` name ends (`u32` little-endian offsets into the names block, the top bit set
-//! for a message in `new/`), the names (UTF-8, concatenated), and the trailer `end CRC\n` (CRC-32 of
-//! everything before it, 8 hex digits). A fresh process reads it on every search, so loading it costs
-//! nothing per message: the file is mapped ([`StateMap`]), checked (CRC, sizes, UIDs ascending) and
-//! then read in place — a name is looked at only when a search reads its message. Format 2 (one text
-//! line per message, copied and split at every load: about 1.5 ms on 20,000 messages) is no longer
-//! read; a fresh process that finds it reads the directories once and writes format 3.
+//! little-endian, ascending), `COUNT` name ends (`u32` little-endian offsets into the names block,
+//! the top bit set for a message in `new/`), the names (UTF-8, concatenated), and the trailer
+//! `end CRC\n` (CRC-32 of everything before it, 8 hex digits). A fresh process reads it on every
+//! search, so loading it costs nothing per message: the file is mapped ([`StateMap`]), checked (CRC,
+//! sizes, UIDs ascending) and then read in place — a name is looked at only when a search reads its
+//! message. Format 2 (one text line per message, copied and split at every load: about 1.5 ms on
+//! 20,000 messages) is no longer read; a fresh process that finds it reads the directories once and
+//! writes format 3.
+//!
+//! The mapping relies on what every writer here does: the file is replaced by a rename, never
+//! rewritten in place (the same holds for tantivy's segment files and our term texts). A tool that
+//! truncated it in place while a process had it mapped would crash that process.
 
 use std::fs;
 use std::io::Write;

@@ -9,23 +9,16 @@ resynchronises with SELECT INBOX (QRESYNC (…)) and with UID FETCH (CHANGEDSINC
 checks that the cache equals a full FETCH. Also STORE (UNCHANGEDSINCE) and its [MODIFIED].
 Prints one line per step and "QRESYNC OK" at the end; any failure raises (exit status 1).
 """
-import imaplib
 import re
-import sys
 
-host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+from clientlib import args, ok
+from clientlib import connect as login
 
-
-def ok(cond, what):
-    if not cond:
-        raise SystemExit(f"FAILED: {what}")
-    print(f"ok: {what}")
+host, port, user, password, starttls = args()
 
 
 def connect():
-    m = imaplib.IMAP4(host, port, timeout=10)
-    m.login(user, password)
-    return m
+    return login(host, port, user, password, starttls)
 
 
 def fetches(data):

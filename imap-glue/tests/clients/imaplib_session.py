@@ -8,30 +8,16 @@ select, BINARY fetch, search (with a UTF-8 literal), sort, thread, fetch, append
 Prints one line per step and "IMAPLIB OK" at the end; any failure raises (exit status 1).
 """
 import imaplib
-import socket
-import ssl
-import sys
 import time
 
-host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-starttls = "--starttls" in sys.argv
+from clientlib import args, ok
+from clientlib import connect as login
 
-
-def ok(cond, what):
-    if not cond:
-        raise SystemExit(f"FAILED: {what}")
-    print(f"ok: {what}")
+host, port, user, password, starttls = args()
 
 
 def connect():
-    m = imaplib.IMAP4(host, port, timeout=10)
-    if starttls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        m.starttls(ssl_context=ctx)
-    m.login(user, password)
-    return m
+    return login(host, port, user, password, starttls)
 
 
 m = connect()

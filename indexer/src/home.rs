@@ -294,11 +294,23 @@ impl HomeIndex {
         )
     }
 
-    /// Committed metadata plus a searcher at least as new.
+    /// Committed metadata plus a searcher at least as new: the reader is reloaded only when its
+    /// segments (and their deletes) are not those of the commit just read, so a search after an
+    /// unchanged commit reads `meta.json` once, not twice.
     pub fn snapshot(&self) -> Result<IndexSnapshot> {
-        let meta = self.meta()?;
-        self.reader.reload().at(&self.dir)?;
-        let searcher = self.reader.searcher();
+        let tdir = self.dir.join("tantivy");
+        let metas = self.index.load_metas().at(&tdir)?;
+        let meta = IndexMeta::from_payload(metas.payload.as_deref()).map_err(|message| {
+            IndexError::BadMeta {
+                path: tdir,
+                message,
+            }
+        })?;
+        let mut searcher = self.reader.searcher();
+        if !same_segments(&searcher, &metas) {
+            self.reader.reload().at(&self.dir)?;
+            searcher = self.reader.searcher();
+        }
         let live: Vec<tantivy::index::SegmentId> = searcher
             .segment_readers()
             .iter()
@@ -501,4 +513,15 @@ impl tantivy::collector::SegmentCollector for FastRowSegment {
     fn harvest(self) -> Vec<FastRow> {
         self.out
     }
+}
+
+/// True when `searcher` reads exactly the segments of `metas`, with the same deletes.
+fn same_segments(searcher: &tantivy::Searcher, metas: &tantivy::IndexMeta) -> bool {
+    let readers = searcher.segment_readers();
+    readers.len() == metas.segments.len()
+        && metas.segments.iter().all(|m| {
+            readers
+                .iter()
+                .any(|r| r.segment_id() == m.id() && r.num_deleted_docs() == m.num_deleted_docs())
+        })
 }

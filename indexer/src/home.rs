@@ -285,19 +285,11 @@ impl HomeIndex {
 
     /// The metadata of the latest commit.
     pub fn meta(&self) -> Result<IndexMeta> {
-        let tdir = self.dir.join("tantivy");
-        IndexMeta::from_payload(self.index.load_metas().at(&tdir)?.payload.as_deref()).map_err(
-            |message| IndexError::BadMeta {
-                path: tdir,
-                message,
-            },
-        )
+        self.commit().map(|(meta, _)| meta)
     }
 
-    /// Committed metadata plus a searcher at least as new: the reader is reloaded only when its
-    /// segments (and their deletes) are not those of the commit just read, so a search after an
-    /// unchanged commit reads `meta.json` once, not twice.
-    pub fn snapshot(&self) -> Result<IndexSnapshot> {
+    /// The latest commit: our metadata (its payload) and tantivy's.
+    fn commit(&self) -> Result<(IndexMeta, tantivy::IndexMeta)> {
         let tdir = self.dir.join("tantivy");
         let metas = self.index.load_metas().at(&tdir)?;
         let meta = IndexMeta::from_payload(metas.payload.as_deref()).map_err(|message| {
@@ -306,6 +298,14 @@ impl HomeIndex {
                 message,
             }
         })?;
+        Ok((meta, metas))
+    }
+
+    /// Committed metadata plus a searcher at least as new: the reader is reloaded only when its
+    /// segments (and their deletes) are not those of the commit just read, so a search after an
+    /// unchanged commit reads `meta.json` once, not twice.
+    pub fn snapshot(&self) -> Result<IndexSnapshot> {
+        let (meta, metas) = self.commit()?;
         let mut searcher = self.reader.searcher();
         if !same_segments(&searcher, &metas) {
             self.reader.reload().at(&self.dir)?;

@@ -127,6 +127,15 @@ fn attachment_words_are_found_by_text_and_body_not_subject() {
     // script text is not message text; file names are
     assert!(search(home, &[], "TEXT scriptonlyword").is_empty());
     assert_eq!(search(home, &[], "BODY \"contract.docx\"").len(), 1);
+    // a phrase is verified on the message: its attachments are extracted when the body lacks it
+    for mode in [&[][..], &["--scan"]] {
+        assert_eq!(
+            search(home, mode, "BODY \"clause docxbravo\"").len(),
+            1,
+            "{mode:?}"
+        );
+        assert_eq!(search(home, mode, "TEXT \"agreed odtcharlie\"").len(), 1);
+    }
 
     let status: serde_json::Value = serde_json::from_str(&run_ok(&[
         "status",

@@ -59,6 +59,10 @@ pub struct MessageContent {
     /// Problems met while decoding (broken MIME, unknown charset, an attachment that could not be
     /// extracted: `extract <format>: …`, see [`crate::failure_format`]); the message is still usable.
     pub problems: Vec<String>,
+    /// The message has attachments or nested messages whose text was not extracted (a parse by
+    /// [`MessageContent::parse_body_with`]): [`MessageContent::attachments`] is empty for that
+    /// reason, and [`MessageContent::parse_with`] gives it.
+    pub attachments_skipped: bool,
 }
 
 impl MessageContent {
@@ -86,24 +90,23 @@ impl MessageContent {
         }
         out
     }
-    /// Parses only what BODY looks at: [`MessageContent::body`] and [`MessageContent::attachments`]
-    /// equal those of [`MessageContent::parse_with`]; `headers` stays empty and `sent_date` unset.
+    /// Parses only the body text: [`MessageContent::body`] equals that of
+    /// [`MessageContent::parse_with`]; `headers` stays empty, `sent_date` unset, and attachments are
+    /// not extracted ([`MessageContent::attachments`] empty, [`MessageContent::attachments_skipped`]
+    /// set when the message has any).
     ///
-    /// Verifying a BODY candidate is most of the cost of a phrase search, and decoding every header
-    /// field (RFC 2047, unfolding) is a third of that; here only the MIME fields are parsed. A
-    /// message with attachments or nested messages (whose header lines are part of the attachment
-    /// text) is parsed in full.
+    /// Verifying a BODY candidate is most of the cost of a phrase search: decoding every header
+    /// field (RFC 2047, unfolding) is a third of a plain message's parse, and extracting a PDF or
+    /// DOCX attachment costs more than the rest of its message. Here only the MIME fields are
+    /// parsed, and the attachments are left for when the body does not match.
     pub fn parse_body_with(raw: &[u8], limits: &Limits) -> MessageContent {
         let mut out = MessageContent::default();
         let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let Some(msg) = body_parser().parse(raw) else {
                 return false;
             };
-            if !msg.attachments.is_empty() {
-                drop_flat(msg);
-                return false;
-            }
             body_text(&msg, limits, &mut out.body, &mut out.problems);
+            out.attachments_skipped = !msg.attachments.is_empty();
             drop_flat(msg);
             true
         }));

@@ -5,6 +5,7 @@ use tantivy::schema::Field;
 use tantivy::TantivyDocument;
 
 use crate::columns::{column_of, is_address_column, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
+use crate::joined::{JoinedCursor, JoinedScope};
 use crate::pairs::{PairCursor, PairScope, PairWords};
 use crate::schema::{message_key, Fields};
 use crate::text::{fold, fold_into, is_opaque, runs, without_cfws, ADDRESS_VARIANT_MARK};
@@ -89,12 +90,13 @@ pub fn prepare_parsed(
         folded: String::new(),
         seen: Default::default(),
         pairs: Default::default(),
+        joined: Default::default(),
     };
     let mut opaque = String::new();
     splitter.add(
         &mut doc,
         fields.headers,
-        PairScope::Headers,
+        (PairScope::Headers, JoinedScope::Headers),
         &content.header_block(),
         &mut opaque,
     );
@@ -105,14 +107,14 @@ pub fn prepare_parsed(
     splitter.add(
         &mut doc,
         fields.body,
-        PairScope::Body,
+        (PairScope::Body, JoinedScope::Body),
         &content.body,
         &mut opaque,
     );
     splitter.add(
         &mut doc,
         fields.attachments,
-        PairScope::Body,
+        (PairScope::Body, JoinedScope::Body),
         &content.attachments,
         &mut opaque,
     );
@@ -121,6 +123,9 @@ pub fn prepare_parsed(
     }
     for pair in splitter.pairs.drain() {
         doc.add_text(fields.pairs, pair);
+    }
+    for chain in splitter.joined.drain() {
+        doc.add_text(fields.joined, chain);
     }
     for h in &content.headers {
         if let Some(c) = column_of(&h.name) {
@@ -145,11 +150,13 @@ pub fn prepare_parsed(
 }
 
 /// Splits folded text into word tokens (for a text field) and opaque runs (for an opaque column),
-/// and collects the pairs of frequent words.
+/// and collects the pairs of frequent words and the chains of words joined by `_`.
 struct Splitter<'p> {
     pair_words: &'p PairWords,
     /// Pair terms of the message (all fields).
     pairs: std::collections::HashSet<String>,
+    /// Joined-word terms of the message (all fields).
+    joined: std::collections::HashSet<String>,
     folded: String,
     /// Opaque runs already in the current column value (a message repeats its server names and
     /// ids many times; one copy answers every search).
@@ -167,7 +174,7 @@ impl Splitter<'_> {
         &mut self,
         doc: &mut TantivyDocument,
         field: Field,
-        scope: PairScope,
+        (scope, joined_scope): (PairScope, JoinedScope),
         text: &str,
         opaque: &mut String,
     ) {
@@ -180,12 +187,15 @@ impl Splitter<'_> {
         let Splitter {
             pair_words,
             pairs,
+            joined,
             folded,
             seen,
         } = self;
         let mut cursor = PairCursor::new(pair_words, scope);
+        let mut chains = JoinedCursor::new(joined_scope);
         runs(folded, |r| {
             cursor.feed(folded, &r, pairs);
+            chains.feed(folded, &r, joined);
             if !r.cjk && is_opaque(r.text) {
                 blanks.push((r.from, r.to));
                 if !seen.contains(r.text) {
@@ -195,6 +205,7 @@ impl Splitter<'_> {
                 }
             }
         });
+        chains.finish(folded, joined);
         if blanks.is_empty() {
             doc.add_text(field, &self.folded);
             return;

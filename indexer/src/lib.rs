@@ -31,6 +31,7 @@ pub mod document;
 mod error;
 pub mod grams;
 pub mod home;
+pub mod joined;
 pub mod layout;
 pub mod lockinfo;
 pub mod marker;

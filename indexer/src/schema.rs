@@ -10,7 +10,7 @@ use crate::tokenizer::TOKENIZER_NAME;
 /// text the extractors produce: the index must hold exactly what the exact evaluator reads, so a
 /// change of extracted text bumps this too). An index written with another version is rebuilt,
 /// never read.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// The fields of the schema, resolved once.
 #[derive(Clone, Debug)]
@@ -39,6 +39,9 @@ pub struct Fields {
     /// Adjacent pairs of frequent words of all three text fields, one raw term each, the header
     /// block's marked apart from the body's ([`crate::pairs`]).
     pub pairs: Field,
+    /// Chains of words joined by `_` of all three text fields, one raw term each, the header
+    /// block's marked apart from the body's ([`crate::joined`]).
+    pub joined: Field,
 }
 
 /// Builds the schema and its field handles.
@@ -58,6 +61,12 @@ pub fn build_schema() -> (Schema, Fields) {
     // document ids only: no scoring needs frequencies, and phrases are verified from word
     // candidates rather than looked up by positions (positions were 38 % of the index)
     let words = text_with(IndexRecordOption::Basic);
+    let raw = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic),
+    );
     let fields = Fields {
         mailbox: b.add_u64_field("mailbox", indexed_fast),
         uid: b.add_u64_field("uid", fast.clone()),
@@ -69,15 +78,8 @@ pub fn build_schema() -> (Schema, Fields) {
         headers: b.add_text_field("headers", words.clone()),
         body: b.add_text_field("body", words.clone()),
         attachments: b.add_text_field("attachments", words),
-        pairs: b.add_text_field(
-            "pairs",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer("raw")
-                    .set_fieldnorms(false)
-                    .set_index_option(IndexRecordOption::Basic),
-            ),
-        ),
+        pairs: b.add_text_field("pairs", raw.clone()),
+        joined: b.add_text_field("joined", raw),
     };
     (b.build(), fields)
 }

@@ -91,10 +91,17 @@ pub trait ContentSource {
     /// false).
     fn content(&mut self) -> Option<&MessageContent>;
 
-    /// Content whose [`MessageContent::body`] and [`MessageContent::attachments`] are complete; the
-    /// headers may be missing (see [`MessageContent::parse_body_with`]). BODY asks for this, so a
-    /// source may parse less than [`ContentSource::content`] does.
+    /// Content whose [`MessageContent::body`] is complete; the headers may be missing, and the
+    /// attachments too when [`MessageContent::attachments_skipped`] says so (see
+    /// [`MessageContent::parse_body_with`]). BODY asks for this first, so a source may parse less
+    /// than [`ContentSource::content`] does.
     fn body_content(&mut self) -> Option<&MessageContent> {
+        self.content()
+    }
+
+    /// Content whose [`MessageContent::attachments`] are complete: BODY asks for this when the
+    /// body did not match and [`ContentSource::body_content`] skipped the attachments.
+    fn attachment_content(&mut self) -> Option<&MessageContent> {
         self.content()
     }
 
@@ -579,7 +586,15 @@ fn body_matches(needle: &Needle, st: &mut State<'_>) -> bool {
         return true;
     }
     if st.attachments.is_none() {
-        let Some(c) = st.src.body_content() else {
+        let Some(skipped) = st.src.body_content().map(|c| c.attachments_skipped) else {
+            return false;
+        };
+        let content = if skipped {
+            st.src.attachment_content()
+        } else {
+            st.src.body_content()
+        };
+        let Some(c) = content else {
             return false;
         };
         st.attachments = Some(fold(&c.attachments));

@@ -14,6 +14,7 @@
 //! | BODY, TEXT: one word, inside opaque runs | opaque-run columns (substring scan) | sure |
 //! | BODY, TEXT: phrases, separators | every run's words or opaque columns, intersected, narrowed by word pairs | maybe |
 //! | BODY, TEXT: two short words and a pair separator | word pair postings ([`mailfts_indexer::pairs`]) | sure (the pair hits) |
+//! | BODY, TEXT: words joined by single `_` (`usb_submit_urb`) | chains of joined runs (`memmem` over their terms, [`mailfts_indexer::joined`]) | sure (chains too long to be terms: maybe) |
 //! | HEADER on other fields | runs of the header block | maybe |
 //!
 //! `AND`/`OR`/`NOT` combine the pairs (`NOT` of a `maybe` stays `maybe`). The answer is
@@ -30,6 +31,7 @@ use mailfts_extractors::MessageContent;
 use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
 use mailfts_indexer::document::rfc822_size;
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
+use mailfts_indexer::joined::JoinedScope;
 use mailfts_indexer::pairs::{
     is_pair_separator, left_form, pairs_either_side, right_form, PairScope, PairWords,
     MAX_PAIR_LOOKUPS, PAIR_STEM_CHARS,
@@ -49,7 +51,7 @@ use tantivy::{DocId, SegmentReader, Term};
 
 use crate::ast::{SearchKey, SearchProgram};
 use crate::eval::{compile, CompiledKey, ContentSource, MailboxContext, MessageMeta, NoContent};
-use crate::textplan::{plan_text, Exactness, Piece};
+use crate::textplan::{plan_text, Exactness, Piece, TextPlan};
 use crate::SearchError;
 
 /// How a search may use the index.
@@ -242,6 +244,20 @@ fn provable_shape(pieces: &[Piece], separators: &[Option<String>]) -> bool {
             .is_some_and(|s| s.as_deref().is_some_and(is_pair_separator))
 }
 
+/// The shape of a string the `joined` field answers ([`Planner::joined`]): at least two pieces of
+/// word characters (no CJK) separated by single `_`, open at the string's start and end (nothing
+/// before the first piece or after the last).
+fn joined_shape(plan: &TextPlan) -> bool {
+    let n = plan.pieces.len();
+    let words_only = |p: &Piece| p.text.chars().all(|c| char_class(c) == CharClass::Word);
+    n >= 2
+        && plan.separators.len() == n - 1
+        && plan.separators.iter().all(|s| s.as_deref() == Some("_"))
+        && plan.pieces.iter().all(words_only)
+        && plan.pieces[0].role.open_start
+        && plan.pieces[n - 1].role.open_end
+}
+
 /// Runs an index operation of a search. Any error or panic of the index (a damaged file, a
 /// checksum or structural error) becomes the reason to answer by the scan instead (`Err`), logged;
 /// damage is also recorded in the index's damage marker so later processes scan without
@@ -407,7 +423,8 @@ pub fn scan(
 const PARALLEL_FROM: usize = 8;
 
 /// Reads a message file on first use and parses only what is asked for: the header block for
-/// header keys, the MIME structure and text parts for BODY (each at most once).
+/// header keys, the MIME structure and text parts for BODY, attachments only when BODY needs them
+/// (each at most once).
 struct FileContent<'e> {
     entry: &'e MessageEntry,
     raw: Option<Vec<u8>>,
@@ -416,7 +433,7 @@ struct FileContent<'e> {
     full: Option<MessageContent>,
     /// Headers and the sent date only.
     head: Option<MessageContent>,
-    /// Body and attachment text only.
+    /// Body text only (attachments not extracted).
     body: Option<MessageContent>,
 }
 
@@ -743,6 +760,16 @@ impl Planner<'_> {
                 maybe: RoaringBitmap::new(),
             });
         }
+        if let Some(tri) = self.joined(&plan, words, opaque)? {
+            let hits = tri.sure.len();
+            self.steps.push(format!(
+                "{label} {needle:?}: index, words joined by `_` {hits} + {} verified (in a chain too long to be a term){} ({:.2} ms)",
+                tri.maybe.len(),
+                filter_note(self.filtered_out - skipped_before),
+                ms(t)
+            ));
+            return Ok(tri);
+        }
         let mut maybe = self.indexed.clone();
         let mut found = Vec::with_capacity(plan.pieces.len());
         for piece in &plan.pieces {
@@ -811,6 +838,83 @@ impl Planner<'_> {
             ms(t)
         ));
         Ok(Tri { sure, maybe })
+    }
+
+    /// A string of word pieces joined by single `_` ([`joined_shape`]) answered from the chain
+    /// terms of the `joined` field ([`mailfts_indexer::joined`]): `sure` holds the messages with a
+    /// chain containing it (a proof), `maybe` those with a chain too long to be a term that hold
+    /// the inner pieces, to verify. `None` for any other string.
+    fn joined(
+        &mut self,
+        plan: &TextPlan,
+        words: &[Field],
+        opaque: &[usize],
+    ) -> Result<Option<Tri>, SearchError> {
+        if !joined_shape(plan) {
+            return Ok(None);
+        }
+        let f = self.snap.fields.clone();
+        let scopes: &[JoinedScope] = if words.contains(&f.headers) {
+            &[JoinedScope::Headers, JoinedScope::Body]
+        } else {
+            &[JoinedScope::Body]
+        };
+        let chain = Piece {
+            text: plan
+                .pieces
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect::<Vec<_>>()
+                .join("_"),
+            role: Role::INSIDE,
+            opaque: false,
+            word: true,
+        };
+        let mut sure = RoaringBitmap::new();
+        let mut long = RoaringBitmap::new();
+        let snap = self.snap;
+        for segment in snap.searcher.segment_readers() {
+            let (text, ords) = self.matching(segment, f.joined, &chain)?;
+            let in_scope: Vec<TermOrdinal> = ords
+                .iter()
+                .copied()
+                .filter(|&o| scopes.contains(&JoinedScope::of_term(text.term(o))))
+                .collect();
+            let mut docs = docs_of_terms(segment, f.joined, &text, &in_scope)?;
+            let inverted = segment.inverted_index(f.joined)?;
+            let mut long_docs: Vec<DocId> = Vec::new();
+            for scope in scopes {
+                if let Some(info) = inverted.terms().get(scope.long_term().as_bytes())? {
+                    let mut block = inverted
+                        .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+                    while !block.docs().is_empty() {
+                        long_docs.extend_from_slice(block.docs());
+                        block.advance();
+                    }
+                }
+            }
+            docs.sort_unstable();
+            docs.dedup();
+            if !docs.is_empty() {
+                sure |= self.uids_of_docs(segment, &docs)?;
+            }
+            if !long_docs.is_empty() {
+                long |= self.uids_of_docs(segment, &long_docs)?;
+            }
+        }
+        sure &= &self.indexed;
+        let mut maybe = &long & &self.indexed;
+        maybe -= &sure;
+        // narrowed by the inner pieces: whole runs, among the words unless opaque
+        let n = plan.pieces.len();
+        for piece in &plan.pieces[1..n - 1] {
+            if maybe.is_empty() {
+                break;
+            }
+            let (w, o) = self.piece(piece, words, opaque)?;
+            maybe &= &(&w | &o);
+        }
+        Ok(Some(Tri { sure, maybe }))
     }
 
     /// True when a pair hit proves that a message holds the two pieces `a sep b` (of a

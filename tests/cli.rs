@@ -3,6 +3,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use support::{bin, run, run_ok};
 
@@ -33,6 +34,22 @@ fn status_json(home: &Path) -> serde_json::Value {
         "--json",
     ]))
     .unwrap()
+}
+
+/// `mailfts search --home HOME args…` (`args` end with `--` and the program).
+fn search(home: &Path, args: &[&str]) -> Output {
+    run(&[&["search", "--home", home.to_str().unwrap()], args].concat())
+}
+
+/// The standard output of a [`search`] that must succeed.
+#[track_caller]
+fn search_ok(home: &Path, args: &[&str]) -> String {
+    run_ok(&[&["search", "--home", home.to_str().unwrap()], args].concat())
+}
+
+/// `mailfts search --home HOME --explain -- ALL` (the plan is on standard error).
+fn explain_all(home: &Path) -> Output {
+    search(home, &["--explain", "--", "ALL"])
 }
 
 fn inbox_files(home: &Path) -> Vec<PathBuf> {
@@ -107,13 +124,7 @@ fn rescan_is_idempotent_and_follows_adds_and_expunges() {
         (Some(5), Some(10))
     );
     assert_index_equals_store(home);
-    let hits = run_ok(&[
-        "search",
-        "--home",
-        home.to_str().unwrap(),
-        "--",
-        "BODY brandnewword3",
-    ]);
+    let hits = search_ok(home, &["--", "BODY brandnewword3"]);
     assert_eq!(hits.split_whitespace().count(), 1);
 }
 
@@ -123,7 +134,7 @@ fn flag_renames_keep_uids_and_the_index() {
     let home = dir.path();
     generate(home, 50, 5);
     rescan_json(home, &[]);
-    let before = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "ALL"]);
+    let before = search_ok(home, &["--", "ALL"]);
     // every INBOX message gets \\Flagged \\Seen; those in new/ move to cur/ (as an IMAP server does)
     let mut files = inbox_files(home);
     files.extend(
@@ -142,11 +153,8 @@ fn flag_renames_keep_uids_and_the_index() {
         (r["added"].as_u64(), r["removed"].as_u64()),
         (Some(0), Some(0))
     );
-    assert_eq!(
-        run_ok(&["search", "--home", home.to_str().unwrap(), "--", "ALL"]),
-        before
-    );
-    let flagged = run_ok(&["search", "--home", home.to_str().unwrap(), "--", "FLAGGED"]);
+    assert_eq!(search_ok(home, &["--", "ALL"]), before);
+    let flagged = search_ok(home, &["--", "FLAGGED"]);
     assert_eq!(flagged, before);
 }
 
@@ -185,14 +193,7 @@ fn interrupted_rescan_resumes_without_duplicates_or_loss() {
         );
     }
     assert_index_equals_store(home);
-    let all = run_ok(&[
-        "search",
-        "--home",
-        home.to_str().unwrap(),
-        "--all-mailboxes",
-        "--",
-        "ALL",
-    ]);
+    let all = search_ok(home, &["--all-mailboxes", "--", "ALL"]);
     let total: usize = all.lines().map(|l| l.split_whitespace().count() - 1).sum();
     assert_eq!(total, 3000);
 }
@@ -209,14 +210,7 @@ fn index_of_another_schema_version_is_rebuilt_not_misread() {
     assert!(text.contains(&current), "{text}");
     std::fs::write(&meta, text.replace(&current, "\\\"schema\\\":0")).unwrap();
     // searching answers by scan, and says why
-    let out = run(&[
-        "search",
-        "--home",
-        home.to_str().unwrap(),
-        "--explain",
-        "--",
-        "ALL",
-    ]);
+    let out = explain_all(home);
     assert!(out.status.success());
     let explain = String::from_utf8_lossy(&out.stderr);
     assert!(explain.contains("scan (index unusable"), "{explain}");
@@ -224,14 +218,7 @@ fn index_of_another_schema_version_is_rebuilt_not_misread() {
     let r = rescan_json(home, &[]);
     assert!(r["added"].as_u64().unwrap() > 0);
     assert_index_equals_store(home);
-    let out = run(&[
-        "search",
-        "--home",
-        home.to_str().unwrap(),
-        "--explain",
-        "--",
-        "ALL",
-    ]);
+    let out = explain_all(home);
     assert!(String::from_utf8_lossy(&out.stderr).contains(": index"));
 }
 
@@ -259,39 +246,18 @@ fn search_without_index_scans_and_bad_programs_name_the_position() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     generate(home, 40, 2);
-    let out = run(&[
-        "search",
-        "--home",
-        home.to_str().unwrap(),
-        "--explain",
-        "--",
-        "ALL",
-    ]);
+    let out = explain_all(home);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("scan (no index"));
     let n = String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .count();
     assert!(n > 0);
-    let bad = run(&[
-        "search",
-        "--home",
-        home.to_str().unwrap(),
-        "--",
-        "SINCE 31-Feb-2024",
-    ]);
+    let bad = search(home, &["--", "SINCE 31-Feb-2024"]);
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("at byte 6"), "{err}");
-    let refused = run(&[
-        "search",
-        "--home",
-        home.to_str().unwrap(),
-        "--mailbox",
-        "../etc",
-        "--",
-        "ALL",
-    ]);
+    let refused = search(home, &["--mailbox", "../etc", "--", "ALL"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains(".."));
 }

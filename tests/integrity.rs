@@ -90,29 +90,14 @@ fn detected_and_repaired(home: &Path, what: &str) {
     let status = run(&["status", "--home", home.to_str().unwrap()]);
     assert_eq!(status.status.code(), Some(1), "status says damaged");
     assert!(String::from_utf8_lossy(&status.stdout).contains("DAMAGED"));
-    let explain = run(&[
-        "search",
-        "--home",
-        home.to_str().unwrap(),
-        "--explain",
-        "--",
-        KEYS[0],
-    ]);
-    let stderr = String::from_utf8_lossy(&explain.stderr);
+    let stderr = explain(home);
     assert!(
         stderr.contains("scan (index damaged"),
         "--explain says the index is damaged: {stderr}"
     );
-    let stats: serde_json::Value = serde_json::from_str(
-        run_ok(&["rescan", "--home", home.to_str().unwrap(), "--json"]).trim(),
-    )
-    .unwrap();
+    let stats = rescan_json(home);
     assert!(
-        stats["problems"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .any(|k| k.starts_with("index damaged, rebuilt")),
+        rebuilt_problem(&stats).is_some(),
         "rescan reports the rebuild: {stats}"
     );
     assert_eq!(stats["added"], 300, "everything reindexed: {stats}");
@@ -121,7 +106,12 @@ fn detected_and_repaired(home: &Path, what: &str) {
     assert!(!home.join("mailfts/DAMAGED").exists());
     searches_equal_scan(home, &format!("after repairing {what}"));
     // and the index answers again
-    let explain = run(&[
+    assert!(explain(home).contains(": index"));
+}
+
+/// The standard error (the plan) of `search --explain` for the first of [`KEYS`].
+fn explain(home: &Path) -> String {
+    let out = run(&[
         "search",
         "--home",
         home.to_str().unwrap(),
@@ -129,7 +119,32 @@ fn detected_and_repaired(home: &Path, what: &str) {
         "--",
         KEYS[0],
     ]);
-    assert!(String::from_utf8_lossy(&explain.stderr).contains(": index"));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The statistics of `rescan --json`, which must succeed.
+#[track_caller]
+fn rescan_json(home: &Path) -> serde_json::Value {
+    serde_json::from_str(run_ok(&["rescan", "--home", home.to_str().unwrap(), "--json"]).trim())
+        .unwrap()
+}
+
+/// The problem of rescan statistics that reports a damaged index rebuilt, if any.
+fn rebuilt_problem(stats: &serde_json::Value) -> Option<String> {
+    stats["problems"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("index damaged, rebuilt"))
+        .cloned()
+}
+
+/// The committed segment file with the extension `ext` (the largest, see [`segment_files`]).
+fn segment_file(home: &Path, ext: &str) -> Option<PathBuf> {
+    segment_files(home)
+        .into_iter()
+        .find(|(e, _)| e == ext)
+        .map(|(_, p)| p)
 }
 
 /// The committed segment files by extension (`idx`, `term`, `fast`, ...): the largest of each.
@@ -208,10 +223,7 @@ fn flipped_bytes_in_every_segment_file_kind_are_detected_and_repaired() {
     }
     for (ext, _) in files {
         // the segment files change with each rebuild: list them again
-        let (_, path) = segment_files(&home)
-            .into_iter()
-            .find(|(e, _)| *e == ext)
-            .expect("same kinds after a rebuild");
+        let path = segment_file(&home, &ext).expect("same kinds after a rebuild");
         let bytes = fs::read(&path).unwrap();
         let body = body_len(&bytes);
         if body == 0 {
@@ -250,10 +262,7 @@ fn a_truncated_segment_file_is_detected_and_repaired() {
 fn a_missing_segment_file_is_detected_and_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let home = indexed_home(dir.path(), 3);
-    let (_, path) = segment_files(&home)
-        .into_iter()
-        .find(|(e, _)| e == "term")
-        .unwrap();
+    let path = segment_file(&home, "term").unwrap();
     fs::remove_file(&path).unwrap();
     searches_equal_scan(&home, "before check, missing file");
     detected_and_repaired(&home, &rel(&home, &path));
@@ -290,24 +299,13 @@ fn a_garbled_header_column_is_detected_and_repaired() {
 fn a_rescan_after_a_crashed_one_runs_the_full_check_and_rebuilds() {
     let dir = tempfile::tempdir().unwrap();
     let home = indexed_home(dir.path(), 3);
-    let (_, path) = segment_files(&home)
-        .into_iter()
-        .find(|(e, _)| e == "idx")
-        .unwrap();
+    let path = segment_file(&home, "idx").unwrap();
     let body = body_len(&fs::read(&path).unwrap());
     flip(&path, body / 2, 16);
     // what a rescan leaves behind when it is killed
     fs::write(home.join("mailfts/RESCANNING"), "4242\n").unwrap();
-    let stats: serde_json::Value = serde_json::from_str(
-        run_ok(&["rescan", "--home", home.to_str().unwrap(), "--json"]).trim(),
-    )
-    .unwrap();
-    let rebuilt = stats["problems"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .find(|k| k.starts_with("index damaged, rebuilt"))
-        .cloned()
+    let stats = rescan_json(&home);
+    let rebuilt = rebuilt_problem(&stats)
         .unwrap_or_else(|| panic!("the full check ran and found the damage: {stats}"));
     assert!(rebuilt.contains(&rel(&home, &path)), "{rebuilt}");
     assert!(!home.join("mailfts/RESCANNING").exists());

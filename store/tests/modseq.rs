@@ -2,29 +2,11 @@
 //! go backwards.
 
 use std::fs;
-use std::path::Path;
-use std::time::{Duration, SystemTime};
 
 use mailfts_store::{Flags, Store};
 
-fn deliver(folder: &Path, sub: &str, name: &str) {
-    fs::write(
-        folder.join(sub).join(name),
-        format!("Subject: {name}\r\n\r\nbody\r\n"),
-    )
-    .unwrap();
-}
-
-/// Dates `new/` and `cur/` back a minute, so that the state of the next sync is trusted (recorded).
-fn settle(folder: &Path) {
-    let past = SystemTime::now() - Duration::from_secs(60);
-    for sub in ["new", "cur"] {
-        fs::File::open(folder.join(sub))
-            .unwrap()
-            .set_modified(past)
-            .unwrap();
-    }
-}
+mod common;
+use common::{deliver, reopened_inbox, settle};
 
 #[test]
 fn every_visible_change_bumps_the_modseq_and_reopening_keeps_it() {
@@ -172,12 +154,7 @@ fn a_fresh_process_reads_the_modseqs_a_sync_left_without_comparing_them_again() 
     let written = fs::read(&file).unwrap();
 
     // a fresh process: the recorded state names the file's HIGHESTMODSEQ, so the file is trusted
-    let fresh = Store::open(&root)
-        .unwrap()
-        .mailbox("INBOX")
-        .unwrap()
-        .sync_shared()
-        .unwrap();
+    let fresh = reopened_inbox(&root).sync_shared().unwrap();
     assert_eq!(fresh.highest_modseq, synced.highest_modseq);
     for m in synced.messages() {
         assert_eq!(
@@ -191,12 +168,7 @@ fn a_fresh_process_reads_the_modseqs_a_sync_left_without_comparing_them_again() 
 
     // the file lost: not the one the state names, so counting restarts above every earlier value
     fs::remove_file(&file).unwrap();
-    let after_loss = Store::open(&root)
-        .unwrap()
-        .mailbox("INBOX")
-        .unwrap()
-        .sync_shared()
-        .unwrap();
+    let after_loss = reopened_inbox(&root).sync_shared().unwrap();
     assert!(after_loss.highest_modseq > synced.highest_modseq);
     assert!(after_loss
         .messages()

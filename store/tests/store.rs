@@ -1,50 +1,6 @@
 //! Integration tests of the Maildir store, on real files in temporary directories.
 
-mod common {
-    use std::fs;
-    use std::path::{Path, PathBuf};
-
-    use mailfts_store::{Snapshot, Store};
-    use tempfile::TempDir;
-
-    /// A fresh Maildir root `<tmp>/Maildir` and its store.
-    pub fn maildir() -> (TempDir, Store) {
-        let home = tempfile::tempdir().unwrap();
-        let store = Store::create(home.path().join("Maildir")).unwrap();
-        (home, store)
-    }
-
-    /// Writes a message file into `<folder>/<sub>/<name>` as an MDA would.
-    pub fn deliver(folder: &Path, sub: &str, name: &str) -> PathBuf {
-        let path = folder.join(sub).join(name);
-        fs::write(&path, format!("Subject: {name}\r\n\r\nbody of {name}\r\n")).unwrap();
-        path
-    }
-
-    /// Renames `<folder>/<from>` to `<folder>/<to>` (both relative, e.g. `new/x` → `cur/x:2,S`).
-    pub fn rename(folder: &Path, from: &str, to: &str) {
-        fs::rename(folder.join(from), folder.join(to)).unwrap();
-    }
-
-    /// Dates `new/` and `cur/` of a folder back a minute, as if the last delivery was long ago.
-    pub fn settle(folder: &Path) {
-        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-        for sub in ["new", "cur"] {
-            fs::File::open(folder.join(sub))
-                .unwrap()
-                .set_modified(past)
-                .unwrap();
-        }
-    }
-
-    /// `(uid, basename)` of every message.
-    pub fn uids(s: &Snapshot) -> Vec<(u32, String)> {
-        s.messages()
-            .iter()
-            .map(|m| (m.uid, m.basename().to_owned()))
-            .collect()
-    }
-}
+mod common;
 
 mod uidlist {
     use super::common::*;
@@ -110,7 +66,7 @@ mod uidlist {
 
 mod dovecot {
     use super::common::*;
-    use mailfts_store::{Flags, Store, StoreEvent};
+    use mailfts_store::{Flags, StoreEvent};
     use std::fs;
     use std::path::Path;
 
@@ -229,12 +185,7 @@ mod dovecot {
         deliver(&root, "new", "1.a");
         let old = store.mailbox("INBOX").unwrap().sync().unwrap().uid_validity;
         fs::write(root.join("dovecot-uidlist"), "3 V42 N10\n3 :1.a\n").unwrap();
-        let s = Store::open(&root)
-            .unwrap()
-            .mailbox("INBOX")
-            .unwrap()
-            .sync()
-            .unwrap();
+        let s = reopened_inbox(&root).sync().unwrap();
         assert_eq!(s.uid_validity, 42);
         assert_eq!(uids(&s), [(3, "1.a".into())]);
         assert_eq!(
@@ -272,13 +223,11 @@ mod dovecot {
 
 mod stable_uids {
     use super::common::*;
-    use mailfts_store::{Flags, Store, StoreEvent};
+    use mailfts_store::{Flags, StoreEvent};
 
     #[test]
     fn uids_survive_flag_renames_moves_and_reopen() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, _store, root, inbox) = maildir_inbox();
         for n in ["1000.M1P1.h", "1000.M2P1.h", "1000.M3P1.h"] {
             deliver(&root, "new", n);
         }
@@ -318,12 +267,7 @@ mod stable_uids {
         assert_eq!(s.events.len(), 1);
         assert!(inbox.sync().unwrap().events.is_empty());
 
-        let reopened = Store::open(&root)
-            .unwrap()
-            .mailbox("INBOX")
-            .unwrap()
-            .sync()
-            .unwrap();
+        let reopened = reopened_inbox(&root).sync().unwrap();
         assert_eq!(uids(&reopened), uids(&first));
         assert_eq!(reopened.uid_validity, first.uid_validity);
         assert!(reopened.events.is_empty());
@@ -343,12 +287,7 @@ mod stable_uids {
         let synced = store.mailbox("INBOX").unwrap().sync_shared().unwrap();
         assert_eq!(synced.len(), 5);
         // another process: the persisted state, entries made on demand
-        let fresh = Store::open(&root)
-            .unwrap()
-            .mailbox("INBOX")
-            .unwrap()
-            .sync_shared()
-            .unwrap();
+        let fresh = reopened_inbox(&root).sync_shared().unwrap();
         assert_eq!(fresh.uids(), synced.uids());
         assert_eq!(fresh.max_uid(), 5);
         for uid in fresh.uids().to_vec() {
@@ -386,9 +325,7 @@ mod stable_uids {
 
     #[test]
     fn expunges_are_detected_and_uids_never_reused() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, _store, root, inbox) = maildir_inbox();
         let a = deliver(&root, "new", "1.a");
         deliver(&root, "new", "2.b");
         let c = deliver(&root, "cur", "3.c:2,S");
@@ -463,9 +400,7 @@ mod uidvalidity {
 
     #[test]
     fn corrupt_list_is_rebuilt_with_a_new_uidvalidity() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, _store, root, inbox) = maildir_inbox();
         deliver(&root, "new", "1.a");
         deliver(&root, "new", "2.b");
         let first = inbox.sync().unwrap();
@@ -531,9 +466,7 @@ mod uidvalidity {
 
     #[test]
     fn torn_append_is_repaired() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, _store, root, inbox) = maildir_inbox();
         deliver(&root, "new", "1.a");
         let v = inbox.sync().unwrap().uid_validity;
         // A crash in the middle of appending the record of UID 2.
@@ -785,9 +718,7 @@ mod writes {
     /// flag change (a session's claim) moves it to cur/; so does an IMAP COPY.
     #[test]
     fn save_recent_delivers_to_new() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, store, root, inbox) = maildir_inbox();
         let plain = inbox.save_recent(MSG, Flags::empty(), &[], None).unwrap();
         let flagged = inbox
             .save_recent(MSG, Flags::SEEN, &["$Label1"], Some(1_700_000_000))
@@ -823,9 +754,7 @@ mod writes {
 
     #[test]
     fn save_set_flags_expunge() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, store, root, inbox) = maildir_inbox();
         let events = store.subscribe();
         deliver(&root, "new", "1.before");
         let uid = inbox
@@ -937,9 +866,7 @@ mod writes {
 
     #[test]
     fn set_flags_after_someone_else_renamed_the_file() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, _store, root, inbox) = maildir_inbox();
         deliver(&root, "new", "1.x");
         inbox.sync().unwrap();
         rename(&root, "new/1.x", "cur/1.x:2,F"); // another client, not yet synced
@@ -951,9 +878,7 @@ mod writes {
 
     #[test]
     fn expunge_finds_files_renamed_by_others() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, _store, root, inbox) = maildir_inbox();
         deliver(&root, "new", "1.x");
         deliver(&root, "new", "2.y");
         inbox.sync().unwrap();
@@ -1270,7 +1195,7 @@ mod concurrency {
     use std::sync::{Arc, Barrier};
     use std::thread;
 
-    use mailfts_store::{Flags, Store};
+    use mailfts_store::Flags;
 
     #[test]
     fn concurrent_syncs_and_saves_never_share_a_uid() {
@@ -1282,7 +1207,7 @@ mod concurrency {
         for t in 0..2 {
             let (root, barrier) = (root.clone(), barrier.clone());
             handles.push(thread::spawn(move || {
-                let inbox = Store::open(&root).unwrap().mailbox("INBOX").unwrap();
+                let inbox = reopened_inbox(&root);
                 barrier.wait();
                 (0..40)
                     .map(|_| inbox.sync().unwrap())
@@ -1304,7 +1229,7 @@ mod concurrency {
         let saver = {
             let (root, barrier) = (root.clone(), barrier.clone());
             thread::spawn(move || {
-                let inbox = Store::open(&root).unwrap().mailbox("INBOX").unwrap();
+                let inbox = reopened_inbox(&root);
                 barrier.wait();
                 (0..50)
                     .map(|i| {
@@ -1350,7 +1275,7 @@ mod concurrency {
 mod model {
     //! Random sequences of MDA and client actions against a model of what UIDs must do.
     use super::common::*;
-    use mailfts_store::{Flags, Store, StoreEvent};
+    use mailfts_store::{Flags, StoreEvent};
     use proptest::prelude::*;
     use std::collections::{BTreeSet, HashMap};
     use std::fs;
@@ -1418,7 +1343,7 @@ mod model {
                     }
                     Op::Sync | Op::Reopen => {
                         if matches!(op, Op::Reopen) {
-                            inbox = Store::open(&root).unwrap().mailbox("INBOX").unwrap();
+                            inbox = reopened_inbox(&root);
                         }
                         let s = inbox.sync().unwrap();
                         prop_assert!(s.messages().windows(2).all(|w| w[0].uid < w[1].uid));
@@ -1462,14 +1387,12 @@ mod model {
 
 mod unchanged {
     use super::common::*;
-    use mailfts_store::{Flags, Store, StoreEvent};
+    use mailfts_store::{Flags, StoreEvent};
     use std::fs;
 
     #[test]
     fn settled_mailbox_is_served_from_memory_and_changes_are_seen() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, _store, root, inbox) = maildir_inbox();
         deliver(&root, "new", "1.a");
         deliver(&root, "cur", "2.b:2,S");
         settle(&root);
@@ -1508,9 +1431,7 @@ mod unchanged {
 
     #[test]
     fn shared_snapshots_are_reused_until_anything_changes() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, store, root, inbox) = maildir_inbox();
         deliver(&root, "new", "1.a");
         deliver(&root, "cur", "2.b:2,S");
         settle(&root);
@@ -1548,9 +1469,7 @@ mod unchanged {
 
     #[test]
     fn list_and_keyword_changes_invalidate_the_memory() {
-        let (_home, store) = maildir();
-        let root = store.root().to_path_buf();
-        let inbox = store.mailbox("INBOX").unwrap();
+        let (_home, _store, root, inbox) = maildir_inbox();
         deliver(&root, "cur", "1.a:2,Sa");
         settle(&root);
         inbox.sync().unwrap();
@@ -1560,12 +1479,7 @@ mod unchanged {
 
         // Another process (here: another Store) renumbers after a corrupt list.
         fs::write(root.join("mailfts-uidlist"), "garbage").unwrap();
-        let other = Store::open(&root)
-            .unwrap()
-            .mailbox("INBOX")
-            .unwrap()
-            .sync()
-            .unwrap();
+        let other = reopened_inbox(&root).sync().unwrap();
         assert!(matches!(
             other.events[0],
             StoreEvent::UidValidityChanged { .. }

@@ -126,34 +126,32 @@ fn set_limits(memory: Option<u64>, cpu_seconds: u64) {
 
 /// Reads exactly `buf.len()` bytes; false on end of file or error.
 fn read_exact(fd: libc::c_int, buf: &mut [u8]) -> bool {
-    let mut off = 0;
-    while off < buf.len() {
-        // SAFETY: reading into the unfilled rest of a live buffer.
-        let n = unsafe { libc::read(fd, buf[off..].as_mut_ptr().cast(), buf.len() - off) };
-        if n > 0 {
-            off += n as usize;
-        } else if n == 0
-            || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-        {
-            return false;
-        }
-    }
-    true
+    let len = buf.len();
+    // SAFETY: reading into the unfilled rest of a live buffer.
+    transfer(len, |off| unsafe {
+        libc::read(fd, buf[off..].as_mut_ptr().cast(), len - off)
+    })
 }
 
 /// Writes all of `buf` (without `SIGPIPE` if the caller is gone); false on error.
 fn write_all(fd: libc::c_int, buf: &[u8]) -> bool {
+    // SAFETY: sending from a live buffer.
+    transfer(buf.len(), |off| unsafe {
+        libc::send(
+            fd,
+            buf[off..].as_ptr().cast(),
+            buf.len() - off,
+            libc::MSG_NOSIGNAL,
+        )
+    })
+}
+
+/// Calls `step(off)` (one read or send of the bytes from `off` on; what it returns) until `len`
+/// bytes are moved, again after `EINTR`; false on end of file (0) or another error.
+fn transfer(len: usize, mut step: impl FnMut(usize) -> isize) -> bool {
     let mut off = 0;
-    while off < buf.len() {
-        // SAFETY: sending from a live buffer.
-        let n = unsafe {
-            libc::send(
-                fd,
-                buf[off..].as_ptr().cast(),
-                buf.len() - off,
-                libc::MSG_NOSIGNAL,
-            )
-        };
+    while off < len {
+        let n = step(off);
         if n > 0 {
             off += n as usize;
         } else if n == 0

@@ -227,57 +227,33 @@ fn stats_pb(s: &mailfts_indexer::rescan::RescanStats, mailboxes: u64) -> pb::Res
 
 type RescanStream = Pin<Box<dyn Stream<Item = Result<pb::RescanProgress, Status>> + Send>>;
 
-#[tonic::async_trait]
-impl Mailfts for Api {
-    async fn search(
-        &self,
-        request: Request<pb::SearchRequest>,
-    ) -> Result<Response<pb::SearchResponse>, Status> {
-        let r = self.search_impl(request).await;
-        self.record("Search", r)
-    }
+/// Implements the service: each method runs its `Api::*_impl` and counts the call under the
+/// method's wire name ([`Api::record`]).
+macro_rules! service {
+    ($($method:ident($req:ty) -> $resp:ty = $imp:ident, $name:literal;)*) => {
+        #[tonic::async_trait]
+        impl Mailfts for Api {
+            type RescanStream = RescanStream;
+            $(
+                async fn $method(
+                    &self,
+                    request: Request<$req>,
+                ) -> Result<Response<$resp>, Status> {
+                    let r = self.$imp(request).await;
+                    self.record($name, r)
+                }
+            )*
+        }
+    };
+}
 
-    async fn index_messages(
-        &self,
-        request: Request<pb::IndexMessagesRequest>,
-    ) -> Result<Response<pb::IndexMessagesResponse>, Status> {
-        let r = self.index_messages_impl(request).await;
-        self.record("IndexMessages", r)
-    }
-
-    type RescanStream = RescanStream;
-
-    async fn rescan(
-        &self,
-        request: Request<pb::RescanRequest>,
-    ) -> Result<Response<RescanStream>, Status> {
-        let r = self.rescan_impl(request).await;
-        self.record("Rescan", r)
-    }
-
-    async fn status(
-        &self,
-        request: Request<pb::StatusRequest>,
-    ) -> Result<Response<pb::StatusResponse>, Status> {
-        let r = self.status_impl(request).await;
-        self.record("Status", r)
-    }
-
-    async fn optimize(
-        &self,
-        request: Request<pb::OptimizeRequest>,
-    ) -> Result<Response<pb::OptimizeResponse>, Status> {
-        let r = self.optimize_impl(request).await;
-        self.record("Optimize", r)
-    }
-
-    async fn delete_index(
-        &self,
-        request: Request<pb::DeleteIndexRequest>,
-    ) -> Result<Response<pb::DeleteIndexResponse>, Status> {
-        let r = self.delete_index_impl(request).await;
-        self.record("DeleteIndex", r)
-    }
+service! {
+    search(pb::SearchRequest) -> pb::SearchResponse = search_impl, "Search";
+    index_messages(pb::IndexMessagesRequest) -> pb::IndexMessagesResponse = index_messages_impl, "IndexMessages";
+    rescan(pb::RescanRequest) -> RescanStream = rescan_impl, "Rescan";
+    status(pb::StatusRequest) -> pb::StatusResponse = status_impl, "Status";
+    optimize(pb::OptimizeRequest) -> pb::OptimizeResponse = optimize_impl, "Optimize";
+    delete_index(pb::DeleteIndexRequest) -> pb::DeleteIndexResponse = delete_index_impl, "DeleteIndex";
 }
 
 impl Api {
@@ -310,8 +286,7 @@ impl Api {
         let mode = mode_of(q.mode);
         let home_user = home.user.clone();
         let answers = tokio::task::spawn_blocking(move || {
-            let open = homes::open_home(&d.cache, &home)
-                .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
+            let open = open_home(&d, &home)?;
             let index = open.index_status().map_err(|e| e.to_string());
             let engine = match &index {
                 Ok(Some(index)) => Engine::new(&open.store, Some(index)),
@@ -411,8 +386,7 @@ impl Api {
         };
         let h = home.clone();
         let mailbox = tokio::task::spawn_blocking(move || {
-            let open = homes::open_home(&d.cache, &h)
-                .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
+            let open = open_home(&d, &h)?;
             let mb = open.store.mailbox(&wanted).map_err(|e| store_status(&e))?;
             Ok::<_, Status>(mb.name().to_string())
         })
@@ -612,9 +586,13 @@ impl Api {
     }
 }
 
+/// The home opened for reading; failing that, `FAILED_PRECONDITION`.
+fn open_home(d: &Daemon, home: &HomeState) -> Result<Arc<mailfts_imap_glue::Home>, Status> {
+    homes::open_home(&d.cache, home).map_err(|e| Status::failed_precondition(format!("{e:#}")))
+}
+
 fn user_status(d: &Daemon, home: &HomeState) -> Result<pb::UserStatus, Status> {
-    let open = homes::open_home(&d.cache, home)
-        .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
+    let open = open_home(d, home)?;
     let mut st = pb::UserStatus {
         user: home.user.clone(),
         home: home.home.display().to_string(),
@@ -716,6 +694,16 @@ impl Drop for GaugeGuard<'_> {
     }
 }
 
+/// Zeroes the job's done and total counts and takes them out of the daemon's rescan gauges.
+fn release_counters(d: &Daemon, c: &Counters) {
+    d.metrics
+        .rescan_done
+        .fetch_sub(c.done.swap(0, Relaxed), Relaxed);
+    d.metrics
+        .rescan_total
+        .fetch_sub(c.total.swap(0, Relaxed), Relaxed);
+}
+
 fn admin_rescan(
     d: &Daemon,
     homes: &[Arc<HomeState>],
@@ -739,14 +727,8 @@ fn admin_rescan(
             p.user = home.user.clone();
             p.mailbox.clear();
         }
-        let c = &job.counters;
-        d.metrics
-            .rescan_done
-            .fetch_sub(c.done.swap(0, Relaxed), Relaxed);
-        d.metrics
-            .rescan_total
-            .fetch_sub(c.total.swap(0, Relaxed), Relaxed);
-        c.bytes.store(0, Relaxed);
+        release_counters(d, &job.counters);
+        job.counters.bytes.store(0, Relaxed);
         let started = Instant::now();
         let outcome = (|| -> anyhow::Result<(mailfts_indexer::rescan::RescanStats, u64)> {
             let (store, index) = homes::open_writable(&d.cache, home)?;
@@ -755,39 +737,33 @@ fn admin_rescan(
                 None => store.list_mailboxes()?,
             };
             let mut stats = mailfts_indexer::rescan::RescanStats::default();
+            let mut rescan = |name: Option<&str>| -> anyhow::Result<()> {
+                let s = indexing::rescan_chunked(
+                    d,
+                    home,
+                    &store,
+                    &index,
+                    name,
+                    &job.counters,
+                    &cancelled,
+                    true,
+                )?;
+                indexing::merge_stats(&mut stats, &s);
+                Ok(())
+            };
             let mut n = 0;
             for name in &names {
                 if cancelled() {
                     break;
                 }
                 job.position_mut().mailbox = name.clone();
-                let s = indexing::rescan_chunked_as(
-                    d,
-                    home,
-                    &store,
-                    &index,
-                    Some(name),
-                    &job.counters,
-                    &cancelled,
-                    true,
-                )?;
-                indexing::merge_stats(&mut stats, &s);
+                rescan(Some(name))?;
                 n += 1;
             }
             if mailbox.is_none() && !cancelled() {
                 let meta = index.meta()?;
                 if meta.mailboxes.keys().any(|k| !names.contains(k)) {
-                    let s = indexing::rescan_chunked_as(
-                        d,
-                        home,
-                        &store,
-                        &index,
-                        None,
-                        &job.counters,
-                        &cancelled,
-                        true,
-                    )?;
-                    indexing::merge_stats(&mut stats, &s);
+                    rescan(None)?;
                 }
             }
             d.metrics.set_failures(&home.user, &index.meta()?.failures);
@@ -810,13 +786,7 @@ fn admin_rescan(
         }
         let _ = events.send(p);
     }
-    let c = &job.counters;
-    d.metrics
-        .rescan_done
-        .fetch_sub(c.done.swap(0, Relaxed), Relaxed);
-    d.metrics
-        .rescan_total
-        .fetch_sub(c.total.swap(0, Relaxed), Relaxed);
+    release_counters(d, &job.counters);
     let mut p = job.progress(State::Done);
     p.stats = Some(stats_pb(&all, all_mailboxes));
     let _ = events.send(p);

@@ -304,6 +304,7 @@ fn process_home(
                     Some(name),
                     &Counters::default(),
                     &|| d.shutdown.is_triggered(),
+                    false,
                 )
                 .map_err(failure)?;
                 done.insert(
@@ -323,9 +324,16 @@ fn process_home(
     }
     if gone && !d.shutdown.is_triggered() {
         // mailboxes deleted or renamed away: a full rescan drops their documents
-        rescan_chunked(d, home, &store, &index, None, &Counters::default(), &|| {
-            false
-        })
+        rescan_chunked(
+            d,
+            home,
+            &store,
+            &index,
+            None,
+            &Counters::default(),
+            &|| false,
+            false,
+        )
         .map_err(failure)?;
     }
     if let Ok(meta) = index.meta() {
@@ -466,21 +474,9 @@ impl Progress for ChunkProgress<'_> {
 /// Rescans one mailbox (or, with `None`, the whole home, unchunked: used to drop deleted mailboxes)
 /// in chunks of `indexing.batch_messages` added messages, each committed under the home's write
 /// lock. Stops after the chunk during which `cancel` became true; what was committed stays.
-pub fn rescan_chunked(
-    d: &Daemon,
-    home: &HomeState,
-    store: &Store,
-    index: &HomeIndex,
-    mailbox: Option<&str>,
-    counters: &Counters,
-    cancel: &dyn Fn() -> bool,
-) -> Result<RescanStats, IndexError> {
-    rescan_chunked_as(d, home, store, index, mailbox, counters, cancel, false)
-}
-
-/// [`rescan_chunked`], counted in the admin rescan metrics when `admin`.
+/// Counted in the admin rescan metrics when `admin`.
 #[allow(clippy::too_many_arguments)]
-pub fn rescan_chunked_as(
+pub fn rescan_chunked(
     d: &Daemon,
     home: &HomeState,
     store: &Store,

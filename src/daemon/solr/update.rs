@@ -69,39 +69,15 @@ pub fn parse(body: &[u8]) -> Result<Vec<Command>, String> {
         let event = reader
             .read_event()
             .map_err(|e| format!("malformed XML at byte {}: {e}", reader.buffer_position()))?;
+        // an empty element is a start and its end
+        let closes = matches!(event, Event::Empty(_) | Event::End(_));
         match event {
-            Event::Start(e) => {
+            Event::Start(e) | Event::Empty(e) => {
                 let name = element_name(&e)?;
                 start(&name, &e, &path, &mut doc, &mut field, &mut value, &mut out)?;
                 path.push(name);
             }
-            Event::Empty(e) => {
-                let name = element_name(&e)?;
-                start(&name, &e, &path, &mut doc, &mut field, &mut value, &mut out)?;
-                end(
-                    &name,
-                    &path,
-                    &mut doc,
-                    &mut docs,
-                    &mut field,
-                    &mut value,
-                    &mut delete_ids,
-                    &mut out,
-                )?;
-            }
-            Event::End(_) => {
-                let name = path.pop().ok_or("unbalanced end tag")?;
-                end(
-                    &name,
-                    &path,
-                    &mut doc,
-                    &mut docs,
-                    &mut field,
-                    &mut value,
-                    &mut delete_ids,
-                    &mut out,
-                )?;
-            }
+            Event::End(_) => {}
             Event::Text(t) => {
                 let content = t.xml10_content();
                 if collecting(&path) {
@@ -135,6 +111,19 @@ pub fn parse(body: &[u8]) -> Result<Vec<Command>, String> {
             }
             Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
             Event::Eof => break,
+        }
+        if closes {
+            let name = path.pop().ok_or("unbalanced end tag")?;
+            end(
+                &name,
+                &path,
+                &mut doc,
+                &mut docs,
+                &mut field,
+                &mut value,
+                &mut delete_ids,
+                &mut out,
+            )?;
         }
     }
     if !path.is_empty() {

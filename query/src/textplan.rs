@@ -24,6 +24,10 @@
 //!   candidates to the messages that can have the two runs side by side, and for a string of two
 //!   short words they prove the match (`usb gadget` on linux-usb 20k: 4,274 → 1,408 candidates
 //!   for 1,021 hits, 1,018 of them proven, 390 verified; `Signed-off-by: Greg`: 1,938 → 614).
+//! * **Runs joined by single `_`, open at both ends** (`usb_submit_urb`, `b_submit_u`): looked up
+//!   whole among the chains of `_`-joined runs ([`mailfts_indexer::joined`]), exact but for
+//!   messages with a chain too long to be a term (verified). On linux-usb 20k, `TEXT
+//!   usb_submit_urb`: 720 verified candidates (12.5 ms over IMAP) → 501 proven (0.4 ms).
 //! * **No run at all** (`""`, `@`, `--`): the index cannot help; every message is a candidate.
 //!
 //! ## Why `memmem` over the word dictionary (issue 11; figures from linux-usb 20k, 2026-12-03)

@@ -155,10 +155,12 @@ pub fn rescan(
         home.columns().remove_mailbox(id)?;
     }
     let dir = home.dir().to_path_buf();
-    if stats.added >= MERGE_AFTER_ADDED {
-        merge_small_index(home, &mut writer)?;
-    }
+    // the background merges of tantivy's merge policy end first: a merge into one segment that
+    // met one of them holding some segments would be refused
     writer.wait_merging_threads().at(&dir)?;
+    if stats.added >= MERGE_AFTER_ADDED {
+        merge_small_index(home)?;
+    }
     home.persist_term_texts();
     if let Err(e) = crate::marker::rescan_finished(&dir) {
         tracing::debug!(error = %e, "cannot remove the rescan marker");
@@ -242,22 +244,24 @@ pub const MERGE_AFTER_ADDED: u64 = 1_000;
 /// messages took 2.3 GB of resident memory, mostly mapped segment files).
 pub const MERGE_ALL_MAX_DOCS: u64 = 200_000;
 
-/// Merges every segment into one when the index is small enough.
-fn merge_small_index(home: &HomeIndex, writer: &mut IndexWriter) -> Result<()> {
+/// Merges every segment into one when the index is small enough, with a writer of its own (the
+/// rescan's has ended with its background merges).
+fn merge_small_index(home: &HomeIndex) -> Result<()> {
     let ids = home.tantivy().searchable_segment_ids().at(home.dir())?;
     let docs = home.snapshot()?.num_docs();
     if ids.len() > 1 && docs <= MERGE_ALL_MAX_DOCS {
         let started = Instant::now();
-        // A background merge of tantivy's merge policy may hold some of these segments; then this
-        // merge is refused. Everything is committed already: a refused merge only costs size.
+        let mut writer = home.writer(1)?;
+        // Everything is committed already: a refused merge only costs size.
         match writer.merge(&ids).wait() {
             Ok(_) => tracing::info!(
                 segments = ids.len(),
                 seconds = started.elapsed().as_secs_f64(),
                 "merged the index into one segment"
             ),
-            Err(e) => tracing::info!(error = %e, "merge into one segment skipped"),
+            Err(e) => tracing::warn!(error = %e, "merge into one segment skipped"),
         }
+        writer.wait_merging_threads().at(home.dir())?;
     }
     Ok(())
 }

@@ -521,17 +521,11 @@ fn pair_proofs_stay_in_their_text() {
     let dir = tempfile::tempdir().unwrap();
     let maildir = dir.path().join("Maildir");
     let mail = |n: usize, subject: &str, body: &str| {
-        let bytes = format!(
+        let headers = format!(
             "From: Greg <greg@example.org>\r\nTo: list@example.org\r\nSubject: {subject}\r\n\
-             Message-ID: <m{n}@example.org>\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\r\n{body}\r\n"
+             Message-ID: <m{n}@example.org>\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n"
         );
-        write_file(
-            &maildir
-                .join("cur")
-                .join(format!("17000000{n:02}.M{n}.host:2,S")),
-            bytes.as_bytes(),
-            1_700_000_000 + n as i64,
-        );
+        write_numbered(&maildir, n, &headers, body);
     };
     // enough ordinary messages for `usb`, `gadget`, `by`, `greg` to be frequent forms
     for n in 0..20 {
@@ -692,17 +686,11 @@ fn joined_words_are_proven_by_their_chains() {
     let dir = tempfile::tempdir().unwrap();
     let maildir = dir.path().join("Maildir");
     let mail = |n: usize, subject: &str, content_type: &str, body: &str| {
-        let bytes = format!(
+        let headers = format!(
             "From: Greg <greg@example.org>\r\nSubject: {subject}\r\nMessage-ID: <m{n}@example.org>\r\n\
-             Date: Thu, 1 Jan 2026 10:00:00 +0000\r\nContent-Type: {content_type}\r\n\r\n{body}\r\n"
+             Date: Thu, 1 Jan 2026 10:00:00 +0000\r\nContent-Type: {content_type}\r\n"
         );
-        write_file(
-            &maildir
-                .join("cur")
-                .join(format!("17000000{n:02}.M{n}.host:2,S")),
-            bytes.as_bytes(),
-            1_700_000_000 + n as i64,
-        );
+        write_numbered(&maildir, n, &headers, body);
     };
     let plain = "text/plain; charset=utf-8";
     let long = vec!["segment"; 20].join("_");
@@ -754,6 +742,44 @@ fn joined_words_are_proven_by_their_chains() {
     // proven through the opaque run; the long chain (no inner piece to narrow it) is verified
     let answer = index_equals_scan(&engine, "BODY 0123456789usb_sub");
     assert_eq!((answer.uids.len(), answer.explain.verified), (1, 1));
+}
+
+/// A rescan committed in many batches (so that tantivy's merge policy merges in the background
+/// while it runs) still ends with the index in one segment, and answers as the scan does.
+#[test]
+fn a_rescan_of_many_commits_ends_in_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    let spec = mailfts_corpora::CorpusSpec::new(5, 1_200);
+    for i in 0..1_200 {
+        deliver(&maildir, &mailfts_corpora::generate_message(&spec, i));
+    }
+    let store = Store::open(&maildir).unwrap();
+    let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
+    let opts = RescanOptions {
+        batch_messages: 25,
+        index_threads: 2,
+        ..RescanOptions::default()
+    };
+    let stats = rescan(&home, &store, &opts, &NoProgress).unwrap();
+    assert_eq!(stats.added, 1_200);
+    let segments = home.tantivy().searchable_segment_ids().unwrap();
+    assert_eq!(segments.len(), 1, "{segments:?}");
+    let engine = Engine::new(&store, Some(&home));
+    index_equals_scan(&engine, "BODY meeting");
+    index_equals_scan(&engine, "TEXT \"quarterly report\"");
+}
+
+/// Writes message `n` (`headers`, each line ending in CRLF, a blank line, `body`) into
+/// `maildir/cur`, named and dated so that the store gives UIDs in the order of `n`.
+fn write_numbered(maildir: &Path, n: usize, headers: &str, body: &str) {
+    write_file(
+        &maildir
+            .join("cur")
+            .join(format!("17000000{n:02}.M{n}.host:2,S")),
+        format!("{headers}\r\n{body}\r\n").as_bytes(),
+        1_700_000_000 + n as i64,
+    );
 }
 
 /// The store of `dir/Maildir` and its index in `dir/mailfts`, built by a rescan.

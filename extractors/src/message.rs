@@ -90,21 +90,29 @@ impl MessageContent {
         }
         out
     }
-    /// Parses only the body text: [`MessageContent::body`] equals that of
-    /// [`MessageContent::parse_with`]; `headers` stays empty, `sent_date` unset, and attachments are
-    /// not extracted ([`MessageContent::attachments`] empty, [`MessageContent::attachments_skipped`]
-    /// set when the message has any).
+    /// Parses what BODY looks at first: [`MessageContent::body`] equals that of
+    /// [`MessageContent::parse_with`]; `headers` stays empty and `sent_date` unset. A message with
+    /// a document attachment (PDF, OOXML, ODF: extracted in an isolated worker) keeps its
+    /// attachments for later ([`MessageContent::attachments`] empty,
+    /// [`MessageContent::attachments_skipped`] set); any other message with attachments or nested
+    /// messages is parsed in full (their text is cheap, and nested header lines need the full
+    /// header parse), so its attachments equal those of [`MessageContent::parse_with`].
     ///
     /// Verifying a BODY candidate is most of the cost of a phrase search: decoding every header
     /// field (RFC 2047, unfolding) is a third of a plain message's parse, and extracting a PDF or
     /// DOCX attachment costs more than the rest of its message. Here only the MIME fields are
-    /// parsed, and the attachments are left for when the body does not match.
+    /// parsed, and documents are left for when the body does not match.
     pub fn parse_body_with(raw: &[u8], limits: &Limits) -> MessageContent {
         let mut out = MessageContent::default();
         let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let Some(msg) = body_parser().parse(raw) else {
                 return false;
             };
+            if !msg.attachments.is_empty() && !has_isolated_attachment(&msg) {
+                // text attachments and nested messages are cheap: one full parse reads them
+                drop_flat(msg);
+                return false;
+            }
             body_text(&msg, limits, &mut out.body, &mut out.problems);
             out.attachments_skipped = !msg.attachments.is_empty();
             drop_flat(msg);
@@ -172,6 +180,31 @@ fn parser() -> MessageParser {
         .with_mime_headers()
         .with_date_headers()
         .default_header_text()
+}
+
+/// True when an attachment of `msg` is a document that extraction runs isolated
+/// ([`Format::is_isolated`]).
+fn has_isolated_attachment(msg: &Message<'_>) -> bool {
+    msg.attachments.iter().any(|&i| {
+        let Some(part) = msg.parts.get(i as usize) else {
+            return false;
+        };
+        let (PartType::Binary(b) | PartType::InlineBinary(b)) = &part.body else {
+            return false;
+        };
+        Format::detect(&content_type_of(part), part.attachment_name(), b).is_isolated()
+    })
+}
+
+/// The `type/subtype` of a part (`application/octet-stream` when it declares none).
+fn content_type_of(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => match &ct.c_subtype {
+            Some(sub) => format!("{}/{}", ct.c_type, sub),
+            None => ct.c_type.to_string(),
+        },
+        None => "application/octet-stream".to_string(),
+    }
 }
 
 /// The parser of [`MessageContent::parse_body_with`]: MIME fields only, every other field skipped.
@@ -351,13 +384,8 @@ impl Walker<'_> {
     }
 
     fn part(&mut self, part: &MessagePart<'_>, raw: &[u8], depth: usize) {
-        let content_type = part.content_type().map(|ct| match &ct.c_subtype {
-            Some(sub) => format!("{}/{}", ct.c_type, sub),
-            None => ct.c_type.to_string(),
-        });
-        let content_type = content_type
-            .as_deref()
-            .unwrap_or("application/octet-stream");
+        let content_type = content_type_of(part);
+        let content_type = content_type.as_str();
         let mut name = part.attachment_name().map(std::borrow::Cow::Borrowed);
         if name.as_deref().is_some_and(|n| n.contains('\u{FFFD}')) {
             if let Some(fixed) = rfc2231_name(part, raw) {

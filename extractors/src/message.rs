@@ -94,9 +94,10 @@ impl MessageContent {
     /// [`MessageContent::parse_with`]; `headers` stays empty and `sent_date` unset. A message with
     /// a document attachment (PDF, OOXML, ODF: extracted in an isolated worker) keeps its
     /// attachments for later ([`MessageContent::attachments`] empty,
-    /// [`MessageContent::attachments_skipped`] set); any other message with attachments or nested
-    /// messages is parsed in full (their text is cheap, and nested header lines need the full
-    /// header parse), so its attachments equal those of [`MessageContent::parse_with`].
+    /// [`MessageContent::attachments_skipped`] set); the text attachments of any other message are
+    /// read at once (cheap), and a message with a nested message is parsed in full (nested header
+    /// lines need the full header parse): their attachments equal those of
+    /// [`MessageContent::parse_with`].
     ///
     /// Verifying a BODY candidate is most of the cost of a phrase search: decoding every header
     /// field (RFC 2047, unfolding) is a third of a plain message's parse, and extracting a PDF or
@@ -108,13 +109,23 @@ impl MessageContent {
             let Some(msg) = body_parser().parse(raw) else {
                 return false;
             };
-            if !msg.attachments.is_empty() && !has_isolated_attachment(&msg) {
-                // text attachments and nested messages are cheap: one full parse reads them
+            let nested = msg.attachments.iter().any(|&i| {
+                matches!(
+                    msg.parts.get(i as usize).map(|p| &p.body),
+                    Some(PartType::Message(_))
+                )
+            });
+            if nested {
+                // a nested message's header lines need the full header parse
                 drop_flat(msg);
                 return false;
             }
             body_text(&msg, limits, &mut out.body, &mut out.problems);
-            out.attachments_skipped = !msg.attachments.is_empty();
+            if has_isolated_attachment(&msg) {
+                out.attachments_skipped = true;
+            } else if !msg.attachments.is_empty() {
+                out.attachments = attachment_text(&msg, limits, &mut out.problems);
+            }
             drop_flat(msg);
             true
         }));
@@ -242,17 +253,22 @@ fn parse_into(raw: &[u8], limits: &Limits, out: &mut MessageContent) {
         }
     }
     if !msg.attachments.is_empty() {
-        let mut walker = Walker {
-            limits,
-            text: std::mem::take(&mut out.attachments),
-            problems: &mut out.problems,
-            too_deep: false,
-            full: false,
-        };
-        walker.attachments_of(&msg, 0);
-        out.attachments = walker.text;
+        out.attachments = attachment_text(&msg, limits, &mut out.problems);
     }
     drop_flat(msg);
+}
+
+/// The text of the attachments of `msg` (nested messages included), problems added to `problems`.
+fn attachment_text(msg: &Message<'_>, limits: &Limits, problems: &mut Vec<String>) -> String {
+    let mut walker = Walker {
+        limits,
+        text: String::new(),
+        problems,
+        too_deep: false,
+        full: false,
+    };
+    walker.attachments_of(msg, 0);
+    walker.text
 }
 
 /// The text parts of a message's body (HTML converted), joined by `\n`, into `out`: every

@@ -745,6 +745,115 @@ fn joined_words_are_proven_by_their_chains() {
     assert_eq!((answer.uids.len(), answer.explain.verified), (1, 1));
 }
 
+/// A home of 200 messages made of words joined by every kind of separator around `_` (one, two,
+/// `_` and a space, `-`, spaces, line breaks), opaque runs, non-ASCII words that fold to more
+/// characters and chains longer than a term, in subjects and bodies (seed 42); built once.
+/// Returns the home's directory and the texts to draw substrings from.
+fn joined_home() -> &'static (tempfile::TempDir, Vec<String>) {
+    static HOME: OnceLock<(tempfile::TempDir, Vec<String>)> = OnceLock::new();
+    HOME.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("Maildir");
+        // splitmix64
+        let mut state = 42u64;
+        let mut next = move |n: usize| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % n as u64) as usize
+        };
+        let words = [
+            "usb", "submit", "urb", "x", "ab", "Straße", "ÜBER", "dev", "0x1f", "a1b2c3d4e5f6",
+            "9f86d081884c7d659a2feaa0c55ad015", "init", "probe", "usbsubmit",
+        ];
+        let seps = [
+            "_", "_", "_", "_", "_", "_", "_", "_", "__", "_ ", " _", "-", " ", "\r\n", "_\r\n", ".",
+            "_.",
+        ];
+        let mut texts = Vec::new();
+        for n in 0..200 {
+            let mut phrase = |count: usize| {
+                let mut t = String::new();
+                for i in 0..count {
+                    if i > 0 {
+                        t.push_str(seps[next(seps.len())]);
+                    }
+                    t.push_str(words[next(words.len())]);
+                }
+                t
+            };
+            let subject = phrase(1 + n % 4);
+            let mut body = phrase(5 + n % 37);
+            if n % 9 == 0 {
+                body.push('_');
+                body.push_str(&vec!["segment"; 20].join("_"));
+                body.push('_');
+                body.push_str(&phrase(3));
+            }
+            let headers = format!(
+                "From: a@example.org\r\nSubject: {subject}\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n"
+            );
+            write_numbered(&maildir, n, &headers, &body);
+            texts.push(subject);
+            texts.push(body);
+        }
+        drop(indexed(dir.path()));
+        (dir, texts)
+    })
+}
+
+/// A substring of `len` characters of one of the `_`-joined stretches of letters and digits of
+/// `text` (picked and placed by `at`), quoted for IMAP; `None` when `text` has none.
+fn chain_substring(text: &str, at: usize, len: usize) -> Option<String> {
+    let chains: Vec<Vec<char>> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|c| c.contains('_'))
+        .map(|c| c.chars().collect())
+        .collect();
+    if chains.is_empty() {
+        return None;
+    }
+    let chain = &chains[at % chains.len()];
+    let start = (at / 7) % chain.len();
+    let end = (start + len).min(chain.len());
+    Some(format!(
+        "\"{}\"",
+        chain[start..end].iter().collect::<String>()
+    ))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+    /// Random substrings of texts full of `_`-joined words (see [`joined_home`]): index == scan,
+    /// whichever plan the string takes (chains, pieces and pairs, verification).
+    #[test]
+    fn joined_substrings_agree_with_the_scan(
+        pick in any::<usize>(),
+        at in any::<usize>(),
+        len in prop_oneof![2usize..6, 6usize..16, 16usize..40],
+        key in prop_oneof![Just("TEXT"), Just("BODY")],
+        upper in any::<bool>(),
+        in_chain in any::<bool>(),
+    ) {
+        let (dir, texts) = joined_home();
+        let text = &texts[pick % texts.len()];
+        let q = if in_chain {
+            chain_substring(text, at, len)
+        } else {
+            quoted_substring(text, at, len)
+        };
+        if let Some(q) = q {
+            let q = if upper { q.to_uppercase() } else { q };
+            let store = Store::open(dir.path().join("Maildir")).unwrap();
+            let home = HomeIndex::open(&dir.path().join("mailfts")).unwrap().expect("index exists");
+            let engine = Engine::new(&store, Some(&home));
+            index_equals_scan(&engine, &format!("{key} {q}"));
+        }
+    }
+}
+
 /// A rescan committed in many batches (so that tantivy's merge policy merges in the background
 /// while it runs) still ends with the index in one segment, and answers as the scan does.
 #[test]

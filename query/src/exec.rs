@@ -176,9 +176,33 @@ impl<'a> Engine<'a> {
                 steps: Vec::new(),
                 filtered_out: 0,
                 matched: HashMap::new(),
+                opaque_hits: HashMap::new(),
+                attachments_needed: Some(RoaringBitmap::new()),
             };
             let tri = guard_index(index, || planner.eval(&program.key))?;
-            Ok((tri, std::mem::take(&mut planner.steps), ms(t), high_water))
+            // which candidates may need their attachments extracted (only when some are read)
+            let attachments = if tri.maybe.is_empty() {
+                None
+            } else {
+                guard_index(index, || planner.note_attachments(&program.key))?;
+                let needed = planner.attachments_needed.take();
+                let note = match &needed {
+                    Some(n) => format!(
+                        "attachments extracted for at most {} of the candidates (the others' hold none of the strings)",
+                        (&tri.maybe & n).len()
+                    ),
+                    None => "attachments extracted for any candidate that has them".to_string(),
+                };
+                planner.steps.push(note);
+                needed
+            };
+            Ok((
+                tri,
+                std::mem::take(&mut planner.steps),
+                ms(t),
+                high_water,
+                attachments,
+            ))
         });
         let uids = match indexed {
             Err(reason) => {
@@ -190,7 +214,7 @@ impl<'a> Engine<'a> {
                 explain.scan_ms = ms(t);
                 r
             }
-            Ok((tri, steps, index_ms, high_water)) => {
+            Ok((tri, steps, index_ms, high_water, attachments)) => {
                 explain.source = "index".into();
                 explain.steps = steps;
                 explain.index_ms = index_ms;
@@ -207,8 +231,17 @@ impl<'a> Engine<'a> {
                     .collect();
                 explain.verified = verify.len() as u64;
                 explain.tail_scanned = tail.len() as u64;
-                let todo: Vec<&MessageEntry> = verify.iter().chain(&tail).collect();
-                uids.extend(scan(&program.key, &key, &snapshot, &todo, &ctx));
+                let verify: Vec<&MessageEntry> = verify.iter().collect();
+                let tail: Vec<&MessageEntry> = tail.iter().collect();
+                uids.extend(scan_with(
+                    &program.key,
+                    &key,
+                    &snapshot,
+                    &verify,
+                    &ctx,
+                    attachments.as_ref(),
+                ));
+                uids.extend(scan(&program.key, &key, &snapshot, &tail, &ctx));
                 uids.sort_unstable();
                 uids.dedup();
                 explain.scan_ms = ms(t);
@@ -369,6 +402,20 @@ pub fn scan(
     entries: &[&MessageEntry],
     ctx: &MailboxContext,
 ) -> Vec<u32> {
+    scan_with(program, key, snapshot, entries, ctx, None)
+}
+
+/// [`scan`], where a message outside `attachments` (when given) is known from the index to hold
+/// none of the program's BODY/TEXT strings in its attachment text: its attachments are not
+/// extracted (they would not change any key's value).
+fn scan_with(
+    program: &SearchKey,
+    key: &CompiledKey,
+    snapshot: &Snapshot,
+    entries: &[&MessageEntry],
+    ctx: &MailboxContext,
+    attachments: Option<&RoaringBitmap>,
+) -> Vec<u32> {
     let needs_date = uses(program, &|k| {
         matches!(
             k,
@@ -385,6 +432,7 @@ pub fn scan(
     });
     let evaluate = |entry: &&MessageEntry| {
         let mut src = FileContent::new(entry);
+        src.attachments_possible = attachments.is_none_or(|a| a.contains(entry.uid));
         let internal_day = if needs_date {
             entry.internal_date().map(day_of).unwrap_or(0)
         } else {
@@ -435,6 +483,8 @@ struct FileContent<'e> {
     head: Option<MessageContent>,
     /// Body text only (attachments not extracted).
     body: Option<MessageContent>,
+    /// False when the index rules out every searched string in this message's attachments.
+    attachments_possible: bool,
 }
 
 impl<'e> FileContent<'e> {
@@ -446,6 +496,7 @@ impl<'e> FileContent<'e> {
             full: None,
             head: None,
             body: None,
+            attachments_possible: true,
         }
     }
 
@@ -484,6 +535,15 @@ impl ContentSource for FileContent<'_> {
                 .map(|raw| MessageContent::parse_body_with(raw, &limits));
         }
         self.body.as_ref()
+    }
+
+    fn attachment_content(&mut self) -> Option<&MessageContent> {
+        if self.attachments_possible {
+            self.content()
+        } else {
+            // none of the strings is in the attachments: the skipped ones read as empty
+            self.body_content()
+        }
     }
 
     fn header_content(&mut self) -> Option<&MessageContent> {
@@ -540,6 +600,11 @@ struct Planner<'p> {
     /// The term ordinals matching a piece, by (segment, field, piece text, role): a phrase's
     /// pieces are matched once for their postings and again for their word pairs.
     matched: HashMap<(SegmentId, u32, String, Role), Arc<Vec<TermOrdinal>>>,
+    /// Opaque-run column hits by (column, folded piece), searched once per search.
+    opaque_hits: HashMap<(usize, String), RoaringBitmap>,
+    /// The indexed UIDs whose attachment text may hold one of the program's BODY/TEXT strings
+    /// (`None`: any of them): verifying any other message never extracts its attachments.
+    attachments_needed: Option<RoaringBitmap>,
 }
 
 impl Planner<'_> {
@@ -840,6 +905,45 @@ impl Planner<'_> {
         Ok(Tri { sure, maybe })
     }
 
+    /// Sets [`Planner::attachments_needed`] to the messages whose attachment text may hold a
+    /// BODY or TEXT string of `key`: every piece of the string among the attachments field's words
+    /// or in an opaque run of the body's column (which holds the attachments' too); `None` (any
+    /// message) for a string without runs.
+    fn note_attachments(&mut self, key: &SearchKey) -> Result<(), SearchError> {
+        match key {
+            SearchKey::And(keys) => keys.iter().try_for_each(|k| self.note_attachments(k)),
+            SearchKey::Or(a, b) => {
+                self.note_attachments(a)?;
+                self.note_attachments(b)
+            }
+            SearchKey::Not(k) => self.note_attachments(k),
+            SearchKey::Body(needle) | SearchKey::Text(needle) => {
+                if self.attachments_needed.is_none() {
+                    return Ok(());
+                }
+                let plan = plan_text(needle);
+                if plan.exactness == Exactness::Unusable {
+                    self.attachments_needed = None;
+                    return Ok(());
+                }
+                let attachments = [self.snap.fields.attachments];
+                let mut may = self.indexed.clone();
+                for piece in &plan.pieces {
+                    if may.is_empty() {
+                        break;
+                    }
+                    let (w, o) = self.piece(piece, &attachments, &[OPAQUE_BODY])?;
+                    may &= &(&w | &o);
+                }
+                if let Some(needed) = self.attachments_needed.as_mut() {
+                    *needed |= may;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A string of word pieces joined by single `_` ([`joined_shape`]) answered from the chain
     /// terms of the `joined` field ([`mailfts_indexer::joined`]): `sure` holds the messages with a
     /// chain containing it (a proof), `maybe` those with a chain too long to be a term that hold
@@ -993,6 +1097,11 @@ impl Planner<'_> {
         let mut in_opaque = RoaringBitmap::new();
         if piece.opaque {
             for &c in opaque {
+                let key = (c, piece.text.clone());
+                if let Some(hits) = self.opaque_hits.get(&key) {
+                    in_opaque |= hits;
+                    continue;
+                }
                 let hits = self
                     .index
                     .columns()
@@ -1000,7 +1109,8 @@ impl Planner<'_> {
                 if hits.base_skipped {
                     self.filtered_out += 1;
                 }
-                in_opaque |= hits.uids;
+                in_opaque |= &hits.uids;
+                self.opaque_hits.insert(key, hits.uids);
             }
         }
         Ok((found, in_opaque))

@@ -854,6 +854,45 @@ proptest! {
     }
 }
 
+/// A verified candidate's documents are extracted only where the index allows the string in its
+/// attachment text: the body is read first, and a PDF whose words lack a piece is never opened.
+#[test]
+fn documents_are_extracted_only_where_the_index_allows_a_match() {
+    use mailfts_corpora::samples::{mail, pdf, Part};
+    let dir = tempfile::tempdir().unwrap();
+    let cur = dir.path().join("Maildir").join("cur");
+    let with_pdf = |n: usize, body: &str, text: &str| {
+        let doc = pdf(&[text]);
+        let part = Part {
+            content_type: "application/pdf",
+            file_name: Some("doc.pdf"),
+            bytes: &doc,
+        };
+        write_file(
+            &cur.join(format!("17000000{n:02}.M{n}.host:2,S")),
+            &mail("report", body, &[part]),
+            1_700_000_000 + n as i64,
+        );
+    };
+    with_pdf(1, "alpha gamma beta", "delta epsilon");
+    with_pdf(2, "alpha only", "zeta alpha/beta");
+    with_pdf(3, "the alpha/beta split", "delta epsilon");
+    let (store, home) = indexed(dir.path());
+    let engine = Engine::new(&store, Some(&home));
+    let answer = index_equals_scan(&engine, "BODY \"alpha/beta\"");
+    assert_eq!(answer.uids, [2, 3]);
+    assert_eq!(answer.explain.verified, 3, "{:#?}", answer.explain);
+    assert!(
+        answer
+            .explain
+            .steps
+            .iter()
+            .any(|s| s.contains("attachments extracted for at most 1 of the candidates")),
+        "{:#?}",
+        answer.explain.steps
+    );
+}
+
 /// A rescan committed in many batches (so that tantivy's merge policy merges in the background
 /// while it runs) still ends with the index in one segment, and answers as the scan does.
 #[test]

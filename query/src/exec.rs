@@ -19,7 +19,9 @@
 //!
 //! `AND`/`OR`/`NOT` combine the pairs (`NOT` of a `maybe` stays `maybe`). The answer is
 //! `sure ∪ verify(maybe) ∪ scan(tail)`, where verify and scan run the exact evaluator on the
-//! message files, and the tail is every store UID above the high-water mark. UIDs the store no longer
+//! message files, and the tail is every store UID above the high-water mark. Verifying reads a
+//! candidate's document attachments (PDF, OOXML, ODF) only when its body does not decide and the
+//! index allows one of the program's BODY/TEXT strings in its attachment text. UIDs the store no longer
 //! has never appear: every set is drawn from the store's snapshot. With no usable index (none, another
 //! schema version, a mailbox never indexed, a changed UIDVALIDITY) the whole mailbox is scanned.
 

@@ -59,9 +59,9 @@ pub struct MessageContent {
     /// Problems met while decoding (broken MIME, unknown charset, an attachment that could not be
     /// extracted: `extract <format>: …`, see [`crate::failure_format`]); the message is still usable.
     pub problems: Vec<String>,
-    /// The message has attachments or nested messages whose text was not extracted (a parse by
-    /// [`MessageContent::parse_body_with`]): [`MessageContent::attachments`] is empty for that
-    /// reason, and [`MessageContent::parse_with`] gives it.
+    /// The message has document attachments (PDF, OOXML, ODF) whose text was not extracted (a
+    /// parse by [`MessageContent::parse_body_with`]): [`MessageContent::attachments`] is empty for
+    /// that reason, and [`MessageContent::parse_with`] gives it.
     pub attachments_skipped: bool,
 }
 

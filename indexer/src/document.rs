@@ -5,8 +5,8 @@ use tantivy::schema::Field;
 use tantivy::TantivyDocument;
 
 use crate::columns::{column_of, is_address_column, COLUMN_FILES, OPAQUE_BODY, OPAQUE_HEADERS};
-use crate::joined::{JoinedCursor, JoinedScope};
-use crate::pairs::{PairCursor, PairScope, PairWords};
+use crate::joined::JoinedCursor;
+use crate::pairs::{PairCursor, PairWords, TextScope};
 use crate::schema::{message_key, Fields};
 use crate::text::{fold, fold_into, is_opaque, runs, without_cfws, ADDRESS_VARIANT_MARK};
 
@@ -96,7 +96,7 @@ pub fn prepare_parsed(
     splitter.add(
         &mut doc,
         fields.headers,
-        (PairScope::Headers, JoinedScope::Headers),
+        TextScope::Headers,
         &content.header_block(),
         &mut opaque,
     );
@@ -107,14 +107,14 @@ pub fn prepare_parsed(
     splitter.add(
         &mut doc,
         fields.body,
-        (PairScope::Body, JoinedScope::Body),
+        TextScope::Body,
         &content.body,
         &mut opaque,
     );
     splitter.add(
         &mut doc,
         fields.attachments,
-        (PairScope::Body, JoinedScope::Body),
+        TextScope::Body,
         &content.attachments,
         &mut opaque,
     );
@@ -174,7 +174,7 @@ impl Splitter<'_> {
         &mut self,
         doc: &mut TantivyDocument,
         field: Field,
-        (scope, joined_scope): (PairScope, JoinedScope),
+        scope: TextScope,
         text: &str,
         opaque: &mut String,
     ) {
@@ -192,7 +192,7 @@ impl Splitter<'_> {
             seen,
         } = self;
         let mut cursor = PairCursor::new(pair_words, scope);
-        let mut chains = JoinedCursor::new(joined_scope);
+        let mut chains = JoinedCursor::new(scope);
         runs(folded, |r| {
             cursor.feed(folded, &r, pairs);
             chains.feed(folded, &r, joined);

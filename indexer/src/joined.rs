@@ -10,8 +10,8 @@
 //! So each document also gets, in the `joined` field, one term per distinct *chain of runs joined
 //! by single underscores*: a maximal sequence of at least two word runs (opaque ones included,
 //! CJK excluded) of one text where the text between each run and the next is exactly `_`. The
-//! header block's chains are marked apart from the body's and the attachments'
-//! ([`JoinedScope::mark`]).
+//! header block's chains are marked apart from the body's and the attachments' ([`TextScope::mark`],
+//! as the word pairs are).
 //!
 //! Why that is exact: let a searched string be pieces of word characters joined by single `_`.
 //! Where it occurs in a text, its first piece ends a run, its last piece starts one, every inner
@@ -20,7 +20,7 @@
 //! term then holds the string; conversely a chain term is a slice of the same folded text the
 //! exact evaluator searches. So the messages with a chain term containing the string are exactly
 //! the messages holding it, except where the chain is longer than [`JOINED_MAX_BYTES`] (the
-//! message is marked with [`JoinedScope::long_term`] and verified).
+//! message is marked with [`long_chain_term`] and verified).
 //!
 //! Opaque runs (hashes, ids) are kept in chains although the word fields leave them out: chains
 //! holding one are few (2,301 distinct on linux-usb 20k, against 54,331 of words only), and
@@ -31,62 +31,33 @@
 
 use std::collections::HashSet;
 
+use crate::pairs::TextScope;
 use crate::text::Run;
 
 /// Longest chain kept as a term, in bytes; a longer one marks its message with
-/// [`JoinedScope::long_term`] instead.
+/// [`long_chain_term`] instead.
 pub const JOINED_MAX_BYTES: usize = 128;
 
-/// Which text a chain was found in: the header block's chains and the body's are different terms,
-/// so that BODY looks up body chains only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JoinedScope {
-    /// The header block (TEXT only).
-    Headers,
-    /// The body and the attachments' text (BODY and TEXT).
-    Body,
-}
-
-impl JoinedScope {
-    /// The prefix of the scope's terms: `#` for the header block (never part of a chain), nothing
-    /// for the body.
-    pub fn mark(self) -> &'static str {
-        match self {
-            JoinedScope::Headers => "#",
-            JoinedScope::Body => "",
-        }
-    }
-
-    /// The term marking a message with a chain longer than [`JOINED_MAX_BYTES`] in this scope:
-    /// the mark and a lone `_` (a chain starts with a word character, so no chain is this term).
-    pub fn long_term(self) -> &'static str {
-        match self {
-            JoinedScope::Headers => "#_",
-            JoinedScope::Body => "_",
-        }
-    }
-
-    /// The scope of a `joined` term (its mark).
-    pub fn of_term(term: &[u8]) -> JoinedScope {
-        if term.first() == Some(&b'#') {
-            JoinedScope::Headers
-        } else {
-            JoinedScope::Body
-        }
+/// The term marking a message with a chain longer than [`JOINED_MAX_BYTES`] in `scope`: the mark
+/// and a lone `_` (a chain starts with a word character, so no chain is this term).
+pub fn long_chain_term(scope: TextScope) -> &'static str {
+    match scope {
+        TextScope::Headers => "#_",
+        TextScope::Body => "_",
     }
 }
 
 /// Follows the runs of one folded text and collects its chains ([`JoinedCursor::feed`], then
 /// [`JoinedCursor::finish`]).
 pub struct JoinedCursor {
-    scope: JoinedScope,
+    scope: TextScope,
     /// The chain being read: its start, the end of its last run, and how many runs it has.
     chain: Option<(usize, usize, usize)>,
 }
 
 impl JoinedCursor {
     /// A cursor at the start of a text of `scope`.
-    pub fn new(scope: JoinedScope) -> JoinedCursor {
+    pub fn new(scope: TextScope) -> JoinedCursor {
         JoinedCursor { scope, chain: None }
     }
 
@@ -121,7 +92,7 @@ impl JoinedCursor {
         }
         let text = &folded[from..to];
         if text.len() > JOINED_MAX_BYTES {
-            out.insert(self.scope.long_term().to_string());
+            out.insert(long_chain_term(self.scope).to_string());
             return;
         }
         let mark = self.scope.mark();
@@ -137,7 +108,7 @@ mod tests {
     use super::*;
     use crate::text::runs;
 
-    fn chains(text: &str, scope: JoinedScope) -> Vec<String> {
+    fn chains(text: &str, scope: TextScope) -> Vec<String> {
         let mut out = HashSet::new();
         let mut cursor = JoinedCursor::new(scope);
         runs(text, |r| cursor.feed(text, &r, &mut out));
@@ -152,21 +123,18 @@ mod tests {
         assert_eq!(
             chains(
                 "call usb_submit_urb() then x__y or a_b.c_d_e; _lead trail_ single",
-                JoinedScope::Body
+                TextScope::Body
             ),
             ["a_b", "c_d_e", "usb_submit_urb"]
         );
-        assert_eq!(chains("ab_cd", JoinedScope::Headers), ["#ab_cd"]);
+        assert_eq!(chains("ab_cd", TextScope::Headers), ["#ab_cd"]);
     }
 
     #[test]
     fn opaque_runs_join_chains_and_cjk_runs_break_them() {
         // `0123456789abc` is opaque (long, with digits)
         assert_eq!(
-            chains(
-                "foo_0123456789abc_bar_baz 日本_語 x_日 y",
-                JoinedScope::Body
-            ),
+            chains("foo_0123456789abc_bar_baz 日本_語 x_日 y", TextScope::Body),
             ["foo_0123456789abc_bar_baz"]
         );
     }
@@ -175,9 +143,9 @@ mod tests {
     fn long_chains_mark_the_message() {
         let long = vec!["word"; 40].join("_");
         assert_eq!(
-            chains(&format!("{long} a_b"), JoinedScope::Body),
+            chains(&format!("{long} a_b"), TextScope::Body),
             ["_", "a_b"]
         );
-        assert_eq!(chains(&long, JoinedScope::Headers), ["#_"]);
+        assert_eq!(chains(&long, TextScope::Headers), ["#_"]);
     }
 }

@@ -27,7 +27,7 @@
 //!   that hold `b`, and symmetrically,
 //!
 //! which the query engine intersects with the word candidates. The pairs of the header block are
-//! marked apart from those of the body ([`PairScope`]), so that BODY looks up body pairs only.
+//! marked apart from those of the body ([`TextScope`]), so that BODY looks up body pairs only.
 //!
 //! For a string that is exactly two pieces of at most [`PAIR_STEM_CHARS`] characters and a pair
 //! separator (`usb gadget`, `by: greg`), a pair hit is a proof: the pair term spells out a text
@@ -87,30 +87,39 @@ pub fn pairs_either_side(sep: &str) -> bool {
     sep == ": "
 }
 
-/// Which text a pair was found in. A pair of the header block and a pair of the body are
-/// different terms, so that BODY looks up body pairs only and a pair hit proves the match
-/// ([`PairScope::mark`]).
+/// Which text a pair (or a chain of [`crate::joined`]) was found in. A term of the header block
+/// and one of the body are different terms, so that BODY looks up body terms only and a pair hit
+/// proves the match ([`TextScope::mark`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PairScope {
+pub enum TextScope {
     /// The header block (TEXT only).
     Headers,
     /// The body and the attachments' text (BODY and TEXT).
     Body,
 }
 
-impl PairScope {
-    /// The prefix of the scope's pair terms: `#` for the header block (a separator character, so
-    /// never the start of a form), nothing for the body.
+impl TextScope {
+    /// The prefix of the scope's terms: `#` for the header block (a separator character, so never
+    /// the start of a form or a chain), nothing for the body.
     pub fn mark(self) -> &'static str {
         match self {
-            PairScope::Headers => "#",
-            PairScope::Body => "",
+            TextScope::Headers => "#",
+            TextScope::Body => "",
+        }
+    }
+
+    /// The scope of a term that starts with its mark.
+    pub fn of_term(term: &[u8]) -> TextScope {
+        if term.first() == Some(&b'#') {
+            TextScope::Headers
+        } else {
+            TextScope::Body
         }
     }
 }
 
 /// The term of the pair `a sep b` of `scope` in the `pairs` field.
-pub fn pair_term(scope: PairScope, a: &str, sep: &str, b: &str) -> String {
+pub fn pair_term(scope: TextScope, a: &str, sep: &str, b: &str) -> String {
     let mark = scope.mark();
     let mut t = String::with_capacity(mark.len() + a.len() + sep.len() + b.len());
     t.push_str(mark);
@@ -171,7 +180,7 @@ impl PairWords {
     }
 
     /// Adds the pair terms of `folded` (a field's folded text, found in `scope`) to `out`.
-    pub fn collect(&self, folded: &str, scope: PairScope, out: &mut HashSet<String>) {
+    pub fn collect(&self, folded: &str, scope: TextScope, out: &mut HashSet<String>) {
         if self.is_empty() {
             return;
         }
@@ -184,7 +193,7 @@ impl PairWords {
 /// [`PairWords::collect`]); lets a caller that already walks the runs collect pairs on the way.
 pub struct PairCursor<'w> {
     words: &'w PairWords,
-    scope: PairScope,
+    scope: TextScope,
     /// The previous word run: its left form (as a range of the text) and whether it is frequent.
     prev: Option<PrevRun>,
 }
@@ -204,7 +213,7 @@ struct PrevRun {
 
 impl<'w> PairCursor<'w> {
     /// A cursor at the start of a text of `scope`.
-    pub fn new(words: &'w PairWords, scope: PairScope) -> PairCursor<'w> {
+    pub fn new(words: &'w PairWords, scope: TextScope) -> PairCursor<'w> {
         PairCursor {
             words,
             scope,
@@ -312,7 +321,7 @@ mod tests {
         let right: Vec<String> = words.iter().map(|w| right_form(w).to_string()).collect();
         let w = PairWords::new(&left, &right);
         let mut out = HashSet::new();
-        w.collect(&fold(text), PairScope::Body, &mut out);
+        w.collect(&fold(text), TextScope::Body, &mut out);
         let mut v: Vec<String> = out.into_iter().collect();
         v.sort();
         v
@@ -377,8 +386,8 @@ mod tests {
     fn header_pairs_are_marked() {
         let w = PairWords::new(&["usb".into()], &["gadget".into()]);
         let mut out = HashSet::new();
-        w.collect("usb gadget", PairScope::Headers, &mut out);
-        w.collect("usb-gadget", PairScope::Body, &mut out);
+        w.collect("usb gadget", TextScope::Headers, &mut out);
+        w.collect("usb-gadget", TextScope::Body, &mut out);
         let mut v: Vec<String> = out.into_iter().collect();
         v.sort();
         assert_eq!(v, ["#usb gadget", "usb-gadget"]);

@@ -27,7 +27,7 @@ use tantivy::index::SegmentId;
 use tantivy::postings::TermInfo;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::termdict::TermOrdinal;
-use tantivy::{DocId, SegmentReader};
+use tantivy::{DocId, InvertedIndexReader, SegmentReader};
 
 /// Where in a term a string must sit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -275,13 +275,8 @@ pub fn docs_of_terms(
     };
     if ords.len() == 1 {
         let info = info_of(ords[0])?;
-        let mut block =
-            inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
         let mut out = Vec::with_capacity(info.doc_freq as usize);
-        while !block.docs().is_empty() {
-            out.extend_from_slice(block.docs());
-            block.advance();
-        }
+        append_postings(&inverted, &info, &mut out)?;
         return Ok(out);
     }
     let max_doc = segment.max_doc() as usize;
@@ -306,6 +301,33 @@ pub fn docs_of_terms(
         }
     }
     Ok(out)
+}
+
+/// Appends to `out` the documents (alive or not, ascending) of the term `bytes` of `inverted`'s
+/// field, if the dictionary has it: a raw term looked up whole (a word pair, a marker).
+pub fn append_docs_of_term(
+    inverted: &InvertedIndexReader,
+    bytes: &[u8],
+    out: &mut Vec<DocId>,
+) -> tantivy::Result<()> {
+    match inverted.terms().get(bytes)? {
+        Some(info) => append_postings(inverted, &info, out),
+        None => Ok(()),
+    }
+}
+
+/// Appends to `out` the documents of the postings `info` points to.
+fn append_postings(
+    inverted: &InvertedIndexReader,
+    info: &TermInfo,
+    out: &mut Vec<DocId>,
+) -> tantivy::Result<()> {
+    let mut block = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+    while !block.docs().is_empty() {
+        out.extend_from_slice(block.docs());
+        block.advance();
+    }
+    Ok(())
 }
 
 /// The [`TermText`]s of the segments a process has searched, read from their files or built on

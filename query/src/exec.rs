@@ -33,12 +33,12 @@ use mailfts_extractors::MessageContent;
 use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
 use mailfts_indexer::document::rfc822_size;
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
-use mailfts_indexer::joined::JoinedScope;
+use mailfts_indexer::joined::long_chain_term;
 use mailfts_indexer::pairs::{
-    is_pair_separator, left_form, pairs_either_side, right_form, PairScope, PairWords,
+    is_pair_separator, left_form, pairs_either_side, right_form, PairWords, TextScope,
     MAX_PAIR_LOOKUPS, PAIR_STEM_CHARS,
 };
-use mailfts_indexer::terms::{docs_of_terms, Role, TermText};
+use mailfts_indexer::terms::{append_docs_of_term, docs_of_terms, Role, TermText};
 use mailfts_mailtext::civil::day_of;
 use mailfts_mailtext::text::{char_class, fold, CharClass, ADDRESS_VARIANT_MARK};
 use mailfts_store::{MessageEntry, Snapshot, Store};
@@ -853,11 +853,7 @@ impl Planner<'_> {
         let meta = &self.snap.meta;
         if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
             let pair_words = PairWords::new(&meta.pair_left, &meta.pair_right);
-            let scopes: &[PairScope] = if words.contains(&self.snap.fields.headers) {
-                &[PairScope::Headers, PairScope::Body]
-            } else {
-                &[PairScope::Body]
-            };
+            let scopes = self.scopes(words);
             for i in 0..plan.pieces.len().saturating_sub(1) {
                 let Some(sep) = plan.separators[i].as_deref() else {
                     continue;
@@ -905,6 +901,16 @@ impl Planner<'_> {
             ms(t)
         ));
         Ok(Tri { sure, maybe })
+    }
+
+    /// The texts whose pair and chain terms a search of the word fields `words` looks up: the
+    /// header block's only when the header words are among them (TEXT).
+    fn scopes(&self, words: &[Field]) -> &'static [TextScope] {
+        if words.contains(&self.snap.fields.headers) {
+            &[TextScope::Headers, TextScope::Body]
+        } else {
+            &[TextScope::Body]
+        }
     }
 
     /// Sets [`Planner::attachments_needed`] to the messages whose attachment text may hold a
@@ -960,11 +966,7 @@ impl Planner<'_> {
             return Ok(None);
         }
         let f = self.snap.fields.clone();
-        let scopes: &[JoinedScope] = if words.contains(&f.headers) {
-            &[JoinedScope::Headers, JoinedScope::Body]
-        } else {
-            &[JoinedScope::Body]
-        };
+        let scopes = self.scopes(words);
         let chain = Piece {
             text: plan
                 .pieces
@@ -984,23 +986,14 @@ impl Planner<'_> {
             let in_scope: Vec<TermOrdinal> = ords
                 .iter()
                 .copied()
-                .filter(|&o| scopes.contains(&JoinedScope::of_term(text.term(o))))
+                .filter(|&o| scopes.contains(&TextScope::of_term(text.term(o))))
                 .collect();
-            let mut docs = docs_of_terms(segment, f.joined, &text, &in_scope)?;
+            let docs = docs_of_terms(segment, f.joined, &text, &in_scope)?;
             let inverted = segment.inverted_index(f.joined)?;
             let mut long_docs: Vec<DocId> = Vec::new();
-            for scope in scopes {
-                if let Some(info) = inverted.terms().get(scope.long_term().as_bytes())? {
-                    let mut block = inverted
-                        .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                    while !block.docs().is_empty() {
-                        long_docs.extend_from_slice(block.docs());
-                        block.advance();
-                    }
-                }
+            for &scope in scopes {
+                append_docs_of_term(&inverted, long_chain_term(scope).as_bytes(), &mut long_docs)?;
             }
-            docs.sort_unstable();
-            docs.dedup();
             if !docs.is_empty() {
                 sure |= self.uids_of_docs(segment, &docs)?;
             }
@@ -1134,7 +1127,7 @@ impl Planner<'_> {
         sep: &str,
         b: &Piece,
         words: &[Field],
-        scopes: &[PairScope],
+        scopes: &[TextScope],
         pair_words: &PairWords,
         (wa, wb): (&RoaringBitmap, &RoaringBitmap),
     ) -> Result<Option<(RoaringBitmap, RoaringBitmap)>, SearchError> {
@@ -1214,15 +1207,7 @@ impl Planner<'_> {
                     key.extend_from_slice(ta);
                     key.extend_from_slice(sep.as_bytes());
                     key.extend_from_slice(tb);
-                    let Some(info) = inverted.terms().get(&key)? else {
-                        continue;
-                    };
-                    let mut block = inverted
-                        .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                    while !block.docs().is_empty() {
-                        docs.extend_from_slice(block.docs());
-                        block.advance();
-                    }
+                    append_docs_of_term(&inverted, &key, &mut docs)?;
                 }
             }
             if !docs.is_empty() {

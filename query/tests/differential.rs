@@ -484,7 +484,7 @@ fn word_pairs_narrow_phrases_of_frequent_words() {
         let mut found = std::collections::HashSet::new();
         pairs.collect(
             &mailfts_indexer::text::fold(text),
-            mailfts_indexer::pairs::PairScope::Body,
+            mailfts_indexer::pairs::TextScope::Body,
             &mut found,
         );
         phrases.extend(

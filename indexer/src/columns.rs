@@ -33,6 +33,16 @@ use crate::error::{IndexError, IoContext, Result};
 use crate::grams::GramFilter;
 use crate::text::ADDRESS_VARIANT_MARK;
 
+/// Where in an opaque run a searched string must lie ([`Column::search_runs`]); the default is
+/// anywhere.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RunEdges {
+    /// At the start of a run.
+    pub start: bool,
+    /// At the end of a run.
+    pub end: bool,
+}
+
 /// The header fields kept in columns (lower case), in column-id order.
 pub const COLUMN_FIELDS: [&str; 6] = ["subject", "from", "to", "cc", "bcc", "message-id"];
 
@@ -178,6 +188,18 @@ impl Columns {
     /// neither decompressed nor scanned: only the append log is searched then (see
     /// [`crate::grams`]). A filter that fails its checksum is damage.
     pub fn search(&self, mailbox_id: u32, field: usize, folded_needle: &str) -> Result<ColumnHits> {
+        self.search_runs(mailbox_id, field, folded_needle, RunEdges::default())
+    }
+
+    /// [`Columns::search`] of an opaque-run column for `folded_needle` at the run edges `edges`
+    /// ([`Column::search_runs`]).
+    pub fn search_runs(
+        &self,
+        mailbox_id: u32,
+        field: usize,
+        folded_needle: &str,
+        edges: RunEdges,
+    ) -> Result<ColumnHits> {
         let sealed = self.sealed_path(mailbox_id, field);
         let sealed_id = FileIdentity::of(&sealed);
         let key = (mailbox_id, field);
@@ -219,12 +241,14 @@ impl Columns {
                 }
             };
             return Ok(ColumnHits {
-                uids: column.search(folded_needle),
+                uids: column.search_runs(folded_needle, edges),
                 base_skipped: true,
             });
         }
         Ok(ColumnHits {
-            uids: self.load_cached(mailbox_id, field)?.search(folded_needle),
+            uids: self
+                .load_cached(mailbox_id, field)?
+                .search_runs(folded_needle, edges),
             base_skipped: false,
         })
     }
@@ -740,10 +764,26 @@ impl Column {
         self.search_records(folded_needle, false)
     }
 
+    /// UIDs whose opaque runs (each followed by a space in the value) hold `folded_needle` where
+    /// `edges` says: at a run's start and/or end, or anywhere.
+    pub fn search_runs(&self, folded_needle: &str, edges: RunEdges) -> RoaringBitmap {
+        self.search_at(folded_needle, true, edges)
+    }
+
     fn search_records(&self, folded_needle: &str, marked: bool) -> RoaringBitmap {
+        self.search_at(folded_needle, marked, RunEdges::default())
+    }
+
+    fn search_at(&self, folded_needle: &str, marked: bool, edges: RunEdges) -> RoaringBitmap {
         if folded_needle.is_empty() {
             return self.uids();
         }
+        let needle = if edges.end {
+            format!("{folded_needle} ")
+        } else {
+            folded_needle.to_string()
+        };
+        let folded_needle = needle.as_str();
         let mark = ADDRESS_VARIANT_MARK as u8;
         let finder = memmem::Finder::new(folded_needle.as_bytes());
         let mut out = RoaringBitmap::new();
@@ -756,7 +796,11 @@ impl Column {
             let Some(r) = self.records.get(rec_idx) else {
                 break;
             };
-            if hit >= r.start && hit + folded_needle.len() <= r.end {
+            let within = hit >= r.start && hit + folded_needle.len() <= r.end;
+            if within && edges.start && hit > r.start && self.data[hit - 1] != b' ' {
+                // inside a run, not at its start: look further in the same record
+                pos = hit + 1;
+            } else if within {
                 if marked || self.data.get(r.start) != Some(&mark) {
                     out.insert(r.uid);
                 }
@@ -776,6 +820,33 @@ impl Column {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opaque_runs_are_searched_at_their_edges() {
+        let dir = tempfile::tempdir().unwrap();
+        let cols = Columns::new(dir.path().to_path_buf());
+        cols.append(
+            1,
+            &[vec![
+                (1, "a1b2usb 9f9fusb9f ".into()),
+                (2, "usb5e5e ".into()),
+                (3, "x0usb0x ".into()),
+                (4, "usb ".into()),
+                (5, "5e5e5e 0usb1 usb2usb ".into()),
+            ]],
+        )
+        .unwrap();
+        let col = cols.load(1, 0).unwrap();
+        let v = |start: bool, end: bool| {
+            col.search_runs("usb", RunEdges { start, end })
+                .iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(v(false, false), [1, 2, 3, 4, 5]);
+        assert_eq!(v(false, true), [1, 4, 5]);
+        assert_eq!(v(true, false), [2, 4, 5]);
+        assert_eq!(v(true, true), [4]);
+    }
 
     #[test]
     fn search_finds_substrings_within_records_only() {

@@ -8,31 +8,33 @@
 //! each candidate costs a file read and a MIME parse.
 //!
 //! So each document also gets, in the `pairs` field, one term per distinct *adjacent pair of runs*
-//! `a SEP b` where the separator `SEP` between them is a single space ([`is_pair_separator`])
-//! and both runs are frequent, written `L(a) SEP R(b)`: the last
-//! [`PAIR_STEM_CHARS`] characters of `a` and the first ones of `b`. Truncating keeps the variants of
-//! a frequent word in its pair (`gadgets` and `gadgetfs` count as `gadget…` on the right, `xusb`
-//! as itself on the left), and a piece of at most that many characters still decides the pair
-//! exactly: a run ends with `usb` exactly when its last six characters do. Frequent means: the
-//! left form among the index's [`PairWords`] left forms, the right form among its right forms (the
-//! most frequent of a sample of the home's mail, fixed when the index is created).
+//! `a SEP b` where the separator `SEP` between them is a single space, `: ` or `-`
+//! ([`is_pair_separator`]) and both runs are *covered* by frequent forms, written `L SEP R`: `L` the
+//! longest suffix of `a` that is a frequent left form, `R` the longest prefix of `b` that is a
+//! frequent right form ([`PairWords::left_of`], at least [`MIN_COVER_CHARS`] characters unless the
+//! form is the whole run). So `musb gadgets` is recorded as `usb gadget`: the pair term spells out
+//! text the message holds. Frequent forms are the plain forms (a run's last or first
+//! [`PAIR_STEM_CHARS`] characters) held by the most messages of a sample of the home's mail, fixed
+//! when the index is created ([`PairWords`]).
 //!
 //! A searched string whose pieces `a` and `b` are separated by such a separator occurs only where
 //! the text has two adjacent runs holding them with exactly that separator, so the messages holding
 //! the string are within:
 //!
-//! * the postings of `L(a') SEP R(b')` for every frequent run `a'` that can hold piece `a` in its
-//!   role and every frequent `b'` that can hold `b` (at most [`MAX_PAIR_LOOKUPS`] combinations), plus
-//! * the messages where `a` lies in a run that is not frequent (no pair was recorded for it) and
+//! * the postings of `L SEP R` for the covering forms `L` of every run that can hold piece `a` in
+//!   its role and `R` of every run that can hold `b` (at most [`MAX_PAIR_LOOKUPS`] combinations),
+//!   plus
+//! * the messages where `a` lies in a run that is not covered (no pair was recorded for it) and
 //!   that hold `b`, and symmetrically,
 //!
 //! which the query engine intersects with the word candidates. The pairs of the header block are
 //! marked apart from those of the body ([`TextScope`]), so that BODY looks up body pairs only.
 //!
-//! For a string that is exactly two pieces of at most [`PAIR_STEM_CHARS`] characters and a pair
-//! separator (`usb gadget`, `by: greg`), a pair hit is a proof: the pair term spells out a text
-//! that holds the string, taken from the same folded text the exact evaluator searches, so those
-//! messages need no verification. Every other candidate is verified.
+//! A looked-up pair whose `L` ends with the whole piece `a` and whose `R` starts with the whole
+//! piece `b` is a proof for a string that is exactly `a SEP b` (`usb gadget`, `by: greg`, `quarterly
+//! report`): those messages need no verification. A piece that is itself a frequent form covers
+//! every run holding it, so such a string is answered from the pairs alone. Every other candidate
+//! is verified.
 //!
 //! Across `: ` one frequent run is enough ([`pairs_either_side`]); the query engine then looks up
 //! the pairs of the rare forms too, and only messages where both runs are rare stay unnarrowed.
@@ -45,15 +47,19 @@
 
 use std::collections::HashSet;
 
-use rustc_hash::FxHashSet;
-
 use crate::text::{is_opaque, runs, Run};
 
 /// How many frequent forms an index pairs on each side.
 pub const PAIR_WORDS: usize = 256;
 
-/// Characters of a run kept in a pair: the last ones of the left run, the first ones of the right.
-pub const PAIR_STEM_CHARS: usize = 6;
+/// Characters of a run a form keeps at most: the last ones of a left run, the first ones of a
+/// right run. A searched piece of at most this many characters can be proven by a pair.
+pub const PAIR_STEM_CHARS: usize = 16;
+
+/// Fewest characters of a frequent form that covers a longer run ([`PairWords::left_of`]):
+/// without it nearly every run would be paired through a one-letter form (`a`, `s`, `t`), and the
+/// pair postings would hold most adjacent words of running text.
+pub const MIN_COVER_CHARS: usize = 3;
 
 /// Most `(a', b')` combinations a search looks up for one boundary between pieces; beyond it the
 /// boundary is not narrowed (the plain intersection stands).
@@ -69,20 +75,26 @@ pub const PAIR_SAMPLE: usize = 1000;
 /// postings: 15.9 % instead of 15.3 % of the Maildir on linux-usb 20k.)
 pub const PAIR_SEPARATORS: [&str; 3] = [" ", ": ", "-"];
 
+/// The separator that joins runs into a chain: across a [`pairs_either_side`] separator, a chain
+/// of runs joined by it that is covered by a frequent form is paired as one unit too
+/// (`signed-off-by: greg` beside `by: greg`), so that a trailer is proven by one pair.
+pub const CHAIN_SEPARATOR: &str = "-";
+
 /// True when `sep`, the folded text between two runs, is recorded in pairs
 /// ([`PAIR_SEPARATORS`]).
 pub fn is_pair_separator(sep: &str) -> bool {
     PAIR_SEPARATORS.contains(&sep)
 }
 
-/// True when pairs across `sep` are recorded when *either* run is frequent (the other one any
-/// word run that is not opaque), not only when both are: `: ` joins a common word to a rare one
-/// in most places it occurs (`Reported-by: gregkh`, `usb: musb`), it is rare enough in text to
-/// keep the postings small, and then a rare word on one side of a searched string no longer
-/// makes every message holding it a candidate (`BODY "Signed-off-by: Greg"` on linux-usb 20k:
-/// 1,203 → 614 candidates for 380 hits, index 15.37 → 15.62 % of the Maildir). A space is not:
-/// a frequent word next to any word is almost every pair of running text; nor `-`, measured:
-/// another 0.24 points of index for `use-after-free`'s 671 → 473 candidates.
+/// True when pairs across `sep` are recorded when *either* run is covered by a frequent form
+/// (the other one any word run that is not opaque, as its plain form), not only when both are:
+/// `: ` joins a common word to a rare one in most places it occurs (`Reported-by: gregkh`, `usb:
+/// musb`), it is rare enough in text to keep the postings small, and then a rare word on one side
+/// of a searched string no longer makes every message holding it a candidate (`BODY
+/// "Signed-off-by: Greg"` on linux-usb 20k: 1,203 → 614 candidates for 380 hits, index 15.37 →
+/// 15.62 % of the Maildir). A space is not: a frequent word next to any word is almost every pair
+/// of running text; nor `-`, measured: another 0.24 points of index for `use-after-free`'s 671 →
+/// 473 candidates.
 pub fn pairs_either_side(sep: &str) -> bool {
     sep == ": "
 }
@@ -129,7 +141,8 @@ pub fn pair_term(scope: TextScope, a: &str, sep: &str, b: &str) -> String {
     t
 }
 
-/// The last [`PAIR_STEM_CHARS`] characters of `run` (the whole run when shorter).
+/// The last [`PAIR_STEM_CHARS`] characters of `run` (the whole run when shorter): its plain left
+/// form, which the frequent forms are counted in.
 pub fn left_form(run: &str) -> &str {
     match run.char_indices().rev().nth(PAIR_STEM_CHARS - 1) {
         Some((at, _)) => &run[at..],
@@ -137,7 +150,8 @@ pub fn left_form(run: &str) -> &str {
     }
 }
 
-/// The first [`PAIR_STEM_CHARS`] characters of `run` (the whole run when shorter).
+/// The first [`PAIR_STEM_CHARS`] characters of `run` (the whole run when shorter): its plain right
+/// form.
 pub fn right_form(run: &str) -> &str {
     match run.char_indices().nth(PAIR_STEM_CHARS) {
         Some((at, _)) => &run[..at],
@@ -145,20 +159,105 @@ pub fn right_form(run: &str) -> &str {
     }
 }
 
+/// A byte trie of forms, walked from one end of a run to find the longest form at that end.
+#[derive(Clone, Debug, Default)]
+struct FormTrie {
+    /// Node 0 is the root.
+    nodes: Vec<TrieNode>,
+}
+
+/// One node of a [`FormTrie`].
+#[derive(Clone, Debug, Default)]
+struct TrieNode {
+    /// The next byte and the node it leads to.
+    next: Vec<(u8, u32)>,
+    /// The characters of the form ending here (0: no form ends here).
+    form_chars: u8,
+}
+
+impl FormTrie {
+    /// The trie of `forms`, each inserted as its bytes, last byte first when `reversed`.
+    fn new<'f>(forms: impl Iterator<Item = &'f str>, reversed: bool) -> FormTrie {
+        let mut trie = FormTrie {
+            nodes: vec![TrieNode::default()],
+        };
+        for form in forms {
+            let chars = form.chars().count();
+            if chars == 0 || chars > PAIR_STEM_CHARS {
+                continue;
+            }
+            let mut at = 0usize;
+            let mut insert = |b: u8, trie: &mut FormTrie| {
+                let found = trie.nodes[at]
+                    .next
+                    .iter()
+                    .find(|(x, _)| *x == b)
+                    .map(|e| e.1);
+                at = match found {
+                    Some(n) => n as usize,
+                    None => {
+                        trie.nodes.push(TrieNode::default());
+                        let n = trie.nodes.len() - 1;
+                        trie.nodes[at].next.push((b, n as u32));
+                        n
+                    }
+                };
+            };
+            if reversed {
+                form.bytes().rev().for_each(|b| insert(b, &mut trie));
+            } else {
+                form.bytes().for_each(|b| insert(b, &mut trie));
+            }
+            trie.nodes[at].form_chars = chars as u8;
+        }
+        trie
+    }
+
+    /// The byte length of the longest form spelled by the start of `bytes` that has at least
+    /// [`MIN_COVER_CHARS`] characters or is all of `bytes`.
+    fn longest(&self, bytes: impl Iterator<Item = u8>, total: usize) -> Option<usize> {
+        let mut at = 0usize;
+        let mut best = None;
+        for (i, b) in bytes.enumerate() {
+            match self.nodes[at].next.iter().find(|(x, _)| *x == b) {
+                Some(&(_, n)) => at = n as usize,
+                None => break,
+            }
+            let chars = self.nodes[at].form_chars as usize;
+            if chars > 0 && (chars >= MIN_COVER_CHARS || i + 1 == total) {
+                best = Some(i + 1);
+            }
+        }
+        best
+    }
+
+    /// True when no form is in the trie.
+    fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+}
+
 /// The frequent forms of an index, fixed before its first document (kept in the commit payload,
-/// [`crate::meta::IndexMeta::pair_left`] and `pair_right`).
+/// [`crate::meta::IndexMeta::pair_left`] and `pair_right`), and how they cover runs.
+///
+/// A run is *covered* on the left by its longest suffix that is a frequent left form (of at least
+/// [`MIN_COVER_CHARS`] characters, or the whole run), and on the right by its longest such prefix:
+/// `musb` by `usb`, `gadgets` by `gadget`. A pair records the covering forms, which are text the
+/// run really ends (starts) with, so a pair term spells out text the message holds, and a searched
+/// piece is found in every run that holds it in its role by looking up the forms that hold the
+/// piece: a piece that is itself a frequent form covers every run that ends with it.
 #[derive(Clone, Debug, Default)]
 pub struct PairWords {
-    left: FxHashSet<Box<str>>,
-    right: FxHashSet<Box<str>>,
+    left: FormTrie,
+    right: FormTrie,
 }
 
 impl PairWords {
     /// The sets of left forms and right forms.
     pub fn new(left: &[String], right: &[String]) -> PairWords {
         PairWords {
-            left: left.iter().map(|w| w.as_str().into()).collect(),
-            right: right.iter().map(|w| w.as_str().into()).collect(),
+            left: FormTrie::new(left.iter().map(|w| w.as_str()), true),
+            right: FormTrie::new(right.iter().map(|w| w.as_str()), false),
         }
     }
 
@@ -167,16 +266,24 @@ impl PairWords {
         self.left.is_empty() || self.right.is_empty()
     }
 
-    /// The left form of `run` when it is frequent.
+    /// The frequent left form covering `run`: its longest suffix that is a frequent left form of
+    /// at least [`MIN_COVER_CHARS`] characters (or all of the run).
     pub fn left_of<'r>(&self, run: &'r str) -> Option<&'r str> {
-        let f = left_form(run);
-        self.left.contains(f).then_some(f)
+        let len = self.left.longest(run.bytes().rev(), run.len())?;
+        Some(&run[run.len() - len..])
     }
 
-    /// The right form of `run` when it is frequent.
+    /// The frequent right form covering `run`: its longest prefix that is a frequent right form of
+    /// at least [`MIN_COVER_CHARS`] characters (or all of the run).
     pub fn right_of<'r>(&self, run: &'r str) -> Option<&'r str> {
-        let f = right_form(run);
-        self.right.contains(f).then_some(f)
+        let len = self.right.longest(run.bytes(), run.len())?;
+        Some(&run[..len])
+    }
+
+    /// The frequent left form covering the chain of runs joined by `-` `chain` when it spans a
+    /// `-` (`signed-off-by`, not just `by`): the chain's longest such suffix, or `None`.
+    pub fn chain_left_of<'c>(&self, chain: &'c str) -> Option<&'c str> {
+        self.left_of(chain).filter(|f| f.contains(CHAIN_SEPARATOR))
     }
 
     /// Adds the pair terms of `folded` (a field's folded text, found in `scope`) to `out`.
@@ -194,21 +301,10 @@ impl PairWords {
 pub struct PairCursor<'w> {
     words: &'w PairWords,
     scope: TextScope,
-    /// The previous word run: its left form (as a range of the text) and whether it is frequent.
-    prev: Option<PrevRun>,
-}
-
-/// The run before the current one, as [`PairCursor`] keeps it.
-#[derive(Clone, Copy)]
-struct PrevRun {
-    /// Start of its left form in the text.
-    form_at: usize,
-    /// Start of the run.
-    from: usize,
-    /// End of the run.
-    to: usize,
-    /// Its left form is frequent.
-    frequent: bool,
+    /// The previous word run, as a range of the text.
+    prev: Option<(usize, usize)>,
+    /// Where the chain of runs joined by single `-` that ends with the previous run starts.
+    chain_from: usize,
 }
 
 impl<'w> PairCursor<'w> {
@@ -218,48 +314,55 @@ impl<'w> PairCursor<'w> {
             words,
             scope,
             prev: None,
+            chain_from: 0,
         }
     }
 
     /// Takes the next run `r` of `folded`, adding a pair term to `out` when a pair separator lies
-    /// between it and the previous run and both are frequent (or one is, for
-    /// [`pairs_either_side`] separators and runs that are not opaque).
+    /// between it and the previous run and both are covered by frequent forms (or one is, for
+    /// [`pairs_either_side`] separators and runs that are not opaque: the other as its plain form);
+    /// and across `: `, one more for the chain of runs joined by `-` that ends with the previous
+    /// run when a frequent form spanning a `-` covers it ([`CHAIN_SEPARATOR`]).
     pub fn feed(&mut self, folded: &str, r: &Run<'_>, out: &mut HashSet<String>) {
         if r.cjk || self.words.is_empty() {
             self.prev = None;
             return;
         }
-        let left = left_form(r.text);
-        let this = PrevRun {
-            form_at: r.to - left.len(),
-            from: r.from,
-            to: r.to,
-            frequent: self.words.left.contains(left),
-        };
-        let Some(prev) = self.prev.replace(this) else {
+        let Some((from, to)) = self.prev.replace((r.from, r.to)) else {
+            self.chain_from = r.from;
             return;
         };
-        let sep = &folded[prev.to..r.from];
+        let chain_from = std::mem::replace(&mut self.chain_from, r.from);
+        let sep = &folded[to..r.from];
+        if sep == CHAIN_SEPARATOR {
+            self.chain_from = chain_from;
+        }
         if !is_pair_separator(sep) {
             return;
         }
-        let right = right_form(r.text);
-        let paired = match (prev.frequent, self.words.right.contains(right)) {
-            (true, true) => true,
-            (false, false) => false,
-            _ => {
-                pairs_either_side(sep)
-                    && !is_opaque(&folded[prev.from..prev.to])
-                    && !is_opaque(r.text)
+        let prev = &folded[from..to];
+        let right = self.words.right_of(r.text);
+        let forms = match (self.words.left_of(prev), right) {
+            (Some(a), Some(b)) => Some((a, b)),
+            (None, None) => None,
+            (a, b) => {
+                (pairs_either_side(sep) && !is_opaque(prev) && !is_opaque(r.text)).then(|| {
+                    (
+                        a.unwrap_or_else(|| left_form(prev)),
+                        b.unwrap_or_else(|| right_form(r.text)),
+                    )
+                })
             }
         };
-        if paired {
-            out.insert(pair_term(
-                self.scope,
-                &folded[prev.form_at..prev.to],
-                sep,
-                right,
-            ));
+        if let Some((a, b)) = forms {
+            out.insert(pair_term(self.scope, a, sep, b));
+        }
+        if pairs_either_side(sep) && chain_from < from && !is_opaque(r.text) {
+            let chain = &folded[chain_from..to];
+            if let Some(a) = self.words.chain_left_of(chain) {
+                let b = right.unwrap_or_else(|| right_form(r.text));
+                out.insert(pair_term(self.scope, a, sep, b));
+            }
         }
     }
 }
@@ -275,11 +378,35 @@ pub struct WordCounter {
 }
 
 impl WordCounter {
-    /// Counts the distinct forms of the word runs of one message's folded texts (each once per call).
+    /// Counts the distinct forms of the word runs of one message's folded texts (each once per
+    /// call), and as left forms the chains of runs joined by `-` before a [`pairs_either_side`]
+    /// separator (`signed-off-by` of `Signed-off-by: Greg`).
     pub fn add_message(&mut self, folded_texts: &[&str]) {
         for text in folded_texts {
+            // the previous run and where its chain of runs joined by `-` starts
+            let mut prev: Option<(usize, usize)> = None;
+            let mut chain_from = 0;
             runs(text, |r| {
-                if !r.cjk && !is_opaque(r.text) {
+                if r.cjk {
+                    prev = None;
+                    return;
+                }
+                match prev.replace((r.from, r.to)) {
+                    Some((from, to)) => {
+                        let sep = &text[to..r.from];
+                        if pairs_either_side(sep) && chain_from < from {
+                            let chain = left_form(&text[chain_from..to]);
+                            if !self.seen_left.contains(chain) {
+                                self.seen_left.insert(chain.to_string());
+                            }
+                        }
+                        if sep != CHAIN_SEPARATOR {
+                            chain_from = r.from;
+                        }
+                    }
+                    None => chain_from = r.from,
+                }
+                if !is_opaque(r.text) {
                     if !self.seen_left.contains(left_form(r.text)) {
                         self.seen_left.insert(left_form(r.text).to_string());
                     }
@@ -328,12 +455,13 @@ mod tests {
     }
 
     #[test]
-    fn forms_keep_six_characters() {
-        assert_eq!(left_form("autosuspend"), "uspend");
-        assert_eq!(right_form("autosuspend"), "autosu");
+    fn forms_keep_sixteen_characters() {
+        assert_eq!(left_form("autosuspend"), "autosuspend");
+        assert_eq!(left_form("interdigitatedness"), "terdigitatedness");
+        assert_eq!(right_form("interdigitatedness"), "interdigitatedne");
         assert_eq!((left_form("usb"), right_form("usb")), ("usb", "usb"));
-        assert_eq!(left_form("достопримечательность"), "ьность");
-        assert_eq!(right_form("достопримечательность"), "достоп");
+        assert_eq!(left_form("достопримечательность"), "примечательность");
+        assert_eq!(right_form("достопримечательность"), "достопримечатель");
     }
 
     #[test]
@@ -354,7 +482,7 @@ mod tests {
                 &words,
                 "Reviewed-by: Gregkh, alan: greg, usb fixes, by: 5f3e2a1b9c"
             ),
-            ["alan: greg", "by: gregkh"]
+            ["alan: greg", "by: greg"]
         );
         for text in [
             "usb   gadget",
@@ -370,6 +498,54 @@ mod tests {
             assert!(pairs_of(&words, text).is_empty(), "{text:?}");
         }
         assert!(pairs_of(&[], "usb gadget").is_empty());
+    }
+
+    #[test]
+    fn runs_are_covered_by_their_longest_frequent_form() {
+        let w = PairWords::new(
+            &["usb".into(), "xusb".into(), "a".into(), "sb".into()],
+            &["gadget".into(), "gad".into(), "to".into()],
+        );
+        assert_eq!(w.left_of("musb"), Some("usb"));
+        assert_eq!(w.left_of("xusb"), Some("xusb"));
+        assert_eq!(w.left_of("usb"), Some("usb"));
+        // a short form covers only itself
+        assert_eq!(w.left_of("sb"), Some("sb"));
+        assert_eq!(w.left_of("a"), Some("a"));
+        assert_eq!(w.left_of("zebra"), None);
+        assert_eq!(w.left_of("susb"), Some("usb"));
+        assert_eq!(w.right_of("gadgetfs"), Some("gadget"));
+        assert_eq!(w.right_of("gadzooks"), Some("gad"));
+        assert_eq!(w.right_of("today"), None);
+        assert_eq!(w.right_of("to"), Some("to"));
+        assert_eq!(w.right_of("gadge"), Some("gad"));
+        // forms hold whole characters
+        let w = PairWords::new(&["ьность".into()], &["дос".into()]);
+        assert_eq!(w.left_of("достопримечательность"), Some("ьность"));
+        assert_eq!(w.right_of("достопримечательность"), Some("дос"));
+        assert_eq!(w.left_of("ность"), None);
+    }
+
+    #[test]
+    fn chains_before_a_colon_are_paired_whole() {
+        let words = ["signed-off-by", "by", "greg", "usb"];
+        assert_eq!(
+            pairs_of(&words, "Signed-off-by: Greg"),
+            ["by: greg", "signed-off-by: greg"]
+        );
+        // a longer chain is covered by its frequent suffix; the right run as its plain form
+        assert_eq!(
+            pairs_of(&words, "x-signed-off-by: gregory"),
+            ["by: greg", "signed-off-by: greg"]
+        );
+        assert_eq!(pairs_of(&words, "acked-by: alan"), ["by: alan"]);
+        // only across `: `, and not when the chain is broken
+        assert_eq!(pairs_of(&words, "signed-off-by greg"), ["by greg"]);
+        assert_eq!(pairs_of(&words, "signed--off-by: greg"), ["by: greg"]);
+        assert_eq!(
+            pairs_of(&words, "signed-off-by: 5f3e2a1b9c"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -402,6 +578,7 @@ mod tests {
         c.add_message(&["once 5f3e2a1b9c"]);
         let (left, right) = c.top(2);
         assert_eq!(left, ["usb", "the"]);
-        assert_eq!(right, ["usb", "gadget"]);
+        // `gadgets` is a form of its own (a run `gadgets` is covered by `gadget` if that is frequent)
+        assert_eq!(right, ["usb", "the"]);
     }
 }

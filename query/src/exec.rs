@@ -13,7 +13,7 @@
 //! | BODY, TEXT: one word | word terms holding it anywhere (`memmem` over the dictionary) | sure |
 //! | BODY, TEXT: one word, inside opaque runs | opaque-run columns (substring scan) | sure |
 //! | BODY, TEXT: phrases, separators | every run's words or opaque columns, intersected, narrowed by word pairs | maybe |
-//! | BODY, TEXT: two short words and a pair separator | word pair postings ([`mailfts_indexer::pairs`]) | sure (the pair hits) |
+//! | BODY, TEXT: two words (or a frequent `-` chain and a word) and a pair separator | word pair postings ([`mailfts_indexer::pairs`]) | sure (the pairs whose forms hold the words) |
 //! | BODY, TEXT: words joined by single `_` (`usb_submit_urb`) | chains of joined runs (`memmem` over their terms, [`mailfts_indexer::joined`]) | sure (chains too long to be terms: maybe) |
 //! | HEADER on other fields | runs of the header block | maybe |
 //!
@@ -25,18 +25,18 @@
 //! has never appear: every set is drawn from the store's snapshot. With no usable index (none, another
 //! schema version, a mailbox never indexed, a changed UIDVALIDITY) the whole mailbox is scanned.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
 use mailfts_extractors::MessageContent;
-use mailfts_indexer::columns::{column_of, Column, OPAQUE_BODY, OPAQUE_HEADERS};
+use mailfts_indexer::columns::{column_of, Column, RunEdges, OPAQUE_BODY, OPAQUE_HEADERS};
 use mailfts_indexer::document::rfc822_size;
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
 use mailfts_indexer::joined::long_chain_term;
 use mailfts_indexer::pairs::{
     is_pair_separator, left_form, pairs_either_side, right_form, PairWords, TextScope,
-    MAX_PAIR_LOOKUPS, PAIR_STEM_CHARS,
+    CHAIN_SEPARATOR, MAX_PAIR_LOOKUPS,
 };
 use mailfts_indexer::terms::{append_docs_of_term, docs_of_terms, Role, TermText};
 use mailfts_mailtext::civil::day_of;
@@ -258,7 +258,7 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// The shape of a string whose pair hits can prove it (see [`Planner::pair_proves`]): exactly two
+/// The shape of a string whose pair hits can prove it (see [`Planner::adjacent`]): exactly two
 /// word pieces of word characters (no CJK: CJK runs have no pairs), the first open at its start
 /// and the second at its end (nothing before or after them), and a pair separator between them.
 fn provable_shape(pieces: &[Piece], separators: &[Option<String>]) -> bool {
@@ -277,6 +277,36 @@ fn provable_shape(pieces: &[Piece], separators: &[Option<String>]) -> bool {
         && separators
             .first()
             .is_some_and(|s| s.as_deref().is_some_and(is_pair_separator))
+}
+
+/// The chain a string of the shape `a-b-…-c: d` starts with (`signed-off-by` of
+/// `Signed-off-by: Greg`), when that chain is a frequent left form of the index, so that its pair
+/// terms prove the string ([`Planner::chain_pair`]): word pieces (no CJK) joined by
+/// [`CHAIN_SEPARATOR`], then one [`pairs_either_side`] separator and the last piece, open at the
+/// string's start and end.
+fn chain_shape(plan: &TextPlan, frequent_left: &[String]) -> Option<String> {
+    let n = plan.pieces.len();
+    let words_only = |p: &Piece| p.word && p.text.chars().all(|c| char_class(c) == CharClass::Word);
+    if n < 3
+        || plan.separators.len() != n - 1
+        || !plan.pieces.iter().all(words_only)
+        || !plan.pieces[0].role.open_start
+        || !plan.pieces[n - 1].role.open_end
+        || !plan.separators[n - 2]
+            .as_deref()
+            .is_some_and(pairs_either_side)
+        || !plan.separators[..n - 2]
+            .iter()
+            .all(|s| s.as_deref() == Some(CHAIN_SEPARATOR))
+    {
+        return None;
+    }
+    let chain = plan.pieces[..n - 1]
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join(CHAIN_SEPARATOR);
+    frequent_left.contains(&chain).then_some(chain)
 }
 
 /// The shape of a string the `joined` field answers ([`Planner::joined`]): at least two pieces of
@@ -603,7 +633,7 @@ struct Planner<'p> {
     /// pieces are matched once for their postings and again for their word pairs.
     matched: HashMap<(SegmentId, u32, String, Role), Arc<Vec<TermOrdinal>>>,
     /// Opaque-run column hits by (column, folded piece), searched once per search.
-    opaque_hits: HashMap<(usize, String), RoaringBitmap>,
+    opaque_hits: HashMap<(usize, String, RunEdges), RoaringBitmap>,
     /// The indexed UIDs whose attachment text may hold one of the program's BODY/TEXT strings
     /// (`None`: any of them): verifying any other message never extracts its attachments.
     attachments_needed: Option<RoaringBitmap>,
@@ -851,7 +881,25 @@ impl Planner<'_> {
         let mut narrowed = 0;
         let mut sure = RoaringBitmap::new();
         let meta = &self.snap.meta;
-        if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
+        let chained = if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
+            chain_shape(&plan, &meta.pair_left)
+        } else {
+            None
+        };
+        if let Some(chain) = chained {
+            let pair_words = PairWords::new(&meta.pair_left, &meta.pair_right);
+            let scopes = self.scopes(words);
+            let last = plan.pieces.len() - 1;
+            let sep = plan.separators[last - 1].as_deref().unwrap_or_default();
+            if let Some((proven, near)) =
+                self.chain_pair(&chain, sep, &plan.pieces[last], words, scopes, &pair_words)?
+            {
+                // an occurrence whose last run is opaque has no pair
+                maybe &= &(&near | &found[last].1);
+                narrowed += 1;
+                sure = &proven & &self.indexed;
+            }
+        } else if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
             let pair_words = PairWords::new(&meta.pair_left, &meta.pair_right);
             let scopes = self.scopes(words);
             for i in 0..plan.pieces.len().saturating_sub(1) {
@@ -871,9 +919,7 @@ impl Planner<'_> {
                 // an occurrence inside an opaque run has no pair
                 maybe &= &(&(&near | &found[i].1) | &found[i + 1].1);
                 narrowed += 1;
-                if provable_shape(&plan.pieces, &plan.separators)
-                    && self.pair_proves(&plan.pieces, words, opaque)?
-                {
+                if provable_shape(&plan.pieces, &plan.separators) {
                     sure = &hits & &self.indexed;
                 }
             }
@@ -1016,57 +1062,9 @@ impl Planner<'_> {
         Ok(Some(Tri { sure, maybe }))
     }
 
-    /// True when a pair hit proves that a message holds the two pieces `a sep b` (of a
-    /// [`provable_shape`]), so that it needs no verification. The pair term spells out a text that
-    /// holds `L(a') sep R(b')` for runs `a'`, `b'` whose forms were looked up because a run holding
-    /// the piece has that form; the string is proven when every run with such a form holds the
-    /// piece. A piece of at most [`PAIR_STEM_CHARS`] characters is its form's end (start), so that
-    /// holds; a longer one has a single form (its last or first characters), and holds when the
-    /// word terms ending (starting) with the form are exactly those ending (starting) with the
-    /// piece, in every segment and text field searched, and no opaque run of the mailbox holds the
-    /// form. The pair terms come from the same folded header block, body and attachment text the
-    /// exact evaluator searches.
-    fn pair_proves(
-        &mut self,
-        pieces: &[Piece],
-        words: &[Field],
-        opaque: &[usize],
-    ) -> Result<bool, SearchError> {
-        for (k, piece) in pieces.iter().enumerate() {
-            if piece.text.chars().count() <= PAIR_STEM_CHARS {
-                continue;
-            }
-            let form = if k == 0 {
-                left_form(&piece.text)
-            } else {
-                right_form(&piece.text)
-            };
-            let form_piece = Piece {
-                text: form.to_string(),
-                ..piece.clone()
-            };
-            let snap = self.snap;
-            for segment in snap.searcher.segment_readers() {
-                for &f in words {
-                    let (_, of_piece) = self.matching(segment, f, piece)?;
-                    let (_, of_form) = self.matching(segment, f, &form_piece)?;
-                    if of_piece != of_form {
-                        return Ok(false);
-                    }
-                }
-            }
-            for &c in opaque {
-                let hits = self.index.columns().search(self.mailbox_id, c, form)?;
-                if !hits.uids.is_empty() {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
-    }
-
     /// The UIDs whose words hold `piece` in its role (exact), and those whose opaque runs in the
-    /// columns `opaque` contain it (exact for a piece inside a run; a superset for other roles).
+    /// columns `opaque` hold it at the run edges its role requires ([`RunEdges`]; exact too, but a
+    /// piece that may be an opaque run's part is looked up in the words as well).
     fn piece(
         &mut self,
         piece: &Piece,
@@ -1091,16 +1089,22 @@ impl Planner<'_> {
         }
         let mut in_opaque = RoaringBitmap::new();
         if piece.opaque {
+            // every opaque run is followed by a space in its column: a piece that must end (start)
+            // a run is looked up with the run's edge
+            let edges = RunEdges {
+                start: !piece.role.open_start,
+                end: !piece.role.open_end,
+            };
             for &c in opaque {
-                let key = (c, piece.text.clone());
+                let key = (c, piece.text.clone(), edges);
                 if let Some(hits) = self.opaque_hits.get(&key) {
                     in_opaque |= hits;
                     continue;
                 }
-                let hits = self
-                    .index
-                    .columns()
-                    .search(self.mailbox_id, c, &piece.text)?;
+                let hits =
+                    self.index
+                        .columns()
+                        .search_runs(self.mailbox_id, c, &piece.text, edges)?;
                 if hits.base_skipped {
                     self.filtered_out += 1;
                 }
@@ -1111,15 +1115,110 @@ impl Planner<'_> {
         Ok((found, in_opaque))
     }
 
+    /// Where a chain of runs joined by [`CHAIN_SEPARATOR`] ending with `chain` (a frequent left
+    /// form, [`chain_shape`]) is followed by `sep` and a run holding `b`, from the chain pairs
+    /// ([`mailfts_indexer::pairs::PairCursor::feed`]): `(proven, near)`. Every such chain is covered
+    /// by a frequent form ending with `chain` (its longest one holds at least `chain`), and across
+    /// `sep` the pair is recorded whatever the right run (unless it is opaque), so `near` is every
+    /// looked-up hit and `proven` those whose right form holds all of `b`. `None` when there are
+    /// too many combinations to look up.
+    fn chain_pair(
+        &mut self,
+        chain: &str,
+        sep: &str,
+        b: &Piece,
+        words: &[Field],
+        scopes: &[TextScope],
+        pair_words: &PairWords,
+    ) -> Result<Option<(RoaringBitmap, RoaringBitmap)>, SearchError> {
+        let lefts: Vec<&str> = self
+            .snap
+            .meta
+            .pair_left
+            .iter()
+            .map(|f| f.as_str())
+            .filter(|f| f.ends_with(chain))
+            .collect();
+        let mut rights: BTreeMap<Vec<u8>, bool> = BTreeMap::new();
+        let snap = self.snap;
+        for segment in snap.searcher.segment_readers() {
+            for &f in words {
+                let (text, ords) = self.matching(segment, f, b)?;
+                for &ord in ords.iter() {
+                    let term = std::str::from_utf8(text.term(ord)).unwrap_or_default();
+                    let form = pair_words
+                        .right_of(term)
+                        .unwrap_or_else(|| right_form(term));
+                    rights.insert(form.as_bytes().to_vec(), form.len() >= b.text.len());
+                }
+            }
+        }
+        let lookups: Vec<(&[u8], &[u8], bool)> = lefts
+            .iter()
+            .flat_map(|ta| {
+                rights
+                    .iter()
+                    .map(|(tb, &p)| (ta.as_bytes(), tb.as_slice(), p))
+            })
+            .collect();
+        if lookups.len() * scopes.len() > MAX_PAIR_LOOKUPS {
+            return Ok(None);
+        }
+        self.pair_hits(&lookups, sep, scopes).map(Some)
+    }
+
+    /// The UIDs holding the pair terms `L sep R` of `lookups` in any of `scopes`: `(proven,
+    /// near)`, `proven` from the lookups marked as proving, `near` from all of them.
+    fn pair_hits(
+        &mut self,
+        lookups: &[(&[u8], &[u8], bool)],
+        sep: &str,
+        scopes: &[TextScope],
+    ) -> Result<(RoaringBitmap, RoaringBitmap), SearchError> {
+        let mut proven = RoaringBitmap::new();
+        let mut near = RoaringBitmap::new();
+        let snap = self.snap;
+        for segment in snap.searcher.segment_readers() {
+            let inverted = segment.inverted_index(snap.fields.pairs)?;
+            let mut proving: Vec<DocId> = Vec::new();
+            let mut other: Vec<DocId> = Vec::new();
+            let mut key = Vec::new();
+            for scope in scopes {
+                for &(ta, tb, proves) in lookups {
+                    key.clear();
+                    key.extend_from_slice(scope.mark().as_bytes());
+                    key.extend_from_slice(ta);
+                    key.extend_from_slice(sep.as_bytes());
+                    key.extend_from_slice(tb);
+                    let into = if proves { &mut proving } else { &mut other };
+                    append_docs_of_term(&inverted, &key, into)?;
+                }
+            }
+            for docs in [&mut proving, &mut other] {
+                docs.sort_unstable();
+                docs.dedup();
+            }
+            if !proving.is_empty() {
+                proven |= self.uids_of_docs(segment, &proving)?;
+            }
+            if !other.is_empty() {
+                near |= self.uids_of_docs(segment, &other)?;
+            }
+        }
+        near |= &proven;
+        Ok((proven, near))
+    }
+
     /// Where a run holding `a` (in its role) is followed by `sep` and a run holding `b`, from the
-    /// word pairs ([`mailfts_indexer::pairs`]) of the texts `scopes`: `(hits, near)`, where `hits`
-    /// are the UIDs holding a pair `L(a') sep R(b')` for runs `a'`, `b'` that can hold the pieces
-    /// (both frequent, or one of them across a [`pairs_either_side`] separator), and `near` is a
-    /// superset of the UIDs with such runs side by side: `hits` plus the messages where the
-    /// adjacency has no pair (a piece in a run that is not frequent, with `wa`, `wb` the UIDs
-    /// whose words hold `a`, `b`; for `either`, both pieces in such runs). `None` when the pairs
-    /// cannot tell (a piece that is not a word, or too many combinations to look up).
-    /// Occurrences inside opaque runs are not covered: the caller adds them.
+    /// word pairs ([`mailfts_indexer::pairs`]) of the texts `scopes`: `(proven, near)`, where
+    /// `proven` are the UIDs holding a pair `L sep R` whose `L` ends with all of `a` and whose `R`
+    /// starts with all of `b` (text holding `a sep b`), and `near` is a superset of the UIDs with
+    /// such runs side by side: every pair recorded for runs that can hold the pieces (both covered
+    /// by frequent forms, or one of them across a [`pairs_either_side`] separator), plus the
+    /// messages where the adjacency has no pair (a piece in a run that is not covered, with `wa`,
+    /// `wb` the UIDs whose words hold `a`, `b`; for `either`, both pieces in such runs). `None`
+    /// when the pairs cannot tell (a piece that is not a word, or too many combinations to look
+    /// up). Occurrences inside opaque runs are not covered: the caller adds them.
     #[allow(clippy::too_many_arguments)]
     fn adjacent(
         &mut self,
@@ -1134,10 +1233,11 @@ impl Planner<'_> {
         if !a.word || !b.word {
             return Ok(None);
         }
-        // the forms of the runs that can hold each piece, frequent or not, and the messages
-        // holding a run whose form is not frequent
-        let mut frequent: [BTreeSet<Vec<u8>>; 2] = Default::default();
-        let mut rare_forms: [BTreeSet<Vec<u8>>; 2] = Default::default();
+        // per side, the forms recorded for the runs that can hold the piece (covering forms, and
+        // for `either` the plain forms of runs not covered), each with whether it holds the whole
+        // piece; and the messages holding a run that is not covered
+        let mut covered: [BTreeMap<Vec<u8>, bool>; 2] = Default::default();
+        let mut plain: [BTreeMap<Vec<u8>, bool>; 2] = Default::default();
         let mut rare: [RoaringBitmap; 2] = Default::default();
         let either = pairs_either_side(sep);
         let snap = self.snap;
@@ -1149,23 +1249,26 @@ impl Planner<'_> {
                     let mut rare_ords = Vec::new();
                     for &ord in ords.iter() {
                         let term = std::str::from_utf8(text.term(ord)).unwrap_or_default();
-                        let form = if k == 0 {
-                            pair_words.left_of(term)
+                        // a form is a suffix (prefix) of the term, as the piece is: it holds the
+                        // piece when it is at least as long
+                        let (cover, plain_form) = if k == 0 {
+                            (pair_words.left_of(term), left_form(term))
                         } else {
-                            pair_words.right_of(term)
+                            (pair_words.right_of(term), right_form(term))
                         };
-                        match form {
-                            Some(f) => {
-                                frequent[k].insert(f.as_bytes().to_vec());
+                        match cover {
+                            Some(form) => {
+                                covered[k].insert(
+                                    form.as_bytes().to_vec(),
+                                    form.len() >= piece.text.len(),
+                                );
                             }
                             None => {
                                 if either {
-                                    let f = if k == 0 {
-                                        left_form(term)
-                                    } else {
-                                        right_form(term)
-                                    };
-                                    rare_forms[k].insert(f.as_bytes().to_vec());
+                                    plain[k].insert(
+                                        plain_form.as_bytes().to_vec(),
+                                        plain_form.len() >= piece.text.len(),
+                                    );
                                 }
                                 rare_ords.push(ord)
                             }
@@ -1180,51 +1283,31 @@ impl Planner<'_> {
                 }
             }
         }
-        // the (left, right) forms to look up: both frequent, or (`either`) one of them
-        let mut lookups: Vec<(&[u8], &[u8])> = Vec::new();
-        for ta in &frequent[0] {
-            for tb in frequent[1].iter().chain(&rare_forms[1]) {
-                lookups.push((ta, tb));
+        // the (left, right) forms to look up, and whether a hit proves the string: both covered,
+        // or (`either`) one of them
+        let mut lookups: Vec<(&[u8], &[u8], bool)> = Vec::new();
+        for (ta, &pa) in &covered[0] {
+            for (tb, &pb) in covered[1].iter().chain(&plain[1]) {
+                lookups.push((ta, tb, pa && pb));
             }
         }
-        for ta in &rare_forms[0] {
-            for tb in &frequent[1] {
-                lookups.push((ta, tb));
+        for (ta, &pa) in &plain[0] {
+            for (tb, &pb) in &covered[1] {
+                lookups.push((ta, tb, pa && pb));
             }
         }
         if lookups.len() * scopes.len() > MAX_PAIR_LOOKUPS {
             return Ok(None);
         }
-        let mut hits = RoaringBitmap::new();
-        for segment in self.snap.searcher.segment_readers() {
-            let inverted = segment.inverted_index(self.snap.fields.pairs)?;
-            let mut docs: Vec<DocId> = Vec::new();
-            let mut key = Vec::new();
-            for scope in scopes {
-                for (ta, tb) in &lookups {
-                    key.clear();
-                    key.extend_from_slice(scope.mark().as_bytes());
-                    key.extend_from_slice(ta);
-                    key.extend_from_slice(sep.as_bytes());
-                    key.extend_from_slice(tb);
-                    append_docs_of_term(&inverted, &key, &mut docs)?;
-                }
-            }
-            if !docs.is_empty() {
-                docs.sort_unstable();
-                docs.dedup();
-                hits |= self.uids_of_docs(segment, &docs)?;
-            }
-        }
-        // occurrences without a pair: both runs rare, or (not `either`) one of them
-        let mut near = hits.clone();
+        let (proven, mut near) = self.pair_hits(&lookups, sep, scopes)?;
+        // occurrences without a pair: both runs not covered, or (not `either`) one of them
         if either {
             near |= &rare[0] & &rare[1];
         } else {
             near |= &rare[0] & wb;
             near |= wa & &rare[1];
         }
-        Ok(Some((hits, near)))
+        Ok(Some((proven, near)))
     }
 
     /// The term text of `field` in `segment` and the ordinals of its terms that hold `piece` in

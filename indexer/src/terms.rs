@@ -169,15 +169,20 @@ impl TermText {
         if needle.is_empty() || needle.contains(&0) {
             return out;
         }
-        for at in memmem::find_iter(self.bytes(), needle) {
-            // the term holding the match
+        let bytes = self.bytes();
+        let mut last_seen = None;
+        for at in memmem::find_iter(bytes, needle) {
+            // the term holding the match, judged once on its whole text: the matches `find_iter`
+            // yields do not overlap, so in `aaa` the `aa` that ends the term is never yielded
             let ord = self.ord_at(at);
-            if out.last() == Some(&(ord as TermOrdinal)) {
+            if last_seen.replace(ord) == Some(ord) {
                 continue;
             }
-            let start = self.start(ord) as usize;
-            let end = self.start(ord + 1) as usize - 1; // the NUL after the term
-            if (role.open_start || at == start) && (role.open_end || at + needle.len() == end) {
+            let term = &bytes[self.start(ord) as usize..self.start(ord + 1) as usize - 1];
+            if (role.open_start || term.starts_with(needle))
+                && (role.open_end || term.ends_with(needle))
+                && (role.open_start || role.open_end || term == needle)
+            {
                 out.push(ord as TermOrdinal);
             }
         }
@@ -467,6 +472,28 @@ mod tests {
         assert_eq!(t.matching(b"adge", Role::INSIDE), [1, 2]);
         assert!(t.matching(b"", Role::INSIDE).is_empty());
         assert!(t.matching(b"t\0g", Role::INSIDE).is_empty());
+    }
+
+    /// A needle that overlaps itself: the occurrence at the term's edge comes after an earlier
+    /// one in the same term (`ff` ending `fff`, `abab` ending `ababab`).
+    #[test]
+    fn roles_of_overlapping_needles() {
+        let t = text(&["aaa", "ababab", "fff", "ffx", "xff"]);
+        let suffix = Role {
+            open_start: true,
+            open_end: false,
+        };
+        let prefix = Role {
+            open_start: false,
+            open_end: true,
+        };
+        assert_eq!(t.matching(b"ff", suffix), [2, 4]);
+        assert_eq!(t.matching(b"ff", prefix), [2, 3]);
+        assert_eq!(t.matching(b"aa", suffix), [0]);
+        assert_eq!(t.matching(b"abab", suffix), [1]);
+        assert_eq!(t.matching(b"ff", Role::WHOLE), Vec::<TermOrdinal>::new());
+        assert_eq!(t.matching(b"fff", Role::WHOLE), [2]);
+        assert_eq!(t.matching(b"ff", Role::INSIDE), [2, 3, 4]);
     }
 
     /// The term text of file bytes `data`, through a file (as a search reads it).

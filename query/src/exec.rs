@@ -35,8 +35,8 @@ use mailfts_indexer::document::rfc822_size;
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
 use mailfts_indexer::joined::long_chain_term;
 use mailfts_indexer::pairs::{
-    is_pair_separator, left_form, pairs_either_side, right_form, PairWords, TextScope,
-    CHAIN_SEPARATOR, MAX_PAIR_LOOKUPS,
+    is_pair_separator, left_form, pairs_alone, pairs_either_side, pairs_with_alone, right_form,
+    PairWords, TextScope, CHAIN_SEPARATOR, MAX_PAIR_LOOKUPS,
 };
 use mailfts_indexer::terms::{append_docs_of_term, docs_of_terms, Role, TermText};
 use mailfts_mailtext::civil::day_of;
@@ -1214,11 +1214,11 @@ impl Planner<'_> {
     /// `proven` are the UIDs holding a pair `L sep R` whose `L` ends with all of `a` and whose `R`
     /// starts with all of `b` (text holding `a sep b`), and `near` is a superset of the UIDs with
     /// such runs side by side: every pair recorded for runs that can hold the pieces (both covered
-    /// by frequent forms, or one of them across a [`pairs_either_side`] separator), plus the
-    /// messages where the adjacency has no pair (a piece in a run that is not covered, with `wa`,
-    /// `wb` the UIDs whose words hold `a`, `b`; for `either`, both pieces in such runs). `None`
-    /// when the pairs cannot tell (a piece that is not a word, or too many combinations to look
-    /// up). Occurrences inside opaque runs are not covered: the caller adds them.
+    /// by frequent forms, or one covered by a form that [`pairs_alone`] and the other
+    /// [`pairs_with_alone`]), plus the messages where the adjacency may have no pair (with `wa`,
+    /// `wb` the UIDs whose words hold `a`, `b`). `None` when the pairs cannot tell (a piece that
+    /// is not a word, or too many combinations to look up). Occurrences inside opaque runs are not
+    /// covered: the caller adds them.
     #[allow(clippy::too_many_arguments)]
     fn adjacent(
         &mut self,
@@ -1233,66 +1233,90 @@ impl Planner<'_> {
         if !a.word || !b.word {
             return Ok(None);
         }
-        // per side, the forms recorded for the runs that can hold the piece (covering forms, and
-        // for `either` the plain forms of runs not covered), each with whether it holds the whole
-        // piece; and the messages holding a run that is not covered
+        // per side, the recorded forms of the runs that can hold the piece, each with whether it
+        // holds the whole piece: covering forms (`alone`: those paired with a run not covered too)
+        // and the plain forms of runs not covered that such a form is paired with
         let mut covered: [BTreeMap<Vec<u8>, bool>; 2] = Default::default();
+        let mut alone: [BTreeMap<Vec<u8>, bool>; 2] = Default::default();
         let mut plain: [BTreeMap<Vec<u8>, bool>; 2] = Default::default();
-        let mut rare: [RoaringBitmap; 2] = Default::default();
-        let either = pairs_either_side(sep);
+        // the messages with a run not covered (`uncovered`), one not covered and never paired
+        // alone (`unpaired`), one covered by a form that is not paired alone (`weak`, the terms
+        // by segment, looked up only when needed)
+        let mut uncovered: [RoaringBitmap; 2] = Default::default();
+        let mut unpaired: [RoaringBitmap; 2] = Default::default();
+        let mut weak_terms: [Vec<(usize, Field, Vec<TermOrdinal>)>; 2] = Default::default();
         let snap = self.snap;
-        for segment in snap.searcher.segment_readers() {
+        for (s, segment) in snap.searcher.segment_readers().iter().enumerate() {
             for (k, piece) in [a, b].into_iter().enumerate() {
-                let mut docs: Vec<DocId> = Vec::new();
+                let mut docs: [Vec<DocId>; 2] = Default::default();
                 for &f in words {
                     let (text, ords) = self.matching(segment, f, piece)?;
-                    let mut rare_ords = Vec::new();
+                    let (mut rare_ords, mut lone_ords, mut weak_ords) =
+                        (Vec::new(), Vec::new(), Vec::new());
                     for &ord in ords.iter() {
                         let term = std::str::from_utf8(text.term(ord)).unwrap_or_default();
                         // a form is a suffix (prefix) of the term, as the piece is: it holds the
                         // piece when it is at least as long
                         let (cover, plain_form) = if k == 0 {
-                            (pair_words.left_of(term), left_form(term))
+                            (pair_words.left_cover(term), left_form(term))
                         } else {
-                            (pair_words.right_of(term), right_form(term))
+                            (pair_words.right_cover(term), right_form(term))
                         };
                         match cover {
-                            Some(form) => {
-                                covered[k].insert(
-                                    form.as_bytes().to_vec(),
-                                    form.len() >= piece.text.len(),
-                                );
+                            Some(c) => {
+                                let entry =
+                                    (c.form.as_bytes().to_vec(), c.form.len() >= piece.text.len());
+                                if pairs_alone(sep, c) {
+                                    alone[k].insert(entry.0.clone(), entry.1);
+                                } else {
+                                    weak_ords.push(ord);
+                                }
+                                covered[k].insert(entry.0, entry.1);
                             }
                             None => {
-                                if either {
+                                if pairs_with_alone(sep, term) {
                                     plain[k].insert(
                                         plain_form.as_bytes().to_vec(),
                                         plain_form.len() >= piece.text.len(),
                                     );
+                                } else {
+                                    lone_ords.push(ord);
                                 }
                                 rare_ords.push(ord)
                             }
                         }
                     }
-                    if !rare_ords.is_empty() {
-                        docs.extend(docs_of_terms(segment, f, &text, &rare_ords)?);
+                    for (into, ords) in docs.iter_mut().zip([&rare_ords, &lone_ords]) {
+                        if !ords.is_empty() {
+                            into.extend(docs_of_terms(segment, f, &text, ords)?);
+                        }
+                    }
+                    if !weak_ords.is_empty() {
+                        weak_terms[k].push((s, f, weak_ords));
                     }
                 }
-                if !docs.is_empty() {
-                    rare[k] |= self.uids_of_docs(segment, &docs)?;
+                if !docs[0].is_empty() {
+                    uncovered[k] |= self.uids_of_docs(segment, &docs[0])?;
+                }
+                if !docs[1].is_empty() {
+                    unpaired[k] |= self.uids_of_docs(segment, &docs[1])?;
                 }
             }
         }
-        // the (left, right) forms to look up, and whether a hit proves the string: both covered,
-        // or (`either`) one of them
+        // the (left, right) forms to look up, and whether a hit proves the string
         let mut lookups: Vec<(&[u8], &[u8], bool)> = Vec::new();
         for (ta, &pa) in &covered[0] {
-            for (tb, &pb) in covered[1].iter().chain(&plain[1]) {
+            for (tb, &pb) in &covered[1] {
+                lookups.push((ta, tb, pa && pb));
+            }
+        }
+        for (ta, &pa) in &alone[0] {
+            for (tb, &pb) in &plain[1] {
                 lookups.push((ta, tb, pa && pb));
             }
         }
         for (ta, &pa) in &plain[0] {
-            for (tb, &pb) in &covered[1] {
+            for (tb, &pb) in &alone[1] {
                 lookups.push((ta, tb, pa && pb));
             }
         }
@@ -1300,13 +1324,24 @@ impl Planner<'_> {
             return Ok(None);
         }
         let (proven, mut near) = self.pair_hits(&lookups, sep, scopes)?;
-        // occurrences without a pair: both runs not covered, or (not `either`) one of them
-        if either {
-            near |= &rare[0] & &rare[1];
-        } else {
-            near |= &rare[0] & wb;
-            near |= wa & &rare[1];
+        // occurrences that may have no pair: neither run covered, one not covered next to a
+        // form that is not paired alone, or one never paired alone next to anything
+        let mut weak: [RoaringBitmap; 2] = Default::default();
+        for k in 0..2 {
+            if uncovered[1 - k].is_empty() {
+                continue;
+            }
+            for (s, f, ords) in &weak_terms[k] {
+                let segment = &snap.searcher.segment_readers()[*s];
+                let text = self.index.term_texts().get(segment, *f)?;
+                let docs = docs_of_terms(segment, *f, &text, ords)?;
+                weak[k] |= self.uids_of_docs(segment, &docs)?;
+            }
         }
+        near |= &uncovered[0] & &(&uncovered[1] | &weak[1]);
+        near |= &weak[0] & &uncovered[1];
+        near |= &unpaired[0] & wb;
+        near |= wa & &unpaired[1];
         Ok(Some((proven, near)))
     }
 

@@ -867,9 +867,12 @@ proptest! {
     }
 }
 
-/// A home of 200 messages of frequent words, their variants (`musb`, `gadgets`, `gregkh`) and
-/// trailers joined by spaces, `: `, `-` and other separators, so that pairs, chain pairs and their
-/// proofs are taken (seed 7), with the texts it holds.
+/// A home of 200 messages of frequent words, their variants (`musb`, `gadgets`, `gregkh`),
+/// trailers and one rare word each (`rareab`) joined by spaces, `: `, `-` and other separators, so
+/// that pairs, chain pairs, pairs of a rare word and a content form, and their proofs are taken
+/// (seed 7), with the texts it holds. 140 filler words in every message take the first ranks of
+/// the frequent forms, so that the test words are content forms
+/// ([`mailfts_indexer::pairs::STOP_FORMS`]).
 fn paired_home() -> &'static (tempfile::TempDir, Vec<String>) {
     static HOME: OnceLock<(tempfile::TempDir, Vec<String>)> = OnceLock::new();
     HOME.get_or_init(|| {
@@ -884,29 +887,39 @@ fn paired_home() -> &'static (tempfile::TempDir, Vec<String>) {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             ((z ^ (z >> 31)) % n as u64) as usize
         };
+        let fillers: Vec<String> = (0..140).map(|i| letters("f", i)).collect();
+        let fillers = fillers.join(" ");
         let words = [
             "usb", "usb", "musb", "gadget", "gadget", "gadgets", "greg", "gregkh", "by", "off",
             "signed", "acked", "the", "x", "quarterly", "report", "Straße", "0x1f",
-            "a1b2c3d4e5f6", "ÜBER",
+            "a1b2c3d4e5f6", "ÜBER", "RARE", "RARE",
         ];
         let seps = [" ", " ", " ", " ", ": ", ": ", "-", "-", "  ", ", ", "\r\n", " -", ":"];
         let trailers = ["Signed-off-by", "Acked-by", "Reviewed-by", "x-signed-off-by", "Signed-off"];
         let mut texts = Vec::new();
         for n in 0..200 {
-            let mut body = String::new();
+            let rare = letters("rare", n);
+            let mut body = format!("{fillers}\r\n{rare} report and gadget {rare}\r\n");
             for i in 0..(8 + n % 29) {
                 if i > 0 {
                     body.push_str(seps[next(seps.len())]);
                 }
-                body.push_str(words[next(words.len())]);
+                match words[next(words.len())] {
+                    "RARE" => body.push_str(&rare),
+                    w => body.push_str(w),
+                }
             }
             for _ in 0..(n % 3) {
                 body.push_str("\r\n");
                 body.push_str(trailers[next(trailers.len())]);
                 body.push_str(seps[next(seps.len())]);
-                body.push_str(words[next(words.len())]);
+                match words[next(words.len())] {
+                    "RARE" => body.push_str(&rare),
+                    w => body.push_str(w),
+                }
             }
-            let subject = format!("{} {}", words[next(words.len())], words[next(words.len())]);
+            let subject = format!("{} {}", words[next(words.len())], words[next(words.len())])
+                .replace("RARE", &rare);
             let headers = format!(
                 "From: a@example.org\r\nSubject: {subject}\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\
                  Content-Type: text/plain; charset=utf-8\r\n"
@@ -918,6 +931,24 @@ fn paired_home() -> &'static (tempfile::TempDir, Vec<String>) {
         drop(indexed(dir.path()));
         (dir, texts)
     })
+}
+
+/// `prefix` followed by `n` written in letters (`a`..`z`, two of them at least): a word without
+/// digits, distinct for every `n`.
+fn letters(prefix: &str, n: usize) -> String {
+    let mut s = prefix.to_string();
+    let mut digits = Vec::new();
+    let mut n = n;
+    for _ in 0..2 {
+        digits.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+    }
+    while n > 0 {
+        digits.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+    }
+    s.extend(digits.iter().rev());
+    s
 }
 
 /// A substring of `text` around one of its `: ` or single spaces (picked by `at`), `left` and
@@ -966,12 +997,25 @@ fn paired_home_proves_phrases_by_their_pairs() {
         .unwrap()
         .expect("index exists");
     let engine = Engine::new(&store, Some(&home));
+    let meta = home.meta().unwrap();
+    for w in ["report", "gadget", "usb"] {
+        let rank = meta.pair_left.iter().position(|f| f == w);
+        assert!(
+            rank.is_some_and(|r| r >= mailfts_indexer::pairs::STOP_FORMS),
+            "{w} is a content form: {rank:?}"
+        );
+    }
+    let rare = letters("rare", 17);
     for program in [
-        "BODY \"Signed-off-by: greg\"",
-        "BODY \"usb gadget\"",
-        "BODY \"sb gadg\"",
-        "BODY \"quarterly report\"",
+        "BODY \"Signed-off-by: greg\"".to_string(),
+        "BODY \"usb gadget\"".to_string(),
+        "BODY \"sb gadg\"".to_string(),
+        "BODY \"quarterly report\"".to_string(),
+        format!("BODY \"{rare} report\""),
+        format!("BODY \"{} repo\"", &rare[2..]),
+        format!("TEXT \"gadget {rare}\""),
     ] {
+        let program = program.as_str();
         let index = index_equals_scan(&engine, program);
         assert!(
             index

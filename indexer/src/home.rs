@@ -34,8 +34,10 @@ use crate::tokenizer::{MailTokenizer, TOKENIZER_NAME};
 
 /// Memory budget of the index writer (per indexing thread). The peak resident size of a rescan
 /// follows it (linux-usb 60k from scratch, schema 10: 197–203 MB at 32 MB, 140–141 MB at 20 MB, in
-/// the same 16–17 s; 20k: the same 4.6–4.9 s and 91–93 MB either way).
-pub const WRITER_MEMORY_PER_THREAD: usize = 20 << 20;
+/// the same 16–17 s; 20k: the same 4.6–4.9 s and 91–93 MB either way). Schema 12's pairs of
+/// content forms and rare words took the 60k peak to 161–166 MB at 20 MB; 15 MB gives 139–140 MB
+/// in 18.8–19.0 s (17–20 s at 20 MB in the same minutes).
+pub const WRITER_MEMORY_PER_THREAD: usize = 15 << 20;
 
 /// An opened home index.
 pub struct HomeIndex {

@@ -219,9 +219,16 @@ impl Columns {
                 }
             }
         };
+        // every opaque run is followed by a space within its value: a piece that ends a run
+        // brings that space into the filter's windows (`usb ` is four bytes, `usb` too few)
+        let probe = if edges.end {
+            format!("{folded_needle} ")
+        } else {
+            folded_needle.to_string()
+        };
         if filter
             .as_ref()
-            .is_some_and(|f| !f.may_contain(folded_needle.as_bytes()))
+            .is_some_and(|f| !f.may_contain(probe.as_bytes()))
         {
             let log = self.path(mailbox_id, field);
             let log_id = FileIdentity::of(&log);
@@ -846,6 +853,22 @@ mod tests {
         assert_eq!(v(false, true), [1, 4, 5]);
         assert_eq!(v(true, false), [2, 4, 5]);
         assert_eq!(v(true, true), [4]);
+        // sealed, the gram filter sees the space after a run: `usb` ending a run is ruled out
+        // where no run ends with it, and the answers stay those of the log
+        let mut per_field = vec![Vec::new(); COLUMN_FILES.len()];
+        per_field[OPAQUE_BODY] = vec![(1, "a1b2usbc9 9f9f9f ".into()), (2, "x0x0x0usb1 ".into())];
+        cols.append(2, &per_field).unwrap();
+        cols.seal(2, None).unwrap();
+        let search = |needle: &str, start: bool, end: bool| {
+            let hits = cols
+                .search_runs(2, OPAQUE_BODY, needle, RunEdges { start, end })
+                .unwrap();
+            (hits.uids.iter().collect::<Vec<_>>(), hits.base_skipped)
+        };
+        assert_eq!(search("usb", false, false), (vec![1, 2], false));
+        assert_eq!(search("usb", false, true), (vec![], true));
+        assert_eq!(search("9f", false, true), (vec![1], false));
+        assert_eq!(search("a1b2", true, false), (vec![1], false));
     }
 
     #[test]

@@ -758,6 +758,37 @@ fn joined_words_are_proven_by_their_chains() {
     assert_eq!((answer.uids.len(), answer.explain.verified), (1, 1));
 }
 
+/// A splitmix64 generator seeded with `seed`: each call gives a number below its argument.
+fn splitmix(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut state = seed;
+    move |n: usize| {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+/// An indexed home of one UTF-8 text/plain message per `(subject, body)`, and its texts (each
+/// subject and body) to draw substrings from.
+fn text_home(messages: Vec<(String, String)>) -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    let mut texts = Vec::new();
+    for (n, (subject, body)) in messages.into_iter().enumerate() {
+        let headers = format!(
+            "From: a@example.org\r\nSubject: {subject}\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n"
+        );
+        write_numbered(&maildir, n, &headers, &body);
+        texts.push(subject);
+        texts.push(body);
+    }
+    drop(indexed(dir.path()));
+    (dir, texts)
+}
+
 /// A home of 200 messages made of words joined by every kind of separator around `_` (one, two,
 /// `_` and a space, `-`, spaces, line breaks), opaque runs, non-ASCII words that fold to more
 /// characters and chains longer than a term, in subjects and bodies (seed 42); built once.
@@ -765,24 +796,26 @@ fn joined_words_are_proven_by_their_chains() {
 fn joined_home() -> &'static (tempfile::TempDir, Vec<String>) {
     static HOME: OnceLock<(tempfile::TempDir, Vec<String>)> = OnceLock::new();
     HOME.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let maildir = dir.path().join("Maildir");
-        // splitmix64
-        let mut state = 42u64;
-        let mut next = move |n: usize| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % n as u64) as usize
-        };
+        let mut next = splitmix(42);
         let words = [
-            "usb", "submit", "urb", "x", "ab", "Straße", "ÜBER", "dev", "0x1f", "a1b2c3d4e5f6",
-            "9f86d081884c7d659a2feaa0c55ad015", "init", "probe", "usbsubmit",
+            "usb",
+            "submit",
+            "urb",
+            "x",
+            "ab",
+            "Straße",
+            "ÜBER",
+            "dev",
+            "0x1f",
+            "a1b2c3d4e5f6",
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "init",
+            "probe",
+            "usbsubmit",
         ];
         let seps = [
-            "_", "_", "_", "_", "_", "_", "_", "_", "__", "_ ", " _", "-", " ", "\r\n", "_\r\n", ".",
-            "_.",
+            "_", "_", "_", "_", "_", "_", "_", "_", "__", "_ ", " _", "-", " ", "\r\n", "_\r\n",
+            ".", "_.",
         ];
         let mut texts = Vec::new();
         for n in 0..200 {
@@ -804,16 +837,9 @@ fn joined_home() -> &'static (tempfile::TempDir, Vec<String>) {
                 body.push('_');
                 body.push_str(&phrase(3));
             }
-            let headers = format!(
-                "From: a@example.org\r\nSubject: {subject}\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\
-                 Content-Type: text/plain; charset=utf-8\r\n"
-            );
-            write_numbered(&maildir, n, &headers, &body);
-            texts.push(subject);
-            texts.push(body);
+            texts.push((subject, body));
         }
-        drop(indexed(dir.path()));
-        (dir, texts)
+        text_home(texts)
     })
 }
 
@@ -876,26 +902,43 @@ proptest! {
 fn paired_home() -> &'static (tempfile::TempDir, Vec<String>) {
     static HOME: OnceLock<(tempfile::TempDir, Vec<String>)> = OnceLock::new();
     HOME.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let maildir = dir.path().join("Maildir");
-        // splitmix64
-        let mut state = 7u64;
-        let mut next = move |n: usize| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % n as u64) as usize
-        };
+        let mut next = splitmix(7);
         let fillers: Vec<String> = (0..140).map(|i| letters("f", i)).collect();
         let fillers = fillers.join(" ");
         let words = [
-            "usb", "usb", "musb", "gadget", "gadget", "gadgets", "greg", "gregkh", "by", "off",
-            "signed", "acked", "the", "x", "quarterly", "report", "Straße", "0x1f",
-            "a1b2c3d4e5f6", "ÜBER", "RARE", "RARE",
+            "usb",
+            "usb",
+            "musb",
+            "gadget",
+            "gadget",
+            "gadgets",
+            "greg",
+            "gregkh",
+            "by",
+            "off",
+            "signed",
+            "acked",
+            "the",
+            "x",
+            "quarterly",
+            "report",
+            "Straße",
+            "0x1f",
+            "a1b2c3d4e5f6",
+            "ÜBER",
+            "RARE",
+            "RARE",
         ];
-        let seps = [" ", " ", " ", " ", ": ", ": ", "-", "-", "  ", ", ", "\r\n", " -", ":"];
-        let trailers = ["Signed-off-by", "Acked-by", "Reviewed-by", "x-signed-off-by", "Signed-off"];
+        let seps = [
+            " ", " ", " ", " ", ": ", ": ", "-", "-", "  ", ", ", "\r\n", " -", ":",
+        ];
+        let trailers = [
+            "Signed-off-by",
+            "Acked-by",
+            "Reviewed-by",
+            "x-signed-off-by",
+            "Signed-off",
+        ];
         let mut texts = Vec::new();
         for n in 0..200 {
             let rare = letters("rare", n);
@@ -920,16 +963,9 @@ fn paired_home() -> &'static (tempfile::TempDir, Vec<String>) {
             }
             let subject = format!("{} {}", words[next(words.len())], words[next(words.len())])
                 .replace("RARE", &rare);
-            let headers = format!(
-                "From: a@example.org\r\nSubject: {subject}\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\
-                 Content-Type: text/plain; charset=utf-8\r\n"
-            );
-            write_numbered(&maildir, n, &headers, &body);
-            texts.push(subject);
-            texts.push(body);
+            texts.push((subject, body));
         }
-        drop(indexed(dir.path()));
-        (dir, texts)
+        text_home(texts)
     })
 }
 

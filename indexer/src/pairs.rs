@@ -205,6 +205,9 @@ pub struct Cover<'r> {
 struct FormTrie {
     /// Node 0 is the root.
     nodes: Vec<TrieNode>,
+    /// The root's children by byte (0: none): the root has dozens of children, every walk starts
+    /// there, and a walk usually ends one or two bytes later.
+    root: Vec<u32>,
 }
 
 /// One node of a [`FormTrie`].
@@ -223,6 +226,7 @@ impl FormTrie {
     fn new<'f>(forms: impl Iterator<Item = &'f str>, reversed: bool) -> FormTrie {
         let mut trie = FormTrie {
             nodes: vec![TrieNode::default()],
+            root: vec![0; 256],
         };
         for (rank, form) in forms.enumerate() {
             let chars = form.chars().count();
@@ -256,6 +260,9 @@ impl FormTrie {
                 trie.nodes[at].rank = rank.min(u16::MAX as usize) as u16;
             }
         }
+        for &(b, n) in &trie.nodes[0].next {
+            trie.root[b as usize] = n;
+        }
         trie
     }
 
@@ -265,8 +272,13 @@ impl FormTrie {
         let mut at = 0usize;
         let mut best = None;
         for (i, b) in bytes.enumerate() {
-            match self.nodes[at].next.iter().find(|(x, _)| *x == b) {
-                Some(&(_, n)) => at = n as usize,
+            let next = if at == 0 {
+                self.root.get(b as usize).copied().filter(|&n| n != 0)
+            } else {
+                self.nodes[at].next.iter().find(|(x, _)| *x == b).map(|e| e.1)
+            };
+            match next {
+                Some(n) => at = n as usize,
                 None => break,
             }
             let node = &self.nodes[at];

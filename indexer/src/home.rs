@@ -13,6 +13,7 @@
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use roaring::RoaringBitmap;
 use tantivy::collector::Collector;
@@ -28,6 +29,7 @@ use crate::columns::{dir_bytes, Columns};
 use crate::error::{IndexError, IoContext, Result, TantivyContext};
 use crate::marker;
 use crate::meta::IndexMeta;
+use crate::pairs::PairWords;
 use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
 use crate::terms::TermTextCache;
 use crate::tokenizer::{MailTokenizer, TOKENIZER_NAME};
@@ -47,7 +49,12 @@ pub struct HomeIndex {
     fields: Fields,
     columns: Columns,
     terms: TermTextCache,
+    /// The pair forms of the last commit asked for, built once ([`HomeIndex::pair_words`]).
+    pair_words: Mutex<Option<CachedPairWords>>,
 }
+
+/// Pair forms as a commit lists them, and the tries built from them.
+type CachedPairWords = (Vec<String>, Vec<String>, Arc<PairWords>);
 
 /// The committed metadata and a searcher that sees at least the documents it describes.
 pub struct IndexSnapshot {
@@ -259,6 +266,7 @@ impl HomeIndex {
             reader,
             fields,
             terms: TermTextCache::new(dir.join("terms")),
+            pair_words: Mutex::new(None),
         })
     }
 
@@ -280,6 +288,27 @@ impl HomeIndex {
     /// The word dictionaries of the live segments laid out for substring lookups (see [`crate::terms`]).
     pub fn term_texts(&self) -> &TermTextCache {
         &self.terms
+    }
+
+    /// The pair forms of `meta` ([`crate::pairs::PairWords`]), built once while the commits keep
+    /// the same lists (they are chosen when an index is created): about 0.1 ms per phrase search
+    /// otherwise.
+    pub fn pair_words(&self, meta: &IndexMeta) -> Arc<PairWords> {
+        let mut cached = self.pair_words.lock().unwrap_or_else(|e| e.into_inner());
+        match cached.as_ref() {
+            Some((left, right, words)) if *left == meta.pair_left && *right == meta.pair_right => {
+                words.clone()
+            }
+            _ => {
+                let words = Arc::new(PairWords::new(&meta.pair_left, &meta.pair_right));
+                *cached = Some((
+                    meta.pair_left.clone(),
+                    meta.pair_right.clone(),
+                    words.clone(),
+                ));
+                words
+            }
+        }
     }
 
     /// The tantivy index.

@@ -275,7 +275,11 @@ impl FormTrie {
             let next = if at == 0 {
                 self.root.get(b as usize).copied().filter(|&n| n != 0)
             } else {
-                self.nodes[at].next.iter().find(|(x, _)| *x == b).map(|e| e.1)
+                self.nodes[at]
+                    .next
+                    .iter()
+                    .find(|(x, _)| *x == b)
+                    .map(|e| e.1)
             };
             match next {
                 Some(n) => at = n as usize,

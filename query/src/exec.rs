@@ -887,7 +887,7 @@ impl Planner<'_> {
             None
         };
         if let Some(chain) = chained {
-            let pair_words = PairWords::new(&meta.pair_left, &meta.pair_right);
+            let pair_words = self.index.pair_words(meta);
             let scopes = self.scopes(words);
             let last = plan.pieces.len() - 1;
             let sep = plan.separators[last - 1].as_deref().unwrap_or_default();
@@ -900,7 +900,7 @@ impl Planner<'_> {
                 sure = &proven & &self.indexed;
             }
         } else if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
-            let pair_words = PairWords::new(&meta.pair_left, &meta.pair_right);
+            let pair_words = self.index.pair_words(meta);
             let scopes = self.scopes(words);
             for i in 0..plan.pieces.len().saturating_sub(1) {
                 let Some(sep) = plan.separators[i].as_deref() else {

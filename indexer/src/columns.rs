@@ -43,6 +43,19 @@ pub struct RunEdges {
     pub end: bool,
 }
 
+impl RunEdges {
+    /// The bytes to look for: `folded_needle`, with the space that follows every opaque run in its
+    /// column value when the needle must end a run (which also brings the space into the gram
+    /// filter's windows: `usb ` is four bytes, `usb` too few).
+    pub fn needle(self, folded_needle: &str) -> std::borrow::Cow<'_, str> {
+        if self.end {
+            format!("{folded_needle} ").into()
+        } else {
+            folded_needle.into()
+        }
+    }
+}
+
 /// The header fields kept in columns (lower case), in column-id order.
 pub const COLUMN_FIELDS: [&str; 6] = ["subject", "from", "to", "cc", "bcc", "message-id"];
 
@@ -219,13 +232,7 @@ impl Columns {
                 }
             }
         };
-        // every opaque run is followed by a space within its value: a piece that ends a run
-        // brings that space into the filter's windows (`usb ` is four bytes, `usb` too few)
-        let probe = if edges.end {
-            format!("{folded_needle} ")
-        } else {
-            folded_needle.to_string()
-        };
+        let probe = edges.needle(folded_needle);
         if filter
             .as_ref()
             .is_some_and(|f| !f.may_contain(probe.as_bytes()))
@@ -785,12 +792,8 @@ impl Column {
         if folded_needle.is_empty() {
             return self.uids();
         }
-        let needle = if edges.end {
-            format!("{folded_needle} ")
-        } else {
-            folded_needle.to_string()
-        };
-        let folded_needle = needle.as_str();
+        let needle = edges.needle(folded_needle);
+        let folded_needle = needle.as_ref();
         let mark = ADDRESS_VARIANT_MARK as u8;
         let finder = memmem::Finder::new(folded_needle.as_bytes());
         let mut out = RoaringBitmap::new();

@@ -881,46 +881,41 @@ impl Planner<'_> {
         let mut narrowed = 0;
         let mut sure = RoaringBitmap::new();
         let meta = &self.snap.meta;
-        let chained = if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
-            chain_shape(&plan, &meta.pair_left)
-        } else {
-            None
-        };
-        if let Some(chain) = chained {
+        if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
             let pair_words = self.index.pair_words(meta);
             let scopes = self.scopes(words);
-            let last = plan.pieces.len() - 1;
-            let sep = plan.separators[last - 1].as_deref().unwrap_or_default();
-            if let Some((proven, near)) =
-                self.chain_pair(&chain, sep, &plan.pieces[last], words, scopes, &pair_words)?
-            {
-                // an occurrence whose last run is opaque has no pair
-                maybe &= &(&near | &found[last].1);
-                narrowed += 1;
-                sure = &proven & &self.indexed;
-            }
-        } else if found.len() == plan.pieces.len() && !meta.pair_left.is_empty() {
-            let pair_words = self.index.pair_words(meta);
-            let scopes = self.scopes(words);
-            for i in 0..plan.pieces.len().saturating_sub(1) {
-                let Some(sep) = plan.separators[i].as_deref() else {
-                    continue;
-                };
-                if maybe.is_empty() || !is_pair_separator(sep) {
-                    continue;
+            if let Some(chain) = chain_shape(&plan, &meta.pair_left) {
+                let last = plan.pieces.len() - 1;
+                let sep = plan.separators[last - 1].as_deref().unwrap_or_default();
+                if let Some((proven, near)) =
+                    self.chain_pair(&chain, sep, &plan.pieces[last], words, scopes, &pair_words)?
+                {
+                    // an occurrence whose last run is opaque has no pair
+                    maybe &= &(&near | &found[last].1);
+                    narrowed += 1;
+                    sure = &proven & &self.indexed;
                 }
-                let (a, b) = (&plan.pieces[i], &plan.pieces[i + 1]);
-                let pairs = (&found[i].0, &found[i + 1].0);
-                let Some((hits, near)) =
-                    self.adjacent(a, sep, b, words, scopes, &pair_words, pairs)?
-                else {
-                    continue;
-                };
-                // an occurrence inside an opaque run has no pair
-                maybe &= &(&(&near | &found[i].1) | &found[i + 1].1);
-                narrowed += 1;
-                if provable_shape(&plan.pieces, &plan.separators) {
-                    sure = &hits & &self.indexed;
+            } else {
+                for i in 0..plan.pieces.len().saturating_sub(1) {
+                    let Some(sep) = plan.separators[i].as_deref() else {
+                        continue;
+                    };
+                    if maybe.is_empty() || !is_pair_separator(sep) {
+                        continue;
+                    }
+                    let (a, b) = (&plan.pieces[i], &plan.pieces[i + 1]);
+                    let pairs = (&found[i].0, &found[i + 1].0);
+                    let Some((hits, near)) =
+                        self.adjacent(a, sep, b, words, scopes, &pair_words, pairs)?
+                    else {
+                        continue;
+                    };
+                    // an occurrence inside an opaque run has no pair
+                    maybe &= &(&(&near | &found[i].1) | &found[i + 1].1);
+                    narrowed += 1;
+                    if provable_shape(&plan.pieces, &plan.separators) {
+                        sure = &hits & &self.indexed;
+                    }
                 }
             }
         }

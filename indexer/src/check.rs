@@ -262,14 +262,6 @@ fn check_once(index_dir: &Path, store: Option<&Store>, opts: &CheckOptions) -> C
     r
 }
 
-/// The cheap checks of the segment files listed in `metas` (lengths and footers): true when all
-/// pass. For [`HomeIndex::open`]'s one-pass open; a failure sends it to [`check`] for the report.
-pub(crate) fn segment_files_clean(tdir: &Path, metas: &tantivy::IndexMeta) -> bool {
-    let mut r = CheckReport::default();
-    check_segment_files(tdir, metas, false, &mut r);
-    r.is_clean()
-}
-
 /// Checks every file of the segments listed in `metas` (lengths and footers; checksums when
 /// `full`), recording problems in `r`.
 fn check_segment_files(tdir: &Path, metas: &tantivy::IndexMeta, full: bool, r: &mut CheckReport) {

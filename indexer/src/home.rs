@@ -51,7 +51,16 @@ pub struct HomeIndex {
     terms: TermTextCache,
     /// The pair forms of the last commit asked for, built once ([`HomeIndex::pair_words`]).
     pair_words: Mutex<Option<CachedPairWords>>,
+    /// The commit read while opening, before the reader was made (so the reader is at least as
+    /// new): the first [`HomeIndex::snapshot`] takes it instead of reading `meta.json` again,
+    /// which a one-shot process (a CLI search) would otherwise do twice in a row. Dropped when
+    /// this process opens a writer, and not used after [`OPENED_COMMIT_FRESH`] (a daemon's first
+    /// search may come much later: it reads the latest commit, so as not to scan a long tail).
+    opened_commit: Mutex<Option<(std::time::Instant, IndexMeta, tantivy::IndexMeta)>>,
 }
+
+/// How long after opening the commit read then serves the first snapshot.
+const OPENED_COMMIT_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Pair forms as a commit lists them, and the tries built from them.
 type CachedPairWords = (Vec<String>, Vec<String>, Arc<PairWords>);
@@ -112,10 +121,13 @@ impl HomeIndex {
         }
     }
 
-    /// The common case of [`HomeIndex::open`] in one pass: tantivy's index opened once serves the
-    /// cheap checks (its segment files' lengths and footers) and the searches. `None` when anything
-    /// is unusual (no index, another schema version, a file failing its check, an error or panic):
-    /// the caller then takes the careful path, which reports what is wrong.
+    /// The common case of [`HomeIndex::open`] in one pass: opening tantivy's reader *is* the cheap
+    /// check of the segment files, since tantivy opens every file of every committed segment
+    /// through its managed directory, which refuses a missing file, one too short for its footer,
+    /// a footer without the magic number or of an unsupported version (what
+    /// [`crate::check`]'s cheap depth looks at, without a second open and read of each file).
+    /// `None` when anything is unusual (no index, another schema version, a file tantivy refuses,
+    /// an error or panic): the caller then takes the careful path, which reports what is wrong.
     fn open_clean(dir: &Path) -> Option<HomeIndex> {
         let attempt = || {
             let tdir = dir.join("tantivy");
@@ -126,10 +138,7 @@ impl HomeIndex {
             if meta.schema != SCHEMA_VERSION || index.schema() != schema {
                 return None;
             }
-            if !crate::check::segment_files_clean(&tdir, &metas) {
-                return None;
-            }
-            Self::finish_open(dir, index, fields).ok()
+            Self::finish_open(dir, index, fields, Some((meta, metas))).ok()
         };
         catch_unwind(AssertUnwindSafe(attempt)).ok().flatten()
     }
@@ -142,11 +151,13 @@ impl HomeIndex {
         }
         let index = Index::open_in_dir(&tdir).at(&tdir)?;
         let (schema, fields) = build_schema();
-        let meta = IndexMeta::from_payload(index.load_metas().at(&tdir)?.payload.as_deref())
-            .map_err(|message| IndexError::BadMeta {
+        let metas = index.load_metas().at(&tdir)?;
+        let meta = IndexMeta::from_payload(metas.payload.as_deref()).map_err(|message| {
+            IndexError::BadMeta {
                 path: tdir.clone(),
                 message,
-            })?;
+            }
+        })?;
         if meta.schema != SCHEMA_VERSION || index.schema() != schema {
             return Err(IndexError::BadMeta {
                 path: tdir,
@@ -156,7 +167,7 @@ impl HomeIndex {
                 ),
             });
         }
-        Self::finish_open(dir, index, fields).map(Some)
+        Self::finish_open(dir, index, fields, Some((meta, metas))).map(Some)
     }
 
     /// Opens the index in `dir`, creating it when absent and rebuilding it (with a log line) when
@@ -246,10 +257,16 @@ impl HomeIndex {
             // release the writer lock before anyone asks for a writer
             w.wait_merging_threads().at(&tdir)?;
         }
-        Self::finish_open(dir, index, fields)
+        Self::finish_open(dir, index, fields, None)
     }
 
-    fn finish_open(dir: &Path, index: Index, fields: Fields) -> Result<HomeIndex> {
+    /// Makes the reader; `commit` is the commit read before it, if any (see `opened_commit`).
+    fn finish_open(
+        dir: &Path,
+        index: Index,
+        fields: Fields,
+        commit: Option<(IndexMeta, tantivy::IndexMeta)>,
+    ) -> Result<HomeIndex> {
         index
             .tokenizers()
             .register(TOKENIZER_NAME, MailTokenizer::default());
@@ -267,6 +284,9 @@ impl HomeIndex {
             fields,
             terms: TermTextCache::new(dir.join("terms")),
             pair_words: Mutex::new(None),
+            opened_commit: Mutex::new(
+                commit.map(|(meta, metas)| (std::time::Instant::now(), meta, metas)),
+            ),
         })
     }
 
@@ -338,7 +358,11 @@ impl HomeIndex {
     /// segments (and their deletes) are not those of the commit just read, so a search after an
     /// unchanged commit reads `meta.json` once, not twice.
     pub fn snapshot(&self) -> Result<IndexSnapshot> {
-        let (meta, metas) = self.commit()?;
+        let opened = self.opened_commit.lock().expect("opened commit").take();
+        let (meta, metas) = match opened {
+            Some((at, meta, metas)) if at.elapsed() < OPENED_COMMIT_FRESH => (meta, metas),
+            _ => self.commit()?,
+        };
         let mut searcher = self.reader.searcher();
         if !same_segments(&searcher, &metas) {
             self.reader.reload().at(&self.dir)?;
@@ -359,6 +383,8 @@ impl HomeIndex {
 
     /// Opens the single writer of this index (fails with [`IndexError::Locked`] if another holds it).
     pub fn writer(&self, threads: usize) -> Result<IndexWriter> {
+        // what this process writes is read back from `meta.json`
+        self.opened_commit.lock().expect("opened commit").take();
         let tdir = self.dir.join("tantivy");
         self.index
             .writer_with_num_threads(threads.max(1), WRITER_MEMORY_PER_THREAD * threads.max(1))

@@ -230,17 +230,22 @@ impl TermText {
         if body.len() != expected || len > u32::MAX as usize {
             return None;
         }
+        // the starts: the first after the leading NUL, the last at the end, in order between
+        // (so all inside the bytes); one pass without early exit, which the compiler vectorises
         let starts = &body[24 + len..];
-        let mut prev = 0u32;
-        for (i, c) in starts.chunks_exact(4).enumerate() {
-            let s = u32::from_le_bytes(c.try_into().expect("4 bytes"));
-            // in order, inside the bytes, the first after the leading NUL, the last at the end
-            if s < prev || (i == 0 && s != 1.min(len as u32)) || s as usize > len {
-                return None;
-            }
-            prev = s;
+        let at =
+            |i: usize| u32::from_le_bytes(starts[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+        if at(0) != 1.min(len as u32) || at(n) as usize != len {
+            return None;
         }
-        (prev as usize == len).then_some((n, len))
+        let words = starts
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")));
+        let ascending = words
+            .clone()
+            .zip(words.skip(1))
+            .fold(true, |ok, (a, b)| ok & (a <= b));
+        ascending.then_some((n, len))
     }
 
     /// Maps a term text file and checks it; `None` when it cannot be read or is not one.

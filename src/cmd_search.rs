@@ -127,6 +127,16 @@ fn local(
 ) -> anyhow::Result<Vec<MailboxAnswer>> {
     let home = Home::from_args(&a.home);
     let store = home.store()?;
+    if std::env::var_os("T").is_some() {
+        for _ in 0..std::env::var("T").unwrap().parse::<usize>().unwrap() {
+            let t = std::time::Instant::now();
+            let o = HomeIndex::open(&home.index);
+            let t1 = t.elapsed();
+            let e = match &o { Ok(Some(i)) => Engine::new(&store, Some(i)), _ => panic!() };
+            let _ = e.search("INBOX", program, mode)?;
+            eprintln!("open {:?} search {:?}", t1, t.elapsed() - t1);
+        }
+    }
     let opened = HomeIndex::open(&home.index);
     let engine = match &opened {
         Ok(Some(index)) => Engine::new(&store, Some(index)),

@@ -26,10 +26,8 @@ mod home;
 mod progress;
 mod queryset;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_args();
     init_logging(cli.verbose);
     let result = match cli.command {
         cli::Command::Rescan(a) => cmd_rescan::run(&a),

@@ -236,7 +236,9 @@ mod tests {
     /// The help of `search` in the whole parser.
     fn search_help(mut cmd: clap::Command) -> String {
         cmd.build();
-        let sub = cmd.find_subcommand_mut("search").expect("a search subcommand");
+        let sub = cmd
+            .find_subcommand_mut("search")
+            .expect("a search subcommand");
         sub.render_long_help().to_string()
     }
 
@@ -249,7 +251,17 @@ mod tests {
             search_help(Cli::command())
         );
         assert!(search_help(Cli::command()).contains("IMAP search program"));
-        let argv = ["mailfts", "-v", "search", "--home", "h", "--explain", "--", "BODY", "x"];
+        let argv = [
+            "mailfts",
+            "-v",
+            "search",
+            "--home",
+            "h",
+            "--explain",
+            "--",
+            "BODY",
+            "x",
+        ];
         let whole = Cli::try_parse_from(argv).unwrap();
         let SearchCli {
             verbose,
@@ -258,6 +270,9 @@ mod tests {
         let Command::Search(a) = whole.command else {
             panic!("parsed as search")
         };
-        assert_eq!((verbose, format!("{only:?}")), (whole.verbose, format!("{a:?}")));
+        assert_eq!(
+            (verbose, format!("{only:?}")),
+            (whole.verbose, format!("{a:?}"))
+        );
     }
 }

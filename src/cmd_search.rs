@@ -132,7 +132,10 @@ fn local(
             let t = std::time::Instant::now();
             let o = HomeIndex::open(&home.index);
             let t1 = t.elapsed();
-            let e = match &o { Ok(Some(i)) => Engine::new(&store, Some(i)), _ => panic!() };
+            let e = match &o {
+                Ok(Some(i)) => Engine::new(&store, Some(i)),
+                _ => panic!(),
+            };
             let _ = e.search("INBOX", program, mode)?;
             eprintln!("open {:?} search {:?}", t1, t.elapsed() - t1);
         }

@@ -234,7 +234,8 @@ impl TermText {
         // vouches for the order between, written from a dictionary; a search reading a start out
         // of order would panic, which the engine turns into a scan, never a wrong answer)
         let starts = &body[24 + len..];
-        let at = |i: usize| u32::from_le_bytes(starts[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+        let at =
+            |i: usize| u32::from_le_bytes(starts[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
         (at(0) == 1.min(len as u32) && at(n) as usize == len).then_some((n, len))
     }
 

@@ -8,7 +8,8 @@
 //!   `stat`s and small reads per segment.
 //! * **full** ([`CheckOptions::default`], `mailfts check`, daemon startup and schedule, a rescan
 //!   after a crash or with the damage marker): additionally the CRC32 of every segment file against
-//!   its footer, every record checksum of the header columns, per mailbox the documents the index
+//!   its footer, every record checksum of the header columns, the CRC32 of every term text file
+//!   ([`crate::terms`]), per mailbox the documents the index
 //!   holds against the store's UIDs at or below the high-water mark, and a sample of documents
 //!   (fast fields and header column values) against their messages.
 //!
@@ -21,6 +22,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use crate::home::FastRowCollector;
+use crate::terms::TermText;
 use mailfts_store::Store;
 use serde::Serialize;
 use tantivy::index::{SegmentComponent, SegmentMeta};
@@ -256,6 +258,7 @@ fn check_once(index_dir: &Path, store: Option<&Store>, opts: &CheckOptions) -> C
         }
     };
     check_columns(home.columns(), &mut r);
+    check_term_texts(index_dir, &mut r);
     if let Some(store) = store {
         check_mailboxes(&home, store, &meta, opts, &mut r);
     }
@@ -458,6 +461,26 @@ fn check_columns(columns: &Columns, r: &mut CheckReport) {
             r.push("header column", Some(name), None, e);
         } else {
             r.bytes_verified += std::fs::metadata(&path).map_or(0, |m| m.len());
+        }
+    }
+}
+
+/// Verifies every term text file (`terms/`, see [`crate::terms`]): searches map them after a
+/// shape check only.
+fn check_term_texts(index_dir: &Path, r: &mut CheckReport) {
+    let Ok(entries) = std::fs::read_dir(index_dir.join("terms")) else {
+        return; // none written (a daemon's small commits): searches build them in memory
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "tmp") {
+            continue;
+        }
+        r.files_checked += 1;
+        let name = format!("terms/{}", entry.file_name().to_string_lossy());
+        match TermText::verify_file(&path) {
+            Ok(()) => r.bytes_verified += entry.metadata().map_or(0, |m| m.len()),
+            Err(e) => r.push("term text", Some(name), None, e),
         }
     }
 }

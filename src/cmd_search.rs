@@ -59,7 +59,11 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<ExitCode> {
             },
         },
     };
-    let code = print(a, &answers)?;
+    let code = match print(a, &answers) {
+        // the reader went away (`mailfts search … | head`): nothing more to say
+        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+        r => r?,
+    };
     if code == ExitCode::SUCCESS {
         // A one-shot process: the index's mappings, the store's snapshot and the answers need no
         // teardown one by one (a dozen munmaps and frees, about a tenth of a cold search); the
@@ -127,19 +131,6 @@ fn local(
 ) -> anyhow::Result<Vec<MailboxAnswer>> {
     let home = Home::from_args(&a.home);
     let store = home.store()?;
-    if std::env::var_os("T").is_some() {
-        for _ in 0..std::env::var("T").unwrap().parse::<usize>().unwrap() {
-            let t = std::time::Instant::now();
-            let o = HomeIndex::open(&home.index);
-            let t1 = t.elapsed();
-            let e = match &o {
-                Ok(Some(i)) => Engine::new(&store, Some(i)),
-                _ => panic!(),
-            };
-            let _ = e.search("INBOX", program, mode)?;
-            eprintln!("open {:?} search {:?}", t1, t.elapsed() - t1);
-        }
-    }
     let opened = HomeIndex::open(&home.index);
     let engine = match &opened {
         Ok(Some(index)) => Engine::new(&store, Some(index)),
@@ -162,18 +153,26 @@ fn local(
     Ok(answers)
 }
 
+/// True when `e` is a write to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 /// Prints the answers, plain or JSON.
 fn print(a: &SearchArgs, answers: &[MailboxAnswer]) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     if a.json {
-        println!("{}", serde_json::to_string(&answers)?);
+        writeln!(out, "{}", serde_json::to_string(&answers)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     for ans in answers {
         let uids: Vec<String> = ans.uids.iter().map(u32::to_string).collect();
         if a.all_mailboxes {
-            println!("{}: {}", ans.mailbox, uids.join(" "));
+            writeln!(out, "{}: {}", ans.mailbox, uids.join(" "))?;
         } else {
-            println!("{}", uids.join(" "));
+            writeln!(out, "{}", uids.join(" "))?;
         }
         if a.explain {
             let e = &ans.explain;

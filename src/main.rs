@@ -7,6 +7,10 @@
 //! (`daemon_client.rs`). The mail store, text extraction, the index, the query engine and the IMAP
 //! protocol live in the crates (`mailfts-store`, `mailfts-extractors`, `mailfts-indexer`,
 //! `mailfts-query`, `mailfts-imap-glue`; `mailfts-corpora` generates homes). See ARCHITECTURE.md.
+//!
+//! The entry point is the C `main` (below), not Rust's: see [`main`].
+
+#![no_main]
 
 mod cli;
 mod cmd_bench;
@@ -26,7 +30,35 @@ mod home;
 mod progress;
 mod queryset;
 
-fn main() -> std::process::ExitCode {
+/// The process's entry point, called by the C runtime with the arguments (which `std::env::args`
+/// reads from the C runtime as usual).
+///
+/// Rust's own start-up is skipped: for the main thread's stack-overflow message it reads
+/// `/proc/self/maps` and installs an alternate signal stack, 0.1 ms of a 2 ms cold
+/// `mailfts search` (docs/BENCHMARKS.md, issue 13). What else it does is done here: SIGPIPE is
+/// ignored (a closed socket or pipe is an error to handle, not a signal that kills the daemon),
+/// standard output is flushed at the end, and a panic ends the process with status 101 after the
+/// panic hook has printed it. A stack overflow ends it with SIGSEGV, without the message.
+#[unsafe(no_mangle)]
+pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    // SAFETY: changes one signal's disposition before any other thread exists
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    let code = std::panic::catch_unwind(run).unwrap_or(101);
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    code
+}
+
+/// Parses the command line and runs the subcommand; the exit status.
+fn run() -> libc::c_int {
+    let code = run_command();
+    // `ExitCode` does not give its number back; every status here is one of these
+    (0..=u8::MAX)
+        .find(|&n| std::process::ExitCode::from(n) == code)
+        .map_or(1, libc::c_int::from)
+}
+
+fn run_command() -> std::process::ExitCode {
     let cli = cli::Cli::parse_args();
     init_logging(cli.verbose);
     let result = match cli.command {

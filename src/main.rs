@@ -10,7 +10,8 @@
 //!
 //! The entry point is the C `main` (below), not Rust's: see [`main`].
 
-#![no_main]
+// the unit tests of this crate keep the test harness's own `main`
+#![cfg_attr(not(test), no_main)]
 
 mod cli;
 mod cmd_bench;
@@ -39,6 +40,7 @@ mod queryset;
 /// ignored (a closed socket or pipe is an error to handle, not a signal that kills the daemon),
 /// standard output is flushed at the end, and a panic ends the process with status 101 after the
 /// panic hook has printed it. A stack overflow ends it with SIGSEGV, without the message.
+#[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: changes one signal's disposition before any other thread exists
@@ -50,6 +52,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
 }
 
 /// Parses the command line and runs the subcommand; the exit status.
+#[cfg_attr(test, allow(dead_code))]
 fn run() -> libc::c_int {
     let code = run_command();
     // `ExitCode` does not give its number back; every status here is one of these

@@ -135,7 +135,13 @@ impl CheckReport {
         parts.join("; ")
     }
 
+    /// Records a problem; a detail longer than [`DETAIL_CHARS`] is cut (a parser's message may
+    /// quote a whole damaged value, and the summary goes to logs and the damage marker).
     fn push(&mut self, kind: &str, file: Option<String>, mailbox: Option<&str>, detail: String) {
+        let detail = match detail.char_indices().nth(DETAIL_CHARS) {
+            Some((cut, _)) => format!("{}…", &detail[..cut]),
+            None => detail,
+        };
         self.problems.push(Problem {
             kind: kind.to_string(),
             file,
@@ -144,6 +150,9 @@ impl CheckReport {
         });
     }
 }
+
+/// The longest detail a problem keeps, in characters.
+const DETAIL_CHARS: usize = 300;
 
 /// True for tantivy errors that mean damaged files (as opposed to a busy lock, a bad argument or
 /// a resource limit): a search that meets one answers by the scan and marks the index damaged.
@@ -656,6 +665,17 @@ fn sample(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_details_are_cut() {
+        let mut r = CheckReport::default();
+        r.push("bad metadata", None, None, "é".repeat(5000));
+        r.push("bad metadata", None, None, "short".into());
+        assert_eq!(r.problems[0].detail.chars().count(), DETAIL_CHARS + 1);
+        assert!(r.problems[0].detail.ends_with('…'));
+        assert_eq!(r.problems[1].detail, "short");
+        assert!(r.summary().len() < 1000);
+    }
 
     #[test]
     fn spread_keeps_first_and_last() {

@@ -603,6 +603,24 @@ struct FastRow {
     size: u64,
 }
 
+/// The [`FastRow`]s of a mailbox's indexed messages, ascending by UID (a sorted vector: built and
+/// searched faster than a hash map of 20,000 rows).
+struct FastRows(Vec<(u32, FastRow)>);
+
+impl FastRows {
+    /// The rows, in any order.
+    fn new(mut rows: Vec<(u32, FastRow)>) -> FastRows {
+        rows.sort_unstable_by_key(|&(uid, _)| uid);
+        FastRows(rows)
+    }
+
+    /// The row of `uid`.
+    fn get(&self, uid: u32) -> Option<&FastRow> {
+        let i = self.0.binary_search_by_key(&uid, |&(u, _)| u).ok()?;
+        Some(&self.0[i].1)
+    }
+}
+
 impl FastRow {
     /// The row of a document, missing values read as 0; `None` without a UID.
     fn of(row: mailfts_indexer::home::FastRow) -> Option<(u32, FastRow)> {
@@ -624,7 +642,7 @@ struct Planner<'p> {
     mailbox_id: u32,
     ctx: &'p MailboxContext,
     indexed: RoaringBitmap,
-    fast: Option<HashMap<u32, FastRow>>,
+    fast: Option<FastRows>,
     columns: HashMap<usize, std::sync::Arc<Column>>,
     steps: Vec<String>,
     /// Opaque-run column bases ruled out by their gram filter so far (shown in `--explain`).
@@ -730,7 +748,7 @@ impl Planner<'_> {
                     .indexed
                     .iter()
                     .filter(|u| {
-                        fast.get(u).is_some_and(|r| match key {
+                        fast.get(*u).is_some_and(|r| match key {
                             K::SentBefore(_) => r.sent_day < day,
                             K::SentOn(_) => r.sent_day == day,
                             _ => r.sent_day >= day,
@@ -760,16 +778,16 @@ impl Planner<'_> {
                 }
                 let fast = self.fast.as_ref();
                 let mut sure = RoaringBitmap::new();
-                for (i, m) in self.snapshot.messages().iter().enumerate() {
+                for (i, m) in self.snapshot.flag_facts().into_iter().enumerate() {
                     if !self.indexed.contains(m.uid) {
                         continue;
                     }
-                    let row = fast.and_then(|f| f.get(&m.uid));
+                    let row = fast.and_then(|f| f.get(m.uid));
                     let meta = MessageMeta {
                         uid: m.uid,
                         seq: i as u32 + 1,
                         flags: m.flags,
-                        keywords: m.keywords.clone(),
+                        keywords: m.keywords,
                         recent: m.recent,
                         internal_day: row.map_or(0, |r| r.internal_day),
                         size: row.map_or(0, |r| r.size),
@@ -1417,7 +1435,7 @@ impl Planner<'_> {
             rows.len(),
             ms(t)
         ));
-        self.fast = Some(rows.into_iter().collect());
+        self.fast = Some(FastRows::new(rows));
         Ok(())
     }
 }

@@ -153,6 +153,39 @@ impl Snapshot {
         })
     }
 
+    /// What the file names say of every message, ascending by UID: UID, flags, keywords and
+    /// `\Recent` — what searches on flags, keywords and UIDs read. A lazy snapshot's entries are
+    /// not built for it (no paths, no mod-sequences: a fresh process answering `UID 1:5` or
+    /// `UNSEEN` on 20,000 messages spent 5 ms building them).
+    pub fn flag_facts(&self) -> Vec<FlagFacts> {
+        match (self.entries.get(), &self.lazy) {
+            (None, Some(lazy)) => lazy
+                .listing
+                .iter()
+                .map(|(uid, name, in_new)| FlagFacts {
+                    uid,
+                    flags: filename::flags(name),
+                    keywords: if lazy.keywords.is_empty() {
+                        Vec::new()
+                    } else {
+                        keyword_names(&lazy.keywords, name)
+                    },
+                    recent: in_new,
+                })
+                .collect(),
+            _ => self
+                .messages()
+                .iter()
+                .map(|m| FlagFacts {
+                    uid: m.uid,
+                    flags: m.flags,
+                    keywords: m.keywords.clone(),
+                    recent: m.recent,
+                })
+                .collect(),
+        }
+    }
+
     /// The UIDs of the messages, ascending (never builds the entries).
     pub fn uids(&self) -> &[u32] {
         self.uids.as_slice()
@@ -215,6 +248,20 @@ fn join(dir: &Path, name: &str) -> PathBuf {
     s.push("/");
     s.push(name);
     PathBuf::from(s)
+}
+
+/// What a message's file name says: the part of a [`MessageEntry`] that
+/// [`Snapshot::flag_facts`] gives without building entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagFacts {
+    /// The UID.
+    pub uid: u32,
+    /// The system flags.
+    pub flags: Flags,
+    /// The keywords (letters without a name left out).
+    pub keywords: Vec<String>,
+    /// True while the file is in `new/` (IMAP `\Recent`).
+    pub recent: bool,
 }
 
 /// One message of a [`Snapshot`].

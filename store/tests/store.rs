@@ -290,11 +290,18 @@ mod stable_uids {
         let fresh = reopened_inbox(&root).sync_shared().unwrap();
         assert_eq!(fresh.uids(), synced.uids());
         assert_eq!(fresh.max_uid(), 5);
+        // the flag facts read from the names alone, then from the built entries
+        let facts = fresh.flag_facts();
+        assert_eq!(facts, synced.flag_facts());
+        assert_eq!(facts[3].keywords, ["$Label1", "Work"]);
+        assert_eq!(facts[4].flags, Flags::FLAGGED.union(Flags::DELETED));
+        assert!(facts[0].recent && !facts[4].recent);
         for uid in fresh.uids().to_vec() {
             // one entry alone, before and after all of them were built
             assert_eq!(fresh.entry(uid).as_ref(), synced.get(uid));
         }
         assert_eq!(fresh.messages(), synced.messages());
+        assert_eq!(fresh.flag_facts(), facts);
         assert_eq!(fresh.entry(4).unwrap().keywords, ["$Label1", "Work"]);
         assert_eq!(fresh.entry(1).unwrap().size_hint, Some(40));
         assert!(fresh.entry(1).unwrap().recent && !fresh.entry(4).unwrap().recent);

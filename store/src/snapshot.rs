@@ -87,15 +87,30 @@ impl LazyEntries {
             modseq: self.modseqs.get(uid).unwrap_or(self.modseqs.highest()),
             path: join(if in_new { &self.new } else { &self.cur }, name),
             flags: filename::flags(name),
-            keywords: if self.keywords.is_empty() {
-                Vec::new()
-            } else {
-                keyword_names(&self.keywords, name)
-            },
+            keywords: self.keywords_of(name),
             recent: in_new,
             size_hint: filename::size_field(base, b'S'),
             vsize_hint: filename::size_field(base, b'W'),
             limits: self.limits,
+        }
+    }
+
+    /// What the file name `name` says of its message, without building its entry.
+    fn flag_facts(&self, uid: u32, name: &str, in_new: bool) -> FlagFacts {
+        FlagFacts {
+            uid,
+            flags: filename::flags(name),
+            keywords: self.keywords_of(name),
+            recent: in_new,
+        }
+    }
+
+    /// The keyword names of a file name's letters.
+    fn keywords_of(&self, name: &str) -> Vec<String> {
+        if self.keywords.is_empty() {
+            Vec::new()
+        } else {
+            keyword_names(&self.keywords, name)
         }
     }
 }
@@ -162,16 +177,7 @@ impl Snapshot {
             (None, Some(lazy)) => lazy
                 .listing
                 .iter()
-                .map(|(uid, name, in_new)| FlagFacts {
-                    uid,
-                    flags: filename::flags(name),
-                    keywords: if lazy.keywords.is_empty() {
-                        Vec::new()
-                    } else {
-                        keyword_names(&lazy.keywords, name)
-                    },
-                    recent: in_new,
-                })
+                .map(|(uid, name, in_new)| lazy.flag_facts(uid, name, in_new))
                 .collect(),
             _ => self
                 .messages()

@@ -106,6 +106,11 @@ pub struct Columns {
     cache: Arc<Mutex<ColumnCache>>,
     /// Gram filters of sealed bases and loaded append logs, for [`Columns::search`].
     parts: Arc<Mutex<PartCache>>,
+    /// Per append log, its (inode, length) after this process's last append to it: a log still
+    /// so was checked for a torn tail already, and is not read again before the next append (a
+    /// rescan appends every chunk of 256 messages; reading the whole log each time made the
+    /// appends quadratic in the log's size).
+    checked_tails: Arc<Mutex<HashMap<PathBuf, (u64, u64)>>>,
 }
 
 /// What [`Columns::search`] keeps per (mailbox id, field): the sealed base's gram filter (`None`
@@ -165,6 +170,7 @@ impl Columns {
             dir,
             cache: Arc::default(),
             parts: Arc::default(),
+            checked_tails: Arc::default(),
         }
     }
 
@@ -308,13 +314,24 @@ impl Columns {
                 .append(true)
                 .open(&path)
                 .at(&path)?;
-            truncate_torn_tail(&mut file).at(&path)?;
+            let now = log_state(&file).at(&path)?;
+            let checked =
+                self.checked_tails.lock().expect("checked tails").get(&path) == Some(&now);
+            if !checked {
+                truncate_torn_tail(&mut file).at(&path)?;
+            }
             let mut buf =
                 Vec::with_capacity(records.iter().map(|(_, v)| v.len() + RECORD_OVERHEAD).sum());
             for (uid, value) in records {
                 encode_record(&mut buf, *uid, value.as_bytes());
             }
-            file.write_all(&buf).at(&path)?;
+            let written = file.write_all(&buf).at(&path);
+            let mut tails = self.checked_tails.lock().expect("checked tails");
+            match (&written, log_state(&file)) {
+                (Ok(()), Ok(state)) => tails.insert(path, state),
+                _ => tails.remove(&path),
+            };
+            written?;
         }
         Ok(())
     }
@@ -734,6 +751,13 @@ fn encode_record(buf: &mut Vec<u8>, uid: u32, value: &[u8]) {
 }
 
 /// Cuts the file after its last complete record with a valid checksum.
+/// An open append log's (inode, length).
+fn log_state(file: &File) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = file.metadata()?;
+    Ok((m.ino(), m.len()))
+}
+
 fn truncate_torn_tail(file: &mut File) -> std::io::Result<()> {
     let mut data = Vec::new();
     file.seek(SeekFrom::Start(0))?;

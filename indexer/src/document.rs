@@ -8,7 +8,9 @@ use crate::columns::{column_of, is_address_column, COLUMN_FILES, OPAQUE_BODY, OP
 use crate::joined::JoinedCursor;
 use crate::pairs::{PairCursor, PairWords, TextScope};
 use crate::schema::{message_key, Fields};
-use crate::text::{fold, fold_into, is_opaque, runs, without_cfws, ADDRESS_VARIANT_MARK};
+use crate::text::{
+    fold, fold_into, is_opaque, runs, tokenize, without_cfws, ADDRESS_VARIANT_MARK, MAX_TOKEN_BYTES,
+};
 
 /// RFC822.SIZE of raw message bytes: the size with every bare LF counted as CRLF.
 pub fn rfc822_size(raw: &[u8]) -> u64 {
@@ -167,9 +169,9 @@ impl Splitter<'_> {
     /// Adds the words of `text` to `field` of `doc` and its opaque runs to `opaque`, each followed
     /// by a space (no searched string holds one, so no match spans two runs).
     ///
-    /// The field gets the folded text with its opaque runs blanked out (same length, so every
-    /// other run stays as it was): the index's tokenizer then yields exactly the word tokens, and
-    /// the document holds one string per field rather than one per token.
+    /// The field gets the distinct word tokens of the folded text with its opaque runs blanked
+    /// out (same length, so every other run stays as it was), as one space-separated list: the
+    /// fields keep document ids only, so a word repeated in the message is indexed once.
     fn add(
         &mut self,
         doc: &mut TantivyDocument,
@@ -183,7 +185,6 @@ impl Splitter<'_> {
         }
         self.folded.clear();
         fold_into(text, &mut self.folded);
-        let mut blanks: Vec<(usize, usize)> = Vec::new();
         let Splitter {
             pair_words,
             pairs,
@@ -193,38 +194,90 @@ impl Splitter<'_> {
         } = self;
         let mut cursor = PairCursor::new(pair_words, scope);
         let mut chains = JoinedCursor::new(scope);
+        let mut words = WordList::default();
         runs(folded, |r| {
             cursor.feed(folded, &r, pairs);
             chains.feed(folded, &r, joined);
             if !r.cjk && is_opaque(r.text) {
-                blanks.push((r.from, r.to));
                 if !seen.contains(r.text) {
                     seen.insert(r.text.into());
                     opaque.push_str(r.text);
                     opaque.push(' ');
                 }
+            } else if r.cjk || r.text.len() <= MAX_TOKEN_BYTES {
+                // a run is one token unless it is longer than a token may be
+                words.add(r.text);
+            } else {
+                tokenize(r.text, |t| words.add(t.text));
             }
         });
         chains.finish(folded, joined);
-        if blanks.is_empty() {
-            doc.add_text(field, &self.folded);
-            return;
+        doc.add_text(field, words.list);
+    }
+}
+
+/// The distinct word tokens of a text in order of first appearance, separated by single spaces:
+/// what the home index's tokenizer reads ([`crate::tokenizer::WordListTokenizer`]). Tokens never
+/// hold a space.
+#[derive(Default)]
+struct WordList<'a> {
+    seen: rustc_hash::FxHashSet<&'a str>,
+    list: String,
+}
+
+impl<'a> WordList<'a> {
+    fn add(&mut self, token: &'a str) {
+        if self.seen.insert(token) {
+            if !self.list.is_empty() {
+                self.list.push(' ');
+            }
+            self.list.push_str(token);
         }
-        let mut words = std::mem::take(&mut self.folded).into_bytes();
-        for (from, to) in blanks {
-            // an opaque run is letters and digits only (ASCII or not): spaces keep UTF-8 valid
-            // because whole characters are replaced byte by byte
-            words[from..to].fill(b' ');
-        }
-        let words = String::from_utf8(words).expect("whole characters blanked");
-        doc.add_text(field, &words);
-        self.folded = words;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_word_list_holds_each_word_token_once_and_no_opaque_run() {
+        let (_, fields) = crate::schema::build_schema();
+        let long = "abcdefghij".repeat(50); // 500 bytes: three tokens, one opaque run
+        let body = format!(
+            "Gadget gadget GADGET {long} 東京都 dGhpcyBpcyBhIGJhc2U2NCBydW4gb2YgYmFzZTY0 x\u{301} end"
+        );
+        let raw = format!("Subject: s\r\n\r\n{body}\r\n");
+        let p = prepare(&fields, &PairWords::default(), 1, 1, 0, raw.as_bytes());
+        let list = p.doc.get_first(fields.body).and_then(|v| {
+            use tantivy::schema::Value;
+            v.as_str().map(str::to_string)
+        });
+        let list = list.expect("a body word list");
+        let got: Vec<&str> = list.split(' ').collect();
+        let mut want: Vec<String> = Vec::new();
+        // the reference: every token of the folded text outside the opaque runs, once
+        let folded = fold(&body);
+        let mut opaque_runs = Vec::new();
+        runs(&folded, |r| {
+            if !r.cjk && is_opaque(r.text) {
+                opaque_runs.push(r.from..r.to)
+            }
+        });
+        tokenize(&folded, |t| {
+            let in_opaque = opaque_runs.iter().any(|r| r.contains(&t.from));
+            if !in_opaque && !want.iter().any(|w| w == t.text) {
+                want.push(t.text.to_string())
+            }
+        });
+        assert_eq!(got, want);
+        assert_eq!(got.iter().filter(|w| **w == "gadget").count(), 1);
+        assert!(got.contains(&"東京") && got.contains(&"京都"));
+        assert!(!list.contains("abcde") && !list.contains("dghp"), "{list}");
+        // the long run (cut into three tokens by the tokenizer) and the base64 run
+        assert_eq!(opaque_runs.len(), 2);
+        assert_eq!(p.columns[OPAQUE_BODY].len(), 1);
+    }
 
     #[test]
     fn size_counts_crlf() {

@@ -32,14 +32,15 @@ use crate::meta::IndexMeta;
 use crate::pairs::PairWords;
 use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
 use crate::terms::TermTextCache;
-use crate::tokenizer::{MailTokenizer, TOKENIZER_NAME};
+use crate::tokenizer::{WordListTokenizer, TOKENIZER_NAME};
 
-/// Memory budget of the index writer (per indexing thread). The peak resident size of a rescan
-/// follows it (linux-usb 60k from scratch, schema 10: 197–203 MB at 32 MB, 140–141 MB at 20 MB, in
-/// the same 16–17 s; 20k: the same 4.6–4.9 s and 91–93 MB either way). Schema 12's pairs of
-/// content forms and rare words took the 60k peak to 161–166 MB at 20 MB; 15 MB gives 139–140 MB
-/// in 18.8–19.0 s (17–20 s at 20 MB in the same minutes).
-pub const WRITER_MEMORY_PER_THREAD: usize = 15 << 20;
+/// Memory budget of the index writer (per indexing thread). Each time it fills, tantivy writes a
+/// segment (its term dictionary built anew) that merges then read and write again: a small budget
+/// makes many small segments and costs CPU and, through the merges, memory. On linux-usb 60k from
+/// scratch (schema 12, 2026-12-05): 15 MB wrote segments of ~800 messages, 16.1–17.6 s and a peak
+/// resident size of 130–132 MB; 48 MB gives 12.9–13.7 s and 98–99 MB (20k: 4.3–4.6 s, 89–105 MB
+/// against 4.6–4.7 s, 106–110 MB). See docs/BENCHMARKS.md.
+pub const WRITER_MEMORY_PER_THREAD: usize = 48 << 20;
 
 /// An opened home index.
 pub struct HomeIndex {
@@ -248,7 +249,7 @@ impl HomeIndex {
         let index = Index::create_in_dir(&tdir, schema).at(&tdir)?;
         index
             .tokenizers()
-            .register(TOKENIZER_NAME, MailTokenizer::default());
+            .register(TOKENIZER_NAME, WordListTokenizer::default());
         {
             let mut w: IndexWriter = index.writer_with_num_threads(1, 15 << 20).at(&tdir)?;
             let mut c = w.prepare_commit().at(&tdir)?;
@@ -269,7 +270,7 @@ impl HomeIndex {
     ) -> Result<HomeIndex> {
         index
             .tokenizers()
-            .register(TOKENIZER_NAME, MailTokenizer::default());
+            .register(TOKENIZER_NAME, WordListTokenizer::default());
         let tdir = dir.join("tantivy");
         let reader = index
             .reader_builder()

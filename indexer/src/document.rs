@@ -156,9 +156,9 @@ pub fn prepare_parsed(
 struct Splitter<'p> {
     pair_words: &'p PairWords,
     /// Pair terms of the message (all fields).
-    pairs: std::collections::HashSet<String>,
+    pairs: rustc_hash::FxHashSet<String>,
     /// Joined-word terms of the message (all fields).
-    joined: std::collections::HashSet<String>,
+    joined: rustc_hash::FxHashSet<String>,
     folded: String,
     /// Opaque runs already in the current column value (a message repeats its server names and
     /// ids many times; one copy answers every search).
@@ -194,7 +194,7 @@ impl Splitter<'_> {
         } = self;
         let mut cursor = PairCursor::new(pair_words, scope);
         let mut chains = JoinedCursor::new(scope);
-        let mut words = WordList::default();
+        let mut words = WordList::with_capacity(folded.len());
         runs(folded, |r| {
             cursor.feed(folded, &r, pairs);
             chains.feed(folded, &r, joined);
@@ -219,13 +219,24 @@ impl Splitter<'_> {
 /// The distinct word tokens of a text in order of first appearance, separated by single spaces:
 /// what the home index's tokenizer reads ([`crate::tokenizer::WordListTokenizer`]). Tokens never
 /// hold a space.
-#[derive(Default)]
 struct WordList<'a> {
     seen: rustc_hash::FxHashSet<&'a str>,
     list: String,
 }
 
 impl<'a> WordList<'a> {
+    /// A list for a text of `text_bytes` bytes (sized for about one distinct word per 16 bytes:
+    /// growing the set rehashes it every time).
+    fn with_capacity(text_bytes: usize) -> WordList<'a> {
+        WordList {
+            seen: rustc_hash::FxHashSet::with_capacity_and_hasher(
+                text_bytes / 16,
+                Default::default(),
+            ),
+            list: String::with_capacity(text_bytes / 2),
+        }
+    }
+
     fn add(&mut self, token: &'a str) {
         if self.seen.insert(token) {
             if !self.list.is_empty() {

@@ -30,6 +30,7 @@
 //! Cost on linux-usb 20k: see `docs/BENCHMARKS.md` (joined words, issue 11).
 
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 use crate::pairs::TextScope;
 use crate::text::Run;
@@ -62,7 +63,12 @@ impl JoinedCursor {
     }
 
     /// Takes the next run `r` of `folded`, adding to `out` the chain that `r` ends.
-    pub fn feed(&mut self, folded: &str, r: &Run<'_>, out: &mut HashSet<String>) {
+    pub fn feed<S: BuildHasher>(
+        &mut self,
+        folded: &str,
+        r: &Run<'_>,
+        out: &mut HashSet<String, S>,
+    ) {
         if r.cjk {
             self.flush(folded, out);
             return;
@@ -79,11 +85,11 @@ impl JoinedCursor {
     }
 
     /// Ends the text: adds its last chain to `out`.
-    pub fn finish(&mut self, folded: &str, out: &mut HashSet<String>) {
+    pub fn finish<S: BuildHasher>(&mut self, folded: &str, out: &mut HashSet<String, S>) {
         self.flush(folded, out);
     }
 
-    fn flush(&mut self, folded: &str, out: &mut HashSet<String>) {
+    fn flush<S: BuildHasher>(&mut self, folded: &str, out: &mut HashSet<String, S>) {
         let Some((from, to, n)) = self.chain.take() else {
             return;
         };

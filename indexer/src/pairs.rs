@@ -52,6 +52,7 @@
 //! with the 64 most frequent forms as stop forms instead of 128, 0.9 points.
 
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 use crate::text::{is_opaque, runs, Run};
 
@@ -366,7 +367,12 @@ impl PairWords {
     }
 
     /// Adds the pair terms of `folded` (a field's folded text, found in `scope`) to `out`.
-    pub fn collect(&self, folded: &str, scope: TextScope, out: &mut HashSet<String>) {
+    pub fn collect<S: BuildHasher>(
+        &self,
+        folded: &str,
+        scope: TextScope,
+        out: &mut HashSet<String, S>,
+    ) {
         if self.is_empty() {
             return;
         }
@@ -402,7 +408,12 @@ impl<'w> PairCursor<'w> {
     /// [`pairs_either_side`] separators and runs that are not opaque: the other as its plain form);
     /// and across `: `, one more for the chain of runs joined by `-` that ends with the previous
     /// run when a frequent form spanning a `-` covers it ([`CHAIN_SEPARATOR`]).
-    pub fn feed(&mut self, folded: &str, r: &Run<'_>, out: &mut HashSet<String>) {
+    pub fn feed<S: BuildHasher>(
+        &mut self,
+        folded: &str,
+        r: &Run<'_>,
+        out: &mut HashSet<String, S>,
+    ) {
         if r.cjk || self.words.is_empty() {
             self.prev = None;
             return;

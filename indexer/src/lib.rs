@@ -2,8 +2,10 @@
 //!
 //! One tantivy index per home (`<home>/mailfts/` by default) holds one document per message: the
 //! mailbox id and UID, dates and size as fast fields, and the decoded header block, body text and
-//! attachment text as tokenized fields with positions. No message text is stored: the Maildir has
-//! it. Beside it, *header columns* hold the case-folded values of the headers that IMAP searches
+//! attachment text as word fields that keep document ids only (no positions, no frequencies: the
+//! document builder lists each field's distinct words once, see [`tokenizer::WordListTokenizer`]),
+//! with pairs of frequent words ([`pairs`]) and words joined by `_` ([`joined`]) beside them. No
+//! message text is stored: the Maildir has it. Beside it, *header columns* hold the case-folded values of the headers that IMAP searches
 //! by substring (SUBJECT, FROM, TO, CC, BCC, Message-ID), scanned with `memmem` for exact answers.
 //!
 //! The commit payload carries [`meta::IndexMeta`]: the schema version (another version is rebuilt,

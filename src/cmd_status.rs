@@ -29,6 +29,9 @@ struct Status {
     term_text_bytes: u64,
     /// Of `index_bytes`: the opaque-run columns (identifiers, searched by substring).
     opaque_column_bytes: u64,
+    /// Of `index_bytes`, part by part (read from the index itself; absent from a daemon's view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parts: Option<mailfts_indexer::home::SpaceUsage>,
     failures: std::collections::BTreeMap<String, u64>,
 }
 
@@ -100,6 +103,7 @@ fn from_daemon(a: &StatusArgs, d: daemon_client::Daemon) -> anyhow::Result<ExitC
         maildir_bytes,
         term_text_bytes,
         opaque_column_bytes,
+        parts: None,
     };
     print(&status, u.has_index, &home, a.json)?;
     Ok(ExitCode::SUCCESS)
@@ -166,6 +170,7 @@ pub fn run_local(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         maildir_bytes,
         term_text_bytes,
         opaque_column_bytes,
+        parts: index.as_ref().map(|i| i.space_usage()).transpose()?,
     };
     print(&status, index.is_some(), &home, a.json)?;
     Ok(ExitCode::SUCCESS)
@@ -207,6 +212,9 @@ fn print(status: &Status, has_index: bool, home: &Home, json: bool) -> anyhow::R
             status.term_text_bytes as f64 / 1e6,
             status.opaque_column_bytes as f64 / 1e6
         );
+        if let Some(parts) = &status.parts {
+            print_parts(parts);
+        }
         if !status.failures.is_empty() {
             let list: Vec<String> = status
                 .failures
@@ -220,4 +228,38 @@ fn print(status: &Status, has_index: bool, home: &Home, json: bool) -> anyhow::R
         }
     }
     Ok(())
+}
+
+/// The index's parts, largest first, as lines of `status`: where the index's size goes.
+fn print_parts(parts: &mailfts_indexer::home::SpaceUsage) {
+    let mb = |b: u64| b as f64 / 1e6;
+    let line = |what: &str, items: Vec<(String, u64)>| {
+        let total: u64 = items.iter().map(|(_, b)| b).sum();
+        let mut items: Vec<_> = items.into_iter().filter(|(_, b)| *b >= 50_000).collect();
+        items.sort_by_key(|b| std::cmp::Reverse(b.1));
+        let list: Vec<String> = items
+            .iter()
+            .map(|(name, b)| format!("{name} {:.1}", mb(*b)))
+            .collect();
+        println!("  {what} {:.1} MB: {}", mb(total), list.join(", "));
+    };
+    println!("made of:");
+    for part in ["postings", "dictionary"] {
+        let suffix = format!(" {part}");
+        let items = parts
+            .tantivy
+            .iter()
+            .filter_map(|(k, b)| Some((k.strip_suffix(&suffix)?.to_string(), *b)))
+            .collect();
+        line(&format!("word {part}"), items);
+    }
+    line(
+        "columns",
+        parts.columns.iter().map(|(k, b)| (k.clone(), *b)).collect(),
+    );
+    println!(
+        "  term texts {:.1} MB, other tantivy files {:.1} MB",
+        mb(parts.term_texts),
+        mb(parts.tantivy.get("other").copied().unwrap_or(0))
+    );
 }

@@ -94,9 +94,43 @@ fn rescan_is_idempotent_and_follows_adds_and_expunges() {
     );
     assert!(terms > 0 && opaque > 0, "{st}");
     assert!(terms + opaque < st["index_bytes"].as_u64().unwrap(), "{st}");
+    // the parts add up to the index: every word field's postings and dictionary, each column
+    let parts = &st["parts"];
+    let sum = |v: &serde_json::Value| -> u64 {
+        v.as_object()
+            .unwrap()
+            .values()
+            .map(|b| b.as_u64().unwrap())
+            .sum()
+    };
+    for key in [
+        "body postings",
+        "body dictionary",
+        "headers postings",
+        "pairs postings",
+    ] {
+        assert!(
+            parts["tantivy"][key].as_u64().unwrap() > 0,
+            "{key}: {parts}"
+        );
+    }
+    assert_eq!(
+        parts["columns"]["opaque-headers"].as_u64().unwrap()
+            + parts["columns"]["opaque-body"].as_u64().unwrap_or(0),
+        opaque,
+        "{parts}"
+    );
+    assert_eq!(parts["term_texts"].as_u64().unwrap(), terms, "{parts}");
+    let total = sum(&parts["tantivy"]) + sum(&parts["columns"]) + terms;
+    let index_bytes = st["index_bytes"].as_u64().unwrap();
+    // the rest is the index's own small files (meta, state)
+    assert!(
+        total <= index_bytes && total + 64 * 1024 > index_bytes,
+        "{total} of {index_bytes}: {parts}"
+    );
     let text = run_ok(&["status", "--home", home.to_str().unwrap()]);
     assert!(
-        text.contains("substring lookups (included above)"),
+        text.contains("substring lookups (included above)") && text.contains("word postings"),
         "{text}"
     );
 

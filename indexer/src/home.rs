@@ -445,6 +445,58 @@ impl HomeIndex {
     pub fn disk_bytes(&self) -> u64 {
         dir_bytes(&self.dir)
     }
+
+    /// What the index is made of on disk, part by part (see [`SpaceUsage`]).
+    pub fn space_usage(&self) -> Result<SpaceUsage> {
+        let snap = self.snapshot()?;
+        let usage = snap.searcher.space_usage().at(&self.dir)?;
+        let mut out = SpaceUsage::default();
+        let mut counted = 0u64;
+        for segment in usage.segments() {
+            for (part, per_field) in [
+                ("postings", segment.postings()),
+                ("dictionary", segment.termdict()),
+            ] {
+                for f in per_field.fields() {
+                    let bytes = f.total().get_bytes();
+                    *out.tantivy
+                        .entry(format!("{} {part}", f.field_name()))
+                        .or_default() += bytes;
+                    counted += bytes;
+                }
+            }
+        }
+        let tantivy_total = dir_bytes(&self.dir.join("tantivy"));
+        out.tantivy
+            .insert("other".into(), tantivy_total.saturating_sub(counted));
+        if let Ok(entries) = fs::read_dir(self.dir.join("columns")) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                // `<mailbox id>.<column>` (log) or `<mailbox id>.<column>.zst` (sealed)
+                let column = name
+                    .split('.')
+                    .nth(1)
+                    .filter(|c| crate::columns::COLUMN_FILES.contains(c));
+                if let (Some(column), Ok(md)) = (column, e.metadata()) {
+                    *out.columns.entry(column.to_string()).or_default() += md.len();
+                }
+            }
+        }
+        out.term_texts = dir_bytes(&self.dir.join("terms"));
+        Ok(out)
+    }
+}
+
+/// The bytes on disk of each part of an index ([`HomeIndex::space_usage`]): where its size goes.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct SpaceUsage {
+    /// tantivy's files by part: `<field> postings` and `<field> dictionary` over all segments,
+    /// and `other` (fast fields, doc store, meta, deletes).
+    pub tantivy: std::collections::BTreeMap<String, u64>,
+    /// Header and opaque-run columns by column name (sealed bases and append logs, all mailboxes).
+    pub columns: std::collections::BTreeMap<String, u64>,
+    /// The word dictionaries laid out for substring lookups (`terms/`).
+    pub term_texts: u64,
 }
 
 impl IndexSnapshot {

@@ -115,6 +115,7 @@ pub fn rescan(
         (meta.pair_left, meta.pair_right) = choose_pair_words(store, &names);
     }
     let mut dead_ids = Vec::new();
+    let mut to_seal = Vec::new();
     for name in &names {
         // shared: a snapshot of an unchanged mailbox makes its entries only for the messages read
         // below, chunk by chunk (a copy of a million entries would be most of a rescan's memory)
@@ -128,6 +129,7 @@ pub fn rescan(
             progress,
             &mut stats,
             &mut dead_ids,
+            &mut to_seal,
         )?;
         stats.mailboxes += 1;
         if opts.stop_after.is_some_and(|n| stats.added >= n) {
@@ -155,12 +157,19 @@ pub fn rescan(
         home.columns().remove_mailbox(id)?;
     }
     let dir = home.dir().to_path_buf();
-    // the background merges of tantivy's merge policy end first: a merge into one segment that
-    // met one of them holding some segments would be refused
-    writer.wait_merging_threads().at(&dir)?;
-    if stats.added >= MERGE_AFTER_ADDED {
-        merge_small_index(home)?;
-    }
+    let merged = || -> Result<()> {
+        // the background merges of tantivy's merge policy end first: a merge into one segment
+        // that met one of them holding some segments would be refused
+        writer.wait_merging_threads().at(&dir)?;
+        if stats.added >= MERGE_AFTER_ADDED {
+            merge_small_index(home)?;
+        }
+        Ok(())
+    };
+    // the columns are sealed while the segments merge (each of the two is one thread's work)
+    let (merged, sealed) = rayon::join(merged, || seal_columns(home, &to_seal));
+    merged?;
+    sealed?;
     home.persist_term_texts();
     if let Err(e) = crate::marker::rescan_finished(&dir) {
         tracing::debug!(error = %e, "cannot remove the rescan marker");
@@ -287,6 +296,7 @@ fn rescan_mailbox(
     progress: &dyn Progress,
     stats: &mut RescanStats,
     dead_ids: &mut Vec<u32>,
+    to_seal: &mut Vec<(u32, RoaringBitmap)>,
 ) -> Result<()> {
     let fields = home.fields().clone();
     let pairs = PairWords::new(&meta.pair_left, &meta.pair_right);
@@ -344,9 +354,12 @@ fn rescan_mailbox(
     progress.add_total(to_add.len() as u64);
     let mut batch_messages = 0usize;
     let mut batch_bytes = 0u64;
-    for uids in to_add.chunks(PREPARE_CHUNK) {
+    // read and prepared in parallel; a chunk's successor is prepared while the chunk's batch is
+    // committed (a commit waits for tantivy's one indexing thread to write its segment: the
+    // preparing threads would otherwise idle)
+    let prepare_chunk = |uids: &[u32]| -> (Vec<MessageEntry>, Vec<(u32, ReadOutcome)>) {
         let chunk: Vec<MessageEntry> = uids.iter().filter_map(|&u| snapshot.entry(u)).collect();
-        let prepared: Vec<(u32, ReadOutcome)> = chunk
+        let prepared = chunk
             .par_iter()
             .map(|entry| {
                 let r = entry.read().and_then(|raw| {
@@ -359,6 +372,11 @@ fn rescan_mailbox(
                 (entry.uid, r)
             })
             .collect();
+        (chunk, prepared)
+    };
+    let mut chunks = to_add.chunks(PREPARE_CHUNK);
+    let mut next = chunks.next().map(&prepare_chunk);
+    while let Some((chunk, prepared)) = next.take() {
         let mut columns: Vec<Vec<(u32, String)>> = vec![Vec::new(); COLUMN_FILES.len()];
         let mut chunk_bytes = 0;
         for (uid, r) in prepared {
@@ -402,13 +420,21 @@ fn rescan_mailbox(
         progress.advance(chunk.len() as u64, chunk_bytes);
         let last_uid = chunk.last().map_or(0, |m| m.uid);
         let stop = opts.stop_after.is_some_and(|n| stats.added >= n);
+        let following = if stop { None } else { chunks.next() };
         if batch_messages >= opts.batch_messages || batch_bytes >= opts.batch_bytes || stop {
             let m = meta.mailboxes.get_mut(&name).expect("present");
             m.high_water = m.high_water.max(last_uid);
-            home.columns().sync(mailbox_id)?;
-            commit(home, writer, meta)?;
+            let committed = || -> Result<()> {
+                home.columns().sync(mailbox_id)?;
+                commit(home, writer, meta)
+            };
+            let (committed, prepared) = rayon::join(committed, || following.map(&prepare_chunk));
+            committed?;
+            next = prepared;
             batch_messages = 0;
             batch_bytes = 0;
+        } else {
+            next = following.map(&prepare_chunk);
         }
         if stop {
             return Ok(());
@@ -425,9 +451,18 @@ fn rescan_mailbox(
     home.columns().sync(mailbox_id)?;
     let heavy_expunge = !removed.is_empty() && removed.len() * 4 > in_store.len().max(1);
     if heavy_expunge || home.columns().log_bytes(mailbox_id) > SEAL_LOG_BYTES {
-        // the columns' records must be committed in the index before they are sealed
-        commit(home, writer, meta)?;
-        home.columns().seal(mailbox_id, Some(&in_store))?;
+        // sealed after the rescan's last commit: a column's records must be committed in the
+        // index before they are sealed
+        to_seal.push((mailbox_id, in_store));
+    }
+    Ok(())
+}
+
+/// Seals the columns of these mailboxes (id, the UIDs in the store), keeping the records of
+/// UIDs the store still has; every record must be committed in the index.
+fn seal_columns(home: &HomeIndex, to_seal: &[(u32, RoaringBitmap)]) -> Result<()> {
+    for (mailbox_id, in_store) in to_seal {
+        home.columns().seal(*mailbox_id, Some(in_store))?;
         crate::memory::release_free_memory();
     }
     Ok(())

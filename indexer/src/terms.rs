@@ -197,19 +197,33 @@ impl TermText {
     /// The file form: magic, term count, byte length, the bytes, the starts (little endian), and
     /// a CRC-32 of everything before it.
     pub fn to_file_bytes(&self) -> Vec<u8> {
-        let n = self.len();
-        let bytes = self.bytes();
-        let mut out = Vec::with_capacity(24 + bytes.len() + (n + 1) * 4 + 4);
-        out.extend_from_slice(FILE_MAGIC);
-        out.extend_from_slice(&(n as u64).to_le_bytes());
-        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        out.extend_from_slice(bytes);
-        for i in 0..=n {
-            out.extend_from_slice(&self.start(i).to_le_bytes());
-        }
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
+        let mut out = Vec::with_capacity(24 + self.bytes().len() + (self.len() + 1) * 4 + 4);
+        self.write_file(&mut out).expect("writing to memory");
         out
+    }
+
+    /// Writes the file form ([`TermText::to_file_bytes`]) to `out` without a copy of it in
+    /// memory (at the end of a large rescan, the copies of every segment's were the peak).
+    pub fn write_file(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut crc = crc32fast::Hasher::new();
+        let mut put = |piece: &[u8]| -> std::io::Result<()> {
+            crc.update(piece);
+            out.write_all(piece)
+        };
+        let (n, bytes) = (self.len(), self.bytes());
+        put(FILE_MAGIC)?;
+        put(&(n as u64).to_le_bytes())?;
+        put(&(bytes.len() as u64).to_le_bytes())?;
+        put(bytes)?;
+        let mut starts = Vec::with_capacity(4096);
+        for i in 0..=n {
+            starts.extend_from_slice(&self.start(i).to_le_bytes());
+            if starts.len() >= 4096 || i == n {
+                put(&starts)?;
+                starts.clear();
+            }
+        }
+        out.write_all(&crc.finalize().to_le_bytes())
     }
 
     /// Checks the shape of the file form in `data`: `(n, len)` when it is one (magic, lengths,
@@ -377,11 +391,17 @@ impl TermTextCache {
             .join(format!("{}.{}", segment.uuid_string(), field.field_id()))
     }
 
+    /// The term text of `field` in `segment` if this cache holds it.
+    fn cached(&self, segment: SegmentId, field: Field) -> Option<Arc<TermText>> {
+        let key = (segment, field.field_id());
+        self.map.lock().expect("term cache").get(&key).cloned()
+    }
+
     /// The term text of `field` in `segment`: cached, else read from its file, else built now.
     pub fn get(&self, segment: &SegmentReader, field: Field) -> tantivy::Result<Arc<TermText>> {
         let key = (segment.segment_id(), field.field_id());
-        if let Some(t) = self.map.lock().expect("term cache").get(&key) {
-            return Ok(t.clone());
+        if let Some(t) = self.cached(segment.segment_id(), field) {
+            return Ok(t);
         }
         let path = self.path(segment.segment_id(), field);
         let from_file = TermText::map_file(&path).filter(|t| {
@@ -416,8 +436,15 @@ impl TermTextCache {
                 if path.exists() {
                     continue;
                 }
-                let text = self.get(segment, field).map_err(std::io::Error::other)?;
-                write_atomically(&path, &text.to_file_bytes())?;
+                // built for the file and dropped: searches map the file when they need it
+                let cached = self.cached(segment.segment_id(), field);
+                let text = match cached {
+                    Some(t) => t,
+                    None => {
+                        Arc::new(TermText::build(segment, field).map_err(std::io::Error::other)?)
+                    }
+                };
+                write_atomically(&path, |out| text.write_file(out))?;
             }
         }
         for entry in fs::read_dir(&self.dir)?.flatten() {
@@ -448,11 +475,14 @@ impl TermTextCache {
 }
 
 /// Writes `data` to `path` through a temporary file and a rename (readers see all or nothing).
-fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut f = fs::File::create(&tmp)?;
-    f.write_all(data)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
+    write(&mut out)?;
+    let f = out.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()?;
     fs::rename(&tmp, path)
 }

@@ -95,6 +95,8 @@ fn run_local(a: &RescanArgs) -> anyhow::Result<ExitCode> {
         mailbox: a.mailbox.clone(),
         batch_messages: a.batch.max(1),
         stop_after: a.stop_after,
+        // a one-off process: nothing searches the listings after this mailbox's turn
+        release_listings: true,
         ..RescanOptions::default()
     };
     let mut stats = rescan(&index, &store, &opts, &bar)?;

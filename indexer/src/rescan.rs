@@ -40,6 +40,10 @@ pub struct RescanOptions {
     pub index_threads: usize,
     /// Stop after this many added messages (for tests of interrupted runs); `None` = no limit.
     pub stop_after: Option<u64>,
+    /// Drop the store's in-memory listing of each mailbox once it is rescanned
+    /// ([`Store::release_idle`]): memory stays flat in a one-off rescan of a large home; a
+    /// long-running server keeps its listings warm for the searches that follow.
+    pub release_listings: bool,
 }
 
 impl Default for RescanOptions {
@@ -50,6 +54,7 @@ impl Default for RescanOptions {
             batch_bytes: 128 << 20,
             index_threads: 1,
             stop_after: None,
+            release_listings: false,
         }
     }
 }
@@ -113,6 +118,10 @@ pub fn rescan(
     if meta.pair_left.is_empty() && home.snapshot()?.num_docs() == 0 {
         // a new (or emptied) index: its frequent words are chosen once, before any document
         (meta.pair_left, meta.pair_right) = choose_pair_words(store, &names);
+        if opts.release_listings {
+            // each mailbox's listing is read again when its turn comes
+            names.iter().for_each(|name| store.release_idle(name));
+        }
     }
     let mut dead_ids = Vec::new();
     let mut to_seal = Vec::new();
@@ -131,6 +140,11 @@ pub fn rescan(
             &mut dead_ids,
             &mut to_seal,
         )?;
+        drop(snapshot);
+        if opts.release_listings {
+            // not kept to the end: a million messages' listings are 46 MB
+            store.release_idle(name);
+        }
         stats.mailboxes += 1;
         if opts.stop_after.is_some_and(|n| stats.added >= n) {
             break;

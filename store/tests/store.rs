@@ -1475,6 +1475,34 @@ mod unchanged {
     }
 
     #[test]
+    fn released_memory_is_read_again_and_held_memory_is_kept() {
+        let (_home, store, root, inbox) = maildir_inbox();
+        deliver(&root, "cur", "1.a:2,S");
+        deliver(&root, "cur", "2.b:2,");
+        settle(&root);
+        inbox.sync_shared().unwrap(); // records the state
+        let held = inbox.sync_shared().unwrap();
+        // a handle holds the mailbox's memory: nothing is released
+        store.release_idle("INBOX");
+        assert!(std::sync::Arc::ptr_eq(&held, &inbox.sync_shared().unwrap()));
+        drop(inbox);
+        store.release_idle("INBOX");
+        store.release_idle("No such mailbox");
+        let reread = store.mailbox("INBOX").unwrap().sync_shared().unwrap();
+        assert!(
+            !std::sync::Arc::ptr_eq(&held, &reread),
+            "released: read again from the persisted state"
+        );
+        assert_eq!(uids(&reread), uids(&held));
+        // a change made while nothing was in memory is seen
+        rename(&root, "cur/2.b:2,", "cur/2.b:2,F");
+        store.release_idle("INBOX");
+        let changed = store.mailbox("INBOX").unwrap().sync_shared().unwrap();
+        assert_eq!(uids(&changed), uids(&held));
+        assert!(changed.messages()[1].flags.contains(Flags::FLAGGED));
+    }
+
+    #[test]
     fn list_and_keyword_changes_invalidate_the_memory() {
         let (_home, _store, root, inbox) = maildir_inbox();
         deliver(&root, "cur", "1.a:2,Sa");

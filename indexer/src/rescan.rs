@@ -117,11 +117,8 @@ pub fn rescan(
     let mut meta = home.meta()?;
     if meta.pair_left.is_empty() && home.snapshot()?.num_docs() == 0 {
         // a new (or emptied) index: its frequent words are chosen once, before any document
-        (meta.pair_left, meta.pair_right) = choose_pair_words(store, &names);
-        if opts.release_listings {
-            // each mailbox's listing is read again when its turn comes
-            names.iter().for_each(|name| store.release_idle(name));
-        }
+        // with `release_listings`, each mailbox's listing is read again when its turn comes
+        (meta.pair_left, meta.pair_right) = choose_pair_words(store, &names, opts.release_listings);
     }
     let mut dead_ids = Vec::new();
     let mut to_seal = Vec::new();
@@ -198,23 +195,51 @@ pub fn rescan(
 /// sample of `mailboxes` (at most [`PAIR_SAMPLE`] messages), counted in the body text only: every
 /// message repeats the same header field names and relay names, which would fill the list with
 /// words nobody searches as a phrase.
-fn choose_pair_words(store: &Store, mailboxes: &[String]) -> (Vec<String>, Vec<String>) {
+///
+/// The mailboxes are visited one at a time, twice (their sizes, then the sample); with `release`,
+/// each one's listing is dropped after each visit ([`Store::release_idle`]): a freshly delivered
+/// home of a million messages held all four listings at once (about 100 MB, the first sync's
+/// peak).
+fn choose_pair_words(
+    store: &Store,
+    mailboxes: &[String],
+    release: bool,
+) -> (Vec<String>, Vec<String>) {
     let started = Instant::now();
-    let mut entries = Vec::new();
-    for name in mailboxes {
-        if let Ok(snapshot) = store.mailbox(name).and_then(|m| m.sync_shared()) {
-            entries.push(snapshot);
+    let sync = |name: &str| store.mailbox(name).and_then(|m| m.sync_shared()).ok();
+    let done_with = |name: &str| {
+        if release {
+            store.release_idle(name);
         }
-    }
-    let total: usize = entries.iter().map(|s| s.len()).sum();
-    let step = total.div_ceil(PAIR_SAMPLE).max(1);
-    // only the sampled messages become entries
-    let sample: Vec<MessageEntry> = entries
+    };
+    let sizes: Vec<usize> = mailboxes
         .iter()
-        .flat_map(|s| s.uids().iter().map(move |&u| (s, u)))
-        .step_by(step)
-        .filter_map(|(s, u)| s.entry(u))
+        .map(|name| {
+            let len = sync(name).map_or(0, |s| s.len());
+            done_with(name);
+            len
+        })
         .collect();
+    let total: usize = sizes.iter().sum();
+    let step = total.div_ceil(PAIR_SAMPLE).max(1);
+    // every `step`-th message of the mailboxes in a row; only those become entries
+    let mut sample: Vec<MessageEntry> = Vec::new();
+    let mut offset = 0;
+    for (name, &len) in mailboxes.iter().zip(&sizes) {
+        if let Some(snapshot) = sync(name).filter(|_| len > 0) {
+            let first = (step - offset % step) % step;
+            sample.extend(
+                snapshot
+                    .uids()
+                    .iter()
+                    .skip(first)
+                    .step_by(step)
+                    .filter_map(|&u| snapshot.entry(u)),
+            );
+        }
+        done_with(name);
+        offset += len;
+    }
     let texts: Vec<String> = sample
         .par_iter()
         .filter_map(|entry| {

@@ -44,7 +44,7 @@ impl Default for Listing {
 
 impl Listing {
     /// The number of messages.
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Listing::Owned { slots, .. } => slots.len(),
             Listing::Mapped(map) => map.len(),

@@ -177,7 +177,7 @@ impl ModseqLog {
         let old = std::mem::take(&mut self.entries);
         let mut old = old.into_iter().peekable();
         let mut changed = false;
-        let mut entries = Vec::with_capacity(old.len());
+        let mut entries = Vec::with_capacity(now.size_hint().0.max(old.len()));
         let mut gone = Vec::new();
         for (uid, name, _) in now {
             while old.peek().is_some_and(|e| e.uid < uid) {

@@ -116,27 +116,6 @@ impl LazyEntries {
 }
 
 impl Snapshot {
-    /// A snapshot of the given messages (ascending by UID).
-    pub(crate) fn of_entries(
-        name: String,
-        uid_validity: u32,
-        uid_next: u32,
-        highest_modseq: u64,
-        messages: Vec<MessageEntry>,
-        events: Vec<StoreEvent>,
-    ) -> Snapshot {
-        Snapshot {
-            name,
-            uid_validity,
-            uid_next,
-            highest_modseq,
-            events,
-            uids: Uids::Owned(messages.iter().map(|m| m.uid).collect()),
-            entries: OnceLock::from(messages),
-            lazy: None,
-        }
-    }
-
     /// A snapshot whose entries are built from `lazy` when first asked for.
     pub(crate) fn of_listing(
         name: String,

@@ -317,6 +317,12 @@ impl Store {
         rx
     }
 
+    /// True while someone listens ([`Store::subscribe`]; a dropped receiver counts until the next
+    /// event finds it gone).
+    pub(crate) fn has_subscribers(&self) -> bool {
+        !lock(&self.inner.subscribers).is_empty()
+    }
+
     /// Sends events to the subscribers.
     pub(crate) fn publish(&self, events: &[StoreEvent]) {
         if events.is_empty() {

@@ -65,8 +65,10 @@ pub(crate) fn plan(
                     (j, i)
                 };
                 tracing::warn!(
-                    kept = %files[keep].path.display(),
-                    ignored = %files[drop].path.display(),
+                    kept = names[keep],
+                    kept_in_new = files[keep].in_new,
+                    ignored = names[drop],
+                    ignored_in_new = files[drop].in_new,
                     "two message files share one basename"
                 );
                 state[drop] |= DROPPED;
@@ -125,7 +127,11 @@ pub(crate) fn plan(
             } else {
                 other
             };
-            tracing::debug!(uid = assigned[r].0, file = %files[loser].path.display(), "UID taken by Dovecot; renumbering");
+            tracing::debug!(
+                uid = assigned[r].0,
+                file = names[loser],
+                "UID taken by Dovecot; renumbering"
+            );
             uid_of[loser] = 0;
         } else {
             assigned[w] = assigned[r];

@@ -310,6 +310,60 @@ mod stable_uids {
     }
 
     #[test]
+    fn shared_syncs_send_their_events_to_subscribers_and_keep_none() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        deliver(&root, "new", "1000.M1P1.h");
+        deliver(&root, "cur", "1000.M2P1.h:2,S");
+        // nobody listens: the events are not made, the messages are the same
+        let quiet = store.mailbox("INBOX").unwrap().sync_shared().unwrap();
+        assert!(quiet.events.is_empty(), "{:?}", quiet.events);
+        assert_eq!(quiet.uids(), [1, 2]);
+        assert_eq!(quiet.entry(2).unwrap().flags, Flags::SEEN);
+        let events = store.subscribe();
+        deliver(&root, "new", "1000.M3P1.h");
+        rename(&root, "cur/1000.M2P1.h:2,S", "cur/1000.M2P1.h:2,FS");
+        std::fs::remove_file(root.join("new/1000.M1P1.h")).unwrap();
+        let shared = store.mailbox("INBOX").unwrap().sync_shared().unwrap();
+        assert!(shared.events.is_empty(), "{:?}", shared.events);
+        assert_eq!(shared.uids(), [2, 3]);
+        assert_eq!(
+            shared.entry(2).unwrap().flags,
+            Flags::SEEN.union(Flags::FLAGGED)
+        );
+        let received: Vec<StoreEvent> = events.try_iter().collect();
+        assert_eq!(
+            received,
+            [
+                StoreEvent::Expunged {
+                    mailbox: "INBOX".into(),
+                    uid: 1
+                },
+                StoreEvent::FlagsChanged {
+                    mailbox: "INBOX".into(),
+                    uid: 2,
+                    flags: Flags::SEEN.union(Flags::FLAGGED),
+                    keywords: Vec::new(),
+                },
+                StoreEvent::Saved {
+                    mailbox: "INBOX".into(),
+                    uid: 3
+                },
+            ]
+        );
+        // an owned sync still hands its events to the caller
+        deliver(&root, "new", "1000.M4P1.h");
+        let owned = store.mailbox("INBOX").unwrap().sync().unwrap();
+        assert_eq!(
+            owned.events,
+            [StoreEvent::Saved {
+                mailbox: "INBOX".into(),
+                uid: 4
+            }]
+        );
+    }
+
+    #[test]
     fn new_files_are_numbered_in_natural_order() {
         let (_home, store) = maildir();
         let root = store.root().to_path_buf();

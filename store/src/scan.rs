@@ -160,3 +160,46 @@ pub(crate) fn scan(folder: &Path, out: &mut Scanned) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn maildir(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["new", "cur", "tmp"] {
+            fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        for (sub, name) in files {
+            fs::write(dir.path().join(sub).join(name), "Subject: x\r\n\r\n").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn names_share_one_buffer_and_skip_what_is_not_a_message() {
+        let dir = maildir(&[("new", "1.a"), ("cur", "2.b:2,S"), ("cur", ".hidden")]);
+        std::os::unix::fs::symlink("/dev/null", dir.path().join("cur/3.c")).unwrap();
+        let mut scanned = Scanned::default();
+        scan(dir.path(), &mut scanned).unwrap();
+        assert_eq!(scanned.names(), ["1.a", "2.b:2,S"]);
+        assert_eq!((scanned.base(0), scanned.base(1)), ("1.a", "2.b"));
+        assert!(scanned.files[0].in_new && !scanned.files[1].in_new);
+    }
+
+    #[test]
+    fn a_second_scan_adds_only_the_files_asked_for() {
+        let dir = maildir(&[("cur", "1.a:2,S")]);
+        let mut first = Scanned::default();
+        scan(dir.path(), &mut first).unwrap();
+        // renamed and delivered meanwhile
+        fs::rename(dir.path().join("cur/1.a:2,S"), dir.path().join("cur/1.a:2,FS")).unwrap();
+        fs::write(dir.path().join("new/2.b"), "x").unwrap();
+        let mut again = Scanned::default();
+        scan(dir.path(), &mut again).unwrap();
+        first.extend_with(&again, |base| base == "1.a");
+        assert_eq!(first.names(), ["1.a:2,S", "1.a:2,FS"]);
+        assert_eq!(first.base(1), "1.a");
+        assert!(!first.files[1].in_new);
+    }
+}

@@ -193,7 +193,11 @@ mod tests {
         let mut first = Scanned::default();
         scan(dir.path(), &mut first).unwrap();
         // renamed and delivered meanwhile
-        fs::rename(dir.path().join("cur/1.a:2,S"), dir.path().join("cur/1.a:2,FS")).unwrap();
+        fs::rename(
+            dir.path().join("cur/1.a:2,S"),
+            dir.path().join("cur/1.a:2,FS"),
+        )
+        .unwrap();
         fs::write(dir.path().join("new/2.b"), "x").unwrap();
         let mut again = Scanned::default();
         scan(dir.path(), &mut again).unwrap();

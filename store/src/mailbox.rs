@@ -212,22 +212,33 @@ impl Mailbox {
                 Modseqs::Log(log)
             }
         };
+        let keywords = Arc::new(KeywordTable::load(&self.dir)?);
+        let shared = Arc::new(self.snapshot_of(b, keywords, modseqs));
+        b.snapshot = Some(shared.clone());
+        Ok(Some(shared))
+    }
+
+    /// A snapshot of `baseline` whose entries are built from its listing when asked for.
+    fn snapshot_of(
+        &self,
+        baseline: &Baseline,
+        keywords: Arc<KeywordTable>,
+        modseqs: Modseqs,
+    ) -> Snapshot {
         let lazy = LazyEntries {
-            listing: b.listing().clone(),
+            listing: baseline.listing().clone(),
             new: self.dir.join("new"),
             cur: self.dir.join("cur"),
-            keywords: Arc::new(KeywordTable::load(&self.dir)?),
+            keywords,
             modseqs: Arc::new(modseqs),
             limits: self.store.limits(),
         };
-        let shared = Arc::new(Snapshot::of_listing(
+        Snapshot::of_listing(
             self.name.clone(),
-            b.uid_validity,
-            b.uid_next,
+            baseline.uid_validity,
+            baseline.uid_next,
             lazy,
-        ));
-        b.snapshot = Some(shared.clone());
-        Ok(Some(shared))
+        )
     }
 
     /// The sync proper; the caller holds the lock. `expected_gone` lists UIDs whose files the caller
@@ -329,15 +340,15 @@ impl Mailbox {
             let before = scanned.len();
             drop(names);
             scanned.extend_with(&again, |base| missing.contains(base));
+            names = scanned.names();
             if scanned.len() > before {
                 tracing::debug!(
                     mailbox = self.name,
                     found = scanned.len() - before,
                     "files renamed during the scan"
                 );
+                plan = sync::plan(prev.as_ref(), dovecot.as_ref(), &scanned.files, &names);
             }
-            names = scanned.names();
-            plan = sync::plan(prev.as_ref(), dovecot.as_ref(), &scanned.files, &names);
         }
 
         let records = || {
@@ -394,42 +405,31 @@ impl Mailbox {
         drop(scanned);
 
         let modseqs = modseq::sync(&self.dir, uid_validity, new_validity, baseline.iter())?;
-        let mailbox = || self.name.clone();
-        let (expunged, saved) = if with_events {
-            (&plan.expunged[..], &plan.saved[..])
-        } else {
-            (&[][..], &[][..])
-        };
-        events.extend(expunged.iter().map(|&uid| StoreEvent::Expunged {
-            mailbox: mailbox(),
-            uid,
-        }));
-        events.extend(
-            changed
-                .into_iter()
-                .map(|(uid, flags, keywords)| StoreEvent::FlagsChanged {
+        if with_events {
+            let mailbox = || self.name.clone();
+            events.extend(plan.expunged.iter().map(|&uid| StoreEvent::Expunged {
+                mailbox: mailbox(),
+                uid,
+            }));
+            events.extend(changed.into_iter().map(|(uid, flags, keywords)| {
+                StoreEvent::FlagsChanged {
                     mailbox: mailbox(),
                     uid,
                     flags,
                     keywords,
-                }),
-        );
-        events.extend(saved.iter().map(|&uid| StoreEvent::Saved {
-            mailbox: mailbox(),
-            uid,
-        }));
+                }
+            }));
+            events.extend(plan.saved.iter().map(|&uid| StoreEvent::Saved {
+                mailbox: mailbox(),
+                uid,
+            }));
+        }
         baseline.uid_next = plan.uid_next;
         baseline.state = state.settled(scan_started).then_some(state);
         baseline.modseq_highest = Some(modseqs.highest);
         persisted::save(&self.dir, &baseline);
-        let lazy = LazyEntries {
-            listing: baseline.listing().clone(),
-            new: self.dir.join("new"),
-            cur: self.dir.join("cur"),
-            keywords: table,
-            modseqs: Arc::new(Modseqs::Log(modseqs)),
-            limits: self.store.limits(),
-        };
+        let mut snapshot = self.snapshot_of(&baseline, table, Modseqs::Log(modseqs));
+        snapshot.events = events;
         let messages = baseline.listing().len();
         *lock_shared(&self.shared.baseline) = Some(baseline);
 
@@ -441,9 +441,6 @@ impl Mailbox {
             elapsed_us = started.elapsed().as_micros() as u64,
             "synced"
         );
-        let mut snapshot =
-            Snapshot::of_listing(self.name.clone(), uid_validity, plan.uid_next, lazy);
-        snapshot.events = events;
         Ok(snapshot)
     }
 }

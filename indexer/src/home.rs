@@ -26,6 +26,7 @@ use tantivy::{
 
 use crate::check::{check, is_damage, panic_message, CheckOptions};
 use crate::columns::{dir_bytes, Columns};
+use crate::directory::HomeDirectory;
 use crate::error::{IndexError, IoContext, Result, TantivyContext};
 use crate::marker;
 use crate::meta::IndexMeta;
@@ -140,7 +141,7 @@ impl HomeIndex {
     fn open_clean(dir: &Path) -> Option<HomeIndex> {
         let attempt = || {
             let tdir = dir.join("tantivy");
-            let index = Index::open_in_dir(&tdir).ok()?;
+            let index = Index::open(HomeDirectory::open(&tdir).ok()?).ok()?;
             let metas = index.load_metas().ok()?;
             let meta = IndexMeta::from_payload(metas.payload.as_deref()).ok()?;
             let (schema, fields) = build_schema();
@@ -158,7 +159,12 @@ impl HomeIndex {
         if !tdir.join("meta.json").exists() {
             return Ok(None);
         }
-        let index = Index::open_in_dir(&tdir).at(&tdir)?;
+        let index = Index::open(
+            HomeDirectory::open(&tdir)
+                .map_err(tantivy::TantivyError::from)
+                .at(&tdir)?,
+        )
+        .at(&tdir)?;
         let (schema, fields) = build_schema();
         let metas = index.load_metas().at(&tdir)?;
         let meta = IndexMeta::from_payload(metas.payload.as_deref()).map_err(|message| {
@@ -254,7 +260,17 @@ impl HomeIndex {
         let tdir = dir.join("tantivy");
         fs::create_dir_all(&tdir).at(&tdir)?;
         let (schema, fields) = build_schema();
-        let index = Index::create_in_dir(&tdir, schema).at(&tdir)?;
+        let directory = HomeDirectory::open(&tdir)
+            .map_err(tantivy::TantivyError::from)
+            .at(&tdir)?;
+        if Index::exists(&directory)
+            .map_err(tantivy::TantivyError::from)
+            .at(&tdir)?
+        {
+            return Err(tantivy::TantivyError::IndexAlreadyExists).at(&tdir);
+        }
+        let index =
+            Index::create(directory, schema, tantivy::IndexSettings::default()).at(&tdir)?;
         index
             .tokenizers()
             .register(TOKENIZER_NAME, WordListTokenizer::default());

@@ -14,7 +14,7 @@
 //!
 //! Modules: [`text`] (folding and tokens, shared with the query engine), [`tokenizer`] (tantivy
 //! adapter), [`schema`], [`meta`], [`columns`], [`document`] (message → document), [`home`] (opening,
-//! rebuilding, snapshots), [`layout`] (where a home keeps its mail and index), [`rescan`] (store →
+//! rebuilding, snapshots), [`layout`] (where a home keeps its mail and index), [`directory`] (how tantivy reads the files), [`rescan`] (store →
 //! index), [`check`] (integrity checks), [`marker`] (damage and rescan-in-progress markers),
 //! [`repair`] (check, then rebuild a damaged index).
 //!
@@ -29,6 +29,7 @@
 
 pub mod check;
 pub mod columns;
+pub mod directory;
 pub mod document;
 mod error;
 pub mod grams;

@@ -1105,7 +1105,8 @@ fn documents_are_extracted_only_where_the_index_allows_a_match() {
 }
 
 /// A rescan committed in many batches (so that tantivy's merge policy merges in the background
-/// while it runs) still ends with the index in one segment, and answers as the scan does.
+/// while it runs) still ends with the index in one segment, and answers as the scan does, with
+/// its posting lists read rather than mapped.
 #[test]
 fn a_rescan_of_many_commits_ends_in_one_segment() {
     let dir = tempfile::tempdir().unwrap();
@@ -1128,6 +1129,19 @@ fn a_rescan_of_many_commits_ends_in_one_segment() {
     let engine = Engine::new(&store, Some(&home));
     index_equals_scan(&engine, "BODY meeting");
     index_equals_scan(&engine, "TEXT \"quarterly report\"");
+    // the posting lists were read, not mapped: a merge of mapped lists kept every page it touched
+    // resident (mailfts_indexer::directory); the term dictionaries stay mapped
+    #[cfg(target_os = "linux")]
+    {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let tantivy_dir = dir.path().join("mailfts").join("tantivy");
+        let ours: Vec<&str> = maps
+            .lines()
+            .filter(|l| l.contains(tantivy_dir.to_str().unwrap()))
+            .collect();
+        assert!(ours.iter().any(|l| l.ends_with(".term")), "{ours:#?}");
+        assert!(!ours.iter().any(|l| l.ends_with(".idx")), "{ours:#?}");
+    }
 }
 
 /// Writes message `n` (`headers`, each line ending in CRLF, a blank line, `body`) into

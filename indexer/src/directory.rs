@@ -1,0 +1,247 @@
+//! Where tantivy reads a home index's files: memory-mapped, except the posting lists.
+//!
+//! tantivy's [`MmapDirectory`] maps every segment file. Every page a process touches then counts
+//! in its resident size until the file is unmapped, and a merge touches every page of the posting
+//! lists (`.idx`) of the segments it merges: on the generated 1M home, about 70 MB of a rescan's
+//! 194 MB peak were such pages (see docs/BENCHMARKS.md). Posting lists are read one term at a time,
+//! front to back in a merge and a term here and there in a search, so [`HomeDirectory`] reads them
+//! with `pread` into a small window instead ([`PostingsFile`]): a merge holds one window per
+//! segment file, a search one per file it reads. The term dictionaries and fast fields, which
+//! tantivy reads at random and expects in memory, stay mapped.
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tantivy::directory::error::{
+    DeleteError, LockError, OpenDirectoryError, OpenReadError, OpenWriteError,
+};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, OwnedBytes, WatchCallback,
+    WatchHandle, WritePtr,
+};
+use tantivy::HasLen;
+
+/// Bytes a posting-list file reads at once: a request is served from the last window read when it
+/// falls inside it (a merge reads the lists in file order), else a window starting at it is read.
+pub const POSTINGS_WINDOW: usize = 64 << 10;
+
+/// tantivy's [`MmapDirectory`] with posting lists read through [`PostingsFile`].
+#[derive(Clone, Debug)]
+pub struct HomeDirectory {
+    root: PathBuf,
+    mmap: MmapDirectory,
+}
+
+impl HomeDirectory {
+    /// Opens the tantivy directory `root` (it must exist).
+    pub fn open(root: &Path) -> Result<HomeDirectory, OpenDirectoryError> {
+        Ok(HomeDirectory {
+            root: root.to_path_buf(),
+            mmap: MmapDirectory::open(root)?,
+        })
+    }
+}
+
+/// Whether tantivy's file `path` holds posting lists.
+fn holds_postings(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "idx")
+}
+
+impl Directory for HomeDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        if !holds_postings(path) {
+            return self.mmap.get_file_handle(path);
+        }
+        let full = self.root.join(path);
+        let file = File::open(&full).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                OpenReadError::FileDoesNotExist(path.to_path_buf())
+            } else {
+                OpenReadError::wrap_io_error(e, full.clone())
+            }
+        })?;
+        let handle = PostingsFile::new(file).map_err(|e| OpenReadError::wrap_io_error(e, full))?;
+        Ok(Arc::new(handle))
+    }
+
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        self.mmap.delete(path)
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.mmap.exists(path)
+    }
+
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        self.mmap.open_write(path)
+    }
+
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.mmap.atomic_read(path)
+    }
+
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.mmap.atomic_write(path, data)
+    }
+
+    fn sync_directory(&self) -> io::Result<()> {
+        self.mmap.sync_directory()
+    }
+
+    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+        self.mmap.acquire_lock(lock)
+    }
+
+    fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.mmap.watch(watch_callback)
+    }
+}
+
+/// A segment file read with `pread`, through a window of [`POSTINGS_WINDOW`] bytes. Segment files
+/// are written once and never changed; the open file keeps its bytes readable even after tantivy
+/// deletes it (the contract of [`FileHandle`]).
+pub struct PostingsFile {
+    file: File,
+    len: usize,
+    /// The last window read: its offset in the file and its bytes.
+    window: Mutex<Option<(usize, Vec<u8>)>>,
+}
+
+impl PostingsFile {
+    /// Wraps an open file.
+    pub fn new(file: File) -> io::Result<PostingsFile> {
+        let len = usize::try_from(file.metadata()?.len())
+            .map_err(|_| io::Error::other("file larger than the address space"))?;
+        Ok(PostingsFile {
+            file,
+            len,
+            window: Mutex::new(None),
+        })
+    }
+
+    fn read_at(&self, range: Range<usize>) -> io::Result<OwnedBytes> {
+        let mut buf = vec![0u8; range.len()];
+        self.file.read_exact_at(&mut buf, range.start as u64)?;
+        Ok(OwnedBytes::new(buf))
+    }
+}
+
+impl fmt::Debug for PostingsFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostingsFile")
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl HasLen for PostingsFile {
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl FileHandle for PostingsFile {
+    fn read_bytes(&self, range: Range<usize>) -> io::Result<OwnedBytes> {
+        if range.start > range.end || range.end > self.len {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("read of bytes {range:?} of a file of {} bytes", self.len),
+            ));
+        }
+        if range.is_empty() {
+            return Ok(OwnedBytes::empty());
+        }
+        // larger than a window (a long posting list, a whole-file read): read alone
+        if range.len() > POSTINGS_WINDOW / 2 {
+            return self.read_at(range);
+        }
+        // what is returned is a copy, not a slice of the window: a search holding the posting
+        // lists of a thousand terms at once holds their bytes, not a thousand windows
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((start, bytes)) = window.as_ref() {
+            if range.start >= *start && range.end <= start + bytes.len() {
+                let inside = range.start - start..range.end - start;
+                return Ok(OwnedBytes::new(bytes[inside].to_vec()));
+            }
+        }
+        let end = (range.start + POSTINGS_WINDOW).min(self.len);
+        let mut bytes = window.take().map(|(_, b)| b).unwrap_or_default();
+        bytes.resize(end - range.start, 0);
+        self.file.read_exact_at(&mut bytes, range.start as u64)?;
+        let wanted = OwnedBytes::new(bytes[..range.len()].to_vec());
+        *window = Some((range.start, bytes));
+        Ok(wanted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_of(bytes: &[u8]) -> (tempfile::TempDir, PostingsFile) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.idx");
+        File::create(&path).unwrap().write_all(bytes).unwrap();
+        let f = PostingsFile::new(File::open(&path).unwrap()).unwrap();
+        (dir, f)
+    }
+
+    #[test]
+    fn reads_equal_the_file_across_windows() {
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let (_dir, f) = file_of(&bytes);
+        assert_eq!(f.len(), bytes.len());
+        // in order (a merge), backwards, straddling window ends, long and empty reads
+        let mut ranges = vec![];
+        let mut at = 0;
+        while at < bytes.len() {
+            let end = (at + 1 + at % 997).min(bytes.len());
+            ranges.push(at..end);
+            at = end;
+        }
+        ranges.extend([
+            200_000..200_010,
+            100..110,
+            POSTINGS_WINDOW - 5..POSTINGS_WINDOW + 5,
+            0..bytes.len(),
+            1_000..1_000 + POSTINGS_WINDOW,
+            299_990..300_000,
+            5..5,
+            300_000..300_000,
+        ]);
+        for r in ranges {
+            assert_eq!(f.read_bytes(r.clone()).unwrap().as_slice(), &bytes[r]);
+        }
+    }
+
+    #[test]
+    fn reads_beyond_the_end_are_errors_not_panics() {
+        let (_dir, f) = file_of(b"0123456789");
+        assert!(f.read_bytes(5..11).is_err());
+        assert!(f.read_bytes(11..12).is_err());
+        #[allow(clippy::reversed_empty_ranges)]
+        let backwards = 6..5;
+        assert!(f.read_bytes(backwards).is_err());
+        assert_eq!(f.read_bytes(8..10).unwrap().as_slice(), b"89");
+    }
+
+    #[test]
+    fn a_deleted_file_stays_readable_through_its_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("seg.idx"), b"postings").unwrap();
+        let d = HomeDirectory::open(dir.path()).unwrap();
+        let h = d.get_file_handle(Path::new("seg.idx")).unwrap();
+        std::fs::remove_file(dir.path().join("seg.idx")).unwrap();
+        assert_eq!(h.read_bytes(0..8).unwrap().as_slice(), b"postings");
+        assert!(matches!(
+            d.get_file_handle(Path::new("gone.idx")),
+            Err(OpenReadError::FileDoesNotExist(_))
+        ));
+    }
+}

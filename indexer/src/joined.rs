@@ -54,12 +54,18 @@ pub struct JoinedCursor {
     scope: TextScope,
     /// The chain being read: its start, the end of its last run, and how many runs it has.
     chain: Option<(usize, usize, usize)>,
+    /// The term being made (reused).
+    term: String,
 }
 
 impl JoinedCursor {
     /// A cursor at the start of a text of `scope`.
     pub fn new(scope: TextScope) -> JoinedCursor {
-        JoinedCursor { scope, chain: None }
+        JoinedCursor {
+            scope,
+            chain: None,
+            term: String::new(),
+        }
     }
 
     /// Takes the next run `r` of `folded`, adding to `out` the chain that `r` ends.
@@ -102,10 +108,10 @@ impl JoinedCursor {
             return;
         }
         let mark = self.scope.mark();
-        let mut term = String::with_capacity(mark.len() + text.len());
-        term.push_str(mark);
-        term.push_str(text);
-        out.insert(term);
+        self.term.clear();
+        self.term.push_str(mark);
+        self.term.push_str(text);
+        crate::pairs::insert_new(out, &self.term);
     }
 }
 

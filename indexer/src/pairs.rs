@@ -164,13 +164,28 @@ impl TextScope {
 
 /// The term of the pair `a sep b` of `scope` in the `pairs` field.
 pub fn pair_term(scope: TextScope, a: &str, sep: &str, b: &str) -> String {
+    let mut t = String::new();
+    write_pair_term(&mut t, scope, a, sep, b);
+    t
+}
+
+/// [`pair_term`] written into `t` (cleared first).
+fn write_pair_term(t: &mut String, scope: TextScope, a: &str, sep: &str, b: &str) {
     let mark = scope.mark();
-    let mut t = String::with_capacity(mark.len() + a.len() + sep.len() + b.len());
+    t.clear();
+    t.reserve(mark.len() + a.len() + sep.len() + b.len());
     t.push_str(mark);
     t.push_str(a);
     t.push_str(sep);
     t.push_str(b);
-    t
+}
+
+/// Adds `term` to `out` unless it is there, allocating only when it is new (a message repeats
+/// most of its pairs and chains).
+pub(crate) fn insert_new<S: BuildHasher>(out: &mut HashSet<String, S>, term: &str) {
+    if !out.contains(term) {
+        out.insert(term.to_string());
+    }
 }
 
 /// The last [`PAIR_STEM_CHARS`] characters of `run` (the whole run when shorter): its plain left
@@ -390,6 +405,8 @@ pub struct PairCursor<'w> {
     prev: Option<(usize, usize)>,
     /// Where the chain of runs joined by single `-` that ends with the previous run starts.
     chain_from: usize,
+    /// The pair term being made (reused).
+    term: String,
 }
 
 impl<'w> PairCursor<'w> {
@@ -400,6 +417,7 @@ impl<'w> PairCursor<'w> {
             scope,
             prev: None,
             chain_from: 0,
+            term: String::new(),
         }
     }
 
@@ -449,13 +467,15 @@ impl<'w> PairCursor<'w> {
             }),
         };
         if let Some((a, b)) = forms {
-            out.insert(pair_term(self.scope, a, sep, b));
+            write_pair_term(&mut self.term, self.scope, a, sep, b);
+            insert_new(out, &self.term);
         }
         if pairs_either_side(sep) && chain_from < from && !is_opaque(r.text) {
             let chain = &folded[chain_from..to];
             if let Some(a) = self.words.chain_left_of(chain) {
                 let b = right.map_or_else(|| right_form(r.text), |c| c.form);
-                out.insert(pair_term(self.scope, a, sep, b));
+                write_pair_term(&mut self.term, self.scope, a, sep, b);
+                insert_new(out, &self.term);
             }
         }
     }

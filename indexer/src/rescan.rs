@@ -469,6 +469,8 @@ fn rescan_mailbox(
             };
             let (committed, prepared) = rayon::join(committed, || following.map(&prepare_chunk));
             committed?;
+            // the listing walked so far is not read again by this rescan
+            snapshot.release_mapped_pages();
             next = prepared;
             batch_messages = 0;
             batch_bytes = 0;

@@ -230,40 +230,68 @@ pub struct Run<'a> {
 /// Calls `emit` for every run of `folded`: maximal word runs, joined again where [`tokenize`] cut
 /// them at [`MAX_TOKEN_BYTES`], and CJK tokens as they are.
 pub fn runs<'a>(folded: &'a str, mut emit: impl FnMut(Run<'a>)) {
-    let mut open: Option<(usize, usize)> = None;
-    tokenize(folded, |t| {
-        let cjk = char_class(t.text.chars().next().unwrap_or(' ')) == CharClass::Cjk;
-        if let Some((from, to)) = open {
-            if !cjk && t.from == to {
-                open = Some((from, t.to));
-                return;
-            }
-            emit(Run {
-                text: &folded[from..to],
-                cjk: false,
-                from,
-                to,
-            });
-            open = None;
-        }
-        if cjk {
-            emit(Run {
-                text: t.text,
-                cjk: true,
-                from: t.from,
-                to: t.to,
-            });
-        } else {
-            open = Some((t.from, t.to));
-        }
-    });
-    if let Some((from, to)) = open {
-        emit(Run {
+    // A word run is a maximal span of word characters; this walks the bytes (ASCII, most of
+    // mail, one byte at a time without decoding) rather than the tokens of [`tokenize`], which
+    // would cut long runs only for this to join them again. `tests::runs_equal_joined_tokens`
+    // holds it to the token-based definition.
+    let bytes = folded.as_bytes();
+    let mut open: Option<usize> = None;
+    // the open word run, ended at `to`
+    let close = |open: &mut Option<usize>, to: usize| {
+        open.take().map(|from| Run {
             text: &folded[from..to],
             cjk: false,
             from,
             to,
-        });
+        })
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            if b.is_ascii_alphanumeric() {
+                open.get_or_insert(i);
+            } else {
+                if let Some(r) = close(&mut open, i) {
+                    emit(r);
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let c = folded[i..].chars().next().expect("a char boundary");
+        let after = i + c.len_utf8();
+        match char_class(c) {
+            CharClass::Word => {
+                open.get_or_insert(i);
+            }
+            CharClass::Separator => {
+                if let Some(r) = close(&mut open, i) {
+                    emit(r);
+                }
+            }
+            CharClass::Cjk => {
+                if let Some(r) = close(&mut open, i) {
+                    emit(r);
+                }
+                // a bigram with the next character when it is CJK too, else a unigram
+                let to = folded[after..]
+                    .chars()
+                    .next()
+                    .filter(|&c2| char_class(c2) == CharClass::Cjk)
+                    .map_or(after, |c2| after + c2.len_utf8());
+                emit(Run {
+                    text: &folded[i..to],
+                    cjk: true,
+                    from: i,
+                    to,
+                });
+            }
+        }
+        i = after;
+    }
+    if let Some(r) = close(&mut open, bytes.len()) {
+        emit(r);
     }
 }
 
@@ -407,6 +435,66 @@ mod tests {
             got,
             [(1, false), (600, false), (6, true), (3, true), (1, false)]
         );
+    }
+
+    /// The definition [`runs`] had first: the tokens of [`tokenize`], those cut at
+    /// [`MAX_TOKEN_BYTES`] joined again.
+    fn runs_of_tokens(folded: &str) -> Vec<Run<'_>> {
+        let mut out = Vec::new();
+        let mut open: Option<(usize, usize)> = None;
+        tokenize(folded, |t| {
+            let cjk = char_class(t.text.chars().next().unwrap_or(' ')) == CharClass::Cjk;
+            if let Some((from, to)) = open {
+                if !cjk && t.from == to {
+                    open = Some((from, t.to));
+                    return;
+                }
+                out.push(Run {
+                    text: &folded[from..to],
+                    cjk: false,
+                    from,
+                    to,
+                });
+                open = None;
+            }
+            if cjk {
+                out.push(Run {
+                    text: t.text,
+                    cjk: true,
+                    from: t.from,
+                    to: t.to,
+                });
+            } else {
+                open = Some((t.from, t.to));
+            }
+        });
+        if let Some((from, to)) = open {
+            out.push(Run {
+                text: &folded[from..to],
+                cjk: false,
+                from,
+                to,
+            });
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Runs are the tokens joined where they were cut: word runs of every script, combining
+        /// marks, CJK bigrams and unigrams, symbols and emoji, runs longer than a token.
+        #[test]
+        fn runs_equal_joined_tokens(
+            parts in proptest::collection::vec(
+                "[a-z0-9 .\\-_@=/+:'\"\n\t]{0,12}|[éßσкא٣\u{0301}\u{0483}\u{05B0}]{0,4}|[東京都日本ひらカナ한국\u{3005}\u{FF66}\u{20000}]{0,4}|[\u{1F600}€©·\u{00A0}\u{2028}]{0,3}|a{200,300}|[a-zé]{100,140}",
+                0..12,
+            )
+        ) {
+            let text = fold(&parts.concat());
+            let mut got = Vec::new();
+            runs(&text, |r| got.push(r));
+            proptest::prop_assert_eq!(got, runs_of_tokens(&text));
+        }
     }
 
     #[test]

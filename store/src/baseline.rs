@@ -73,6 +73,13 @@ impl Listing {
         }
     }
 
+    /// Drops a mapped listing's pages from the resident memory.
+    pub(crate) fn release_pages(&self) {
+        if let Listing::Mapped(map) = self {
+            map.release_pages();
+        }
+    }
+
     fn index(&self, uid: u32) -> Result<usize, usize> {
         match self {
             Listing::Owned { slots, .. } => slots.binary_search_by_key(&uid, |s| s.uid),

@@ -15,6 +15,19 @@ pub(crate) struct LockGuard {
 /// Takes the exclusive lock on `path`, creating the lock file if needed; blocks until it is free.
 ///
 /// `flock` locks belong to the open file, so two threads of one process exclude each other too.
+/// Drops the pages of a file mapping from this process's resident memory; they stay in the page
+/// cache and the next access maps them again. For the store's mapped state files, which a rescan
+/// walks once from front to back: without this every page it walked stays resident to the end
+/// (23.5 MB for a 452,000-message INBOX, see docs/BENCHMARKS.md).
+pub(crate) fn release_mapped_pages(map: &memmap2::Mmap) {
+    #[cfg(unix)]
+    // SAFETY: `map` is a read-only shared mapping of a file (`Mmap::map`): MADV_DONTNEED only
+    // unmaps its pages, whose bytes the next access reads again from the page cache or the file,
+    // unchanged (only private or anonymous mappings lose data to it). No reference into the
+    // mapping is invalidated: the addresses stay mapped.
+    let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+}
+
 pub(crate) fn lock(path: &Path) -> Result<LockGuard> {
     let file = OpenOptions::new()
         .read(true)

@@ -358,6 +358,14 @@ pub(crate) enum Modseqs {
 }
 
 impl Modseqs {
+    /// Drops the pages of a mapped, unparsed file from the resident memory (its records, once
+    /// parsed, are in memory anyway).
+    pub(crate) fn release_pages(&self) {
+        if let Modseqs::Unparsed { map, .. } = self {
+            crate::fsutil::release_mapped_pages(map);
+        }
+    }
+
     /// HIGHESTMODSEQ.
     pub(crate) fn highest(&self) -> u64 {
         match self {

@@ -171,6 +171,11 @@ impl StateMap {
         (last_end as usize == head.names_len).then_some(StateMap { map, head, uids_at })
     }
 
+    /// Drops the mapped file's pages from the resident memory ([`crate::fsutil::release_mapped_pages`]).
+    pub(crate) fn release_pages(&self) {
+        crate::fsutil::release_mapped_pages(&self.map);
+    }
+
     /// The number of messages.
     pub(crate) fn len(&self) -> usize {
         self.head.count

@@ -208,6 +208,20 @@ impl Snapshot {
         Some(lazy.entry(uid, name, in_new))
     }
 
+    /// Drops the pages of the mailbox's mapped state files (listing, mod-sequences) from this
+    /// process's resident memory; what is read next maps them again from the page cache. A
+    /// rescan calls it after each commit, so that walking a large mailbox once keeps only the
+    /// latest part of its listing resident.
+    pub fn release_mapped_pages(&self) {
+        if let Uids::InListing(listing) = &self.uids {
+            listing.release_pages();
+        }
+        if let Some(lazy) = &self.lazy {
+            lazy.listing.release_pages();
+            lazy.modseqs.release_pages();
+        }
+    }
+
     /// The IMAP message sequence number (1-based) of this UID.
     pub fn seq_of(&self, uid: u32) -> Option<u32> {
         self.index_of(uid).map(|i| i as u32 + 1)

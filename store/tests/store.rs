@@ -309,6 +309,53 @@ mod stable_uids {
         assert_eq!(fresh.seq_of(5), Some(5));
     }
 
+    /// Resident kilobytes of this process's mappings of `path` (None: not mapped).
+    #[cfg(target_os = "linux")]
+    fn mapped_rss_kb(path: &std::path::Path) -> Option<u64> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut in_path = false;
+        let mut total = None;
+        for line in smaps.lines() {
+            let first = line.split_whitespace().next().unwrap_or("");
+            if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                in_path = line.ends_with(path.to_str().unwrap());
+            } else if in_path && line.starts_with("Rss:") {
+                let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+                *total.get_or_insert(0) += kb;
+            }
+        }
+        total
+    }
+
+    /// A rescan walks a large mailbox's mapped listing once: releasing the mapped pages takes them
+    /// out of the resident memory, and what is read next is read again, unchanged.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_mapped_listing_gives_back_its_pages_and_reads_them_again() {
+        let (_home, store) = maildir();
+        let root = store.root().to_path_buf();
+        for n in 0..3000 {
+            deliver(
+                &root,
+                "cur",
+                &format!("1000.M{n}P1.some-host.example.org,S=1:2,S"),
+            );
+        }
+        settle(&root);
+        let synced = store.mailbox("INBOX").unwrap().sync_shared().unwrap();
+        let fresh = reopened_inbox(&root).sync_shared().unwrap();
+        assert_eq!(fresh.messages(), synced.messages());
+        let state = root.join("mailfts-state");
+        let before = mapped_rss_kb(&state).expect("the listing is mapped");
+        assert!(before >= 64, "{before} kB resident");
+        fresh.release_mapped_pages();
+        assert_eq!(mapped_rss_kb(&state), Some(0));
+        for uid in [1, 1500, 3000] {
+            assert_eq!(fresh.entry(uid).as_ref(), synced.get(uid));
+        }
+        assert!(mapped_rss_kb(&state).unwrap() > 0);
+    }
+
     #[test]
     fn shared_syncs_send_their_events_to_subscribers_and_keep_none() {
         let (_home, store) = maildir();

@@ -41,6 +41,7 @@ pub struct ImapArgs {
 
 /// Runs the server until Ctrl-C.
 pub fn run(a: &ImapArgs) -> anyhow::Result<ExitCode> {
+    crate::limits::raise_open_files();
     let mut config = ImapConfig::new(&a.passwd);
     config.allow_plaintext = a.allow_plaintext;
     config.implicit_tls = a.implicit_tls;

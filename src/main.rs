@@ -28,6 +28,7 @@ mod cmd_user;
 mod daemon;
 mod daemon_client;
 mod home;
+mod limits;
 mod progress;
 mod queryset;
 

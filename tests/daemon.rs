@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use mailfts_corpora::tools::{output_ok, require, require_tool};
 use mailfts_corpora::{write_maildir, CorpusSpec};
-use support::{write_passwd, Imap, Served, DEADLINE, TOKEN};
+use support::{open_files_limits, write_passwd, Imap, Served, DEADLINE, TEST_SOFT_NOFILE, TOKEN};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -137,6 +137,13 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
     write_maildir(&CorpusSpec::new(7, 60), &home.join("Maildir"), &mut |_| {}).unwrap();
     let passwd = write_passwd(dir.path(), &[("alice", &home)]);
     let served = Served::start(dir.path(), &passwd, "a");
+    // started with the customary soft limit of open files, the daemon raised it (each open index
+    // holds a descriptor per segment for its posting lists)
+    let (soft, hard) = open_files_limits(served.child.id());
+    let wanted = hard.parse::<u64>().unwrap_or(u64::MAX).min(1 << 20);
+    if wanted > TEST_SOFT_NOFILE {
+        assert_eq!(soft, wanted.to_string(), "hard limit {hard}");
+    }
     let rt = runtime();
     rt.block_on(async {
         let mut c = served.client().await;

@@ -131,6 +131,29 @@ impl PostingsFile {
     }
 }
 
+/// Fills `buf` from `offset` as far as the file goes; an error when fewer than `min` bytes could
+/// be read. Returns the bytes read.
+fn read_at_least(file: &File, buf: &mut [u8], offset: usize, min: usize) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], (offset + got) as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if got < min {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "{got} of {min} bytes at offset {offset}: the file is shorter than when opened"
+            ),
+        ));
+    }
+    Ok(got)
+}
+
 impl fmt::Debug for PostingsFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostingsFile")
@@ -172,7 +195,9 @@ impl FileHandle for PostingsFile {
         let end = (range.start + POSTINGS_WINDOW).min(self.len);
         let mut bytes = window.take().map(|(_, b)| b).unwrap_or_default();
         bytes.resize(end - range.start, 0);
-        self.file.read_exact_at(&mut bytes, range.start as u64)?;
+        let got = read_at_least(&self.file, &mut bytes, range.start, range.len())?;
+        // a file cut short since it was opened (damage) keeps its readable part readable
+        bytes.truncate(got);
         let wanted = OwnedBytes::new(bytes[..range.len()].to_vec());
         *window = Some((range.start, bytes));
         Ok(wanted)
@@ -229,6 +254,25 @@ mod tests {
         let backwards = 6..5;
         assert!(f.read_bytes(backwards).is_err());
         assert_eq!(f.read_bytes(8..10).unwrap().as_slice(), b"89");
+    }
+
+    #[test]
+    fn a_file_truncated_under_a_reader_is_an_error_not_a_crash() {
+        // a mapped file cut short kills the process with SIGBUS on the next read of a lost page;
+        // read with pread, the reader gets an error
+        let bytes = vec![7u8; 3 * POSTINGS_WINDOW];
+        let (dir, f) = file_of(&bytes);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("x.idx"))
+            .unwrap()
+            .set_len(1000)
+            .unwrap();
+        assert!(f
+            .read_bytes(2 * POSTINGS_WINDOW..2 * POSTINGS_WINDOW + 10)
+            .is_err());
+        assert!(f.read_bytes(0..2 * POSTINGS_WINDOW).is_err());
+        assert_eq!(f.read_bytes(0..10).unwrap().as_slice(), &bytes[..10]);
     }
 
     #[test]

@@ -113,6 +113,43 @@ pub fn spawn_serve(mut cmd: Command, log: &Path) -> (Child, HashMap<String, Stri
     }
 }
 
+/// The soft limit of open files a test daemon starts with: the customary default, which the daemon
+/// raises to the hard limit (`src/limits.rs`).
+pub const TEST_SOFT_NOFILE: u64 = 1024;
+
+/// Starts `cmd` with the soft limit of open files at [`TEST_SOFT_NOFILE`] (when lower than now).
+fn lower_open_files_limit(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure only calls getrlimit and setrlimit, which are
+    // async-signal-safe, and allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0
+                && lim.rlim_cur > TEST_SOFT_NOFILE as libc::rlim_t
+            {
+                lim.rlim_cur = TEST_SOFT_NOFILE as libc::rlim_t;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The soft and hard limits of open files of process `pid` (`/proc/PID/limits`).
+pub fn open_files_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("a Max open files line");
+    let mut f = line["Max open files".len()..].split_whitespace();
+    (f.next().unwrap().to_string(), f.next().unwrap().to_string())
+}
+
 /// A running `mailfts serve`, killed when dropped.
 pub struct Served {
     /// The daemon's process.
@@ -159,6 +196,7 @@ impl Served {
             .args(["--debounce-ms", "100"])
             .args(extra)
             .env("MAILFTS_LOG", "info,tantivy=warn");
+        lower_open_files_limit(&mut cmd);
         let (child, mut listeners) = spawn_serve(cmd, &log);
         Served {
             child,

@@ -21,7 +21,7 @@ use tantivy::{IndexWriter, Term};
 use crate::columns::COLUMN_FILES;
 use crate::document::{prepare, PreparedMessage};
 use crate::error::{IndexError, Result, TantivyContext};
-use crate::home::HomeIndex;
+use crate::home::{HomeIndex, ONE_SEGMENT_WRITER_MEMORY};
 use crate::meta::{IndexMeta, MailboxMeta};
 use crate::pairs::{PairWords, WordCounter, PAIR_SAMPLE, PAIR_WORDS};
 use crate::schema::message_key;
@@ -44,17 +44,27 @@ pub struct RescanOptions {
     /// ([`Store::release_idle`]): memory stays flat in a one-off rescan of a large home; a
     /// long-running server keeps its listings warm for the searches that follow.
     pub release_listings: bool,
+    /// The first rescan of an empty index whose store holds at most this many messages commits
+    /// once, with a writer budget of [`ONE_SEGMENT_WRITER_MEMORY`], so that the index is one
+    /// segment and no merge ends the rescan (0: never). Only with the default batch or a larger
+    /// one and no `stop_after`: a caller that asks for smaller commits gets them. An interrupted
+    /// first rescan of such a home keeps nothing; it is seconds of work.
+    pub one_segment_up_to: usize,
 }
+
+/// The default of [`RescanOptions::batch_messages`].
+pub const DEFAULT_BATCH_MESSAGES: usize = 10_000;
 
 impl Default for RescanOptions {
     fn default() -> Self {
         RescanOptions {
             mailbox: None,
-            batch_messages: 10_000,
+            batch_messages: DEFAULT_BATCH_MESSAGES,
             batch_bytes: 128 << 20,
             index_threads: 1,
             stop_after: None,
             release_listings: false,
+            one_segment_up_to: 25_000,
         }
     }
 }
@@ -109,7 +119,31 @@ pub fn rescan(
         Some(m) => vec![m.clone()],
         None => store.list_mailboxes()?,
     };
-    let mut writer = home.writer(opts.index_threads)?;
+    let one_segment = builds_in_one_commit(
+        opts,
+        || Ok(home.snapshot()?.num_docs() == 0),
+        |limit| store_holds_at_most(store, &names, limit, opts.release_listings),
+    )?;
+    let mut writer = if one_segment {
+        home.writer_with_memory(opts.index_threads, ONE_SEGMENT_WRITER_MEMORY)?
+    } else {
+        home.writer(opts.index_threads)?
+    };
+    let one_segment_opts;
+    let opts = if one_segment {
+        tracing::info!(
+            up_to = opts.one_segment_up_to,
+            "a small new index: built in one commit, as one segment"
+        );
+        one_segment_opts = RescanOptions {
+            batch_messages: usize::MAX,
+            batch_bytes: u64::MAX,
+            ..opts.clone()
+        };
+        &one_segment_opts
+    } else {
+        opts
+    };
     // removed at the clean end: a rescan that finds it knows the last one did not finish
     if let Err(e) = crate::marker::rescan_started(home.dir()) {
         tracing::debug!(error = %e, "cannot write the rescan marker");
@@ -261,6 +295,41 @@ fn choose_pair_words(
         "chose the frequent words of the new index"
     );
     words
+}
+
+/// Whether a rescan with `opts` builds the index in one commit ([`RescanOptions::one_segment_up_to`]):
+/// the options allow it, the index is empty and the store holds at most so many messages (asked
+/// last: it lists the store's mailboxes).
+fn builds_in_one_commit(
+    opts: &RescanOptions,
+    index_is_empty: impl FnOnce() -> Result<bool>,
+    store_holds_at_most: impl FnOnce(usize) -> bool,
+) -> Result<bool> {
+    Ok(opts.one_segment_up_to > 0
+        && opts.stop_after.is_none()
+        && opts.batch_messages >= DEFAULT_BATCH_MESSAGES
+        && index_is_empty()?
+        && store_holds_at_most(opts.one_segment_up_to))
+}
+
+/// Whether the mailboxes `names` of `store` hold at most `limit` messages in all; stops counting
+/// past the limit (a large home's other mailboxes are not listed for it).
+fn store_holds_at_most(store: &Store, names: &[String], limit: usize, release: bool) -> bool {
+    let mut total = 0usize;
+    for name in names {
+        let Ok(snapshot) = store.mailbox(name).and_then(|m| m.sync_shared()) else {
+            return false;
+        };
+        total += snapshot.len();
+        drop(snapshot);
+        if release {
+            store.release_idle(name);
+        }
+        if total > limit {
+            return false;
+        }
+    }
+    true
 }
 
 /// Documents the committed index holds for a mailbox id.
@@ -525,5 +594,51 @@ fn problem_kind(problem: &str) -> String {
         "unparsable message".into()
     } else {
         problem.split(':').next().unwrap_or(problem).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_first_rescan_of_a_small_home_with_default_batches_is_one_commit() {
+        let default = RescanOptions::default();
+        let decide = |opts: &RescanOptions, empty: bool, messages: usize| {
+            builds_in_one_commit(opts, || Ok(empty), |limit| messages <= limit).unwrap()
+        };
+        assert!(decide(&default, true, 20_000));
+        assert!(decide(&default, true, 25_000));
+        assert!(!decide(&default, true, 25_001), "a larger home");
+        assert!(!decide(&default, false, 100), "an index with documents");
+        let asked = |o: RescanOptions| decide(&o, true, 100);
+        assert!(!asked(RescanOptions {
+            batch_messages: 25,
+            ..RescanOptions::default()
+        }));
+        assert!(asked(RescanOptions {
+            batch_messages: 20_000,
+            ..RescanOptions::default()
+        }));
+        assert!(!asked(RescanOptions {
+            stop_after: Some(50),
+            ..RescanOptions::default()
+        }));
+        assert!(!asked(RescanOptions {
+            one_segment_up_to: 0,
+            ..RescanOptions::default()
+        }));
+        // the store is not listed when the index is not empty
+        let listed = std::cell::Cell::new(false);
+        builds_in_one_commit(
+            &default,
+            || Ok(false),
+            |_| {
+                listed.set(true);
+                true
+            },
+        )
+        .unwrap();
+        assert!(!listed.get());
     }
 }

@@ -113,7 +113,9 @@ pub struct RescanArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// Messages per commit (an interrupted rescan keeps every committed batch).
+    /// Messages per commit (an interrupted rescan keeps every committed batch). The first rescan of a
+    /// home of at most 25,000 messages commits once (one segment, no merge) unless this is below
+    /// the default.
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
     /// Stop after adding this many messages (testing interrupted runs).

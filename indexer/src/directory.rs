@@ -40,10 +40,11 @@ pub struct HomeDirectory {
 impl HomeDirectory {
     /// Opens the tantivy directory `root` (it must exist).
     pub fn open(root: &Path) -> Result<HomeDirectory, OpenDirectoryError> {
-        Ok(HomeDirectory {
-            root: root.to_path_buf(),
-            mmap: MmapDirectory::open(root)?,
-        })
+        let mmap = MmapDirectory::open(root)?;
+        // absolute, as the mapped files' paths are: a later change of the working directory
+        // must not move where the posting lists are read from
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        Ok(HomeDirectory { root, mmap })
     }
 }
 

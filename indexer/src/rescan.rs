@@ -119,31 +119,37 @@ pub fn rescan(
         Some(m) => vec![m.clone()],
         None => store.list_mailboxes()?,
     };
+    // a new index's mailboxes are counted once: here when the one-commit choice asks, else for
+    // the sample of its frequent words below
+    let mut sizes = None;
     let one_segment = builds_in_one_commit(
         opts,
         || Ok(home.snapshot()?.num_docs() == 0),
-        |limit| store_holds_at_most(store, &names, limit, opts.release_listings),
+        |limit| {
+            let counted = mailbox_sizes(store, &names, opts.release_listings);
+            let small = counted
+                .iter()
+                .try_fold(0usize, |total, n| Some(total + (*n)?))
+                .is_some_and(|total| total <= limit);
+            sizes = Some(counted);
+            small
+        },
     )?;
     let mut writer = if one_segment {
         home.writer_with_memory(opts.index_threads, ONE_SEGMENT_WRITER_MEMORY)?
     } else {
         home.writer(opts.index_threads)?
     };
-    let one_segment_opts;
-    let opts = if one_segment {
+    let mut opts = opts.clone();
+    if one_segment {
         tracing::info!(
             up_to = opts.one_segment_up_to,
             "a small new index: built in one commit, as one segment"
         );
-        one_segment_opts = RescanOptions {
-            batch_messages: usize::MAX,
-            batch_bytes: u64::MAX,
-            ..opts.clone()
-        };
-        &one_segment_opts
-    } else {
-        opts
-    };
+        opts.batch_messages = usize::MAX;
+        opts.batch_bytes = u64::MAX;
+    }
+    let opts = &opts;
     // removed at the clean end: a rescan that finds it knows the last one did not finish
     if let Err(e) = crate::marker::rescan_started(home.dir()) {
         tracing::debug!(error = %e, "cannot write the rescan marker");
@@ -152,7 +158,9 @@ pub fn rescan(
     if meta.pair_left.is_empty() && home.snapshot()?.num_docs() == 0 {
         // a new (or emptied) index: its frequent words are chosen once, before any document
         // with `release_listings`, each mailbox's listing is read again when its turn comes
-        (meta.pair_left, meta.pair_right) = choose_pair_words(store, &names, opts.release_listings);
+        let sizes = sizes.unwrap_or_else(|| mailbox_sizes(store, &names, opts.release_listings));
+        (meta.pair_left, meta.pair_right) =
+            choose_pair_words(store, &names, &sizes, opts.release_listings);
     }
     let mut dead_ids = Vec::new();
     let mut to_seal = Vec::new();
@@ -230,13 +238,14 @@ pub fn rescan(
 /// message repeats the same header field names and relay names, which would fill the list with
 /// words nobody searches as a phrase.
 ///
-/// The mailboxes are visited one at a time, twice (their sizes, then the sample); with `release`,
-/// each one's listing is dropped after each visit ([`Store::release_idle`]): a freshly delivered
+/// `sizes` are the mailboxes' message counts ([`mailbox_sizes`]). The mailboxes are visited one at
+/// a time for the sample; with `release`, each one's listing is dropped after its visit ([`Store::release_idle`]): a freshly delivered
 /// home of a million messages held all four listings at once (about 100 MB, the first sync's
 /// peak).
 fn choose_pair_words(
     store: &Store,
     mailboxes: &[String],
+    sizes: &[Option<usize>],
     release: bool,
 ) -> (Vec<String>, Vec<String>) {
     let started = Instant::now();
@@ -246,14 +255,7 @@ fn choose_pair_words(
             store.release_idle(name);
         }
     };
-    let sizes: Vec<usize> = mailboxes
-        .iter()
-        .map(|name| {
-            let len = sync(name).map_or(0, |s| s.len());
-            done_with(name);
-            len
-        })
-        .collect();
+    let sizes: Vec<usize> = sizes.iter().map(|n| n.unwrap_or(0)).collect();
     let total: usize = sizes.iter().sum();
     let step = total.div_ceil(PAIR_SAMPLE).max(1);
     // every `step`-th message of the mailboxes in a row; only those become entries
@@ -312,24 +314,23 @@ fn builds_in_one_commit(
         && store_holds_at_most(opts.one_segment_up_to))
 }
 
-/// Whether the mailboxes `names` of `store` hold at most `limit` messages in all; stops counting
-/// past the limit (a large home's other mailboxes are not listed for it).
-fn store_holds_at_most(store: &Store, names: &[String], limit: usize, release: bool) -> bool {
-    let mut total = 0usize;
-    for name in names {
-        let Ok(snapshot) = store.mailbox(name).and_then(|m| m.sync_shared()) else {
-            return false;
-        };
-        total += snapshot.len();
-        drop(snapshot);
-        if release {
-            store.release_idle(name);
-        }
-        if total > limit {
-            return false;
-        }
-    }
-    true
+/// The number of messages of each of the mailboxes `names` (`None`: it cannot be listed), each
+/// listing released after its count with `release` ([`Store::release_idle`]).
+fn mailbox_sizes(store: &Store, names: &[String], release: bool) -> Vec<Option<usize>> {
+    names
+        .iter()
+        .map(|name| {
+            let len = store
+                .mailbox(name)
+                .and_then(|m| m.sync_shared())
+                .ok()
+                .map(|s| s.len());
+            if release {
+                store.release_idle(name);
+            }
+            len
+        })
+        .collect()
 }
 
 /// Documents the committed index holds for a mailbox id.

@@ -51,31 +51,47 @@ impl Role {
     };
 }
 
+/// Every how many terms a [`TermText`] keeps a term's start offset. Between two kept starts a
+/// term is found by counting NULs (one ends every term): a start per term was 4 bytes per term,
+/// more than a third of the file (37.9 of 106.5 MB at 1M, 1.26 of 3.5 MB on linux-usb 20k); one
+/// per 16 costs a quarter of a byte, and finding a term means passing at most 15 others (about
+/// 130 bytes, one `memchr` call each).
+pub const START_EVERY: usize = 16;
+
 /// The word terms of one field of one segment, in ordinal order, as one searchable byte string.
+///
+/// `\0t0\0t1\0…\0`: every term preceded and followed by a NUL (no word term holds one), so term
+/// `i` starts just after the `i`-th NUL (counting from 0), and the start of every
+/// [`START_EVERY`]-th term is kept to find the others.
 pub struct TermText {
     data: Data,
+    /// Number of terms.
+    n: usize,
 }
 
 /// Where a [`TermText`]'s bytes live.
 enum Data {
     /// Built in memory from the dictionary.
     Owned {
-        /// `\0t0\0t1\0…\0`: every term preceded and followed by a NUL.
+        /// `\0t0\0t1\0…\0`.
         bytes: Vec<u8>,
-        /// Offset in `bytes` of the first byte of each term, by ordinal; one more entry for the end.
-        starts: Vec<u32>,
+        /// Offset in `bytes` of the first byte of terms `0`, `START_EVERY`, `2 * START_EVERY`, ….
+        kept: Vec<u32>,
     },
-    /// A checked term text file, mapped: the same two arrays read in place (the starts as
-    /// little-endian `u32`s), so a fresh process pays neither a copy nor a parse.
+    /// A term text file, mapped after a shape check: the same two arrays read in place (the
+    /// kept starts as little-endian `u32`s), so a fresh process pays neither a copy nor a parse.
     Mapped {
         map: memmap2::Mmap,
         /// The bytes' range in `map`.
         bytes: std::ops::Range<usize>,
-        /// Offset in `map` of the starts; `n + 1` entries.
-        starts_at: usize,
-        /// Number of terms.
-        n: usize,
+        /// Offset in `map` of the kept starts; [`kept_starts`] of `n` entries.
+        kept_at: usize,
     },
+}
+
+/// How many starts a term text of `n` terms keeps.
+fn kept_starts(n: usize) -> usize {
+    n.div_ceil(START_EVERY)
 }
 
 impl TermText {
@@ -83,24 +99,33 @@ impl TermText {
     pub fn build(segment: &SegmentReader, field: Field) -> tantivy::Result<TermText> {
         let inverted = segment.inverted_index(field)?;
         let dict = inverted.terms();
-        let n = dict.num_terms();
-        let mut bytes = Vec::with_capacity(n * 8 + 1);
-        let mut starts = Vec::with_capacity(n + 1);
+        let mut bytes = Vec::with_capacity(dict.num_terms() * 8 + 1);
+        let mut kept = Vec::with_capacity(kept_starts(dict.num_terms()));
         bytes.push(0);
         let mut stream = dict.stream()?;
+        let mut n = 0usize;
         while stream.advance() {
-            if bytes.len() + stream.key().len() + 1 > u32::MAX as usize {
+            let key = stream.key();
+            if bytes.len() + key.len() + 1 > u32::MAX as usize {
                 return Err(tantivy::TantivyError::InvalidArgument(
                     "word dictionary over 4 GiB".into(),
                 ));
             }
-            starts.push(bytes.len() as u32);
-            bytes.extend_from_slice(stream.key());
+            if key.contains(&0) {
+                return Err(tantivy::TantivyError::InvalidArgument(
+                    "a word term holds a NUL byte".into(),
+                ));
+            }
+            if n.is_multiple_of(START_EVERY) {
+                kept.push(bytes.len() as u32);
+            }
+            bytes.extend_from_slice(key);
             bytes.push(0);
+            n += 1;
         }
-        starts.push(bytes.len() as u32);
         Ok(TermText {
-            data: Data::Owned { bytes, starts },
+            data: Data::Owned { bytes, kept },
+            n,
         })
     }
 
@@ -112,39 +137,48 @@ impl TermText {
         }
     }
 
-    /// Offset in [`TermText::bytes`] of term `i` (`i == len()` gives the end).
-    fn start(&self, i: usize) -> u32 {
+    /// The `j`-th kept start: the offset of term `j * START_EVERY`.
+    fn kept(&self, j: usize) -> usize {
         match &self.data {
-            Data::Owned { starts, .. } => starts[i],
-            Data::Mapped { map, starts_at, .. } => {
-                let at = starts_at + i * 4;
-                u32::from_le_bytes(map[at..at + 4].try_into().expect("4 bytes"))
+            Data::Owned { kept, .. } => kept[j] as usize,
+            Data::Mapped { map, kept_at, .. } => {
+                let at = kept_at + j * 4;
+                u32::from_le_bytes(map[at..at + 4].try_into().expect("4 bytes")) as usize
             }
         }
     }
 
-    /// The ordinal of the term whose bytes hold offset `at` (past the leading NUL): the last
-    /// start at or before it.
-    fn ord_at(&self, at: usize) -> usize {
-        // invariant: start(lo) <= at < start(hi)
-        let (mut lo, mut hi) = (0usize, self.len());
+    /// Offset in [`TermText::bytes`] of the first byte of term `ord` (`ord < len()`), `None` when
+    /// the bytes end first (a damaged file).
+    fn start(&self, ord: usize) -> Option<usize> {
+        let bytes = self.bytes();
+        let mut at = self.kept(ord / START_EVERY);
+        for _ in 0..ord % START_EVERY {
+            at += memchr::memchr(0, bytes.get(at..)?)? + 1;
+        }
+        Some(at)
+    }
+
+    /// The ordinal of the term that starts at offset `start`: the terms before the last kept
+    /// start at or before it, plus the NULs between the two.
+    fn ord_at(&self, start: usize) -> usize {
+        // the kept starts ascend: the last one at or before `start`
+        let (mut lo, mut hi) = (0usize, kept_starts(self.n));
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
-            if self.start(mid) as usize <= at {
+            if self.kept(mid) <= start {
                 lo = mid;
             } else {
                 hi = mid;
             }
         }
-        lo
+        let from = self.kept(lo).min(start);
+        lo * START_EVERY + memchr::memchr_iter(0, &self.bytes()[from..start]).count()
     }
 
     /// Number of terms.
     pub fn len(&self) -> usize {
-        match &self.data {
-            Data::Owned { starts, .. } => starts.len() - 1,
-            Data::Mapped { n, .. } => *n,
-        }
+        self.n
     }
 
     /// True when the dictionary is empty.
@@ -154,13 +188,22 @@ impl TermText {
 
     /// Bytes held in memory (a mapped file counts as its length).
     pub fn heap_bytes(&self) -> usize {
-        self.bytes().len() + (self.len() + 1) * 4
+        self.bytes().len() + kept_starts(self.n) * 4
     }
 
-    /// The bytes of term `ord`.
+    /// The bytes of term `ord`; empty when there is no such term (a damaged file: the
+    /// dictionary lookup that follows then fails).
     pub fn term(&self, ord: TermOrdinal) -> &[u8] {
         let o = ord as usize;
-        &self.bytes()[self.start(o) as usize..self.start(o + 1) as usize - 1]
+        if o >= self.n {
+            return &[];
+        }
+        let bytes = self.bytes();
+        let Some(start) = self.start(o) else {
+            return &[];
+        };
+        let len = memchr::memchr(0, &bytes[start..]).unwrap_or(bytes.len() - start);
+        &bytes[start..start + len]
     }
 
     /// Ordinals of the terms that contain `needle` where `role` allows, ascending.
@@ -174,30 +217,36 @@ impl TermText {
         for at in memmem::find_iter(bytes, needle) {
             // the term holding the match, judged once on its whole text: the matches `find_iter`
             // yields do not overlap, so in `aaa` the `aa` that ends the term is never yielded
-            let ord = self.ord_at(at);
-            if last_seen.replace(ord) == Some(ord) {
+            let start = memchr::memrchr(0, &bytes[..at]).map_or(0, |p| p + 1);
+            if last_seen.replace(start) == Some(start) {
                 continue;
             }
-            let term = &bytes[self.start(ord) as usize..self.start(ord + 1) as usize - 1];
+            let end = at + memchr::memchr(0, &bytes[at..]).unwrap_or(bytes.len() - at);
+            let term = &bytes[start..end];
             if (role.open_start || term.starts_with(needle))
                 && (role.open_end || term.ends_with(needle))
                 && (role.open_start || role.open_end || term == needle)
             {
-                out.push(ord as TermOrdinal);
+                out.push(self.ord_at(start) as TermOrdinal);
             }
         }
         out
     }
 }
 
-/// First bytes of a term text file (the version is in the name).
-const FILE_MAGIC: &[u8; 8] = b"MFTERMS1";
+/// First bytes of a term text file; the format's version is its last character. Version 1 kept
+/// the start of every term; a file of another version is not read, and the next rescan writes it
+/// anew ([`TermTextCache::persist`]).
+const FILE_MAGIC: &[u8; 8] = b"MFTERMS2";
+
+/// The magic of term text files without their version character.
+const FILE_MAGIC_STEM: &[u8; 7] = b"MFTERMS";
 
 impl TermText {
-    /// The file form: magic, term count, byte length, the bytes, the starts (little endian), and
-    /// a CRC-32 of everything before it.
+    /// The file form: magic, term count, byte length, the bytes, the kept starts (little endian),
+    /// and a CRC-32 of everything before it.
     pub fn to_file_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(24 + self.bytes().len() + (self.len() + 1) * 4 + 4);
+        let mut out = Vec::with_capacity(24 + self.heap_bytes() + 4);
         self.write_file(&mut out).expect("writing to memory");
         out
     }
@@ -215,19 +264,35 @@ impl TermText {
         put(&(n as u64).to_le_bytes())?;
         put(&(bytes.len() as u64).to_le_bytes())?;
         put(bytes)?;
-        let mut starts = Vec::with_capacity(4096);
-        for i in 0..=n {
-            starts.extend_from_slice(&self.start(i).to_le_bytes());
-            if starts.len() >= 4096 || i == n {
-                put(&starts)?;
-                starts.clear();
+        let mut kept = Vec::with_capacity(4096);
+        for j in 0..kept_starts(n) {
+            kept.extend_from_slice(&(self.kept(j) as u32).to_le_bytes());
+            if kept.len() >= 4096 {
+                put(&kept)?;
+                kept.clear();
             }
         }
+        put(&kept)?;
         out.write_all(&crc.finalize().to_le_bytes())
     }
 
+    /// True when `data` starts like a term text file of another format version.
+    fn is_other_version(data: &[u8]) -> bool {
+        data.len() >= 8 && data[..7] == FILE_MAGIC_STEM[..] && data[..8] != FILE_MAGIC[..]
+    }
+
+    /// True when the file at `path` is a term text file of another format version.
+    fn file_is_other_version(path: &Path) -> bool {
+        use std::io::Read;
+        let mut head = [0u8; 8];
+        fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| Self::is_other_version(&head))
+    }
+
     /// Checks the shape of the file form in `data`: `(n, len)` when it is one (magic, lengths,
-    /// the first and last start). The checksum is not read here (see [`TermText::verify_file`]).
+    /// the NULs around the bytes, the first and last kept start). The checksum is not read here
+    /// (see [`TermText::verify_file`]).
     fn check_file(data: &[u8]) -> Option<(usize, usize)> {
         if data.len() < 28 || &data[..8] != FILE_MAGIC {
             return None;
@@ -237,17 +302,19 @@ impl TermText {
         let len = u64::from_le_bytes(body[16..24].try_into().ok()?) as usize;
         let expected = 24usize
             .checked_add(len)?
-            .checked_add(n.checked_add(1)?.checked_mul(4)?)?;
-        if body.len() != expected || len > u32::MAX as usize {
+            .checked_add(kept_starts(n).checked_mul(4)?)?;
+        if body.len() != expected || len > u32::MAX as usize || len <= n {
             return None;
         }
-        // the starts' ends: the first after the leading NUL, the last at the end (the order
-        // between is checked with the checksum; a search reading a start out of order panics,
-        // which the engine turns into a scan)
-        let starts = &body[24 + len..];
-        let at =
-            |i: usize| u32::from_le_bytes(starts[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
-        (at(0) == 1.min(len as u32) && at(n) as usize == len).then_some((n, len))
+        let bytes = &body[24..24 + len];
+        let kept = &body[24 + len..];
+        let at = |j: usize| u32::from_le_bytes(kept[j * 4..j * 4 + 4].try_into().expect("4 bytes"));
+        // every term starts after a NUL and ends before one; the first kept start is the first
+        // term's, the last one lies inside the bytes (the rest is checked with the checksum: a
+        // search reading a start out of order finds wrong terms, which the dictionary refuses)
+        let ends = bytes[0] == 0 && bytes[len - 1] == 0;
+        let kept_ok = n == 0 || (at(0) == 1 && (at(kept_starts(n) - 1) as usize) < len);
+        (ends && kept_ok).then_some((n, len))
     }
 
     /// Maps a term text file and checks its shape; `None` when it cannot be read or is not one.
@@ -266,17 +333,22 @@ impl TermText {
             data: Data::Mapped {
                 map,
                 bytes: 24..24 + len,
-                starts_at: 24 + len,
-                n,
+                kept_at: 24 + len,
             },
+            n,
         })
     }
 }
 
 impl TermText {
-    /// Verifies a term text file whole: its shape, the checksum, every start in order.
-    pub fn verify_file(path: &Path) -> Result<(), String> {
+    /// Verifies a term text file whole: its shape, the checksum, and every kept start against
+    /// the NULs of the bytes. `Ok(false)` for a file of another format version, which is not
+    /// damage (searches build the text in memory, the next rescan writes the file anew).
+    pub fn verify_file(path: &Path) -> Result<bool, String> {
         let data = fs::read(path).map_err(|e| e.to_string())?;
+        if Self::is_other_version(&data) {
+            return Ok(false);
+        }
         let (n, len) = Self::check_file(&data).ok_or("not a term text file (header or lengths)")?;
         let (body, crc) = data.split_at(data.len() - 4);
         let stored = u32::from_le_bytes(crc.try_into().expect("4 bytes"));
@@ -286,13 +358,22 @@ impl TermText {
                 "checksum mismatch: trailer says crc32 {stored:08x}, content has {actual:08x}"
             ));
         }
-        let starts = body[24 + len..].chunks_exact(4);
-        let words = starts.map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")));
-        let ascending = words.clone().zip(words.skip(1)).all(|(a, b)| a <= b);
-        if !ascending {
-            return Err(format!("term starts out of order ({n} terms)"));
+        let bytes = &body[24..24 + len];
+        let kept = body[24 + len..]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")) as usize);
+        // term i starts after the i-th NUL; the last NUL ends the bytes
+        let starts = memchr::memchr_iter(0, bytes).map(|p| p + 1);
+        let terms = starts.clone().count() - 1;
+        if terms != n {
+            return Err(format!("{terms} terms in the bytes, {n} in the header"));
         }
-        Ok(())
+        if !starts.step_by(START_EVERY).take(kept_starts(n)).eq(kept) {
+            return Err(format!(
+                "kept term starts disagree with the bytes ({n} terms)"
+            ));
+        }
+        Ok(true)
     }
 }
 
@@ -411,7 +492,11 @@ impl TermTextCache {
                     .map_or(0, |i| i.terms().num_terms())
         });
         if from_file.is_none() && path.exists() {
-            tracing::warn!(path = %path.display(), "term text file damaged: rebuilt in memory");
+            if TermText::file_is_other_version(&path) {
+                tracing::debug!(path = %path.display(), "term text file of another format version: built in memory until the next rescan writes it anew");
+            } else {
+                tracing::warn!(path = %path.display(), "term text file damaged: rebuilt in memory");
+            }
         }
         let built = Arc::new(match from_file {
             Some(t) => t,
@@ -424,8 +509,9 @@ impl TermTextCache {
         Ok(built)
     }
 
-    /// Writes the term text files of `fields` for every segment of `searcher` that has none, and
-    /// removes the files of segments that are gone. Each file is written whole, then renamed.
+    /// Writes the term text files of `fields` for every segment of `searcher` that has none (or
+    /// one that cannot be mapped: another format version, a damaged header), and removes the
+    /// files of segments that are gone. Each file is written whole, then renamed.
     pub fn persist(&self, searcher: &tantivy::Searcher, fields: &[Field]) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         let mut keep = std::collections::HashSet::new();
@@ -433,7 +519,7 @@ impl TermTextCache {
             for &field in fields {
                 let path = self.path(segment.segment_id(), field);
                 keep.insert(path.clone());
-                if path.exists() {
+                if TermText::map_file(&path).is_some() {
                     continue;
                 }
                 // built for the file and dropped: searches map the file when they need it
@@ -493,15 +579,17 @@ mod tests {
 
     fn text(terms: &[&str]) -> TermText {
         let mut bytes = vec![0u8];
-        let mut starts = Vec::new();
-        for t in terms {
-            starts.push(bytes.len() as u32);
+        let mut kept = Vec::new();
+        for (i, t) in terms.iter().enumerate() {
+            if i.is_multiple_of(START_EVERY) {
+                kept.push(bytes.len() as u32);
+            }
             bytes.extend_from_slice(t.as_bytes());
             bytes.push(0);
         }
-        starts.push(bytes.len() as u32);
         TermText {
-            data: Data::Owned { bytes, starts },
+            data: Data::Owned { bytes, kept },
+            n: terms.len(),
         }
     }
 
@@ -573,7 +661,7 @@ mod tests {
             bad[i] ^= 0x40;
             assert!(from_file_bytes(&bad).is_none(), "flip at {i}");
         }
-        assert_eq!(verify_bytes(&bytes), Ok(()));
+        assert_eq!(verify_bytes(&bytes), Ok(true));
         assert!(from_file_bytes(&bytes[..bytes.len() - 5]).is_none());
         // the mapped form answers as the built one; a damaged file is refused
         let dir = tempfile::tempdir().unwrap();
@@ -593,7 +681,7 @@ mod tests {
     }
 
     /// [`TermText::verify_file`] on `data`, through a file.
-    fn verify_bytes(data: &[u8]) -> Result<(), String> {
+    fn verify_bytes(data: &[u8]) -> Result<bool, String> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t");
         fs::write(&path, data).unwrap();
@@ -606,5 +694,83 @@ mod tests {
         let back = from_file_bytes(&t.to_file_bytes()).expect("round trip");
         assert!(back.is_empty());
         assert!(back.matching(b"a", Role::INSIDE).is_empty());
+    }
+
+    /// A file of the first format (a start per term) is not read and not damage: searches build
+    /// the text in memory and the next rescan writes it anew.
+    #[test]
+    fn a_file_of_another_version_is_neither_read_nor_damage() {
+        let mut bytes = text(&["gadget"]).to_file_bytes();
+        bytes[7] = b'1';
+        assert!(from_file_bytes(&bytes).is_none());
+        assert_eq!(verify_bytes(&bytes), Ok(false));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t");
+        fs::write(&path, &bytes).unwrap();
+        assert!(TermText::file_is_other_version(&path));
+        bytes[7] = b'2';
+        fs::write(&path, &bytes).unwrap();
+        assert!(!TermText::file_is_other_version(&path));
+    }
+
+    /// A kept start that points at the wrong term is found by the full check.
+    #[test]
+    fn the_full_check_compares_kept_starts_with_the_bytes() {
+        let terms: Vec<String> = (0..40).map(|i| format!("w{i:02}")).collect();
+        let refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+        let mut bytes = text(&refs).to_file_bytes();
+        let len = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
+        // the second kept start (term 16) moved one term on, checksum made right again
+        let at = 24 + len + 4;
+        let moved = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) + 4;
+        bytes[at..at + 4].copy_from_slice(&moved.to_le_bytes());
+        let end = bytes.len() - 4;
+        let crc = crc32fast::hash(&bytes[..end]);
+        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        assert!(verify_bytes(&bytes)
+            .unwrap_err()
+            .contains("kept term starts"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// With a start kept for every [`START_EVERY`]-th term only, every term is found by its
+        /// ordinal and every match has the ordinal of the term that holds it, built or mapped.
+        #[test]
+        fn kept_starts_find_every_term(
+            set in proptest::collection::btree_set("[a-cé]{1,6}", 0..80),
+            needle in "[a-cé]{1,3}",
+            open_start: bool,
+            open_end: bool,
+        ) {
+            let terms: Vec<&str> = set.iter().map(String::as_str).collect();
+            let role = Role { open_start, open_end };
+            let want: Vec<TermOrdinal> = terms
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| {
+                    let n = needle.as_str();
+                    match (open_start, open_end) {
+                        (true, true) => t.contains(n),
+                        (false, true) => t.starts_with(n),
+                        (true, false) => t.ends_with(n),
+                        (false, false) => **t == n,
+                    }
+                })
+                .map(|(i, _)| i as TermOrdinal)
+                .collect();
+            let built = text(&terms);
+            let bytes = built.to_file_bytes();
+            proptest::prop_assert_eq!(verify_bytes(&bytes), Ok(true));
+            let mapped = from_file_bytes(&bytes).expect("maps");
+            for t in [&built, &mapped] {
+                proptest::prop_assert_eq!(t.len(), terms.len());
+                for (i, term) in terms.iter().enumerate() {
+                    proptest::prop_assert_eq!(t.term(i as TermOrdinal), term.as_bytes());
+                }
+                proptest::prop_assert_eq!(t.term(terms.len() as TermOrdinal), &b""[..]);
+                proptest::prop_assert_eq!(&t.matching(needle.as_bytes(), role), &want);
+            }
+        }
     }
 }

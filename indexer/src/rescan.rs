@@ -205,25 +205,38 @@ pub fn rescan(
             tracing::info!(mailbox = %name, "mailbox no longer in the store: dropped from the index");
         }
     }
-    commit(home, &mut writer, &meta)?;
-    for id in dead_ids {
-        home.columns().remove_mailbox(id)?;
-    }
     let dir = home.dir().to_path_buf();
-    let merged = || -> Result<()> {
+    // the last commit, the merge into one segment (a home of many segments) and the term texts
+    // of the final segments are one thread's work, the seal of the columns is another's: they run
+    // side by side. A column may be sealed before the commit of its records ends: a record whose
+    // message the index does not hold (the commit failed) is harmless, as after a crash between
+    // the append and the commit, and the next rescan adds the message again.
+    let committed = || -> Result<()> {
+        let t = std::time::Instant::now();
+        commit(home, &mut writer, &meta)?;
+        for id in dead_ids {
+            home.columns().remove_mailbox(id)?;
+        }
         // the background merges of tantivy's merge policy end first: a merge into one segment
         // that met one of them holding some segments would be refused
         writer.wait_merging_threads().at(&dir)?;
         if stats.added >= MERGE_AFTER_ADDED {
             merge_small_index(home)?;
         }
+        tracing::debug!(seconds = t.elapsed().as_secs_f64(), "committed and merged");
+        home.persist_term_texts();
+        tracing::debug!(seconds = t.elapsed().as_secs_f64(), "term texts written");
         Ok(())
     };
-    // the columns are sealed while the segments merge (each of the two is one thread's work)
-    let (merged, sealed) = rayon::join(merged, || seal_columns(home, &to_seal));
-    merged?;
+    let sealed = || {
+        let t = std::time::Instant::now();
+        let r = seal_columns(home, &to_seal);
+        tracing::debug!(seconds = t.elapsed().as_secs_f64(), "columns sealed");
+        r
+    };
+    let (committed, sealed) = rayon::join(committed, sealed);
+    committed?;
     sealed?;
-    home.persist_term_texts();
     if let Err(e) = crate::marker::rescan_finished(&dir) {
         tracing::debug!(error = %e, "cannot remove the rescan marker");
     }
@@ -562,15 +575,15 @@ fn rescan_mailbox(
     home.columns().sync(mailbox_id)?;
     let heavy_expunge = !removed.is_empty() && removed.len() * 4 > in_store.len().max(1);
     if heavy_expunge || home.columns().log_bytes(mailbox_id) > SEAL_LOG_BYTES {
-        // sealed after the rescan's last commit: a column's records must be committed in the
-        // index before they are sealed
+        // sealed at the end of the rescan, beside its last commit (every record is durable)
         to_seal.push((mailbox_id, in_store));
     }
     Ok(())
 }
 
 /// Seals the columns of these mailboxes (id, the UIDs in the store), keeping the records of
-/// UIDs the store still has; every record must be committed in the index.
+/// UIDs the store still has; every record must be durable (a seal may run beside the commit of its
+/// records: a record of a message the index does not hold is harmless).
 fn seal_columns(home: &HomeIndex, to_seal: &[(u32, RoaringBitmap)]) -> Result<()> {
     for (mailbox_id, in_store) in to_seal {
         home.columns().seal(*mailbox_id, Some(in_store))?;

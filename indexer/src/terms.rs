@@ -513,26 +513,28 @@ impl TermTextCache {
     /// one that cannot be mapped: another format version, a damaged header), and removes the
     /// files of segments that are gone. Each file is written whole, then renamed.
     pub fn persist(&self, searcher: &tantivy::Searcher, fields: &[Field]) -> std::io::Result<()> {
+        use rayon::prelude::*;
         fs::create_dir_all(&self.dir)?;
         let mut keep = std::collections::HashSet::new();
+        let mut missing = Vec::new();
         for segment in searcher.segment_readers() {
             for &field in fields {
                 let path = self.path(segment.segment_id(), field);
                 keep.insert(path.clone());
-                if TermText::map_file(&path).is_some() {
-                    continue;
+                if TermText::map_file(&path).is_none() {
+                    missing.push((segment, field, path));
                 }
-                // built for the file and dropped: searches map the file when they need it
-                let cached = self.cached(segment.segment_id(), field);
-                let text = match cached {
-                    Some(t) => t,
-                    None => {
-                        Arc::new(TermText::build(segment, field).map_err(std::io::Error::other)?)
-                    }
-                };
-                write_atomically(&path, |out| text.write_file(out))?;
             }
         }
+        // each file built and written by one thread (a rescan's last step, the other core idle)
+        missing.par_iter().try_for_each(|(segment, field, path)| {
+            // built for the file and dropped: searches map the file when they need it
+            let text = match self.cached(segment.segment_id(), *field) {
+                Some(t) => t,
+                None => Arc::new(TermText::build(segment, *field).map_err(std::io::Error::other)?),
+            };
+            write_atomically(path, |out| text.write_file(out))
+        })?;
         for entry in fs::read_dir(&self.dir)?.flatten() {
             if !keep.contains(&entry.path()) {
                 let _ = fs::remove_file(entry.path());
@@ -565,7 +567,10 @@ fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    // `<segment>.<field>.tmp`: the files of one segment are written side by side
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
     write(&mut out)?;
     let f = out.into_inner().map_err(|e| e.into_error())?;

@@ -65,6 +65,14 @@ pub const OPAQUE_HEADERS: usize = COLUMN_FIELDS.len();
 /// Column id of the opaque runs of the body and the attachments.
 pub const OPAQUE_BODY: usize = COLUMN_FIELDS.len() + 1;
 
+/// True when opaque-run column `c` may hold runs that are not opaque by their text: the pieces of
+/// a base64 value joined to an opaque one by `+` and `/`, kept with it (the header block's DKIM
+/// and ARC signatures; see the indexer's document preparation). A searched run that is a whole
+/// word can lie only in such a column.
+pub fn holds_base64_pieces(c: usize) -> bool {
+    c == OPAQUE_HEADERS
+}
+
 /// Every column, by column id: the header fields, then the two opaque-run columns. Opaque runs
 /// (hashes, signatures, long numbers) are kept out of the word dictionary, where each would be a
 /// term of its own; here they are folded text searched by `memmem` like the header fields, so a

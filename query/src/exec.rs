@@ -30,7 +30,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mailfts_extractors::MessageContent;
-use mailfts_indexer::columns::{column_of, Column, RunEdges, OPAQUE_BODY, OPAQUE_HEADERS};
+use mailfts_indexer::columns::{
+    column_of, holds_base64_pieces, Column, RunEdges, OPAQUE_BODY, OPAQUE_HEADERS,
+};
 use mailfts_indexer::document::rfc822_size;
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
 use mailfts_indexer::joined::long_chain_term;
@@ -908,8 +910,10 @@ impl Planner<'_> {
                 if let Some((proven, near)) =
                     self.chain_pair(&chain, sep, &plan.pieces[last], words, scopes, &pair_words)?
                 {
-                    // an occurrence whose last run is opaque has no pair
-                    maybe &= &(&near | &found[last].1);
+                    // an occurrence with a run kept among the opaque ones may have no pair (a
+                    // run of a base64 value too: any piece's)
+                    let in_opaque = found.iter().fold(near, |acc, (_, o)| acc | o);
+                    maybe &= &in_opaque;
                     narrowed += 1;
                     sure = &proven & &self.indexed;
                 }
@@ -1108,7 +1112,12 @@ impl Planner<'_> {
                 start: !piece.role.open_start,
                 end: !piece.role.open_end,
             };
-            for &c in opaque {
+            // a whole run that is not opaque by its text lies only among a base64 value's pieces
+            let whole_word = piece.role == Role::WHOLE && piece.word;
+            for &c in opaque
+                .iter()
+                .filter(|&&c| !whole_word || holds_base64_pieces(c))
+            {
                 let key = (c, piece.text.clone(), edges);
                 if let Some(hits) = self.opaque_hits.get(&key) {
                     in_opaque |= hits;

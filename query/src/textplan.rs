@@ -8,9 +8,12 @@
 //!
 //! * among the **words** (the per-segment term dictionaries, searched with `memmem`, see
 //!   [`mailfts_indexer::terms`]): the terms that hold the piece in its role, then their postings;
-//! * among the **opaque runs** (hashes, signatures, long numbers: [`mailfts_mailtext::text::is_opaque`])
-//!   when the piece could lie inside one: the opaque-run columns, searched with `memmem` like the
-//!   header columns ([`mailfts_indexer::columns::OPAQUE_HEADERS`], `OPAQUE_BODY`).
+//! * among the **opaque runs** (hashes, signatures, long numbers: [`mailfts_mailtext::text::is_opaque`];
+//!   and every run of a base64 value that holds one, joined to it by `+` and `/`): the opaque-run
+//!   columns, searched with `memmem` like the header columns
+//!   ([`mailfts_indexer::columns::OPAQUE_HEADERS`], `OPAQUE_BODY`), at the run edges the piece's
+//!   role needs. Every piece that is not CJK is looked up there: a run's text does not tell
+//!   whether the index held it as a word or, for its neighbours, as part of an opaque value.
 //!
 //! Exactness:
 //! * **One word run, nothing else** (`gadget`, `adget`, `suspend`, `884c7d`): words and opaque
@@ -130,7 +133,9 @@ pub fn plan_text(needle: &str) -> TextPlan {
             Piece {
                 text: text.clone(),
                 role,
-                opaque: !cjk && (role != Role::WHOLE || whole_opaque),
+                // any word run may be indexed as an opaque one: a whole one by its text, any other
+                // by its neighbours (the pieces of a base64 value, joined by `+` and `/`)
+                opaque: !cjk,
                 word: !whole_opaque,
             }
         })
@@ -170,7 +175,10 @@ mod tests {
         let p = plan_text(" foo ");
         assert_eq!(p.exactness, Exactness::Candidates);
         assert_eq!(p.pieces[0].role, Role::WHOLE);
-        assert!(!p.pieces[0].opaque, "a whole word cannot be an opaque run");
+        assert!(
+            p.pieces[0].opaque && p.pieces[0].word,
+            "a whole word may be a piece of a base64 value, kept with the opaque runs"
+        );
         let p = plan_text("Signed-off-by: Greg");
         let seps: Vec<Option<&str>> = p.separators.iter().map(|s| s.as_deref()).collect();
         assert_eq!(seps, [Some("-"), Some("-"), Some(": ")]);

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use mailfts_indexer::home::HomeIndex;
 use mailfts_indexer::rescan::{rescan, NoProgress, RescanOptions};
+use mailfts_indexer::terms::TermText;
 use mailfts_query::exec::{Engine, Mode};
 use mailfts_query::parse::parse_program;
 use mailfts_store::Store;
@@ -1141,6 +1142,100 @@ fn a_rescan_of_many_commits_ends_in_one_segment() {
             .collect();
         assert!(ours.iter().any(|l| l.ends_with(".term")), "{ours:#?}");
         assert!(!ours.iter().any(|l| l.ends_with(".idx")), "{ours:#?}");
+    }
+}
+
+/// The pieces of a header's base64 value (cut at `+` and `/`, most too short to be opaque by
+/// themselves) are kept with the opaque runs, not as words; a body's paths stay words. Searches for
+/// the pieces, alone, whole or in phrases across `+`, `/` and spaces, equal the scan.
+#[test]
+fn base64_pieces_of_the_header_block_are_opaque_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    let plain = "Content-Type: text/plain; charset=utf-8\r\n";
+    let mail = |n: usize, extra: &str, body: &str| {
+        let headers = format!(
+            "From: a@example.org\r\nSubject: note {n}\r\nDate: Thu, 1 Jan 2026 10:00:00 +0000\r\n\
+             {extra}{plain}"
+        );
+        write_numbered(&maildir, n, &headers, body);
+    };
+    // `Xy9kQ2mP0zR` is opaque (letters and digits); `usb`, `gadget`, `the`, `end` are pieces
+    mail(
+        1,
+        "DKIM-Signature: v=1; a=rsa-sha256; d=example.org;\r\n\tb=Xy9kQ2mP0zR+usb/gadget+Th3/the+end==\r\n",
+        "nothing to see",
+    );
+    mail(2, "", "the usb gadget works, see usb/gadget docs");
+    mail(
+        3,
+        "",
+        "see lore.kernel.org/linux-usb/20230101123456abc for the usbtrace",
+    );
+    mail(
+        4,
+        "X-Blob: Boolean+gadget/zZ\r\n",
+        "a header chain without an opaque run stays words",
+    );
+    let (store, home) = indexed(dir.path());
+    let engine = Engine::new(&store, Some(&home));
+    for (program, hits) in [
+        ("TEXT usb", 3),
+        ("TEXT gadget", 3),
+        ("TEXT \"+usb/\"", 1),
+        ("TEXT \"usb/gadget\"", 2),
+        ("TEXT \"usb/gadget+\"", 1),
+        ("TEXT \"usb gadget\"", 1),
+        ("TEXT \"0zR+usb\"", 1),
+        ("TEXT \"/the+end\"", 1),
+        ("TEXT \"the usb\"", 2),
+        ("TEXT th3", 1),
+        ("HEADER DKIM-Signature \"gadget+th3/the\"", 1),
+        ("HEADER DKIM-Signature gadget", 1),
+        ("BODY gadget", 1),
+        ("BODY \"linux-usb/\"", 1),
+        ("TEXT \"+gadget/\"", 1),
+        ("NOT TEXT \"+gadget/\"", 3),
+    ] {
+        let answer = index_equals_scan(&engine, program);
+        assert_eq!(answer.uids.len(), hits, "`{program}`: {:?}", answer.uids);
+    }
+    // where the words were found: a signature's pieces among the opaque runs, the body's path
+    // and the chain without an opaque run among the words
+    let step = |program: &str| index_equals_scan(&engine, program).explain.steps.join("\n");
+    assert!(
+        step("TEXT th3").contains("words 0 + opaque runs 1"),
+        "{}",
+        step("TEXT th3")
+    );
+    assert!(
+        step("TEXT linux").contains("words 1 + opaque runs 0"),
+        "{}",
+        step("TEXT linux")
+    );
+    assert!(
+        step("TEXT zz").contains("words 1 + opaque runs 0"),
+        "{}",
+        step("TEXT zz")
+    );
+
+    // the term text files the rescan wrote (one thread per file) are those of their segment
+    let snap = home.snapshot().unwrap();
+    let f = home.fields();
+    for segment in snap.searcher.segment_readers() {
+        for field in [f.headers, f.body, f.attachments] {
+            let path = dir.path().join("mailfts/terms").join(format!(
+                "{}.{}",
+                segment.segment_id().uuid_string(),
+                field.field_id()
+            ));
+            let file = TermText::map_file(&path).expect("a term text file per segment and field");
+            let built = TermText::build(segment, field).unwrap();
+            assert_eq!(file.len(), built.len(), "{}", path.display());
+            for ord in 0..built.len() as u64 {
+                assert_eq!(file.term(ord), built.term(ord), "{}", path.display());
+            }
+        }
     }
 }
 

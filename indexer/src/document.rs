@@ -255,11 +255,14 @@ impl Base64Chain {
         opaque: &mut String,
         seen: &mut rustc_hash::FxHashSet<Box<str>>,
     ) {
-        let joined = self.joining
-            && self
-                .runs
-                .last()
-                .is_some_and(|&(_, to)| Self::joins(&folded[to..r.from]));
+        if !self.joining {
+            // the body: every run alone, nothing held
+            return keep_run(r.text, is_opaque(r.text), words, opaque, seen);
+        }
+        let joined = self
+            .runs
+            .last()
+            .is_some_and(|&(_, to)| Self::joins(&folded[to..r.from]));
         if !joined {
             self.flush(folded, words, opaque, seen);
         }
@@ -267,9 +270,8 @@ impl Base64Chain {
         self.opaque |= is_opaque(r.text);
     }
 
-    /// Adds the chain's runs to the opaque runs (each once per column value, followed by a space:
-    /// no searched string holds one, so no match spans two runs) when one of them is opaque, else
-    /// to the words, and empties it.
+    /// Adds the chain's runs to the opaque runs when one of them is opaque, else to the words
+    /// ([`keep_run`]), and empties it.
     fn flush<'a>(
         &mut self,
         folded: &'a str,
@@ -278,22 +280,33 @@ impl Base64Chain {
         seen: &mut rustc_hash::FxHashSet<Box<str>>,
     ) {
         for &(from, to) in &self.runs {
-            let text = &folded[from..to];
-            if self.opaque {
-                if !seen.contains(text) {
-                    seen.insert(text.into());
-                    opaque.push_str(text);
-                    opaque.push(' ');
-                }
-            } else if text.len() <= MAX_TOKEN_BYTES {
-                // a run is one token unless it is longer than a token may be
-                words.add(text);
-            } else {
-                tokenize(text, |t| words.add(t.text));
-            }
+            keep_run(&folded[from..to], self.opaque, words, opaque, seen);
         }
         self.runs.clear();
         self.opaque = false;
+    }
+}
+
+/// Adds a word run to the opaque runs (`as_opaque`: once per column value, followed by a space: no
+/// searched string holds one, so no match spans two runs) or to the words.
+fn keep_run<'a>(
+    text: &'a str,
+    as_opaque: bool,
+    words: &mut WordList<'a>,
+    opaque: &mut String,
+    seen: &mut rustc_hash::FxHashSet<Box<str>>,
+) {
+    if as_opaque {
+        if !seen.contains(text) {
+            seen.insert(text.into());
+            opaque.push_str(text);
+            opaque.push(' ');
+        }
+    } else if text.len() <= MAX_TOKEN_BYTES {
+        // a run is one token unless it is longer than a token may be
+        words.add(text);
+    } else {
+        tokenize(text, |t| words.add(t.text));
     }
 }
 

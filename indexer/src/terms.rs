@@ -6,7 +6,7 @@
 //! their postings. Walking the FST with a `.*s.*` automaton visits the whole dictionary (170–190 ms
 //! on linux-usb 20k with identifiers in it). Here each segment's word terms are laid out once as
 //! one byte string, `\0t0\0t1\0…`, and searched with SIMD `memmem`: the word dictionary holds no
-//! identifiers (see [`crate::text::is_opaque`]), so it is small (about 2 MB for linux-usb 20k:
+//! identifiers (see [`crate::text::is_opaque`]), so it is small (about 1.5 MB for linux-usb 20k:
 //! 0.2–0.5 ms per lookup) and the cost no longer depends on how many hashes the mail carries.
 //!
 //! A rescan writes each final segment's term texts to `<index>/terms/<segment>.<field>` so that a

@@ -745,6 +745,61 @@ fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
     assert!(served.terminate().success());
 }
 
+/// A rescan in chunks (`batch_messages`, each chunk a commit under the write lock) merges the
+/// index into one segment once, after its last chunk: not after every chunk (which rewrote the
+/// whole index each time), and not never (chunks that each add fewer than
+/// `MERGE_AFTER_ADDED` messages left one segment per chunk).
+#[test]
+fn a_rescan_in_chunks_merges_the_index_once_after_its_last_chunk() {
+    const N: usize = 1600;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("dave");
+    let spec = CorpusSpec {
+        folders: vec!["INBOX".into()],
+        ..CorpusSpec::new(8, N)
+    };
+    write_maildir(&spec, &home.join("Maildir"), &mut |_| {}).unwrap();
+    let passwd = write_passwd(dir.path(), &[("dave", &home)]);
+    let config = dir.path().join("mailfts.toml");
+    std::fs::write(
+        &config,
+        "[indexing]\nbatch_messages = 300\nstartup_check = false\nwatch = false\n",
+    )
+    .unwrap();
+    let served = Served::start_with(
+        dir.path(),
+        &passwd,
+        "chunks",
+        &["--config", config.to_str().unwrap()],
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = served.client().await;
+        let mut stream = c
+            .rescan(pb::RescanRequest {
+                user: "dave".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut last = None;
+        while let Some(p) = stream.message().await.unwrap() {
+            last = Some(p);
+        }
+        assert_eq!(last.unwrap().stats.unwrap().added, N as u64);
+        let st = user_status(&mut c, "dave").await;
+        assert!(caught_up(&st), "{st:?}");
+        assert_eq!(st.segments, 1, "{st:?}");
+    });
+    let log = served.log();
+    let commits = log.matches(" committed ").count();
+    let merges = log.matches("merged the index into one segment").count();
+    assert!(commits >= 3, "a rescan in chunks: {commits} commits\n{log}");
+    assert_eq!(merges, 1, "one merge, after the last chunk\n{log}");
+    assert!(served.terminate().success());
+}
+
 /// docs/scale-out/run-haproxy-demo.sh: two daemons behind HAProxy, routed by user. Runs when
 /// haproxy and Python grpcio are installed (always under CI).
 #[test]

@@ -185,7 +185,7 @@ impl Default for IndexingSection {
             workers: 2,
             threads: 1,
             debounce_ms: 200,
-            batch_messages: 5_000,
+            batch_messages: mailfts_indexer::rescan::DEFAULT_BATCH_MESSAGES,
             watch: true,
             startup_check: true,
             check_interval_secs: 3_600,

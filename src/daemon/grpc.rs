@@ -622,11 +622,11 @@ fn user_status(d: &Daemon, home: &HomeState) -> Result<pb::UserStatus, Status> {
         let s = open
             .store
             .mailbox(&name)
-            .and_then(|m| m.sync())
+            .and_then(|m| m.sync_shared())
             .map_err(|e| store_status(&e))?;
         let mut m = pb::MailboxStatus {
             mailbox: s.name.clone(),
-            in_store: s.messages().len() as u64,
+            in_store: s.len() as u64,
             uid_next: s.uid_next,
             uid_validity: s.uid_validity,
             ..Default::default()

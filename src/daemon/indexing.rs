@@ -421,15 +421,17 @@ pub fn mailbox_differs(
     snap: &IndexSnapshot,
     name: &str,
 ) -> Result<bool, StoreError> {
-    let s = store.mailbox(name)?.sync()?;
+    // shared: no copy of every message's entry (nor, on a first sync, an event per message: a
+    // million of them for a freshly delivered home); the subscribers get the events all the same
+    let s = store.mailbox(name)?.sync_shared()?;
     let Some(m) = snap.meta.mailboxes.get(&s.name) else {
-        return Ok(!s.messages().is_empty());
+        return Ok(!s.is_empty());
     };
     if m.uid_validity != s.uid_validity || m.high_water < s.uid_next.saturating_sub(1) {
         return Ok(true);
     }
     let docs = snap.doc_count_of(m.id).unwrap_or(usize::MAX);
-    Ok(docs != s.messages().len())
+    Ok(docs != s.len())
 }
 
 /// Progress of a rescan, shared with whoever reports it.

@@ -115,6 +115,26 @@ async fn user_status(
         .unwrap()
 }
 
+/// Rescans `user` and waits for the end: the last progress message.
+async fn rescan_to_end(
+    c: &mut MailftsClient<InterceptedService<Channel, Bearer>>,
+    user: &str,
+) -> pb::RescanProgress {
+    let mut stream = c
+        .rescan(pb::RescanRequest {
+            user: user.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut last = None;
+    while let Some(p) = stream.message().await.unwrap() {
+        last = Some(p);
+    }
+    last.expect("progress messages")
+}
+
 /// Every mailbox: all messages indexed, each once, and the high-water mark at the last UID.
 fn caught_up(st: &pb::UserStatus) -> bool {
     st.has_index
@@ -306,19 +326,7 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
             .unwrap()
             .into_inner();
         assert!(r.committed && r.high_water >= uid);
-        let mut stream = c
-            .rescan(pb::RescanRequest {
-                user: "alice".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let mut last = None;
-        while let Some(p) = stream.message().await.unwrap() {
-            last = Some(p);
-        }
-        let last = last.expect("progress messages");
+        let last = rescan_to_end(&mut c, "alice").await;
         assert_eq!(last.state, pb::rescan_progress::State::Done as i32);
         assert_eq!(last.users_done, 1);
         let o = c
@@ -664,25 +672,26 @@ fn an_imap_idle_client_is_told_exists_and_imap_search_finds_the_delivery() {
     assert!(served.terminate().success());
 }
 
+/// A daemon serving one user's generated home in `dir`, with rescans committing every `batch`
+/// messages and nothing indexed until asked (no startup check, no watcher).
+fn serve_one_home(dir: &Path, user: &str, spec: &CorpusSpec, batch: usize) -> Served {
+    let home = dir.join(user);
+    write_maildir(spec, &home.join("Maildir"), &mut |_| {}).unwrap();
+    let passwd = write_passwd(dir, &[(user, &home)]);
+    let config = dir.join("mailfts.toml");
+    std::fs::write(
+        &config,
+        format!("[indexing]\nbatch_messages = {batch}\nstartup_check = false\nwatch = false\n"),
+    )
+    .unwrap();
+    Served::start_with(dir, &passwd, user, &["--config", config.to_str().unwrap()])
+}
+
 #[test]
 fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
     const N: usize = 3000;
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("carol");
-    write_maildir(&CorpusSpec::new(5, N), &home.join("Maildir"), &mut |_| {}).unwrap();
-    let passwd = write_passwd(dir.path(), &[("carol", &home)]);
-    let config = dir.path().join("mailfts.toml");
-    std::fs::write(
-        &config,
-        "[indexing]\nbatch_messages = 100\nstartup_check = false\nwatch = false\n",
-    )
-    .unwrap();
-    let served = Served::start_with(
-        dir.path(),
-        &passwd,
-        "cancel",
-        &["--config", config.to_str().unwrap()],
-    );
+    let served = serve_one_home(dir.path(), "carol", &CorpusSpec::new(5, N), 100);
     let rt = runtime();
     rt.block_on(async {
         let mut c = served.client().await;
@@ -725,19 +734,7 @@ fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
         assert_eq!(docs, indexed, "no duplicates");
 
         // the next rescan resumes: it adds only what is missing
-        let mut stream = c
-            .rescan(pb::RescanRequest {
-                user: "carol".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let mut last = None;
-        while let Some(p) = stream.message().await.unwrap() {
-            last = Some(p);
-        }
-        let stats = last.unwrap().stats.unwrap();
+        let stats = rescan_to_end(&mut c, "carol").await.stats.unwrap();
         assert_eq!(stats.added, N as u64 - indexed);
         let st = user_status(&mut c, "carol").await;
         assert!(caught_up(&st), "{st:?}");
@@ -753,41 +750,16 @@ fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
 fn a_rescan_in_chunks_merges_the_index_once_after_its_last_chunk() {
     const N: usize = 1600;
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("dave");
     let spec = CorpusSpec {
         folders: vec!["INBOX".into()],
         ..CorpusSpec::new(8, N)
     };
-    write_maildir(&spec, &home.join("Maildir"), &mut |_| {}).unwrap();
-    let passwd = write_passwd(dir.path(), &[("dave", &home)]);
-    let config = dir.path().join("mailfts.toml");
-    std::fs::write(
-        &config,
-        "[indexing]\nbatch_messages = 300\nstartup_check = false\nwatch = false\n",
-    )
-    .unwrap();
-    let served = Served::start_with(
-        dir.path(),
-        &passwd,
-        "chunks",
-        &["--config", config.to_str().unwrap()],
-    );
+    let served = serve_one_home(dir.path(), "dave", &spec, 300);
     let rt = runtime();
     rt.block_on(async {
         let mut c = served.client().await;
-        let mut stream = c
-            .rescan(pb::RescanRequest {
-                user: "dave".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let mut last = None;
-        while let Some(p) = stream.message().await.unwrap() {
-            last = Some(p);
-        }
-        assert_eq!(last.unwrap().stats.unwrap().added, N as u64);
+        let stats = rescan_to_end(&mut c, "dave").await.stats.unwrap();
+        assert_eq!(stats.added, N as u64);
         let st = user_status(&mut c, "dave").await;
         assert!(caught_up(&st), "{st:?}");
         assert_eq!(st.segments, 1, "{st:?}");

@@ -186,6 +186,17 @@ fn flip(path: &Path, at: usize, count: usize) {
     fs::write(path, b).unwrap();
 }
 
+/// The largest header column file of the home's index that `which` accepts.
+fn largest_column(home: &Path, which: impl Fn(&Path) -> bool) -> PathBuf {
+    fs::read_dir(home.join("mailfts/columns"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| which(p))
+        .max_by_key(|p| fs::metadata(p).unwrap().len())
+        .expect("a column file")
+}
+
 fn rel(home: &Path, p: &Path) -> String {
     p.strip_prefix(home.join("mailfts"))
         .unwrap()
@@ -301,13 +312,7 @@ fn a_deleted_meta_json_is_detected_and_repaired() {
 fn a_garbled_header_column_is_detected_and_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let home = indexed_home(dir.path(), 3);
-    let path = fs::read_dir(home.join("mailfts/columns"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().contains(".from"))
-        .max_by_key(|p| fs::metadata(p).unwrap().len())
-        .expect("a from column");
+    let path = largest_column(&home, |p| p.to_string_lossy().contains(".from"));
     let len = fs::metadata(&path).unwrap().len() as usize;
     flip(&path, len / 2, 8);
     // column records carry checksums, verified at every load
@@ -323,13 +328,7 @@ fn a_garbled_header_column_is_detected_and_repaired() {
 fn a_column_value_that_its_message_lacks_is_found_by_the_samples() {
     let dir = tempfile::tempdir().unwrap();
     let home = indexed_home(dir.path(), 3);
-    let path = fs::read_dir(home.join("mailfts/columns"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "subject"))
-        .max_by_key(|p| fs::metadata(p).unwrap().len())
-        .expect("a subject column log");
+    let path = largest_column(&home, |p| p.extension().is_some_and(|e| e == "subject"));
     let mut bytes = fs::read(&path).unwrap();
     // the first record's UID: the mailbox's first message, which the samples always include
     let uid = &bytes[..4].to_vec();

@@ -549,8 +549,9 @@ pub fn rescan_chunked(
 /// Whether the rescan of `mailbox` is the first build of a small home, done in one call: the
 /// index is empty, the mailbox holds at most [`RescanOptions::one_segment_up_to`] messages and
 /// `batch` is at least the default (a configuration that asks for smaller commits, to be
-/// cancelled sooner, gets them). Such a rescan commits once (one segment, no merge): linux-usb
-/// 20k in 5.0 s by chunks of 5,000, 3.7 s in one.
+/// cancelled sooner, gets them). Such a rescan commits once (one segment, no merge): the daemon's
+/// first build of linux-usb 20k took 4.3–5.3 s in chunks of 5,000, 3.2 s in one
+/// (`benches/daemon-build.sh`).
 fn first_build_in_one_call(store: &Store, index: &HomeIndex, mailbox: &str, batch: usize) -> bool {
     batch >= DEFAULT_BATCH_MESSAGES
         && index.snapshot().is_ok_and(|s| s.num_docs() == 0)

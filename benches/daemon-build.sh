@@ -49,8 +49,9 @@ hwm_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 kill "$pid"
 wait "$pid" 2>/dev/null || true
 pid=
-n=$("$mailfts" status --home "$work/home" | awk 'NR > 1 && $2 ~ /^[0-9]+$/ { n += $2 } /^index / { exit } END { print n }')
-pct=$("$mailfts" status --home "$work/home" | sed -n 's/.*index = \([0-9.]*\) %.*/\1/p')
+status=$("$mailfts" status --home "$work/home")
+n=$(awk 'NR > 1 && $2 ~ /^[0-9]+$/ { n += $2 } /^index / { exit } END { print n }' <<<"$status")
+pct=$(sed -n 's/.*index = \([0-9.]*\) %.*/\1/p' <<<"$status")
 wall=$(echo "$end - $start" | bc -l)
 printf '%s messages: daemon first build %.1f s = %.0f msg/s, peak RSS %d MB, index %s %% of the Maildir\n' \
     "$n" "$wall" "$(echo "$n / $wall" | bc -l)" $((hwm_kb / 1024)) "$pct"

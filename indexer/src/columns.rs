@@ -420,35 +420,13 @@ impl Columns {
             IndexError::Damaged { reason, .. } => reason,
             e => e.to_string(),
         };
-        let mut file = File::open(path).map_err(|e| e.to_string())?;
+        let file = File::open(path).map_err(|e| e.to_string())?;
         let mut ignore = |_: u32, _: &[u8]| Ok(());
         if path.extension().is_none_or(|e| e != "zst") {
             let log = std::io::BufReader::new(file);
             return stream_records(log, true, path, &mut ignore).map_err(reason);
         }
-        let mut head = [0u8; 8];
-        let filter_len = match file.read_exact(&mut head) {
-            Ok(()) => GramFilter::frame_len(&head),
-            Err(_) => None, // too short for a filter: the decoder judges the file
-        };
-        match filter_len {
-            Some(len) => {
-                let mut frame = head.to_vec();
-                // `take`: a garbled length reads what there is, it never allocates the length
-                (&mut file)
-                    .take(len.saturating_sub(8) as u64)
-                    .read_to_end(&mut frame)
-                    .map_err(|e| e.to_string())?;
-                if frame.len() != len {
-                    return Err("gram filter frame cut short".into());
-                }
-                GramFilter::from_frame(&frame)?;
-            }
-            None => {
-                file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-            }
-        }
-        let data = zstd::stream::read::Decoder::new(file).map_err(|e| format!("zstd: {e}"))?;
+        let data = sealed_data(file, path, true).map_err(reason)?;
         stream_records(data, false, path, &mut ignore).map_err(reason)
     }
 
@@ -583,16 +561,8 @@ impl Columns {
         f: &mut impl FnMut(u32, &[u8]) -> Result<()>,
     ) -> Result<()> {
         let sealed = self.sealed_path(mailbox_id, field);
-        if let Some(mut file) = open_optional(&sealed)? {
-            let mut head = [0u8; 8];
-            let skip = match file.read_exact(&mut head) {
-                Ok(()) => GramFilter::frame_len(&head).unwrap_or(0),
-                Err(_) => 0, // too short for a filter: the decoder judges the file
-            };
-            file.seek(SeekFrom::Start(skip as u64)).at(&sealed)?;
-            let decoder = zstd::stream::read::Decoder::new(file)
-                .map_err(|e| damaged(&sealed, e.to_string()))?;
-            stream_records(decoder, false, &sealed, f)?;
+        if let Some(file) = open_optional(&sealed)? {
+            stream_records(sealed_data(file, &sealed, false)?, false, &sealed, f)?;
         }
         let log = self.path(mailbox_id, field);
         if let Some(file) = open_optional(&log)? {
@@ -616,6 +586,42 @@ fn data_frame(file: &[u8]) -> &[u8] {
         Some(len) if len <= file.len() => &file[len..],
         _ => file,
     }
+}
+
+/// The zstd data of the sealed column file `file` (at `path`), read from after its gram filter
+/// frame when it has one; with `check_filter` that frame is read and its checksum verified (the
+/// full check), else skipped. Damage is an [`IndexError::Damaged`] naming the file.
+fn sealed_data(
+    mut file: File,
+    path: &Path,
+    check_filter: bool,
+) -> Result<zstd::stream::read::Decoder<'static, std::io::BufReader<File>>> {
+    let mut head = [0u8; 8];
+    let filter_len = match file.read_exact(&mut head) {
+        Ok(()) => GramFilter::frame_len(&head),
+        Err(_) => None, // too short for a filter: the decoder judges the file
+    };
+    match filter_len {
+        Some(len) if check_filter => {
+            let mut frame = head.to_vec();
+            // `take`: a garbled length reads what there is, it never allocates the length
+            (&mut file)
+                .take(len.saturating_sub(8) as u64)
+                .read_to_end(&mut frame)
+                .at(path)?;
+            if frame.len() != len {
+                return Err(damaged(path, "gram filter frame cut short".into()));
+            }
+            GramFilter::from_frame(&frame).map_err(|m| damaged(path, m))?;
+        }
+        Some(len) => {
+            file.seek(SeekFrom::Start(len as u64)).at(path)?;
+        }
+        None => {
+            file.seek(SeekFrom::Start(0)).at(path)?;
+        }
+    }
+    zstd::stream::read::Decoder::new(file).map_err(|e| damaged(path, format!("zstd: {e}")))
 }
 
 /// The gram filter at the start of a sealed column file, if it has one (reads only the filter).

@@ -17,8 +17,9 @@
 //! quarter of a mailbox), the column is *sealed*: all live records are rewritten, zstd-compressed,
 //! into `<mailbox id>.<field>.zst` and the log is emptied. A search reads the sealed base and the log
 //! back to back. On linux-usb this shrank the columns from 10.4 MB to 1.5 MB; a long-running process
-//! keeps loaded columns in memory (re-read only when a file changes), so only a cold CLI search pays
-//! the decompression (about 1 ms per megabyte of column).
+//! keeps loaded columns in memory (re-read only when a file changes) under one budget for all its
+//! indexes ([`crate::column_cache`]), so only a cold CLI search pays the decompression (about 1 ms
+//! per megabyte of column), and a column too large for the budget is searched streamed.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -29,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use memchr::memmem;
 use roaring::RoaringBitmap;
 
+use crate::column_cache::{self, ColumnIdentity, FileIdentity};
 use crate::error::{IndexError, IoContext, Result};
 use crate::grams::GramFilter;
 use crate::text::ADDRESS_VARIANT_MARK;
@@ -113,8 +115,6 @@ const RECORD_OVERHEAD: usize = 12;
 #[derive(Clone, Debug)]
 pub struct Columns {
     dir: PathBuf,
-    /// Loaded columns by (mailbox id, field), with the file identity they were loaded from.
-    cache: Arc<Mutex<ColumnCache>>,
     /// Gram filters of sealed bases and loaded append logs, for [`Columns::search`].
     parts: Arc<Mutex<PartCache>>,
     /// Per append log, its (inode, length) after this process's last append to it: a log still
@@ -144,73 +144,51 @@ pub struct ColumnHits {
     pub base_skipped: bool,
 }
 
-/// Loaded columns by (mailbox id, field index), with the identity of the file they came from.
-type ColumnCache = HashMap<(u32, usize), (ColumnIdentity, Arc<Column>)>;
-
-/// Identity of a column's two files: the sealed (compressed) base and the append log.
-type ColumnIdentity = (Option<FileIdentity>, Option<FileIdentity>);
-
-/// What identifies a version of a column file: appends change the length, compaction replaces the
-/// file (new inode).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileIdentity {
-    len: u64,
-    inode: u64,
-    mtime_ns: i128,
+/// Which values of a column a search matches, and where in them ([`Columns::search_matching`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValueMatch {
+    /// Only the values as written: not the address variants without CFWS (HEADER on an address
+    /// field).
+    pub written_only: bool,
+    /// Where in an opaque run the string must lie.
+    pub edges: RunEdges,
 }
 
-impl FileIdentity {
-    fn of(path: &Path) -> Option<FileIdentity> {
-        use std::os::unix::fs::MetadataExt;
-        let m = fs::metadata(path).ok()?;
-        Some(FileIdentity {
-            len: m.len(),
-            inode: m.ino(),
-            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
-        })
-    }
-}
-
-/// Most column files kept loaded per index (they are re-read when they change).
-const CACHED_COLUMNS: usize = 64;
+/// Decompressed bytes of a sealed column read at a time by a streamed search (a column too
+/// large for the process's column cache, [`crate::column_cache`]).
+const STREAM_BLOCK_BYTES: u64 = 4 << 20;
 
 impl Columns {
     /// Columns stored under `dir` (created on first write).
     pub fn new(dir: PathBuf) -> Columns {
         Columns {
             dir,
-            cache: Arc::default(),
             parts: Arc::default(),
             checked_tails: Arc::default(),
         }
     }
 
-    /// Loads one column, reusing the copy loaded earlier while its file is unchanged (a
+    /// Loads one column, reusing the copy loaded earlier while its files are unchanged (a
     /// long-running server searches without re-reading the file; a CLI process reads it once).
+    /// The copy is kept in the process's column cache ([`crate::column_cache`]) when it fits.
     pub fn load_cached(&self, mailbox_id: u32, field: usize) -> Result<Arc<Column>> {
-        let identity: ColumnIdentity = (
-            FileIdentity::of(&self.sealed_path(mailbox_id, field)),
-            FileIdentity::of(&self.path(mailbox_id, field)),
-        );
-        let key = (mailbox_id, field);
-        let cacheable = identity != (None, None);
-        if cacheable {
-            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((cached_id, col)) = cache.get(&key) {
-                if *cached_id == identity {
-                    return Ok(col.clone());
-                }
-            }
+        let identity = self.identity(mailbox_id, field);
+        if let Some(col) = column_cache::get(&self.dir, mailbox_id, field, identity) {
+            return Ok(col);
         }
         let col = Arc::new(self.load(mailbox_id, field)?);
-        if cacheable {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if cache.len() >= CACHED_COLUMNS {
-                cache.clear();
-            }
-            cache.insert(key, (identity, col.clone()));
+        if identity != (None, None) {
+            column_cache::insert(&self.dir, mailbox_id, field, identity, col.clone());
         }
         Ok(col)
+    }
+
+    /// The identity of a column's files (what a cached copy must have been loaded from).
+    fn identity(&self, mailbox_id: u32, field: usize) -> ColumnIdentity {
+        (
+            FileIdentity::of(&self.sealed_path(mailbox_id, field)),
+            FileIdentity::of(&self.path(mailbox_id, field)),
+        )
     }
 
     /// UIDs whose value of column `field` contains `folded_needle`, like
@@ -218,7 +196,7 @@ impl Columns {
     /// neither decompressed nor scanned: only the append log is searched then (see
     /// [`crate::grams`]). A filter that fails its checksum is damage.
     pub fn search(&self, mailbox_id: u32, field: usize, folded_needle: &str) -> Result<ColumnHits> {
-        self.search_runs(mailbox_id, field, folded_needle, RunEdges::default())
+        self.search_matching(mailbox_id, field, folded_needle, ValueMatch::default())
     }
 
     /// [`Columns::search`] of an opaque-run column for `folded_needle` at the run edges `edges`
@@ -230,6 +208,25 @@ impl Columns {
         folded_needle: &str,
         edges: RunEdges,
     ) -> Result<ColumnHits> {
+        let how = ValueMatch {
+            written_only: false,
+            edges,
+        };
+        self.search_matching(mailbox_id, field, folded_needle, how)
+    }
+
+    /// [`Columns::search`] matching values as `how` says ([`Column::search_matching`]). A
+    /// column the process's column cache takes is loaded (or found loaded) and searched whole; a
+    /// larger one is searched streamed, a block at a time, in memory bounded by the block
+    /// whatever the mailbox's size ([`crate::column_cache`]).
+    pub fn search_matching(
+        &self,
+        mailbox_id: u32,
+        field: usize,
+        folded_needle: &str,
+        how: ValueMatch,
+    ) -> Result<ColumnHits> {
+        let edges = how.edges;
         let sealed = self.sealed_path(mailbox_id, field);
         let sealed_id = FileIdentity::of(&sealed);
         let key = (mailbox_id, field);
@@ -272,16 +269,84 @@ impl Columns {
                 }
             };
             return Ok(ColumnHits {
-                uids: column.search_runs(folded_needle, edges),
+                uids: column.search_matching(folded_needle, how),
                 base_skipped: true,
             });
         }
-        Ok(ColumnHits {
-            uids: self
+        let identity = self.identity(mailbox_id, field);
+        let uids = match column_cache::get(&self.dir, mailbox_id, field, identity) {
+            Some(col) => col.search_matching(folded_needle, how),
+            None if self.loaded_bytes(mailbox_id, field) > column_cache::max_column_bytes() => {
+                self.search_streamed(mailbox_id, field, folded_needle, how, STREAM_BLOCK_BYTES)?
+            }
+            None => self
                 .load_cached(mailbox_id, field)?
-                .search_runs(folded_needle, edges),
+                .search_matching(folded_needle, how),
+        };
+        Ok(ColumnHits {
+            uids,
             base_skipped: false,
         })
+    }
+
+    /// About what a column takes in memory loaded ([`Column::heap_bytes`]): its values as the
+    /// sealed base's frame records them, plus the log, plus one [`Record`] per 48 bytes.
+    fn loaded_bytes(&self, mailbox_id: u32, field: usize) -> usize {
+        let sealed = map_optional(&self.sealed_path(mailbox_id, field))
+            .ok()
+            .flatten()
+            .map_or(0, |z| {
+                match zstd::zstd_safe::get_frame_content_size(data_frame(&z)) {
+                    Ok(Some(n)) => n as usize,
+                    _ => z.len().saturating_mul(4),
+                }
+            });
+        let data = sealed + file_len(&self.path(mailbox_id, field)).unwrap_or(0) as usize;
+        data + data / 48 * std::mem::size_of::<Record>()
+    }
+
+    /// [`Columns::search_matching`] of the whole column streamed: the sealed base decompressed
+    /// `block_bytes` at a time, each block's whole records searched as a column (a match never
+    /// spans two records; a record cut by the block's end is searched with the next), then the
+    /// log.
+    fn search_streamed(
+        &self,
+        mailbox_id: u32,
+        field: usize,
+        folded_needle: &str,
+        how: ValueMatch,
+        block_bytes: u64,
+    ) -> Result<RoaringBitmap> {
+        let mut uids = RoaringBitmap::new();
+        let sealed = self.sealed_path(mailbox_id, field);
+        if let Some(file) = open_optional(&sealed)? {
+            let mut reader = sealed_data(file, &sealed, false)?;
+            let mut block = Vec::new();
+            loop {
+                let read = (&mut reader)
+                    .take(block_bytes)
+                    .read_to_end(&mut block)
+                    .map_err(|e| damaged(&sealed, e.to_string()))?;
+                let column = Column::from_bytes(block);
+                uids |= column.search_matching(folded_needle, how);
+                let parsed = column.parsed_len();
+                block = column.data;
+                block.drain(..parsed);
+                if read == 0 {
+                    break;
+                }
+            }
+            if !block.is_empty() {
+                let reason = format!("a record cut short in the last {} bytes", block.len());
+                return Err(damaged(&sealed, reason));
+            }
+        }
+        if let Some(bytes) = read_optional(&self.path(mailbox_id, field))? {
+            let log = self.path(mailbox_id, field);
+            verify_records(&bytes, true).map_err(|m| damaged(&log, m))?;
+            uids |= Column::from_bytes(bytes).search_matching(folded_needle, how);
+        }
+        Ok(uids)
     }
 
     /// The append log of a column.
@@ -818,7 +883,7 @@ pub(crate) fn dir_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-fn encode_record(buf: &mut Vec<u8>, uid: u32, value: &[u8]) {
+pub(crate) fn encode_record(buf: &mut Vec<u8>, uid: u32, value: &[u8]) {
     let start = buf.len();
     buf.extend_from_slice(&uid.to_le_bytes());
     buf.extend_from_slice(&(value.len() as u32).to_le_bytes());
@@ -914,6 +979,21 @@ impl Column {
             .filter(|r| r.uid == uid)
             .map(|r| &self.data[r.start..r.end])
             .collect()
+    }
+
+    /// Bytes the column takes in memory: its values and its record table.
+    pub fn heap_bytes(&self) -> usize {
+        self.data.capacity() + self.records.capacity() * std::mem::size_of::<Record>()
+    }
+
+    /// Bytes of the data up to the end of the last whole record (the rest is a cut-short record).
+    fn parsed_len(&self) -> usize {
+        self.records.last().map_or(0, |r| r.end + 4)
+    }
+
+    /// UIDs whose value contains `folded_needle` (already case-folded), matched as `how` says.
+    pub fn search_matching(&self, folded_needle: &str, how: ValueMatch) -> RoaringBitmap {
+        self.search_at(folded_needle, !how.written_only, how.edges)
     }
 
     /// UIDs having at least one value of this field.
@@ -1140,6 +1220,71 @@ mod tests {
             .files()
             .iter()
             .any(|(p, _, f)| p == &sealed && *f == OPAQUE_BODY));
+    }
+
+    /// A column searched streamed, in blocks of any size (smaller than one record too), gives the
+    /// loaded column's answers, sealed base and log together; a sealed base cut short is damage.
+    #[test]
+    fn a_streamed_search_answers_as_the_loaded_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let cols = Columns::new(dir.path().to_path_buf());
+        let values: Vec<(u32, String)> = (1..=3000)
+            .map(|u| (u, format!("subject {u} of the list x{}y ", u * 7919 % 1000)))
+            .collect();
+        cols.append(3, &[values]).unwrap();
+        cols.seal(3, None).unwrap();
+        let marked = format!("{ADDRESS_VARIANT_MARK}subject 42 unmarked");
+        cols.append(
+            3,
+            &[vec![(3001, "subject 3001 tail".into()), (3002, marked)]],
+        )
+        .unwrap();
+        let loaded = cols.load(3, 0).unwrap();
+        let hows = [
+            ValueMatch::default(),
+            ValueMatch {
+                written_only: true,
+                ..Default::default()
+            },
+            ValueMatch {
+                written_only: false,
+                edges: RunEdges {
+                    start: true,
+                    end: true,
+                },
+            },
+        ];
+        for needle in ["subject 42", "x17y", "list", "tail", "of the", "absent", ""] {
+            for how in hows {
+                let want = loaded.search_matching(needle, how);
+                for block in [7, 100, 1000, 1 << 20] {
+                    let got = cols.search_streamed(3, 0, needle, how, block).unwrap();
+                    assert_eq!(got, want, "{needle:?} {how:?} in blocks of {block}");
+                }
+            }
+        }
+        assert_eq!(
+            cols.search_streamed(3, 0, "subject 42", hows[0], 64)
+                .unwrap()
+                .len(),
+            12,
+            "42, 420..=429 and the marked value of 3002"
+        );
+        // a sealed base whose last record is cut short
+        let sealed = cols.sealed_path(3, 0);
+        let data = {
+            let file = File::open(&sealed).unwrap();
+            let mut all = Vec::new();
+            sealed_data(file, &sealed, false)
+                .unwrap()
+                .read_to_end(&mut all)
+                .unwrap();
+            all
+        };
+        let cut = zstd::encode_all(&data[..data.len() - 3], 3).unwrap();
+        fs::write(&sealed, cut).unwrap();
+        let err = cols.search_streamed(3, 0, "list", hows[0], 1000);
+        assert!(matches!(err, Err(IndexError::Damaged { .. })), "{err:?}");
     }
 
     #[test]

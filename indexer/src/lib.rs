@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod column_cache;
 pub mod columns;
 pub mod directory;
 pub mod document;

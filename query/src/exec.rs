@@ -31,7 +31,7 @@ use std::time::Instant;
 
 use mailfts_extractors::MessageContent;
 use mailfts_indexer::columns::{
-    column_of, holds_base64_pieces, Column, RunEdges, OPAQUE_BODY, OPAQUE_HEADERS,
+    column_of, holds_base64_pieces, RunEdges, ValueMatch, OPAQUE_BODY, OPAQUE_HEADERS,
 };
 use mailfts_indexer::document::rfc822_size;
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
@@ -176,7 +176,6 @@ impl<'a> Engine<'a> {
                 ctx: &ctx,
                 indexed: sorted_bitmap(snapshot.uids(), high_water),
                 fast: None,
-                columns: HashMap::new(),
                 steps: Vec::new(),
                 filtered_out: 0,
                 matched: HashMap::new(),
@@ -645,7 +644,6 @@ struct Planner<'p> {
     ctx: &'p MailboxContext,
     indexed: RoaringBitmap,
     fast: Option<FastRows>,
-    columns: HashMap<usize, std::sync::Arc<Column>>,
     steps: Vec<String>,
     /// Opaque-run column bases ruled out by their gram filter so far (shown in `--explain`).
     filtered_out: usize,
@@ -822,13 +820,15 @@ impl Planner<'_> {
                 maybe: self.indexed.clone(),
             });
         }
-        let column = self.load_column(c)?;
-        let hits = if address {
-            column.search(&folded)
-        } else {
-            column.search_written(&folded)
+        let how = ValueMatch {
+            written_only: !address,
+            ..ValueMatch::default()
         };
-        let sure = &hits & &self.indexed;
+        let hits = self
+            .index
+            .columns()
+            .search_matching(self.mailbox_id, c, &folded, how)?;
+        let sure = &hits.uids & &self.indexed;
         self.steps.push(format!(
             "{} {:?}: header column, {} hits ({:.2} ms)",
             field.to_uppercase(),
@@ -1388,15 +1388,6 @@ impl Planner<'_> {
             .or_insert_with(|| Arc::new(text.matching(piece.text.as_bytes(), piece.role)))
             .clone();
         Ok((text, ords))
-    }
-
-    /// Column `c` of this mailbox, loaded once per search.
-    fn load_column(&mut self, c: usize) -> Result<std::sync::Arc<Column>, SearchError> {
-        if !self.columns.contains_key(&c) {
-            let col = self.index.columns().load_cached(self.mailbox_id, c)?;
-            self.columns.insert(c, col);
-        }
-        Ok(self.columns[&c].clone())
     }
 
     /// The UIDs of the live documents `docs` of `segment` that belong to this mailbox.

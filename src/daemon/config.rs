@@ -208,6 +208,10 @@ pub struct LimitsSection {
     pub index_wait_secs: u64,
     /// Seconds a shutdown waits for running commits before exiting anyway.
     pub shutdown_grace_secs: u64,
+    /// Megabytes of decompressed header columns the process keeps for searches, all homes
+    /// together (`mailfts_indexer::column_cache`); a column larger than half of it is searched
+    /// streamed. 0 keeps none.
+    pub column_cache_mb: usize,
 }
 
 impl Default for LimitsSection {
@@ -218,6 +222,7 @@ impl Default for LimitsSection {
             max_query_bytes: 64 << 10,
             index_wait_secs: 60,
             shutdown_grace_secs: 60,
+            column_cache_mb: mailfts_indexer::column_cache::DEFAULT_BUDGET_BYTES >> 20,
         }
     }
 }

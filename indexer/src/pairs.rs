@@ -217,67 +217,89 @@ pub struct Cover<'r> {
 }
 
 /// A byte trie of forms, walked from one end of a run to find the longest form at that end.
-#[derive(Clone, Debug, Default)]
+///
+/// Every run of a text is walked twice (as the left and as the right run of a pair), so the trie
+/// is a dense table: one row per node, one column per byte that occurs in a form (bytes mapped
+/// to columns by [`FormTrie::column`]), each cell the child node or 0. A step is two loads, no
+/// search (a trie of nodes with lists of children was a tenth of a linux-usb build's CPU).
+#[derive(Clone, Debug)]
 struct FormTrie {
-    /// Node 0 is the root.
-    nodes: Vec<TrieNode>,
-    /// The root's children by byte (0: none): the root has dozens of children, every walk starts
-    /// there, and a walk usually ends one or two bytes later.
-    root: Vec<u32>,
+    /// The table's column of each byte (0: the byte occurs in no form).
+    column: [u16; 256],
+    /// Columns per row: the distinct bytes of the forms, plus column 0.
+    width: usize,
+    /// Row `n` (`n * width ..`) holds node `n`'s children by column; node 0 is the root.
+    children: Vec<u16>,
+    /// Per node, the characters of the form ending there (0: no form ends there).
+    form_chars: Vec<u8>,
+    /// Per node, the rank of the form ending there in its list (most frequent first).
+    rank: Vec<u16>,
 }
 
-/// One node of a [`FormTrie`].
-#[derive(Clone, Debug, Default)]
-struct TrieNode {
-    /// The next byte and the node it leads to.
-    next: Vec<(u8, u32)>,
-    /// The characters of the form ending here (0: no form ends here).
-    form_chars: u8,
-    /// The rank of the form ending here in its list (most frequent first).
-    rank: u16,
+impl Default for FormTrie {
+    fn default() -> FormTrie {
+        FormTrie::new(std::iter::empty(), false)
+    }
 }
 
 impl FormTrie {
-    /// The trie of `forms`, each inserted as its bytes, last byte first when `reversed`.
+    /// The trie of `forms`, each inserted as its bytes, last byte first when `reversed`. Forms of
+    /// more than [`PAIR_STEM_CHARS`] characters are left out (none is made so), and so are forms
+    /// that would take the trie past `u16::MAX` nodes (forms read from a damaged commit payload).
     fn new<'f>(forms: impl Iterator<Item = &'f str>, reversed: bool) -> FormTrie {
-        let mut trie = FormTrie {
-            nodes: vec![TrieNode::default()],
-            root: vec![0; 256],
+        let forms: Vec<&str> = forms.collect();
+        let usable = |f: &str| {
+            let chars = f.chars().count();
+            (chars > 0 && chars <= PAIR_STEM_CHARS).then_some(chars)
         };
-        for (rank, form) in forms.enumerate() {
-            let chars = form.chars().count();
-            if chars == 0 || chars > PAIR_STEM_CHARS {
-                continue;
-            }
-            let mut at = 0usize;
-            let mut insert = |b: u8, trie: &mut FormTrie| {
-                let found = trie.nodes[at]
-                    .next
-                    .iter()
-                    .find(|(x, _)| *x == b)
-                    .map(|e| e.1);
-                at = match found {
-                    Some(n) => n as usize,
-                    None => {
-                        trie.nodes.push(TrieNode::default());
-                        let n = trie.nodes.len() - 1;
-                        trie.nodes[at].next.push((b, n as u32));
-                        n
-                    }
-                };
-            };
-            if reversed {
-                form.bytes().rev().for_each(|b| insert(b, &mut trie));
-            } else {
-                form.bytes().for_each(|b| insert(b, &mut trie));
-            }
-            if trie.nodes[at].form_chars == 0 {
-                trie.nodes[at].form_chars = chars as u8;
-                trie.nodes[at].rank = rank.min(u16::MAX as usize) as u16;
+        let mut column = [0u16; 256];
+        let mut width = 1usize;
+        for form in forms.iter().filter(|f| usable(f).is_some()) {
+            for b in form.bytes() {
+                if column[b as usize] == 0 {
+                    column[b as usize] = width as u16;
+                    width += 1;
+                }
             }
         }
-        for &(b, n) in &trie.nodes[0].next {
-            trie.root[b as usize] = n;
+        let mut trie = FormTrie {
+            column,
+            width,
+            children: vec![0; width],
+            form_chars: vec![0],
+            rank: vec![0],
+        };
+        for (rank, form) in forms.iter().enumerate() {
+            let Some(chars) = usable(form) else {
+                continue;
+            };
+            if trie.form_chars.len() + form.len() > u16::MAX as usize {
+                continue;
+            }
+            let bytes: Vec<u8> = if reversed {
+                form.bytes().rev().collect()
+            } else {
+                form.bytes().collect()
+            };
+            let mut at = 0usize;
+            for b in bytes {
+                let cell = at * width + trie.column[b as usize] as usize;
+                at = match trie.children[cell] {
+                    0 => {
+                        let n = trie.form_chars.len();
+                        trie.children[cell] = n as u16;
+                        trie.children.extend(std::iter::repeat_n(0, width));
+                        trie.form_chars.push(0);
+                        trie.rank.push(0);
+                        n
+                    }
+                    n => n as usize,
+                };
+            }
+            if trie.form_chars[at] == 0 {
+                trie.form_chars[at] = chars as u8;
+                trie.rank[at] = rank.min(u16::MAX as usize) as u16;
+            }
         }
         trie
     }
@@ -288,23 +310,17 @@ impl FormTrie {
         let mut at = 0usize;
         let mut best = None;
         for (i, b) in bytes.enumerate() {
-            let next = if at == 0 {
-                self.root.get(b as usize).copied().filter(|&n| n != 0)
-            } else {
-                self.nodes[at]
-                    .next
-                    .iter()
-                    .find(|(x, _)| *x == b)
-                    .map(|e| e.1)
-            };
-            match next {
-                Some(n) => at = n as usize,
-                None => break,
+            let column = self.column[b as usize] as usize;
+            if column == 0 {
+                break;
             }
-            let node = &self.nodes[at];
-            let chars = node.form_chars as usize;
+            match self.children[at * self.width + column] {
+                0 => break,
+                n => at = n as usize,
+            }
+            let chars = self.form_chars[at] as usize;
             if chars > 0 && (chars >= MIN_COVER_CHARS || i + 1 == total) {
-                best = Some((i + 1, node.rank));
+                best = Some((i + 1, self.rank[at]));
             }
         }
         best
@@ -312,7 +328,7 @@ impl FormTrie {
 
     /// True when no form is in the trie.
     fn is_empty(&self) -> bool {
-        self.nodes.len() <= 1
+        self.form_chars.len() <= 1
     }
 }
 

@@ -12,6 +12,7 @@ use crate::text::{
     fold, fold_into, is_opaque, runs, tokenize, without_cfws, Run, ADDRESS_VARIANT_MARK,
     MAX_TOKEN_BYTES,
 };
+use crate::tokenizer::TERM_SEPARATOR;
 
 /// RFC822.SIZE of raw message bytes: the size with every bare LF counted as CRLF.
 pub fn rfc822_size(raw: &[u8]) -> u64 {
@@ -124,11 +125,13 @@ pub fn prepare_parsed(
     if !opaque.is_empty() {
         columns[OPAQUE_BODY].push(opaque);
     }
-    for pair in splitter.pairs.drain() {
-        doc.add_text(fields.pairs, pair);
-    }
-    for chain in splitter.joined.drain() {
-        doc.add_text(fields.joined, chain);
+    for (field, terms) in [
+        (fields.pairs, &mut splitter.pairs),
+        (fields.joined, &mut splitter.joined),
+    ] {
+        if let Some(list) = term_list(terms.drain()) {
+            doc.add_text(field, list);
+        }
     }
     for h in &content.headers {
         if let Some(c) = column_of(&h.name) {
@@ -150,6 +153,21 @@ pub fn prepare_parsed(
         columns,
         problems: content.problems.clone(),
     }
+}
+
+/// The terms as one [`crate::tokenizer::TermListTokenizer`] list, `None` when there is none.
+fn term_list(terms: impl Iterator<Item = String>) -> Option<String> {
+    let mut list: Option<String> = None;
+    for t in terms {
+        match &mut list {
+            None => list = Some(t),
+            Some(l) => {
+                l.push(TERM_SEPARATOR);
+                l.push_str(&t);
+            }
+        }
+    }
+    list
 }
 
 /// Splits folded text into word tokens (for a text field) and opaque runs (for an opaque column),

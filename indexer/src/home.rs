@@ -33,7 +33,9 @@ use crate::meta::IndexMeta;
 use crate::pairs::PairWords;
 use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
 use crate::terms::TermTextCache;
-use crate::tokenizer::{WordListTokenizer, TOKENIZER_NAME};
+use crate::tokenizer::{
+    TermListTokenizer, WordListTokenizer, TERM_LIST_TOKENIZER_NAME, TOKENIZER_NAME,
+};
 
 /// Memory budget of the index writer (per indexing thread). Each time it fills, tantivy writes a
 /// segment (its term dictionary built anew) that merges then read and write again: a small budget
@@ -277,9 +279,7 @@ impl HomeIndex {
         }
         let index =
             Index::create(directory, schema, tantivy::IndexSettings::default()).at(&tdir)?;
-        index
-            .tokenizers()
-            .register(TOKENIZER_NAME, WordListTokenizer::default());
+        register_tokenizers(&index);
         {
             let mut w: IndexWriter = index.writer_with_num_threads(1, 15 << 20).at(&tdir)?;
             let mut c = w.prepare_commit().at(&tdir)?;
@@ -298,9 +298,7 @@ impl HomeIndex {
         fields: Fields,
         commit: Option<(IndexMeta, tantivy::IndexMeta)>,
     ) -> Result<HomeIndex> {
-        index
-            .tokenizers()
-            .register(TOKENIZER_NAME, WordListTokenizer::default());
+        register_tokenizers(&index);
         let tdir = dir.join("tantivy");
         let reader = index
             .reader_builder()
@@ -679,4 +677,11 @@ fn same_segments(searcher: &tantivy::Searcher, metas: &tantivy::IndexMeta) -> bo
                 .iter()
                 .any(|r| r.segment_id() == m.id() && r.num_deleted_docs() == m.num_deleted_docs())
         })
+}
+
+/// Registers the tokenizers a home index's schema names: the word lists' and the term lists'.
+fn register_tokenizers(index: &Index) {
+    let tokenizers = index.tokenizers();
+    tokenizers.register(TOKENIZER_NAME, WordListTokenizer::default());
+    tokenizers.register(TERM_LIST_TOKENIZER_NAME, TermListTokenizer::default());
 }

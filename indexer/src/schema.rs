@@ -36,11 +36,12 @@ pub struct Fields {
     pub body: Field,
     /// The words of the attachment text.
     pub attachments: Field,
-    /// Adjacent pairs of frequent words of all three text fields, one raw term each, the header
-    /// block's marked apart from the body's ([`crate::pairs`]).
+    /// Adjacent pairs of frequent words of all three text fields, whole terms (one term list per
+    /// document, [`crate::tokenizer::TermListTokenizer`]), the header block's marked apart from
+    /// the body's ([`crate::pairs`]).
     pub pairs: Field,
-    /// Chains of words joined by `_` of all three text fields, one raw term each, the header
-    /// block's marked apart from the body's ([`crate::joined`]).
+    /// Chains of words joined by `_` of all three text fields, whole terms (one term list per
+    /// document), the header block's marked apart from the body's ([`crate::joined`]).
     pub joined: Field,
 }
 
@@ -63,7 +64,7 @@ pub fn build_schema() -> (Schema, Fields) {
     let words = text_with(IndexRecordOption::Basic);
     let raw = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("raw")
+            .set_tokenizer(crate::tokenizer::TERM_LIST_TOKENIZER_NAME)
             .set_fieldnorms(false)
             .set_index_option(IndexRecordOption::Basic),
     );

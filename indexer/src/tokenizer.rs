@@ -1,6 +1,8 @@
 //! The tantivy adapters of [`crate::text`]: [`MailTokenizer`] folds a text and streams its tokens
 //! (the Solr index's fields); [`WordListTokenizer`] reads the word lists the document builder makes
-//! of them (a home index's word fields, where the name [`TOKENIZER_NAME`] is registered for it).
+//! of them (a home index's word fields, where the name [`TOKENIZER_NAME`] is registered for it);
+//! [`TermListTokenizer`] reads its lists of whole terms (the pairs and joined words, registered as
+//! [`TERM_LIST_TOKENIZER_NAME`]).
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
@@ -129,6 +131,75 @@ impl TokenStream for WordListStream<'_> {
     }
 }
 
+/// Name under which a home index registers [`TermListTokenizer`]: the tokenizer its schema names
+/// for the `pairs` and `joined` fields. tantivy's own `raw` tokenizer, which those fields had from
+/// the start, makes one term of a whole value, as this one does of a value without
+/// [`TERM_SEPARATOR`]: the terms of an index written before are the same, so its schema stays.
+pub const TERM_LIST_TOKENIZER_NAME: &str = "raw";
+
+/// What separates the terms of a [`TermListTokenizer`] list (no pair or chain term holds one:
+/// they are made of word runs and the separators `" "`, `": "`, `-` and `_`).
+pub const TERM_SEPARATOR: char = '\0';
+
+/// The tokenizer of a home index's `pairs` and `joined` fields: their text is the list of the
+/// document's distinct terms of the field, separated by [`TERM_SEPARATOR`], each term whole (it
+/// may hold spaces: `usb gadget`).
+///
+/// One value per document instead of one value per term: tantivy's per-value work (a token
+/// stream, a term buffer) was paid for every pair of every message.
+#[derive(Clone, Default)]
+pub struct TermListTokenizer {
+    token: Token,
+}
+
+/// The token stream of one term list.
+pub struct TermListStream<'a> {
+    list: &'a str,
+    at: usize,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for TermListTokenizer {
+    type TokenStream<'a> = TermListStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, list: &'a str) -> TermListStream<'a> {
+        self.token.reset();
+        TermListStream {
+            list,
+            at: 0,
+            token: &mut self.token,
+        }
+    }
+}
+
+impl TokenStream for TermListStream<'_> {
+    fn advance(&mut self) -> bool {
+        let bytes = self.list.as_bytes();
+        if self.at > bytes.len() {
+            return false;
+        }
+        let from = self.at;
+        let to =
+            memchr::memchr(TERM_SEPARATOR as u8, &bytes[from..]).map_or(bytes.len(), |n| from + n);
+        // past the separator; past the end when the list ends here
+        self.at = to + 1;
+        self.token.text.clear();
+        self.token.text.push_str(&self.list[from..to]);
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = self.token.position.wrapping_add(1);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +232,20 @@ mod tests {
         assert_eq!(got, want);
         assert!(got.contains(&"東京".to_string()) && got.contains(&"hello".to_string()));
         assert!(terms(&mut WordListTokenizer::default(), "  ").is_empty());
+    }
+
+    /// A term list yields its terms whole; a value without a separator is one term, as tantivy's
+    /// `raw` tokenizer makes of it (the name the schema keeps).
+    #[test]
+    fn a_term_list_yields_whole_terms_and_a_single_value_as_raw_does() {
+        let mut list = TermListTokenizer::default();
+        assert_eq!(
+            terms(&mut list, "usb gadget\0#by: greg\0use-after-free"),
+            ["usb gadget", "#by: greg", "use-after-free"]
+        );
+        let mut raw = tantivy::tokenizer::RawTokenizer::default();
+        for value in ["usb gadget", "x", ""] {
+            assert_eq!(terms(&mut list, value), terms(&mut raw, value), "{value:?}");
+        }
     }
 }

@@ -8,11 +8,11 @@ use crate::columns::{column_of, is_address_column, COLUMN_FILES, OPAQUE_BODY, OP
 use crate::joined::JoinedCursor;
 use crate::pairs::{PairCursor, PairWords, TextScope};
 use crate::schema::{message_key, Fields};
+use crate::termset::TermSet;
 use crate::text::{
     fold, fold_into, is_opaque, runs, tokenize, without_cfws, Run, ADDRESS_VARIANT_MARK,
     MAX_TOKEN_BYTES,
 };
-use crate::tokenizer::TERM_SEPARATOR;
 
 /// RFC822.SIZE of raw message bytes: the size with every bare LF counted as CRLF.
 pub fn rfc822_size(raw: &[u8]) -> u64 {
@@ -129,7 +129,7 @@ pub fn prepare_parsed(
         (fields.pairs, &mut splitter.pairs),
         (fields.joined, &mut splitter.joined),
     ] {
-        if let Some(list) = term_list(terms.drain()) {
+        if let Some(list) = terms.take_list() {
             doc.add_text(field, list);
         }
     }
@@ -155,29 +155,14 @@ pub fn prepare_parsed(
     }
 }
 
-/// The terms as one [`crate::tokenizer::TermListTokenizer`] list, `None` when there is none.
-fn term_list(terms: impl Iterator<Item = String>) -> Option<String> {
-    let mut list: Option<String> = None;
-    for t in terms {
-        match &mut list {
-            None => list = Some(t),
-            Some(l) => {
-                l.push(TERM_SEPARATOR);
-                l.push_str(&t);
-            }
-        }
-    }
-    list
-}
-
 /// Splits folded text into word tokens (for a text field) and opaque runs (for an opaque column),
 /// and collects the pairs of frequent words and the chains of words joined by `_`.
 struct Splitter<'p> {
     pair_words: &'p PairWords,
     /// Pair terms of the message (all fields).
-    pairs: rustc_hash::FxHashSet<String>,
+    pairs: TermSet,
     /// Joined-word terms of the message (all fields).
-    joined: rustc_hash::FxHashSet<String>,
+    joined: TermSet,
     folded: String,
     /// Opaque runs already in the current column value (a message repeats its server names and
     /// ids many times; one copy answers every search).

@@ -29,10 +29,8 @@
 //!
 //! Cost on linux-usb 20k: see `docs/BENCHMARKS.md` (joined words, issue 11).
 
-use std::collections::HashSet;
-use std::hash::BuildHasher;
-
 use crate::pairs::TextScope;
+use crate::termset::TermSet;
 use crate::text::Run;
 
 /// Longest chain kept as a term, in bytes; a longer one marks its message with
@@ -69,12 +67,7 @@ impl JoinedCursor {
     }
 
     /// Takes the next run `r` of `folded`, adding to `out` the chain that `r` ends.
-    pub fn feed<S: BuildHasher>(
-        &mut self,
-        folded: &str,
-        r: &Run<'_>,
-        out: &mut HashSet<String, S>,
-    ) {
+    pub fn feed(&mut self, folded: &str, r: &Run<'_>, out: &mut TermSet) {
         if r.cjk {
             self.flush(folded, out);
             return;
@@ -91,11 +84,11 @@ impl JoinedCursor {
     }
 
     /// Ends the text: adds its last chain to `out`.
-    pub fn finish<S: BuildHasher>(&mut self, folded: &str, out: &mut HashSet<String, S>) {
+    pub fn finish(&mut self, folded: &str, out: &mut TermSet) {
         self.flush(folded, out);
     }
 
-    fn flush<S: BuildHasher>(&mut self, folded: &str, out: &mut HashSet<String, S>) {
+    fn flush(&mut self, folded: &str, out: &mut TermSet) {
         let Some((from, to, n)) = self.chain.take() else {
             return;
         };
@@ -104,14 +97,14 @@ impl JoinedCursor {
         }
         let text = &folded[from..to];
         if text.len() > JOINED_MAX_BYTES {
-            out.insert(long_chain_term(self.scope).to_string());
+            out.insert(long_chain_term(self.scope));
             return;
         }
         let mark = self.scope.mark();
         self.term.clear();
         self.term.push_str(mark);
         self.term.push_str(text);
-        crate::pairs::insert_new(out, &self.term);
+        out.insert(&self.term);
     }
 }
 
@@ -121,11 +114,11 @@ mod tests {
     use crate::text::runs;
 
     fn chains(text: &str, scope: TextScope) -> Vec<String> {
-        let mut out = HashSet::new();
+        let mut out = TermSet::default();
         let mut cursor = JoinedCursor::new(scope);
         runs(text, |r| cursor.feed(text, &r, &mut out));
         cursor.finish(text, &mut out);
-        let mut v: Vec<String> = out.into_iter().collect();
+        let mut v: Vec<String> = out.iter().map(String::from).collect();
         v.sort();
         v
     }

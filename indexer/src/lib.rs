@@ -46,6 +46,7 @@ pub mod repair;
 pub mod rescan;
 pub mod schema;
 pub mod terms;
+pub mod termset;
 /// Case folding and tokens: [`mailfts_mailtext::text`], re-exported where it always was.
 pub use mailfts_mailtext::text;
 pub mod tokenizer;

@@ -52,8 +52,8 @@
 //! with the 64 most frequent forms as stop forms instead of 128, 0.9 points.
 
 use std::collections::HashSet;
-use std::hash::BuildHasher;
 
+use crate::termset::TermSet;
 use crate::text::{is_opaque, runs, Run};
 
 /// How many frequent forms an index pairs on each side.
@@ -178,14 +178,6 @@ fn write_pair_term(t: &mut String, scope: TextScope, a: &str, sep: &str, b: &str
     t.push_str(a);
     t.push_str(sep);
     t.push_str(b);
-}
-
-/// Adds `term` to `out` unless it is there, allocating only when it is new (a message repeats
-/// most of its pairs and chains).
-pub(crate) fn insert_new<S: BuildHasher>(out: &mut HashSet<String, S>, term: &str) {
-    if !out.contains(term) {
-        out.insert(term.to_string());
-    }
 }
 
 /// The last [`PAIR_STEM_CHARS`] characters of `run` (the whole run when shorter): its plain left
@@ -398,12 +390,7 @@ impl PairWords {
     }
 
     /// Adds the pair terms of `folded` (a field's folded text, found in `scope`) to `out`.
-    pub fn collect<S: BuildHasher>(
-        &self,
-        folded: &str,
-        scope: TextScope,
-        out: &mut HashSet<String, S>,
-    ) {
+    pub fn collect(&self, folded: &str, scope: TextScope, out: &mut TermSet) {
         if self.is_empty() {
             return;
         }
@@ -442,12 +429,7 @@ impl<'w> PairCursor<'w> {
     /// [`pairs_either_side`] separators and runs that are not opaque: the other as its plain form);
     /// and across `: `, one more for the chain of runs joined by `-` that ends with the previous
     /// run when a frequent form spanning a `-` covers it ([`CHAIN_SEPARATOR`]).
-    pub fn feed<S: BuildHasher>(
-        &mut self,
-        folded: &str,
-        r: &Run<'_>,
-        out: &mut HashSet<String, S>,
-    ) {
+    pub fn feed(&mut self, folded: &str, r: &Run<'_>, out: &mut TermSet) {
         if r.cjk || self.words.is_empty() {
             self.prev = None;
             return;
@@ -484,14 +466,14 @@ impl<'w> PairCursor<'w> {
         };
         if let Some((a, b)) = forms {
             write_pair_term(&mut self.term, self.scope, a, sep, b);
-            insert_new(out, &self.term);
+            out.insert(&self.term);
         }
         if pairs_either_side(sep) && chain_from < from && !is_opaque(r.text) {
             let chain = &folded[chain_from..to];
             if let Some(a) = self.words.chain_left_of(chain) {
                 let b = right.map_or_else(|| right_form(r.text), |c| c.form);
                 write_pair_term(&mut self.term, self.scope, a, sep, b);
-                insert_new(out, &self.term);
+                out.insert(&self.term);
             }
         }
     }
@@ -577,9 +559,9 @@ mod tests {
         let left: Vec<String> = words.iter().map(|w| left_form(w).to_string()).collect();
         let right: Vec<String> = words.iter().map(|w| right_form(w).to_string()).collect();
         let w = PairWords::new(&left, &right);
-        let mut out = HashSet::new();
+        let mut out = TermSet::default();
         w.collect(&fold(text), TextScope::Body, &mut out);
-        let mut v: Vec<String> = out.into_iter().collect();
+        let mut v: Vec<String> = out.iter().map(String::from).collect();
         v.sort();
         v
     }
@@ -664,9 +646,9 @@ mod tests {
         forms[0] = "the".into();
         let w = PairWords::new(&forms, &forms);
         let pairs = |text: &str| {
-            let mut out = HashSet::new();
+            let mut out = TermSet::default();
             w.collect(&fold(text), TextScope::Body, &mut out);
-            let mut v: Vec<String> = out.into_iter().collect();
+            let mut v: Vec<String> = out.iter().map(String::from).collect();
             v.sort();
             v
         };
@@ -715,10 +697,10 @@ mod tests {
     #[test]
     fn header_pairs_are_marked() {
         let w = PairWords::new(&["usb".into()], &["gadget".into()]);
-        let mut out = HashSet::new();
+        let mut out = TermSet::default();
         w.collect("usb gadget", TextScope::Headers, &mut out);
         w.collect("usb-gadget", TextScope::Body, &mut out);
-        let mut v: Vec<String> = out.into_iter().collect();
+        let mut v: Vec<String> = out.iter().map(String::from).collect();
         v.sort();
         assert_eq!(v, ["#usb gadget", "usb-gadget"]);
     }

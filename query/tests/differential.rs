@@ -536,7 +536,7 @@ fn word_pairs_narrow_phrases_of_frequent_words() {
     let pairs = mailfts_indexer::pairs::PairWords::new(&meta.pair_left, &meta.pair_right);
     let mut phrases = std::collections::BTreeSet::new();
     for text in texts() {
-        let mut found = std::collections::HashSet::new();
+        let mut found = mailfts_indexer::termset::TermSet::default();
         pairs.collect(
             &mailfts_indexer::text::fold(text),
             mailfts_indexer::pairs::TextScope::Body,
@@ -544,8 +544,9 @@ fn word_pairs_narrow_phrases_of_frequent_words() {
         );
         phrases.extend(
             found
-                .into_iter()
-                .filter(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')),
+                .iter()
+                .filter(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == ' '))
+                .map(String::from),
         );
     }
     assert!(phrases.len() >= 5, "pairs found: {phrases:?}");

@@ -13,7 +13,7 @@
 //! two) or for expunged UIDs are harmless: searches intersect with the indexed UIDs of the store.
 //! A torn tail (crash during an append) is cut off when the file is next opened for writing.
 //!
-//! At the end of a rescan that grew a log past [`crate::rescan::SEAL_LOG_BYTES`] (or expunged a
+//! At the end of a rescan that grew a log past [`crate::rescan::seal_threshold`] (or expunged a
 //! quarter of a mailbox), the column is *sealed*: all live records are rewritten, zstd-compressed,
 //! into `<mailbox id>.<field>.zst` and the log is emptied. A search reads the sealed base and the log
 //! back to back. On linux-usb this shrank the columns from 10.4 MB to 1.5 MB; a long-running process
@@ -115,7 +115,7 @@ const RECORD_OVERHEAD: usize = 12;
 #[derive(Clone, Debug)]
 pub struct Columns {
     dir: PathBuf,
-    /// Gram filters of sealed bases and loaded append logs, for [`Columns::search`].
+    /// Gram filters of sealed bases, for [`Columns::search`].
     parts: Arc<Mutex<PartCache>>,
     /// Per append log, its (inode, length) after this process's last append to it: a log still
     /// so was checked for a torn tail already, and is not read again before the next append (a
@@ -125,11 +125,11 @@ pub struct Columns {
 }
 
 /// What [`Columns::search`] keeps per (mailbox id, field): the sealed base's gram filter (`None`
-/// for a base sealed without one) and the append log alone, each with its file's identity.
+/// for a base sealed without one), with its file's identity (a log searched alone is kept in the
+/// process's column cache).
 #[derive(Debug, Default)]
 struct PartCache {
     filters: HashMap<(u32, usize), (Option<FileIdentity>, CachedFilter)>,
-    logs: HashMap<(u32, usize), (Option<FileIdentity>, Arc<Column>)>,
 }
 
 /// A sealed base's gram filter, if it was sealed with one.
@@ -251,12 +251,12 @@ impl Columns {
             .as_ref()
             .is_some_and(|f| !f.may_contain(probe.as_bytes()))
         {
+            // the log alone, kept in the process's column cache under the log's path
             let log = self.path(mailbox_id, field);
-            let log_id = FileIdentity::of(&log);
-            let cached = lock(&self.parts).logs.get(&key).cloned();
-            let column = match cached {
-                Some((id, c)) if id == log_id => c,
-                _ => {
+            let log_id = (None, FileIdentity::of(&log));
+            let column = match column_cache::get(&log, mailbox_id, field, log_id) {
+                Some(c) => c,
+                None => {
                     let c = Arc::new(match read_optional(&log)? {
                         Some(bytes) => {
                             verify_records(&bytes, true).map_err(|m| damaged(&log, m))?;
@@ -264,7 +264,9 @@ impl Columns {
                         }
                         None => Column::default(),
                     });
-                    lock(&self.parts).logs.insert(key, (log_id, c.clone()));
+                    if log_id.1.is_some() {
+                        column_cache::insert(&log, mailbox_id, field, log_id, c.clone());
+                    }
                     c
                 }
             };
@@ -365,6 +367,13 @@ impl Columns {
     pub fn log_bytes(&self, mailbox_id: u32) -> u64 {
         (0..COLUMN_FILES.len())
             .map(|f| fs::metadata(self.path(mailbox_id, f)).map_or(0, |m| m.len()))
+            .sum()
+    }
+
+    /// Bytes of the sealed (compressed) bases of a mailbox's columns.
+    pub fn sealed_bytes(&self, mailbox_id: u32) -> u64 {
+        (0..COLUMN_FILES.len())
+            .filter_map(|f| file_len(&self.sealed_path(mailbox_id, f)))
             .sum()
     }
 

@@ -56,6 +56,9 @@ pub struct RescanOptions {
     /// every chunk rewrote the whole index each time (the daemon's first build of linux-usb 60k in
     /// chunks of 5,000: 26.3 s, against 14.1 s for one rescan committing every 5,000).
     pub merge_at_end: bool,
+    /// The least bytes of column logs a mailbox holds before a rescan seals them
+    /// ([`seal_threshold`]; [`SEAL_LOG_BYTES`] by default).
+    pub seal_log_bytes: u64,
 }
 
 /// The default of [`RescanOptions::batch_messages`].
@@ -72,6 +75,7 @@ impl Default for RescanOptions {
             release_listings: false,
             one_segment_up_to: 25_000,
             merge_at_end: true,
+            seal_log_bytes: SEAL_LOG_BYTES,
         }
     }
 }
@@ -370,8 +374,21 @@ fn indexed_count(home: &HomeIndex, mailbox_id: u32) -> Result<u64> {
 /// lower peak and cost a third more time).
 const PREPARE_CHUNK: usize = 256;
 
-/// Header-column append logs larger than this are sealed (compressed) at the end of a rescan.
+/// The default of [`RescanOptions::seal_log_bytes`]: header-column append logs larger than this
+/// (and than [`seal_threshold`] says) are sealed (compressed) at the end of a rescan.
 pub const SEAL_LOG_BYTES: u64 = 1 << 20;
+
+/// How many bytes a mailbox's column logs hold before a rescan seals them, given `sealed`, the
+/// bytes of its sealed (compressed) bases: `least` ([`RescanOptions::seal_log_bytes`]), or as
+/// much as the bases when they are larger. A seal rewrites every column of the mailbox whole, so
+/// sealing after every fixed amount of log made a large mailbox's columns quadratic to keep as
+/// its mail arrives: on the generated 1M home, every rescan that ended with 1 MB of logs (about
+/// 7,000 new messages in the INBOX) rewrote its 43 MB opaque-header column. With the threshold
+/// growing with the bases, each seal at least doubles what is sealed; a search reads the log
+/// uncompressed, which stays at most the size of the compressed bases.
+pub fn seal_threshold(least: u64, sealed: u64) -> u64 {
+    least.max(sealed)
+}
 
 /// A rescan that added at least this many messages merges the index into one segment at the end
 /// (fewer, larger segments: a smaller term dictionary and faster lookups).
@@ -597,7 +614,9 @@ fn rescan_mailbox(
     // every record appended above is durable before the commit that raises the high-water mark
     home.columns().sync(mailbox_id)?;
     let heavy_expunge = !removed.is_empty() && removed.len() * 4 > in_store.len().max(1);
-    if heavy_expunge || home.columns().log_bytes(mailbox_id) > SEAL_LOG_BYTES {
+    let columns = home.columns();
+    let threshold = seal_threshold(opts.seal_log_bytes, columns.sealed_bytes(mailbox_id));
+    if heavy_expunge || columns.log_bytes(mailbox_id) > threshold {
         // sealed at the end of the rescan, beside its last commit (every record is durable)
         to_seal.push((mailbox_id, in_store));
     }
@@ -637,6 +656,78 @@ fn problem_kind(problem: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A mailbox indexed in many small rescans as its mail arrives (the daemon's save hooks and
+    /// checks) seals its columns when their logs outgrow the sealed bases, not at the end of every
+    /// rescan whose logs passed the least size: each seal rewrites every column of the mailbox.
+    #[test]
+    fn column_logs_are_sealed_when_they_outgrow_the_sealed_bases() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("Maildir");
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        let mut x: u64 = 7;
+        let mut hex = || {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            format!("{x:016x}")
+        };
+        let mut deliver = |from: u32, to: u32| {
+            for i in from..to {
+                let raw = format!(
+                    "From: a{i}@example.org\r\nSubject: message {i}\r\nX-Id: {}{}{}\r\n\
+                     Message-ID: <{}@example.org>\r\n\r\nbody {i}\r\n",
+                    hex(),
+                    hex(),
+                    hex(),
+                    hex()
+                );
+                let name = format!("{}.M{i}.host:2,S", 1_600_000_000 + i);
+                std::fs::write(maildir.join("cur").join(name), raw).unwrap();
+            }
+        };
+        let store = Store::open(&maildir).unwrap();
+        let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
+        let opts = RescanOptions {
+            seal_log_bytes: 8 << 10,
+            ..RescanOptions::default()
+        };
+        // the sealed bases' (path, inode): a seal writes each anew
+        let bases = || -> Vec<(std::path::PathBuf, u64)> {
+            let Ok(files) = std::fs::read_dir(home.dir().join("columns")) else {
+                return Vec::new();
+            };
+            let mut v: Vec<_> = files
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "zst"))
+                .map(|e| (e.path(), e.metadata().unwrap().ino()))
+                .collect();
+            v.sort();
+            v
+        };
+        let (mut seals, mut last) = (0, bases());
+        for round in 0..12 {
+            deliver(1 + round * 200, 1 + (round + 1) * 200);
+            let stats = rescan(&home, &store, &opts, &NoProgress).unwrap();
+            assert_eq!(stats.added, 200);
+            let now = bases();
+            if now != last {
+                seals += 1;
+                last = now;
+            }
+        }
+        // every rescan's logs (about 30 KB) pass 8 KB: sealing by that alone made 12 seals
+        assert!((3..=6).contains(&seals), "{seals} seals in 12 rescans");
+        let id = home.meta().unwrap().mailboxes["INBOX"].id;
+        let columns = home.columns();
+        let subject = crate::columns::column_of("subject").unwrap();
+        let hits = columns.search(id, subject, "message 11").unwrap().uids;
+        // 11, 110..=119, 1100..=1199
+        assert_eq!(hits.len(), 1 + 10 + 100);
+    }
 
     #[test]
     fn only_a_first_rescan_of_a_small_home_with_default_batches_is_one_commit() {

@@ -1014,22 +1014,13 @@ impl Column {
     /// every UID that has the field. Marked records (an address without CFWS,
     /// [`crate::text::ADDRESS_VARIANT_MARK`]) count too.
     pub fn search(&self, folded_needle: &str) -> RoaringBitmap {
-        self.search_records(folded_needle, true)
-    }
-
-    /// [`Column::search`] over the values as written only (HEADER on an address field).
-    pub fn search_written(&self, folded_needle: &str) -> RoaringBitmap {
-        self.search_records(folded_needle, false)
+        self.search_matching(folded_needle, ValueMatch::default())
     }
 
     /// UIDs whose opaque runs (each followed by a space in the value) hold `folded_needle` where
     /// `edges` says: at a run's start and/or end, or anywhere.
     pub fn search_runs(&self, folded_needle: &str, edges: RunEdges) -> RoaringBitmap {
         self.search_at(folded_needle, true, edges)
-    }
-
-    fn search_records(&self, folded_needle: &str, marked: bool) -> RoaringBitmap {
-        self.search_at(folded_needle, marked, RunEdges::default())
     }
 
     fn search_at(&self, folded_needle: &str, marked: bool, edges: RunEdges) -> RoaringBitmap {

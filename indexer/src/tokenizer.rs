@@ -66,34 +66,26 @@ impl TokenStream for MailTokenStream<'_> {
     }
 }
 
-/// The tokenizer of a home index's word fields: their text is the list of the field's distinct
-/// word tokens, separated by single spaces, made by the document builder
-/// ([`crate::document::prepare_parsed`]) with [`crate::text::tokenize`] over the folded text.
-///
-/// The fields keep document ids only (no positions, no frequencies), so each word once per
-/// document is all the index needs; the text is folded and tokenized once, on the preparing
-/// threads (all cores), not a second time on tantivy's one indexing thread (linux-usb 20k from
-/// scratch: 4.6–5.0 → 4.2–4.3 s, see docs/BENCHMARKS.md).
-/// The terms are those [`MailTokenizer`] makes of the text itself (the Solr index's tokenizer),
-/// so an index written before is read and extended as it is, under the same schema.
+/// A tokenizer of lists made by the document builder: the items of its text, separated by the
+/// byte `SEP`, each one token (empty items, between two separators, make none).
 #[derive(Clone, Default)]
-pub struct WordListTokenizer {
+pub struct ListTokenizer<const SEP: u8> {
     token: Token,
 }
 
-/// The token stream of one word list.
-pub struct WordListStream<'a> {
+/// The token stream of one list.
+pub struct ListStream<'a, const SEP: u8> {
     list: &'a str,
     at: usize,
     token: &'a mut Token,
 }
 
-impl Tokenizer for WordListTokenizer {
-    type TokenStream<'a> = WordListStream<'a>;
+impl<const SEP: u8> Tokenizer for ListTokenizer<SEP> {
+    type TokenStream<'a> = ListStream<'a, SEP>;
 
-    fn token_stream<'a>(&'a mut self, list: &'a str) -> WordListStream<'a> {
+    fn token_stream<'a>(&'a mut self, list: &'a str) -> ListStream<'a, SEP> {
         self.token.reset();
-        WordListStream {
+        ListStream {
             list,
             at: 0,
             token: &mut self.token,
@@ -101,23 +93,23 @@ impl Tokenizer for WordListTokenizer {
     }
 }
 
-impl TokenStream for WordListStream<'_> {
+impl<const SEP: u8> TokenStream for ListStream<'_, SEP> {
     fn advance(&mut self) -> bool {
         let bytes = self.list.as_bytes();
-        while self.at < bytes.len() && bytes[self.at] == b' ' {
+        while self.at < bytes.len() && bytes[self.at] == SEP {
             self.at += 1;
         }
         if self.at >= bytes.len() {
             return false;
         }
         let from = self.at;
-        let to = memchr::memchr(b' ', &bytes[from..]).map_or(bytes.len(), |n| from + n);
+        let to = memchr::memchr(SEP, &bytes[from..]).map_or(bytes.len(), |n| from + n);
         self.at = to;
         self.token.text.clear();
         self.token.text.push_str(&self.list[from..to]);
         self.token.offset_from = from;
         self.token.offset_to = to;
-        // a new position per word (Token::reset starts at usize::MAX)
+        // a new position per item (Token::reset starts at usize::MAX)
         self.token.position = self.token.position.wrapping_add(1);
         true
     }
@@ -130,6 +122,18 @@ impl TokenStream for WordListStream<'_> {
         self.token
     }
 }
+
+/// The tokenizer of a home index's word fields: their text is the list of the field's distinct
+/// word tokens, separated by single spaces, made by the document builder
+/// ([`crate::document::prepare_parsed`]) with [`crate::text::tokenize`] over the folded text.
+///
+/// The fields keep document ids only (no positions, no frequencies), so each word once per
+/// document is all the index needs; the text is folded and tokenized once, on the preparing
+/// threads (all cores), not a second time on tantivy's one indexing thread (linux-usb 20k from
+/// scratch: 4.6–5.0 → 4.2–4.3 s, see docs/BENCHMARKS.md).
+/// The terms are those [`MailTokenizer`] makes of the text itself (the Solr index's tokenizer),
+/// so an index written before is read and extended as it is, under the same schema.
+pub type WordListTokenizer = ListTokenizer<b' '>;
 
 /// Name under which a home index registers [`TermListTokenizer`]: the tokenizer its schema names
 /// for the `pairs` and `joined` fields. tantivy's own `raw` tokenizer, which those fields had from
@@ -147,58 +151,7 @@ pub const TERM_SEPARATOR: char = '\0';
 ///
 /// One value per document instead of one value per term: tantivy's per-value work (a token
 /// stream, a term buffer) was paid for every pair of every message.
-#[derive(Clone, Default)]
-pub struct TermListTokenizer {
-    token: Token,
-}
-
-/// The token stream of one term list.
-pub struct TermListStream<'a> {
-    list: &'a str,
-    at: usize,
-    token: &'a mut Token,
-}
-
-impl Tokenizer for TermListTokenizer {
-    type TokenStream<'a> = TermListStream<'a>;
-
-    fn token_stream<'a>(&'a mut self, list: &'a str) -> TermListStream<'a> {
-        self.token.reset();
-        TermListStream {
-            list,
-            at: 0,
-            token: &mut self.token,
-        }
-    }
-}
-
-impl TokenStream for TermListStream<'_> {
-    fn advance(&mut self) -> bool {
-        let bytes = self.list.as_bytes();
-        if self.at > bytes.len() {
-            return false;
-        }
-        let from = self.at;
-        let to =
-            memchr::memchr(TERM_SEPARATOR as u8, &bytes[from..]).map_or(bytes.len(), |n| from + n);
-        // past the separator; past the end when the list ends here
-        self.at = to + 1;
-        self.token.text.clear();
-        self.token.text.push_str(&self.list[from..to]);
-        self.token.offset_from = from;
-        self.token.offset_to = to;
-        self.token.position = self.token.position.wrapping_add(1);
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.token
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.token
-    }
-}
+pub type TermListTokenizer = ListTokenizer<{ TERM_SEPARATOR as u8 }>;
 
 #[cfg(test)]
 mod tests {
@@ -235,7 +188,8 @@ mod tests {
     }
 
     /// A term list yields its terms whole; a value without a separator is one term, as tantivy's
-    /// `raw` tokenizer makes of it (the name the schema keeps).
+    /// `raw` tokenizer makes of it (the name the schema keeps), except an empty one (no list the
+    /// document builder makes is empty).
     #[test]
     fn a_term_list_yields_whole_terms_and_a_single_value_as_raw_does() {
         let mut list = TermListTokenizer::default();
@@ -244,8 +198,9 @@ mod tests {
             ["usb gadget", "#by: greg", "use-after-free"]
         );
         let mut raw = tantivy::tokenizer::RawTokenizer::default();
-        for value in ["usb gadget", "x", ""] {
+        for value in ["usb gadget", "x", "#by: greg"] {
             assert_eq!(terms(&mut list, value), terms(&mut raw, value), "{value:?}");
         }
+        assert!(terms(&mut list, "").is_empty());
     }
 }

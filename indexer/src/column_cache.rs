@@ -37,7 +37,12 @@ pub fn budget() -> usize {
 
 /// The largest column the cache takes (half the budget): a larger one is searched streamed.
 pub fn max_column_bytes() -> usize {
-    budget() / 2
+    largest_under(budget())
+}
+
+/// The largest column a cache of `budget` bytes takes.
+fn largest_under(budget: usize) -> usize {
+    budget / 2
 }
 
 /// Bytes of loaded columns held by the cache now.
@@ -136,7 +141,7 @@ impl Cache {
             self.bytes -= old.bytes;
         }
         let bytes = column.heap_bytes();
-        if bytes > budget / 2 {
+        if bytes > largest_under(budget) {
             return;
         }
         self.fit(bytes, budget);
@@ -158,7 +163,7 @@ impl Cache {
     /// recently used columns until `room` more bytes fit.
     fn fit(&mut self, room: usize, budget: usize) {
         let before = self.entries.len();
-        self.entries.retain(|_, e| e.bytes <= budget / 2);
+        self.entries.retain(|_, e| e.bytes <= largest_under(budget));
         if self.entries.len() != before {
             self.bytes = self.entries.values().map(|e| e.bytes).sum();
         }

@@ -173,9 +173,19 @@ impl Columns {
     /// The copy is kept in the process's column cache ([`crate::column_cache`]) when it fits.
     pub fn load_cached(&self, mailbox_id: u32, field: usize) -> Result<Arc<Column>> {
         let identity = self.identity(mailbox_id, field);
-        if let Some(col) = column_cache::get(&self.dir, mailbox_id, field, identity) {
-            return Ok(col);
+        match column_cache::get(&self.dir, mailbox_id, field, identity) {
+            Some(col) => Ok(col),
+            None => self.load_into_cache(mailbox_id, field, identity),
         }
+    }
+
+    /// Loads a column whose files have `identity` and keeps it in the process's column cache.
+    fn load_into_cache(
+        &self,
+        mailbox_id: u32,
+        field: usize,
+        identity: ColumnIdentity,
+    ) -> Result<Arc<Column>> {
         let col = Arc::new(self.load(mailbox_id, field)?);
         if identity != (None, None) {
             column_cache::insert(&self.dir, mailbox_id, field, identity, col.clone());
@@ -275,14 +285,15 @@ impl Columns {
                 base_skipped: true,
             });
         }
-        let identity = self.identity(mailbox_id, field);
+        // the sealed base's identity was read above
+        let identity = (sealed_id, FileIdentity::of(&self.path(mailbox_id, field)));
         let uids = match column_cache::get(&self.dir, mailbox_id, field, identity) {
             Some(col) => col.search_matching(folded_needle, how),
             None if self.loaded_bytes(mailbox_id, field) > column_cache::max_column_bytes() => {
                 self.search_streamed(mailbox_id, field, folded_needle, how, STREAM_BLOCK_BYTES)?
             }
             None => self
-                .load_cached(mailbox_id, field)?
+                .load_into_cache(mailbox_id, field, identity)?
                 .search_matching(folded_needle, how),
         };
         Ok(ColumnHits {

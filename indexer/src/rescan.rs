@@ -138,10 +138,7 @@ pub fn rescan(
         || Ok(home.snapshot()?.num_docs() == 0),
         |limit| {
             let counted = mailbox_sizes(store, &names, opts.release_listings);
-            let small = counted
-                .iter()
-                .try_fold(0usize, |total, n| Some(total + (*n)?))
-                .is_some_and(|total| total <= limit);
+            let small = total_at_most(&counted, limit);
             sizes = Some(counted);
             small
         },
@@ -336,6 +333,35 @@ fn builds_in_one_commit(
         && opts.batch_messages >= DEFAULT_BATCH_MESSAGES
         && index_is_empty()?
         && store_holds_at_most(opts.one_segment_up_to))
+}
+
+/// Whether [`rescan`] with `opts` builds the index in one commit (one segment, no merge): asked by
+/// a caller that otherwise rescans in chunks (the daemon, whose chunks would each be a commit) before
+/// it chooses one call. The same rule as the rescan's own choice.
+pub fn builds_in_one_commit_with(
+    home: &HomeIndex,
+    store: &Store,
+    opts: &RescanOptions,
+) -> Result<bool> {
+    builds_in_one_commit(
+        opts,
+        || Ok(home.snapshot()?.num_docs() == 0),
+        |limit| {
+            let names = match &opts.mailbox {
+                Some(m) => vec![m.clone()],
+                None => store.list_mailboxes().unwrap_or_default(),
+            };
+            total_at_most(&mailbox_sizes(store, &names, false), limit)
+        },
+    )
+}
+
+/// True when every mailbox of `sizes` could be counted and they hold at most `limit` messages.
+fn total_at_most(sizes: &[Option<usize>], limit: usize) -> bool {
+    sizes
+        .iter()
+        .try_fold(0usize, |total, n| Some(total + (*n)?))
+        .is_some_and(|total| total <= limit)
 }
 
 /// The number of messages of each of the mailboxes `names` (`None`: it cannot be listed), each

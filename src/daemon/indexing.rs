@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use mailfts_indexer::home::{HomeIndex, IndexSnapshot};
 use mailfts_indexer::rescan::{
-    merge_into_one_segment, rescan, Progress, RescanOptions, RescanStats, DEFAULT_BATCH_MESSAGES,
-    MERGE_AFTER_ADDED,
+    builds_in_one_commit_with, merge_into_one_segment, rescan, Progress, RescanOptions,
+    RescanStats, MERGE_AFTER_ADDED,
 };
 use mailfts_indexer::{check, marker, IndexError};
 use mailfts_store::{Store, StoreError};
@@ -484,7 +484,7 @@ impl Progress for ChunkProgress<'_> {
 ///
 /// A finished chunked rescan merges a small index into one segment once, after its last chunk
 /// (not after every chunk: that rewrote the whole index each time). The first build of a small
-/// mailbox ([`first_build_in_one_call`]) is one call, which commits once: one segment, no merge,
+/// mailbox ([`builds_in_one_commit_with`]) is one call, which commits once: one segment, no merge,
 /// as `mailfts rescan` does.
 #[allow(clippy::too_many_arguments)]
 pub fn rescan_chunked(
@@ -498,16 +498,23 @@ pub fn rescan_chunked(
     admin: bool,
 ) -> Result<RescanStats, IndexError> {
     let batch = d.cfg.indexing.batch_messages.max(1);
-    let whole = mailbox.is_none_or(|name| first_build_in_one_call(store, index, name, batch));
+    let whole_opts = RescanOptions {
+        mailbox: mailbox.map(str::to_string),
+        batch_messages: batch,
+        index_threads: d.cfg.indexing.threads.max(1),
+        ..RescanOptions::default()
+    };
+    // the first build of a small mailbox in one call: it commits once (one segment, no merge);
+    // the daemon's first build of linux-usb 20k took 4.3–5.3 s in chunks of 5,000, 3.2 s in one
+    // (`benches/daemon-build.sh`)
+    let whole =
+        mailbox.is_none() || builds_in_one_commit_with(index, store, &whole_opts).unwrap_or(false);
     let mut total = RescanStats::default();
     let finished = loop {
         let opts = RescanOptions {
-            mailbox: mailbox.map(str::to_string),
-            batch_messages: batch,
-            index_threads: d.cfg.indexing.threads.max(1),
             stop_after: (!whole).then_some(batch as u64),
             merge_at_end: whole,
-            ..RescanOptions::default()
+            ..whole_opts.clone()
         };
         let progress = ChunkProgress {
             counters,
@@ -544,21 +551,6 @@ pub fn rescan_chunked(
         merge_into_one_segment(index)?;
     }
     Ok(total)
-}
-
-/// Whether the rescan of `mailbox` is the first build of a small home, done in one call: the
-/// index is empty, the mailbox holds at most [`RescanOptions::one_segment_up_to`] messages and
-/// `batch` is at least the default (a configuration that asks for smaller commits, to be
-/// cancelled sooner, gets them). Such a rescan commits once (one segment, no merge): the daemon's
-/// first build of linux-usb 20k took 4.3–5.3 s in chunks of 5,000, 3.2 s in one
-/// (`benches/daemon-build.sh`).
-fn first_build_in_one_call(store: &Store, index: &HomeIndex, mailbox: &str, batch: usize) -> bool {
-    batch >= DEFAULT_BATCH_MESSAGES
-        && index.snapshot().is_ok_and(|s| s.num_docs() == 0)
-        && store
-            .mailbox(mailbox)
-            .and_then(|m| m.sync_shared())
-            .is_ok_and(|s| s.len() <= RescanOptions::default().one_segment_up_to)
 }
 
 /// Adds `s` to `total`.

@@ -46,6 +46,8 @@ mod queryset;
 pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: changes one signal's disposition before any other thread exists
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    // large buffers (the index writer's, merges', listings) go back to the system when freed
+    mailfts_indexer::memory::map_large_blocks();
     let code = std::panic::catch_unwind(run).unwrap_or(101);
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -7,15 +7,23 @@
 //! front to back in a merge and a term here and there in a search, so [`HomeDirectory`] reads them
 //! with `pread` into a small window instead ([`PostingsFile`]): a merge holds one window per
 //! segment file, a search one per file it reads. The term dictionaries and fast fields, which
-//! tantivy reads at random and expects in memory, stay mapped.
+//! tantivy reads at random and expects in memory, stay mapped, and their pages can be given back
+//! ([`release_mapped_pages`]): a rescan walks every term dictionary of a segment it wrote (its term
+//! texts) or merged, and those pages stayed resident for as long as the segment lived. The
+//! generated 1M home's term dictionaries were 60 of the 90 MB of mapped files resident at the
+//! peak of the daemon's first build.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io;
-use std::ops::Range;
+use std::ops::{Deref, Range};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+
+use memmap2::Mmap;
+use stable_deref_trait::StableDeref;
 
 use tantivy::directory::error::{
     DeleteError, LockError, OpenDirectoryError, OpenReadError, OpenWriteError,
@@ -30,7 +38,8 @@ use tantivy::HasLen;
 /// falls inside it (a merge reads the lists in file order), else a window starting at it is read.
 pub const POSTINGS_WINDOW: usize = 64 << 10;
 
-/// tantivy's [`MmapDirectory`] with posting lists read through [`PostingsFile`].
+/// tantivy's [`MmapDirectory`] with posting lists read through [`PostingsFile`] and the other
+/// files mapped by this module ([`release_mapped_pages`]).
 #[derive(Clone, Debug)]
 pub struct HomeDirectory {
     root: PathBuf,
@@ -53,12 +62,87 @@ fn holds_postings(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "idx")
 }
 
+/// Every segment file this process has mapped, by full path, while something still reads it: one
+/// mapping per file however many times it is opened (by one index or by several handles on it),
+/// and the list [`release_mapped_pages`] walks.
+static MAPPED: Mutex<Option<HashMap<PathBuf, Weak<Mmap>>>> = Mutex::new(None);
+
+/// The bytes of a mapped file, as tantivy holds them: the mapping stays until the last of them
+/// is dropped.
+struct MappedBytes(Arc<Mmap>);
+
+impl Deref for MappedBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+// SAFETY: the bytes are those of the mapping the `Arc` keeps alive, at an address that does not
+// change when a `MappedBytes` is moved.
+unsafe impl StableDeref for MappedBytes {}
+
+/// The mapping of segment file `full` (shared with every other reader of it in this process).
+fn map_file(full: &Path, path: &Path) -> Result<OwnedBytes, OpenReadError> {
+    let mut mapped = MAPPED.lock().unwrap_or_else(|p| p.into_inner());
+    let mapped = mapped.get_or_insert_with(HashMap::new);
+    if let Some(map) = mapped.get(full).and_then(Weak::upgrade) {
+        return Ok(OwnedBytes::new(MappedBytes(map)));
+    }
+    let io_error = |e: io::Error| {
+        if e.kind() == io::ErrorKind::NotFound {
+            OpenReadError::FileDoesNotExist(path.to_path_buf())
+        } else {
+            OpenReadError::wrap_io_error(e, full.to_path_buf())
+        }
+    };
+    let file = File::open(full).map_err(io_error)?;
+    if file.metadata().map_err(io_error)?.len() == 0 {
+        // an empty file cannot be mapped
+        return Ok(OwnedBytes::empty());
+    }
+    // SAFETY: tantivy's segment files are written once, before they are first read, and never
+    // changed (as for tantivy's own `MmapDirectory`, which maps them the same way).
+    let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(io_error)?);
+    mapped.retain(|_, m| m.strong_count() > 0);
+    mapped.insert(full.to_path_buf(), Arc::downgrade(&map));
+    Ok(OwnedBytes::new(MappedBytes(map)))
+}
+
+/// Drops the resident pages of every segment file this process has mapped (term dictionaries,
+/// fast fields) and still reads; the next read of a page takes it again from the page cache, or
+/// from the disk. Called where a walk of whole files ends (a commit, the term texts of new
+/// segments, a merge): what was walked once is not needed again soon. Returns the bytes of the
+/// files mapped.
+pub fn release_mapped_pages() -> u64 {
+    let maps: Vec<Arc<Mmap>> = {
+        let mapped = MAPPED.lock().unwrap_or_else(|p| p.into_inner());
+        mapped
+            .iter()
+            .flat_map(|m| m.values())
+            .filter_map(Weak::upgrade)
+            .collect()
+    };
+    let mut bytes = 0;
+    for map in maps {
+        bytes += map.len() as u64;
+        #[cfg(unix)]
+        // SAFETY: `map` is a read-only shared mapping of a file: MADV_DONTNEED only unmaps its
+        // pages, whose bytes the next access reads again, unchanged, from the page cache or the
+        // file (only private or anonymous mappings lose data to it). The addresses stay mapped,
+        // so no reference into the mapping is invalidated.
+        let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+    }
+    bytes
+}
+
 impl Directory for HomeDirectory {
     fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
-        if !holds_postings(path) {
-            return self.mmap.get_file_handle(path);
-        }
         let full = self.root.join(path);
+        if !holds_postings(path) {
+            return Ok(Arc::new(map_file(&full, path)?));
+        }
         let file = File::open(&full).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 OpenReadError::FileDoesNotExist(path.to_path_buf())
@@ -274,6 +358,65 @@ mod tests {
             .is_err());
         assert!(f.read_bytes(0..2 * POSTINGS_WINDOW).is_err());
         assert_eq!(f.read_bytes(0..10).unwrap().as_slice(), &bytes[..10]);
+    }
+
+    /// Resident kilobytes of the mapping that holds `addr`, from `/proc/self/smaps`.
+    fn resident_kb_at(addr: usize) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut inside = false;
+        for line in smaps.lines() {
+            if let Some((range, _)) = line.split_once(' ') {
+                if let Some((from, to)) = range.split_once('-') {
+                    if let (Ok(from), Ok(to)) = (
+                        usize::from_str_radix(from, 16),
+                        usize::from_str_radix(to, 16),
+                    ) {
+                        inside = (from..to).contains(&addr);
+                        continue;
+                    }
+                }
+            }
+            if inside {
+                if let Some(kb) = line.strip_prefix("Rss:") {
+                    return kb.trim().trim_end_matches(" kB").trim().parse().unwrap();
+                }
+            }
+        }
+        panic!("no mapping holds {addr:#x}")
+    }
+
+    #[test]
+    fn mapped_files_are_shared_and_give_back_their_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..4u32 << 20).map(|i| (i % 253) as u8).collect();
+        std::fs::write(dir.path().join("seg.term"), &bytes).unwrap();
+        std::fs::write(dir.path().join("empty.fast"), b"").unwrap();
+        let d = HomeDirectory::open(dir.path()).unwrap();
+        let h = d.get_file_handle(Path::new("seg.term")).unwrap();
+        let all = h.read_bytes(0..bytes.len()).unwrap();
+        // one mapping per file, however often it is opened
+        let again = d.get_file_handle(Path::new("seg.term")).unwrap();
+        let addr = all.as_slice().as_ptr() as usize;
+        assert_eq!(
+            again.read_bytes(0..1).unwrap().as_slice().as_ptr() as usize,
+            addr
+        );
+        assert_eq!(all.as_slice(), &bytes[..], "every page read");
+        assert!(resident_kb_at(addr) >= 4 << 10, "{}", resident_kb_at(addr));
+        assert!(release_mapped_pages() >= bytes.len() as u64);
+        assert_eq!(resident_kb_at(addr), 0, "the pages were given back");
+        // and are read again, unchanged
+        assert_eq!(all.as_slice(), &bytes[..]);
+        assert_eq!(
+            h.read_bytes(1000..1010).unwrap().as_slice(),
+            &bytes[1000..1010]
+        );
+        let empty = d.get_file_handle(Path::new("empty.fast")).unwrap();
+        assert_eq!(empty.len(), 0);
+        assert!(matches!(
+            d.get_file_handle(Path::new("gone.term")),
+            Err(OpenReadError::FileDoesNotExist(_))
+        ));
     }
 
     #[test]

@@ -447,6 +447,8 @@ impl HomeIndex {
         if let Err(e) = result {
             tracing::warn!(index = %self.dir.display(), error = %e, "term text files not written");
         }
+        // the new segments' term dictionaries were walked whole: their pages are not needed now
+        crate::directory::release_mapped_pages();
     }
 
     /// Bytes on disk of what serves substring lookups beside the word postings, as

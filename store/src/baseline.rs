@@ -73,6 +73,17 @@ impl Listing {
         }
     }
 
+    /// Bytes of memory the listing holds: its name buffer and slots; none when it is read in
+    /// place from a mapped state file.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            Listing::Owned { names, slots } => {
+                names.capacity() + slots.capacity() * std::mem::size_of::<Slot>()
+            }
+            Listing::Mapped(_) => 0,
+        }
+    }
+
     /// Drops a mapped listing's pages from the resident memory.
     pub(crate) fn release_pages(&self) {
         if let Listing::Mapped(map) = self {
@@ -186,6 +197,32 @@ impl Baseline {
     /// The listing, shared with the snapshots built from it.
     pub(crate) fn listing(&self) -> &Arc<Listing> {
         &self.listing
+    }
+
+    /// Replaces a listing built in memory by the one of the state file just saved for it
+    /// ([`crate::persisted::save`]), read in place: the same names, without their copy on the heap
+    /// (a million messages' listing is about 70 MB in memory, and a long-running process keeps
+    /// the listings of every mailbox it synced). Kept as it is when the file does not describe
+    /// exactly this baseline (another process replaced it meanwhile, or it cannot be read).
+    pub(crate) fn read_saved_listing(&mut self, folder: &Path) {
+        let Some(state) = &self.state else { return };
+        let Some(saved) = crate::persisted::load(folder, state) else {
+            return;
+        };
+        let same = saved.uid_validity == self.uid_validity
+            && saved.uid_next == self.uid_next
+            && saved.listing.len() == self.listing.len()
+            && saved
+                .listing
+                .iter()
+                .zip(self.listing.iter())
+                .all(|(a, b)| a == b);
+        if same {
+            // the comparison read every page of the file: none of them is needed now
+            saved.listing.release_pages();
+            self.listing = saved.listing;
+            self.snapshot = None;
+        }
     }
 
     /// Appends a message; UIDs must come in ascending order.

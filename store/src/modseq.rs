@@ -124,7 +124,9 @@ impl ModseqLog {
         }
     }
 
-    /// The MODSEQ of a UID (binary search); `None` for an unknown UID.
+    /// The MODSEQ of a UID (binary search); `None` for an unknown UID. (Snapshots read a
+    /// [`ModseqTable`].)
+    #[cfg(test)]
     pub(crate) fn get(&self, uid: u32) -> Option<u64> {
         self.entries
             .binary_search_by_key(&uid, |e| e.uid)
@@ -347,14 +349,52 @@ impl Lines {
 #[derive(Debug)]
 pub(crate) enum Modseqs {
     /// Parsed and compared with the listing.
-    Log(ModseqLog),
+    Log {
+        /// HIGHESTMODSEQ.
+        highest: u64,
+        /// The messages' mod-sequences.
+        table: ModseqTable,
+    },
     /// Its header checked (UIDVALIDITY, HIGHESTMODSEQ) but not its records: the file mapped, not
     /// copied; the checksum is checked with the records, on first use.
     Unparsed {
         highest: u64,
         map: memmap2::Mmap,
-        parsed: OnceLock<Option<ModseqLog>>,
+        parsed: OnceLock<Option<ModseqTable>>,
     },
+}
+
+/// The mod-sequence of each message of a log, by UID: what a snapshot reads. 12 bytes a message,
+/// where the log's entries, with the flag letters that a sync compares, are 40: every snapshot a
+/// long-running process keeps holds one (the daemon kept 40 MB of them for the generated 1M home).
+#[derive(Debug)]
+pub(crate) struct ModseqTable {
+    uids: Box<[u32]>,
+    modseqs: Box<[u64]>,
+}
+
+impl ModseqTable {
+    /// The table of a log's messages.
+    fn of(log: &ModseqLog) -> ModseqTable {
+        ModseqTable {
+            uids: log.entries.iter().map(|e| e.uid).collect(),
+            modseqs: log.entries.iter().map(|e| e.modseq).collect(),
+        }
+    }
+
+    /// The MODSEQ of a UID.
+    fn get(&self, uid: u32) -> Option<u64> {
+        self.uids.binary_search(&uid).ok().map(|i| self.modseqs[i])
+    }
+}
+
+impl From<ModseqLog> for Modseqs {
+    fn from(log: ModseqLog) -> Modseqs {
+        Modseqs::Log {
+            highest: log.highest,
+            table: ModseqTable::of(&log),
+        }
+    }
 }
 
 impl Modseqs {
@@ -369,7 +409,7 @@ impl Modseqs {
     /// HIGHESTMODSEQ.
     pub(crate) fn highest(&self) -> u64 {
         match self {
-            Modseqs::Log(log) => log.highest,
+            Modseqs::Log { highest, .. } => *highest,
             Modseqs::Unparsed { highest, .. } => *highest,
         }
     }
@@ -377,14 +417,14 @@ impl Modseqs {
     /// The MODSEQ of a UID.
     pub(crate) fn get(&self, uid: u32) -> Option<u64> {
         match self {
-            Modseqs::Log(log) => log.get(uid),
+            Modseqs::Log { table, .. } => table.get(uid),
             Modseqs::Unparsed { map, parsed, .. } => parsed
                 .get_or_init(|| {
                     let log = ModseqLog::decode(std::str::from_utf8(map).ok()?);
                     if log.is_none() {
                         tracing::warn!("damaged mod-sequence state: every message reads as changed at HIGHESTMODSEQ until the next sync rewrites it");
                     }
-                    log
+                    log.as_ref().map(ModseqTable::of)
                 })
                 .as_ref()?
                 .get(uid),

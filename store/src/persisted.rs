@@ -39,11 +39,12 @@ const TRAILER_LEN: usize = 13;
 /// The top bit of a name end: the message is in `new/`.
 const IN_NEW: u32 = 1 << 31;
 
-/// Writes the state of `b` (which must carry a settled state); best effort.
-pub(crate) fn save(folder: &Path, b: &Baseline) {
-    let Some(state) = &b.state else { return };
+/// Writes the state of `b` (which must carry a settled state); best effort. Returns whether the
+/// file was written.
+pub(crate) fn save(folder: &Path, b: &Baseline) -> bool {
+    let Some(state) = &b.state else { return false };
     let Some(bytes) = encode(b, state) else {
-        return; // not representable (a name over 2 GB in all); the next process reads the directories
+        return false; // not representable (a name over 2 GB in all); the next process reads the directories
     };
     let tmp = folder.join(format!("{FILE}.tmp"));
     let write = || -> std::io::Result<()> {
@@ -52,8 +53,12 @@ pub(crate) fn save(folder: &Path, b: &Baseline) {
         drop(f);
         fs::rename(&tmp, folder.join(FILE))
     };
-    if let Err(e) = write() {
-        tracing::debug!(folder = %folder.display(), error = %e, "cannot persist the mailbox state");
+    match write() {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!(folder = %folder.display(), error = %e, "cannot persist the mailbox state");
+            false
+        }
     }
 }
 

@@ -1537,6 +1537,51 @@ mod unchanged {
         }));
     }
 
+    /// A large mailbox's listing is not kept in memory once its state file holds it: the sync
+    /// reads the names in place from the file it just wrote, and answers as before.
+    #[test]
+    fn a_large_settled_listing_is_read_from_its_saved_state() {
+        let (_home, _store, root, inbox) = maildir_inbox();
+        let n = mailfts_store::READ_SAVED_FROM;
+        for i in 0..n {
+            deliver(&root, "cur", &format!("{i}.m:2,S"));
+        }
+        // just delivered: the directories have not settled, nothing is saved
+        let unsettled = inbox.sync().unwrap();
+        assert_eq!(unsettled.len(), n);
+        assert!(inbox.listing_heap_bytes() > n * 16);
+        settle(&root);
+        let settled = inbox.sync().unwrap();
+        assert_eq!(
+            inbox.listing_heap_bytes(),
+            0,
+            "read in place from the state file"
+        );
+        assert_eq!(uids(&settled), uids(&unsettled));
+        assert_eq!(uids(&inbox.sync_shared().unwrap()), uids(&unsettled));
+        // a write of this process copies it out again, and is seen
+        let uid = settled.uids()[n / 2];
+        inbox.set_flags(uid, Flags::FLAGGED, &[]).unwrap();
+        assert!(inbox.listing_heap_bytes() > 0);
+        let after = inbox.sync().unwrap();
+        assert_eq!(after.get(uid).unwrap().flags, Flags::FLAGGED);
+        assert_eq!(after.len(), n);
+        // and so does another process
+        let again = reopened_inbox(&root).sync().unwrap();
+        assert_eq!(uids(&again), uids(&after));
+        assert_eq!(again.get(uid).unwrap().flags, Flags::FLAGGED);
+    }
+
+    /// Below [`mailfts_store::READ_SAVED_FROM`] messages the listing stays in memory.
+    #[test]
+    fn a_small_listing_stays_in_memory() {
+        let (_home, _store, root, inbox) = maildir_inbox();
+        deliver(&root, "cur", "1.a:2,S");
+        settle(&root);
+        inbox.sync().unwrap();
+        assert!(inbox.listing_heap_bytes() > 0);
+    }
+
     #[test]
     fn shared_snapshots_are_reused_until_anything_changes() {
         let (_home, store, root, inbox) = maildir_inbox();

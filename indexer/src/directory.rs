@@ -84,15 +84,16 @@ impl Deref for MappedBytes {
 unsafe impl StableDeref for MappedBytes {}
 
 /// The mapping of segment file `full` (shared with every other reader of it in this process).
-fn map_file(full: &Path, path: &Path) -> Result<OwnedBytes, OpenReadError> {
+fn map_file(full: &Path) -> Result<OwnedBytes, OpenReadError> {
     let mut mapped = MAPPED.lock().unwrap_or_else(|p| p.into_inner());
     let mapped = mapped.get_or_insert_with(HashMap::new);
     if let Some(map) = mapped.get(full).and_then(Weak::upgrade) {
         return Ok(OwnedBytes::new(MappedBytes(map)));
     }
+    // the full path, as tantivy's `MmapDirectory` reports it (a check names the file it misses)
     let io_error = |e: io::Error| {
         if e.kind() == io::ErrorKind::NotFound {
-            OpenReadError::FileDoesNotExist(path.to_path_buf())
+            OpenReadError::FileDoesNotExist(full.to_path_buf())
         } else {
             OpenReadError::wrap_io_error(e, full.to_path_buf())
         }
@@ -141,11 +142,11 @@ impl Directory for HomeDirectory {
     fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
         let full = self.root.join(path);
         if !holds_postings(path) {
-            return Ok(Arc::new(map_file(&full, path)?));
+            return Ok(Arc::new(map_file(&full)?));
         }
         let file = File::open(&full).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
-                OpenReadError::FileDoesNotExist(path.to_path_buf())
+                OpenReadError::FileDoesNotExist(full.clone())
             } else {
                 OpenReadError::wrap_io_error(e, full.clone())
             }

@@ -111,18 +111,21 @@ fn map_file(full: &Path) -> Result<OwnedBytes, OpenReadError> {
     Ok(OwnedBytes::new(MappedBytes(map)))
 }
 
-/// Drops the resident pages of every segment file this process has mapped (term dictionaries,
-/// fast fields) and still reads; the next read of a page takes it again from the page cache, or
-/// from the disk. Called where a walk of whole files ends (a commit, the term texts of new
-/// segments, a merge): what was walked once is not needed again soon. Returns the bytes of the
-/// files mapped.
-pub fn release_mapped_pages() -> u64 {
+/// Drops the resident pages of every segment file under directory `root` that this process has
+/// mapped (term dictionaries, fast fields) and still reads; the next read of a page takes it again
+/// from the page cache, or from the disk. Called where a walk of whole files ends (a commit, the
+/// term texts of new segments, a merge): what was walked once is not needed again soon. Returns
+/// the bytes of the files mapped.
+pub fn release_mapped_pages(root: &Path) -> u64 {
+    // the files are known by their canonical paths (see `HomeDirectory::open`)
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let maps: Vec<Arc<Mmap>> = {
         let mapped = MAPPED.lock().unwrap_or_else(|p| p.into_inner());
         mapped
             .iter()
-            .flat_map(|m| m.values())
-            .filter_map(Weak::upgrade)
+            .flatten()
+            .filter(|(path, _)| path.starts_with(&root))
+            .filter_map(|(_, map)| map.upgrade())
             .collect()
     };
     let mut bytes = 0;
@@ -404,7 +407,11 @@ mod tests {
         );
         assert_eq!(all.as_slice(), &bytes[..], "every page read");
         assert!(resident_kb_at(addr) >= 4 << 10, "{}", resident_kb_at(addr));
-        assert!(release_mapped_pages() >= bytes.len() as u64);
+        // only the files of the directory named
+        let elsewhere = tempfile::tempdir().unwrap();
+        assert_eq!(release_mapped_pages(elsewhere.path()), 0);
+        assert!(resident_kb_at(addr) >= 4 << 10);
+        assert!(release_mapped_pages(dir.path()) >= bytes.len() as u64);
         assert_eq!(resident_kb_at(addr), 0, "the pages were given back");
         // and are read again, unchanged
         assert_eq!(all.as_slice(), &bytes[..]);

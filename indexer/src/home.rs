@@ -448,7 +448,13 @@ impl HomeIndex {
             tracing::warn!(index = %self.dir.display(), error = %e, "term text files not written");
         }
         // the new segments' term dictionaries were walked whole: their pages are not needed now
-        crate::directory::release_mapped_pages();
+        self.release_mapped_pages();
+    }
+
+    /// Gives back the resident pages of this index's mapped segment files
+    /// ([`crate::directory::release_mapped_pages`]).
+    pub fn release_mapped_pages(&self) {
+        crate::directory::release_mapped_pages(&self.dir.join("tantivy"));
     }
 
     /// Bytes on disk of what serves substring lookups beside the word postings, as

@@ -478,7 +478,7 @@ fn commit(home: &HomeIndex, writer: &mut IndexWriter, meta: &IndexMeta) -> Resul
     // the final merge allocates its own; and the pages of the segment files that the merges
     // since the last commit walked
     crate::memory::release_free_memory();
-    crate::directory::release_mapped_pages();
+    home.release_mapped_pages();
     Ok(())
 }
 

@@ -247,9 +247,9 @@ pub fn rescan(
     sealed?;
     // what the writer and its threads freed since the last commit (its last segment's buffers, the
     // merges') goes back before the caller goes on: the daemon rescans a large mailbox in chunks,
-    // each with a writer of its own, whose indexing thread allocates from another of glibc's
-    // arenas than the last one's, which still held the freed memory (the generated 1M home's
-    // first build: about 50 MB more at its peak)
+    // each with a writer of its own whose threads allocate from other arenas than the last one's.
+    // (With large blocks mapped on their own, `memory::map_large_blocks`, little is left here;
+    // alone, this trim did not lower the daemon's peak measurably: see docs/BENCHMARKS.md.)
     crate::memory::release_free_memory();
     if let Err(e) = crate::marker::rescan_finished(&dir) {
         tracing::debug!(error = %e, "cannot remove the rescan marker");

@@ -211,7 +211,9 @@ impl<'a> Engine<'a> {
             Err(reason) => {
                 explain.source = format!("scan ({reason})");
                 let t = Instant::now();
-                let all: Vec<&MessageEntry> = snapshot.messages().iter().collect();
+                // made for this scan: the store's shared snapshot does not keep them
+                let entries = snapshot.entries_once();
+                let all: Vec<&MessageEntry> = entries.iter().collect();
                 let r = scan(&program.key, &key, &snapshot, &all, &ctx);
                 explain.tail_scanned = all.len() as u64;
                 explain.scan_ms = ms(t);

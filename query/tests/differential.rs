@@ -1316,6 +1316,44 @@ fn indexed(dir: &Path) -> (Store, HomeIndex) {
 
 /// Searches INBOX through the index and by the scan, which must agree; the index's answer.
 #[track_caller]
+/// A search answered by the linear scan reads every message without leaving their entries in the
+/// store's shared snapshot, which a long-running process keeps while the mailbox is unchanged.
+#[test]
+fn a_scan_leaves_no_entries_in_the_shared_snapshot() {
+    let home = build_home(11, 60);
+    // the store shares one snapshot of a mailbox only once its directories have settled
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for sub in ["new", "cur"] {
+        std::fs::File::open(home.maildir.join(sub))
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+    }
+    let store = Store::open(&home.maildir).unwrap();
+    let inbox = store.mailbox("INBOX").unwrap();
+    inbox.sync_shared().unwrap(); // reads the directories; the next syncs share one snapshot
+    let shared = inbox.sync_shared().unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&shared, &inbox.sync_shared().unwrap()),
+        "one shared snapshot"
+    );
+    let index = HomeIndex::open_or_create(&home.index).unwrap();
+    let engine = Engine::new(&store, Some(&index));
+    let answer = index_equals_scan(&engine, "TEXT the");
+    assert!(!answer.uids.is_empty());
+    assert!(
+        !shared.holds_entries(),
+        "the scan's entries were not kept in the shared snapshot"
+    );
+    // one that holds them is walked as it is
+    assert_eq!(shared.entries_once().len(), shared.messages().len());
+    assert!(shared.holds_entries());
+    let again = engine
+        .search("INBOX", &parse_program("TEXT the").unwrap(), Mode::Scan)
+        .unwrap();
+    assert_eq!(again.uids, answer.uids);
+}
+
 fn index_equals_scan(engine: &Engine<'_>, program: &str) -> mailfts_query::exec::MailboxAnswer {
     let parsed = parse_program(program).unwrap();
     let scan = engine.search("INBOX", &parsed, Mode::Scan).unwrap();

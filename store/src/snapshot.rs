@@ -147,6 +147,28 @@ impl Snapshot {
         })
     }
 
+    /// Every message's entry, ascending by UID, for one walk: the snapshot's own when it holds
+    /// them, else made for the caller and not kept (unlike [`Snapshot::messages`]), so that a
+    /// walk of a snapshot the store shares (`Mailbox::sync_shared`) does not leave them in memory
+    /// as long as the mailbox stays unchanged (about 170 bytes a message).
+    pub fn entries_once(&self) -> std::borrow::Cow<'_, [MessageEntry]> {
+        match (self.entries.get(), &self.lazy) {
+            (None, Some(lazy)) => std::borrow::Cow::Owned(
+                lazy.listing
+                    .iter()
+                    .map(|(uid, name, in_new)| lazy.entry(uid, name, in_new))
+                    .collect(),
+            ),
+            _ => std::borrow::Cow::Borrowed(self.messages()),
+        }
+    }
+
+    /// True when the snapshot holds every message's entry (given, or built by
+    /// [`Snapshot::messages`]).
+    pub fn holds_entries(&self) -> bool {
+        self.entries.get().is_some()
+    }
+
     /// What the file names say of every message, ascending by UID: UID, flags, keywords and
     /// `\Recent` — what searches on flags, keywords and UIDs read. A lazy snapshot's entries are
     /// not built for it (no paths, no mod-sequences: a fresh process answering `UID 1:5` or

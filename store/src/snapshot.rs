@@ -150,7 +150,8 @@ impl Snapshot {
     /// Every message's entry, ascending by UID, for one walk: the snapshot's own when it holds
     /// them, else made for the caller and not kept (unlike [`Snapshot::messages`]), so that a
     /// walk of a snapshot the store shares (`Mailbox::sync_shared`) does not leave them in memory
-    /// as long as the mailbox stays unchanged (about 170 bytes a message).
+    /// as long as the mailbox stays unchanged (about 120 bytes a message: 117 MB for the generated
+    /// 1M home).
     pub fn entries_once(&self) -> std::borrow::Cow<'_, [MessageEntry]> {
         match (self.entries.get(), &self.lazy) {
             (None, Some(lazy)) => std::borrow::Cow::Owned(

@@ -83,6 +83,16 @@ impl Deref for MappedBytes {
 // change when a `MappedBytes` is moved.
 unsafe impl StableDeref for MappedBytes {}
 
+/// The error of opening or reading segment file `full`, named by its full path as tantivy's
+/// `MmapDirectory` names it (a check reports the file it misses).
+fn open_error(e: io::Error, full: &Path) -> OpenReadError {
+    if e.kind() == io::ErrorKind::NotFound {
+        OpenReadError::FileDoesNotExist(full.to_path_buf())
+    } else {
+        OpenReadError::wrap_io_error(e, full.to_path_buf())
+    }
+}
+
 /// The mapping of segment file `full` (shared with every other reader of it in this process).
 fn map_file(full: &Path) -> Result<OwnedBytes, OpenReadError> {
     let mut mapped = MAPPED.lock().unwrap_or_else(|p| p.into_inner());
@@ -90,14 +100,7 @@ fn map_file(full: &Path) -> Result<OwnedBytes, OpenReadError> {
     if let Some(map) = mapped.get(full).and_then(Weak::upgrade) {
         return Ok(OwnedBytes::new(MappedBytes(map)));
     }
-    // the full path, as tantivy's `MmapDirectory` reports it (a check names the file it misses)
-    let io_error = |e: io::Error| {
-        if e.kind() == io::ErrorKind::NotFound {
-            OpenReadError::FileDoesNotExist(full.to_path_buf())
-        } else {
-            OpenReadError::wrap_io_error(e, full.to_path_buf())
-        }
-    };
+    let io_error = |e| open_error(e, full);
     let file = File::open(full).map_err(io_error)?;
     if file.metadata().map_err(io_error)?.len() == 0 {
         // an empty file cannot be mapped
@@ -147,14 +150,8 @@ impl Directory for HomeDirectory {
         if !holds_postings(path) {
             return Ok(Arc::new(map_file(&full)?));
         }
-        let file = File::open(&full).map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                OpenReadError::FileDoesNotExist(full.clone())
-            } else {
-                OpenReadError::wrap_io_error(e, full.clone())
-            }
-        })?;
-        let handle = PostingsFile::new(file).map_err(|e| OpenReadError::wrap_io_error(e, full))?;
+        let file = File::open(&full).map_err(|e| open_error(e, &full))?;
+        let handle = PostingsFile::new(file).map_err(|e| open_error(e, &full))?;
         Ok(Arc::new(handle))
     }
 

@@ -95,6 +95,14 @@ impl LazyEntries {
         }
     }
 
+    /// Every message's entry, ascending by UID.
+    fn all(&self) -> Vec<MessageEntry> {
+        self.listing
+            .iter()
+            .map(|(uid, name, in_new)| self.entry(uid, name, in_new))
+            .collect()
+    }
+
     /// What the file name `name` says of its message, without building its entry.
     fn flag_facts(&self, uid: u32, name: &str, in_new: bool) -> FlagFacts {
         FlagFacts {
@@ -137,14 +145,8 @@ impl Snapshot {
 
     /// The messages, ascending by UID (built on first use when the snapshot was made lazily).
     pub fn messages(&self) -> &[MessageEntry] {
-        self.entries.get_or_init(|| match &self.lazy {
-            Some(lazy) => lazy
-                .listing
-                .iter()
-                .map(|(uid, name, in_new)| lazy.entry(uid, name, in_new))
-                .collect(),
-            None => Vec::new(),
-        })
+        self.entries
+            .get_or_init(|| self.lazy.as_ref().map_or_else(Vec::new, LazyEntries::all))
     }
 
     /// Every message's entry, ascending by UID, for one walk: the snapshot's own when it holds
@@ -154,12 +156,7 @@ impl Snapshot {
     /// 1M home).
     pub fn entries_once(&self) -> std::borrow::Cow<'_, [MessageEntry]> {
         match (self.entries.get(), &self.lazy) {
-            (None, Some(lazy)) => std::borrow::Cow::Owned(
-                lazy.listing
-                    .iter()
-                    .map(|(uid, name, in_new)| lazy.entry(uid, name, in_new))
-                    .collect(),
-            ),
+            (None, Some(lazy)) => std::borrow::Cow::Owned(lazy.all()),
             _ => std::borrow::Cow::Borrowed(self.messages()),
         }
     }

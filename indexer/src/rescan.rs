@@ -86,6 +86,12 @@ pub trait Progress: Sync {
     fn add_total(&self, _messages: u64) {}
     /// `messages` more were processed.
     fn advance(&self, _messages: u64, _bytes: u64) {}
+    /// True when the caller wants the rescan to end early (a shutdown, a cancelled request): it
+    /// commits what it added and returns, as at [`RescanOptions::stop_after`]. Asked after every
+    /// few hundred messages read.
+    fn stop_requested(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Progress`] that reports nothing.
@@ -172,11 +178,17 @@ pub fn rescan(
     }
     let mut dead_ids = Vec::new();
     let mut to_seal = Vec::new();
+    // the caller asked to stop (`Progress::stop_requested`): what was added is committed below
+    let mut stopped = false;
     for name in &names {
+        if progress.stop_requested() {
+            stopped = true;
+            break;
+        }
         // shared: a snapshot of an unchanged mailbox makes its entries only for the messages read
         // below, chunk by chunk (a copy of a million entries would be most of a rescan's memory)
         let snapshot = store.mailbox(name)?.sync_shared()?;
-        rescan_mailbox(
+        stopped = rescan_mailbox(
             home,
             &mut writer,
             &mut meta,
@@ -193,11 +205,11 @@ pub fn rescan(
             store.release_idle(name);
         }
         stats.mailboxes += 1;
-        if opts.stop_after.is_some_and(|n| stats.added >= n) {
+        if stopped || opts.stop_after.is_some_and(|n| stats.added >= n) {
             break;
         }
     }
-    if opts.mailbox.is_none() && opts.stop_after.is_none() {
+    if opts.mailbox.is_none() && opts.stop_after.is_none() && !stopped {
         // mailboxes deleted from the store
         let gone: Vec<String> = meta
             .mailboxes
@@ -482,6 +494,8 @@ fn commit(home: &HomeIndex, writer: &mut IndexWriter, meta: &IndexMeta) -> Resul
     Ok(())
 }
 
+/// Brings one mailbox's documents up to date (see [`rescan`]); true when it stopped early
+/// ([`RescanOptions::stop_after`], [`Progress::stop_requested`]) after committing what it added.
 #[allow(clippy::too_many_arguments)]
 fn rescan_mailbox(
     home: &HomeIndex,
@@ -493,7 +507,7 @@ fn rescan_mailbox(
     stats: &mut RescanStats,
     dead_ids: &mut Vec<u32>,
     to_seal: &mut Vec<(u32, RoaringBitmap)>,
-) -> Result<()> {
+) -> Result<bool> {
     let fields = home.fields().clone();
     let pairs = PairWords::new(&meta.pair_left, &meta.pair_right);
     let name = snapshot.name.clone();
@@ -615,7 +629,7 @@ fn rescan_mailbox(
         batch_messages += chunk.len();
         progress.advance(chunk.len() as u64, chunk_bytes);
         let last_uid = chunk.last().map_or(0, |m| m.uid);
-        let stop = opts.stop_after.is_some_and(|n| stats.added >= n);
+        let stop = opts.stop_after.is_some_and(|n| stats.added >= n) || progress.stop_requested();
         let following = if stop { None } else { chunks.next() };
         if batch_messages >= opts.batch_messages || batch_bytes >= opts.batch_bytes || stop {
             let m = meta.mailboxes.get_mut(&name).expect("present");
@@ -635,7 +649,7 @@ fn rescan_mailbox(
             next = following.map(&prepare_chunk);
         }
         if stop {
-            return Ok(());
+            return Ok(true);
         }
     }
     let m = meta.mailboxes.get_mut(&name).expect("present");
@@ -654,7 +668,7 @@ fn rescan_mailbox(
         // sealed at the end of the rescan, beside its last commit (every record is durable)
         to_seal.push((mailbox_id, in_store));
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Seals the columns of these mailboxes (id, the UIDs in the store), keeping the records of
@@ -761,6 +775,61 @@ mod tests {
         let hits = columns.search(id, subject, "message 11").unwrap().uids;
         // 11, 110..=119, 1100..=1199
         assert_eq!(hits.len(), 1 + 10 + 100);
+    }
+
+    /// A caller that asks a rescan to stop (`Progress::stop_requested`: the daemon's shutdown, a
+    /// cancelled request) gets what was added so far committed, no later mailbox started, and the
+    /// next rescan adds the rest and nothing twice.
+    #[test]
+    fn a_rescan_asked_to_stop_commits_what_it_added_and_the_next_one_resumes() {
+        struct StopAfter(std::sync::atomic::AtomicU64, u64);
+        impl Progress for StopAfter {
+            fn advance(&self, messages: u64, _bytes: u64) {
+                self.0
+                    .fetch_add(messages, std::sync::atomic::Ordering::Relaxed);
+            }
+            fn stop_requested(&self) -> bool {
+                self.0.load(std::sync::atomic::Ordering::Relaxed) >= self.1
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Maildir");
+        let deliver = |folder: &str, n: u32| {
+            for sub in ["cur", "new", "tmp"] {
+                std::fs::create_dir_all(root.join(folder).join(sub)).unwrap();
+            }
+            for i in 0..n {
+                let raw = format!("Subject: {folder} {i}\r\n\r\nbody {i}\r\n");
+                let name = format!("{}.M{i}.host:2,S", 1_600_000_000 + i);
+                std::fs::write(root.join(folder).join("cur").join(name), raw).unwrap();
+            }
+        };
+        deliver("", 3 * PREPARE_CHUNK as u32);
+        deliver(".Later", 10);
+        let store = Store::open(&root).unwrap();
+        let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
+        let opts = RescanOptions {
+            // not one commit: this rescan is to stop half-way
+            one_segment_up_to: 0,
+            ..RescanOptions::default()
+        };
+        let stop = StopAfter(Default::default(), PREPARE_CHUNK as u64);
+        let stats = rescan(&home, &store, &opts, &stop).unwrap();
+        assert_eq!(stats.added, PREPARE_CHUNK as u64, "stopped after one chunk");
+        let meta = home.meta().unwrap();
+        assert!(
+            !meta.mailboxes.contains_key("Later"),
+            "no later mailbox started"
+        );
+        assert_eq!(home.snapshot().unwrap().num_docs(), PREPARE_CHUNK as u64);
+
+        let stats = rescan(&home, &store, &opts, &NoProgress).unwrap();
+        assert_eq!(stats.added, 2 * PREPARE_CHUNK as u64 + 10);
+        assert_eq!(
+            home.snapshot().unwrap().num_docs(),
+            3 * PREPARE_CHUNK as u64 + 10,
+            "every message once"
+        );
     }
 
     #[test]

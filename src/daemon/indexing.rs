@@ -11,10 +11,11 @@
 //! Each queued mailbox first gets a *quick check* (a store sync, then the index's high-water mark
 //! against UIDNEXT and its document count against the store's message count): flag renames and
 //! `new/` → `cur/` moves change neither, so they cost no index writer. Only a mailbox that differs
-//! is rescanned ([`rescan_chunked`]): in chunks of `batch_messages` added messages, each a commit, with
-//! the home's write lock held per chunk, so an admin rescan and incremental work interleave and a
-//! shutdown or a cancelled `Rescan` call stops at the next commit. The index is merged once, after
-//! the last chunk; the first build of a small mailbox is one commit.
+//! is rescanned ([`rescan_chunked`]): in chunks of `batches_per_lock` commits of `batch_messages`
+//! added messages, with the home's write lock held per chunk, so an admin rescan and incremental
+//! work interleave; a shutdown or a cancelled `Rescan` call stops a chunk within a few hundred
+//! messages, committing them. The index is merged once, after the last chunk; the first build of
+//! a small mailbox is one commit.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -452,6 +453,8 @@ struct ChunkProgress<'a> {
     done_before: u64,
     daemon: &'a Daemon,
     admin: bool,
+    /// The rescan's caller wants it to stop (asked by the rescan as it goes).
+    cancel: &'a (dyn Fn() -> bool + Sync),
 }
 
 impl Progress for ChunkProgress<'_> {
@@ -475,12 +478,21 @@ impl Progress for ChunkProgress<'_> {
             self.daemon.metrics.rescan_done.fetch_add(messages, Relaxed);
         }
     }
+
+    fn stop_requested(&self) -> bool {
+        (self.cancel)()
+    }
 }
 
 /// Rescans one mailbox (or, with `None`, the whole home, unchunked: used to drop deleted mailboxes)
-/// in chunks of `indexing.batch_messages` added messages, each committed under the home's write
-/// lock. Stops after the chunk during which `cancel` became true; what was committed stays.
-/// Counted in the admin rescan metrics when `admin`.
+/// in chunks of `indexing.batches_per_lock` commits of `indexing.batch_messages` added messages,
+/// each chunk one rescan call under the home's write lock. Stops within a few hundred messages once
+/// `cancel` is true, committing them. Counted in the admin rescan metrics when `admin`.
+///
+/// A chunk of several commits keeps the machine busy where one commit per call did not: within a
+/// call each commit is written while the next messages are prepared and tantivy's merges run beside
+/// the indexing, while a call ends by writing its last commit and waiting for its merges with
+/// nothing else to do (the daemon's first build of the generated 1M home: see docs/BENCHMARKS.md).
 ///
 /// A finished chunked rescan merges a small index into one segment once, after its last chunk
 /// (not after every chunk: that rewrote the whole index each time). The first build of a small
@@ -494,10 +506,11 @@ pub fn rescan_chunked(
     index: &HomeIndex,
     mailbox: Option<&str>,
     counters: &Counters,
-    cancel: &dyn Fn() -> bool,
+    cancel: &(dyn Fn() -> bool + Sync),
     admin: bool,
 ) -> Result<RescanStats, IndexError> {
     let batch = d.cfg.indexing.batch_messages.max(1);
+    let chunk = batch.saturating_mul(d.cfg.indexing.batches_per_lock.max(1)) as u64;
     let whole_opts = RescanOptions {
         mailbox: mailbox.map(str::to_string),
         batch_messages: batch,
@@ -512,7 +525,7 @@ pub fn rescan_chunked(
     let mut total = RescanStats::default();
     let finished = loop {
         let opts = RescanOptions {
-            stop_after: (!whole).then_some(batch as u64),
+            stop_after: (!whole).then_some(chunk),
             merge_at_end: whole,
             ..whole_opts.clone()
         };
@@ -521,6 +534,7 @@ pub fn rescan_chunked(
             done_before: counters.done.load(Relaxed),
             daemon: d,
             admin,
+            cancel,
         };
         let stats = {
             let _w = home.write_lock();
@@ -537,13 +551,14 @@ pub fn rescan_chunked(
                 "committed"
             );
         }
-        let more = !whole && stats.added >= batch as u64;
+        let more = !whole && stats.added >= chunk;
         merge_stats(&mut total, &stats);
-        if !more {
-            break true;
-        }
+        // a call that `cancel` stopped ends early too: not finished (no merge)
         if cancel() {
             break false;
+        }
+        if !more {
+            break true;
         }
     };
     if finished && !whole && total.added >= MERGE_AFTER_ADDED {

@@ -231,10 +231,13 @@ pub struct Run<'a> {
 /// them at [`MAX_TOKEN_BYTES`], and CJK tokens as they are.
 pub fn runs<'a>(folded: &'a str, mut emit: impl FnMut(Run<'a>)) {
     // A word run is a maximal span of word characters; this walks the bytes (ASCII, most of
-    // mail, one byte at a time without decoding) rather than the tokens of [`tokenize`], which
-    // would cut long runs only for this to join them again. `tests::runs_equal_joined_tokens`
-    // holds it to the token-based definition.
+    // mail, without decoding: a span of ASCII letters and digits, or of ASCII separators, in one
+    // tight loop) rather than the tokens of [`tokenize`], which would cut long runs only for this
+    // to join them again. `tests::runs_equal_joined_tokens` holds it to the token-based
+    // definition.
     let bytes = folded.as_bytes();
+    let n = bytes.len();
+    // where the open word run starts (`None`: between runs)
     let mut open: Option<usize> = None;
     // the open word run, ended at `to`
     let close = |open: &mut Option<usize>, to: usize| {
@@ -246,17 +249,24 @@ pub fn runs<'a>(folded: &'a str, mut emit: impl FnMut(Run<'a>)) {
         })
     };
     let mut i = 0;
-    while i < bytes.len() {
+    while i < n {
         let b = bytes[i];
+        if b.is_ascii_alphanumeric() {
+            open.get_or_insert(i);
+            i += 1;
+            while i < n && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            continue;
+        }
         if b.is_ascii() {
-            if b.is_ascii_alphanumeric() {
-                open.get_or_insert(i);
-            } else {
-                if let Some(r) = close(&mut open, i) {
-                    emit(r);
-                }
+            if let Some(r) = close(&mut open, i) {
+                emit(r);
             }
             i += 1;
+            while i < n && bytes[i].is_ascii() && !bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
             continue;
         }
         let c = folded[i..].chars().next().expect("a char boundary");
@@ -290,7 +300,7 @@ pub fn runs<'a>(folded: &'a str, mut emit: impl FnMut(Run<'a>)) {
         }
         i = after;
     }
-    if let Some(r) = close(&mut open, bytes.len()) {
+    if let Some(r) = close(&mut open, n) {
         emit(r);
     }
 }

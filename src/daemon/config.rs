@@ -165,14 +165,8 @@ pub struct IndexingSection {
     pub threads: usize,
     /// Changes to one mailbox within this many milliseconds are indexed together.
     pub debounce_ms: u64,
-    /// Messages per commit of a rescan.
+    /// Messages per commit (and per cancellation point) of a rescan.
     pub batch_messages: usize,
-    /// Commits a rescan makes under one hold of the home's write lock before it lets other writes
-    /// to that home (an admin `Rescan`, `Optimize`) in. Within one hold each commit is written
-    /// while the next messages are prepared and tantivy's merges run beside the indexing; a hold
-    /// ends by waiting for them. A shutdown or a cancelled `Rescan` stops a hold within a few
-    /// hundred messages, committing what was added.
-    pub batches_per_lock: usize,
     /// Watch the Maildir folders with inotify.
     pub watch: bool,
     /// Check every home at startup (counts and high-water marks) and queue rescans where they differ.
@@ -192,7 +186,6 @@ impl Default for IndexingSection {
             threads: 1,
             debounce_ms: 200,
             batch_messages: mailfts_indexer::rescan::DEFAULT_BATCH_MESSAGES,
-            batches_per_lock: 8,
             watch: true,
             startup_check: true,
             check_interval_secs: 3_600,

@@ -11,11 +11,11 @@
 //! Each queued mailbox first gets a *quick check* (a store sync, then the index's high-water mark
 //! against UIDNEXT and its document count against the store's message count): flag renames and
 //! `new/` → `cur/` moves change neither, so they cost no index writer. Only a mailbox that differs
-//! is rescanned ([`rescan_chunked`]): in chunks of `batches_per_lock` commits of `batch_messages`
-//! added messages, with the home's write lock held per chunk, so an admin rescan and incremental
-//! work interleave; a shutdown or a cancelled `Rescan` call stops a chunk within a few hundred
-//! messages, committing them. The index is merged once, after the last chunk; the first build of
-//! a small mailbox is one commit.
+//! is rescanned ([`rescan_chunked`]): in chunks of `batch_messages` added messages, each a commit,
+//! with the home's write lock held per chunk, so an admin rescan and incremental work interleave;
+//! a shutdown or a cancelled `Rescan` call stops a chunk within a few hundred messages, committing
+//! them. The index is merged once, after the last chunk; the first build of a small mailbox is one
+//! commit.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -485,19 +485,19 @@ impl Progress for ChunkProgress<'_> {
 }
 
 /// Rescans one mailbox (or, with `None`, the whole home, unchunked: used to drop deleted mailboxes)
-/// in chunks of `indexing.batches_per_lock` commits of `indexing.batch_messages` added messages,
-/// each chunk one rescan call under the home's write lock. Stops within a few hundred messages once
-/// `cancel` is true, committing them. Counted in the admin rescan metrics when `admin`.
-///
-/// A chunk of several commits keeps the machine busy where one commit per call did not: within a
-/// call each commit is written while the next messages are prepared and tantivy's merges run beside
-/// the indexing, while a call ends by writing its last commit and waiting for its merges with
-/// nothing else to do (the daemon's first build of the generated 1M home: see docs/BENCHMARKS.md).
+/// in chunks of `indexing.batch_messages` added messages, each one rescan call committed under the
+/// home's write lock. Stops within a few hundred messages once `cancel` is true, committing them
+/// (the rescan asks through [`Progress::stop_requested`]). Counted in the admin rescan metrics when
+/// `admin`.
 ///
 /// A finished chunked rescan merges a small index into one segment once, after its last chunk
 /// (not after every chunk: that rewrote the whole index each time). The first build of a small
 /// mailbox ([`builds_in_one_commit_with`]) is one call, which commits once: one segment, no merge,
 /// as `mailfts rescan` does.
+///
+/// (Chunks of eight commits per call, each commit written while the next messages are prepared,
+/// were measured on the generated 1M home's first build: 223.5 s on average against 225.8 s, three
+/// alternating runs each, for a larger peak; not kept. See docs/BENCHMARKS.md.)
 #[allow(clippy::too_many_arguments)]
 pub fn rescan_chunked(
     d: &Daemon,
@@ -510,7 +510,6 @@ pub fn rescan_chunked(
     admin: bool,
 ) -> Result<RescanStats, IndexError> {
     let batch = d.cfg.indexing.batch_messages.max(1);
-    let chunk = batch.saturating_mul(d.cfg.indexing.batches_per_lock.max(1)) as u64;
     let whole_opts = RescanOptions {
         mailbox: mailbox.map(str::to_string),
         batch_messages: batch,
@@ -525,7 +524,7 @@ pub fn rescan_chunked(
     let mut total = RescanStats::default();
     let finished = loop {
         let opts = RescanOptions {
-            stop_after: (!whole).then_some(chunk),
+            stop_after: (!whole).then_some(batch as u64),
             merge_at_end: whole,
             ..whole_opts.clone()
         };
@@ -551,7 +550,7 @@ pub fn rescan_chunked(
                 "committed"
             );
         }
-        let more = !whole && stats.added >= chunk;
+        let more = !whole && stats.added >= batch as u64;
         merge_stats(&mut total, &stats);
         // a call that `cancel` stopped ends early too: not finished (no merge)
         if cancel() {

@@ -687,6 +687,41 @@ fn serve_one_home(dir: &Path, user: &str, spec: &CorpusSpec, batch: usize) -> Se
     Served::start_with(dir, &passwd, user, &["--config", config.to_str().unwrap()])
 }
 
+/// Starts a rescan of every user, goes away (drops the progress stream) once it reports `done`
+/// messages, and waits until the daemon has stopped it.
+async fn rescan_and_go_away(
+    served: &Served,
+    c: &mut MailftsClient<InterceptedService<Channel, Bearer>>,
+    done: u64,
+) {
+    let mut stream = c
+        .rescan(pb::RescanRequest {
+            all_users: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(p) = stream.message().await.unwrap() {
+        assert_ne!(
+            p.state,
+            pb::rescan_progress::State::Done as i32,
+            "finished before the cancel"
+        );
+        if p.done >= done {
+            break;
+        }
+    }
+    drop(stream); // the client goes away
+    poll("the rescan to stop", async || {
+        served
+            .metrics_text()
+            .contains("\nmailfts_rescan_running 0\n")
+            .then_some(())
+    })
+    .await;
+}
+
 #[test]
 fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
     const N: usize = 3000;
@@ -695,32 +730,7 @@ fn a_rescan_stops_when_its_client_goes_away_and_the_next_one_resumes() {
     let rt = runtime();
     rt.block_on(async {
         let mut c = served.client().await;
-        let mut stream = c
-            .rescan(pb::RescanRequest {
-                all_users: true,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        while let Some(p) = stream.message().await.unwrap() {
-            assert_ne!(
-                p.state,
-                pb::rescan_progress::State::Done as i32,
-                "finished before the cancel"
-            );
-            if p.done >= 200 {
-                break;
-            }
-        }
-        drop(stream); // the client goes away
-        poll("the rescan to stop", async || {
-            served
-                .metrics_text()
-                .contains("\nmailfts_rescan_running 0\n")
-                .then_some(())
-        })
-        .await;
+        rescan_and_go_away(&served, &mut c, 200).await;
         let st = user_status(&mut c, "carol").await;
         let (indexed, docs): (u64, u64) = st
             .mailboxes
@@ -758,32 +768,7 @@ fn a_cancelled_first_build_stops_within_a_few_hundred_messages() {
     let rt = runtime();
     rt.block_on(async {
         let mut c = served.client().await;
-        let mut stream = c
-            .rescan(pb::RescanRequest {
-                all_users: true,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        while let Some(p) = stream.message().await.unwrap() {
-            assert_ne!(
-                p.state,
-                pb::rescan_progress::State::Done as i32,
-                "finished before the cancel"
-            );
-            if p.done >= 256 {
-                break;
-            }
-        }
-        drop(stream);
-        poll("the rescan to stop", async || {
-            served
-                .metrics_text()
-                .contains("\nmailfts_rescan_running 0\n")
-                .then_some(())
-        })
-        .await;
+        rescan_and_go_away(&served, &mut c, 256).await;
         let st = user_status(&mut c, "erin").await;
         let indexed: u64 = st.mailboxes.iter().map(|m| m.in_index).sum();
         assert!(

@@ -424,8 +424,20 @@ const PREPARE_CHUNK: usize = 256;
 /// generated 1M home, the other core idle when only one chunk was prepared ahead).
 const COMMIT_AHEAD_CHUNKS: usize = 4;
 
+/// Most raw message bytes prepared ahead while a commit waits: chunks of large messages (long
+/// patches, big attachments) stop it early, so that its memory stays near one chunk's.
+const COMMIT_AHEAD_BYTES: u64 = 32 << 20;
+
 /// A chunk's message entries and, for each, its prepared document or why it could not be read.
 type PreparedChunk = (Vec<MessageEntry>, Vec<(u32, ReadOutcome)>);
+
+/// Raw bytes of the messages of a prepared chunk that could be read.
+fn chunk_raw_bytes((_, prepared): &PreparedChunk) -> u64 {
+    prepared
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(|(_, len)| *len))
+        .sum()
+}
 
 /// The default of [`RescanOptions::seal_log_bytes`]: header-column append logs larger than this
 /// (and than [`seal_threshold`] says) are sealed (compressed) at the end of a rescan.
@@ -660,9 +672,12 @@ fn rescan_mailbox(
             };
             let prepare_ahead = || {
                 let mut prepared = Vec::new();
-                while prepared.len() < room {
+                let mut bytes = 0;
+                while prepared.len() < room && bytes < COMMIT_AHEAD_BYTES {
                     let Some(uids) = chunks.next() else { break };
-                    prepared.push(prepare_chunk(uids));
+                    let chunk = prepare_chunk(uids);
+                    bytes += chunk_raw_bytes(&chunk);
+                    prepared.push(chunk);
                     if done.load(Ordering::Acquire) {
                         break;
                     }

@@ -763,6 +763,19 @@ mod tests {
         }
     }
 
+    /// Writes `n` small messages (`Subject: FOLDER i`) into Maildir folder `folder` of `root`
+    /// (`""`: the INBOX), with UIDs in the order of `i`.
+    fn deliver(root: &std::path::Path, folder: &str, n: u32) {
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(root.join(folder).join(sub)).unwrap();
+        }
+        for i in 0..n {
+            let raw = format!("Subject: {folder} {i}\r\n\r\nbody {i}\r\n");
+            let name = format!("{}.M{i}.host:2,S", 1_600_000_000 + i);
+            std::fs::write(root.join(folder).join("cur").join(name), raw).unwrap();
+        }
+    }
+
     /// A mailbox indexed in many small rescans as its mail arrives (the daemon's save hooks and
     /// checks) seals its columns when their logs outgrow the sealed bases, not at the end of every
     /// rescan whose logs passed the least size: each seal rewrites every column of the mailbox.
@@ -842,18 +855,8 @@ mod tests {
     fn a_rescan_asked_to_stop_commits_what_it_added_and_the_next_one_resumes() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("Maildir");
-        let deliver = |folder: &str, n: u32| {
-            for sub in ["cur", "new", "tmp"] {
-                std::fs::create_dir_all(root.join(folder).join(sub)).unwrap();
-            }
-            for i in 0..n {
-                let raw = format!("Subject: {folder} {i}\r\n\r\nbody {i}\r\n");
-                let name = format!("{}.M{i}.host:2,S", 1_600_000_000 + i);
-                std::fs::write(root.join(folder).join("cur").join(name), raw).unwrap();
-            }
-        };
-        deliver("", 3 * PREPARE_CHUNK as u32);
-        deliver(".Later", 10);
+        deliver(&root, "", 3 * PREPARE_CHUNK as u32);
+        deliver(&root, ".Later", 10);
         let store = Store::open(&root).unwrap();
         let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
         let opts = RescanOptions {
@@ -887,15 +890,8 @@ mod tests {
     fn chunks_prepared_during_a_commit_are_added_in_order_and_once() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("Maildir");
-        for sub in ["cur", "new", "tmp"] {
-            std::fs::create_dir_all(root.join(sub)).unwrap();
-        }
         let n = 10 * PREPARE_CHUNK as u32 + 7;
-        for i in 0..n {
-            let raw = format!("Subject: message {i}\r\n\r\nbody {i}\r\n");
-            let name = format!("{}.M{i}.host:2,S", 1_600_000_000 + i);
-            std::fs::write(root.join("cur").join(name), raw).unwrap();
-        }
+        deliver(&root, "", n);
         let store = Store::open(&root).unwrap();
         let home = HomeIndex::open_or_create(&dir.path().join("mailfts")).unwrap();
         let opts = RescanOptions {

@@ -1042,6 +1042,7 @@ impl Planner<'_> {
             role: Role::INSIDE,
             opaque: false,
             word: true,
+            cjk: false,
         };
         let mut sure = RoaringBitmap::new();
         let mut long = RoaringBitmap::new();
@@ -1241,7 +1242,7 @@ impl Planner<'_> {
     /// by frequent forms, or one covered by a form that [`pairs_alone`] and the other
     /// [`pairs_with_alone`]), plus the messages where the adjacency may have no pair (with `wa`,
     /// `wb` the UIDs whose words hold `a`, `b`). `None` when the pairs cannot tell (a piece that
-    /// is not a word, or too many combinations to look up). Occurrences inside opaque runs are not
+    /// is not a word or is CJK, or too many combinations to look up). Occurrences inside opaque runs are not
     /// covered: the caller adds them.
     #[allow(clippy::too_many_arguments)]
     fn adjacent(
@@ -1254,7 +1255,8 @@ impl Planner<'_> {
         pair_words: &PairWords,
         (wa, wb): (&RoaringBitmap, &RoaringBitmap),
     ) -> Result<Option<(RoaringBitmap, RoaringBitmap)>, SearchError> {
-        if !a.word || !b.word {
+        // no pair is recorded next to a CJK run: its neighbour is adjacent to nothing paired
+        if !a.word || !b.word || a.cjk || b.cjk {
             return Ok(None);
         }
         // per side, the recorded forms of the runs that can hold the piece, each with whether it

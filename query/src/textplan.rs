@@ -92,6 +92,9 @@ pub struct Piece {
     pub opaque: bool,
     /// It can be a word term (false for a whole piece that is itself opaque).
     pub word: bool,
+    /// A CJK bigram (or a last unigram): indexed among the words, never in a word pair
+    /// ([`mailfts_indexer::pairs::PairCursor::feed`] breaks adjacency at CJK runs).
+    pub cjk: bool,
 }
 
 /// Plans the search of `needle` in the indexed text fields.
@@ -137,6 +140,7 @@ pub fn plan_text(needle: &str) -> TextPlan {
                 // by its neighbours (the pieces of a base64 value, joined by `+` and `/`)
                 opaque: !cjk,
                 word: !whole_opaque,
+                cjk: *cjk,
             }
         })
         .collect();
@@ -203,6 +207,11 @@ mod tests {
         );
         assert_eq!(p.pieces[0].role, Role::WHOLE);
         assert!(p.pieces[2].role.open_end);
-        assert!(p.pieces.iter().all(|t| !t.opaque));
+        assert!(p.pieces.iter().all(|t| !t.opaque && t.cjk));
+        let p = plan_text("From: 郭");
+        assert_eq!(
+            p.pieces.iter().map(|t| t.cjk).collect::<Vec<_>>(),
+            [false, true]
+        );
     }
 }

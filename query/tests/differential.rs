@@ -232,6 +232,9 @@ fn body_and_text_words_phrases_and_edges() {
         "TEXT \" the\"",
         "BODY \"the \"",
         "BODY \"> \"",
+        // a field name and the first ideograph of its value (a pair across the colon)
+        "TEXT \"From: 郭\"",
+        "TEXT \"rom: 郭晓\"",
     ] {
         check_all_modes(p);
     }

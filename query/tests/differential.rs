@@ -953,9 +953,9 @@ proptest! {
 }
 
 /// A home of 200 messages of frequent words, their variants (`musb`, `gadgets`, `gregkh`),
-/// trailers and one rare word each (`rareab`) joined by spaces, `: `, `-` and other separators, so
-/// that pairs, chain pairs, pairs of a rare word and a content form, and their proofs are taken
-/// (seed 7), with the texts it holds. 140 filler words in every message take the first ranks of
+/// trailers, CJK runs (paired with nothing) and one rare word each (`rareab`) joined by spaces,
+/// `: `, `-` and other separators, so that pairs, chain pairs, pairs of a rare word and a content
+/// form, and their proofs are taken (seed 7), with the texts it holds. 140 filler words in every message take the first ranks of
 /// the frequent forms, so that the test words are content forms
 /// ([`mailfts_indexer::pairs::STOP_FORMS`]).
 fn paired_home() -> &'static (tempfile::TempDir, Vec<String>) {
@@ -985,6 +985,8 @@ fn paired_home() -> &'static (tempfile::TempDir, Vec<String>) {
             "0x1f",
             "a1b2c3d4e5f6",
             "ÜBER",
+            "東京",
+            "郭晓明",
             "RARE",
             "RARE",
         ];
@@ -1121,6 +1123,46 @@ fn paired_home_proves_phrases_by_their_pairs() {
             "`{program}` is proven whole: {:?}",
             index.explain.steps
         );
+    }
+}
+
+/// Every place of the paired home where a word and a CJK run meet across a space or `: ` (no pair
+/// is recorded there), searched as the word's end, the separator and the first CJK character:
+/// index == scan. A lookup of such a pair once answered `TEXT "From: 郭"` with 1 of 16 messages.
+#[test]
+fn words_next_to_cjk_runs_agree_with_the_scan() {
+    let (dir, texts) = paired_home();
+    let store = Store::open(dir.path().join("Maildir")).unwrap();
+    let home = HomeIndex::open(&dir.path().join("mailfts"))
+        .unwrap()
+        .expect("index exists");
+    let engine = Engine::new(&store, Some(&home));
+    let is_cjk =
+        |c: char| mailfts_mailtext::text::char_class(c) == mailfts_mailtext::text::CharClass::Cjk;
+    let mut programs = std::collections::BTreeSet::new();
+    for text in texts {
+        let chars: Vec<char> = text.chars().collect();
+        for i in 1..chars.len() {
+            for sep in [&[' '][..], &[':', ' '][..]] {
+                let end = i + sep.len();
+                if end >= chars.len() || chars[i..end] != *sep {
+                    continue;
+                }
+                let (before, after) = (chars[i - 1], chars[end]);
+                if is_cjk(before) == is_cjk(after) || before.is_whitespace() || after == ' ' {
+                    continue;
+                }
+                let q: String = chars[i.saturating_sub(4)..=end].iter().collect();
+                if !q.contains(['\r', '\n', '"']) {
+                    programs.insert(format!("TEXT \"{q}\""));
+                    programs.insert(format!("BODY \"{q}\""));
+                }
+            }
+        }
+    }
+    assert!(programs.len() >= 20, "{programs:?}");
+    for program in &programs {
+        index_equals_scan(&engine, program);
     }
 }
 

@@ -7,7 +7,9 @@
 //! tree apart iteratively before it is dropped, and the walk over nested messages stops at
 //! [`Limits::max_depth`].
 
-use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{
+    HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 
 use crate::error::{ExtractError, Format};
 use crate::extract::{extract_as, extract_text_as};
@@ -186,11 +188,31 @@ impl MessageContent {
     }
 }
 
+/// The parser of [`MessageContent::parse_with`] and [`MessageContent::parse_headers`]: MIME
+/// fields structured, every other field decoded as text; `Date` and `Resent-Date` kept raw and
+/// parsed from their own text ([`sent_date_of`]).
+///
+/// mail-parser 0.11's date parser reads the two bytes after the first letter of a time zone name
+/// without looking: after an obsolete one-letter or two-letter zone at the end of a line (`UT`,
+/// `Z`) it swallows the line break and goes on into the next field, or past the empty line into
+/// the body (SpamAssassin's public corpus has such dates). The body parser, which skips `Date`,
+/// then read a body the full parse did not: the index missed words the scan found.
 fn parser() -> MessageParser {
     MessageParser::new()
         .with_mime_headers()
-        .with_date_headers()
+        .header_raw(HeaderName::Date)
+        .header_raw(HeaderName::ResentDate)
         .default_header_text()
+}
+
+/// The date of a `Date` field's unfolded text, when it is a valid RFC 5322 date.
+fn sent_date_of(value: &str) -> Option<SentDate> {
+    let dt = mail_parser::DateTime::parse_rfc822(value).filter(|d| d.is_valid())?;
+    Some(SentDate {
+        year: dt.year as i32,
+        month: dt.month as u32,
+        day: dt.day as u32,
+    })
 }
 
 /// True when an attachment of `msg` is a document that extraction runs isolated
@@ -311,7 +333,9 @@ fn header_fields(
 ) -> Vec<HeaderField> {
     let mut fields = Vec::with_capacity(part.headers.len());
     for h in &part.headers {
+        let is_date = matches!(h.name, HeaderName::Date | HeaderName::ResentDate);
         let value = match &h.value {
+            _ if is_date => raw_header_text(raw, h.offset_start as usize, h.offset_end as usize),
             HeaderValue::Text(t) => t.trim().to_string(),
             HeaderValue::TextList(l) => l.join(" "),
             HeaderValue::DateTime(_) | HeaderValue::ContentType(_) | HeaderValue::Empty => {
@@ -319,15 +343,9 @@ fn header_fields(
             }
             other => format!("{other:?}"),
         };
-        if h.name == mail_parser::HeaderName::Date {
-            if let (Some(slot), HeaderValue::DateTime(dt)) = (sent_date.as_deref_mut(), &h.value) {
-                if slot.is_none() && dt.is_valid() {
-                    *slot = Some(SentDate {
-                        year: dt.year as i32,
-                        month: dt.month as u32,
-                        day: dt.day as u32,
-                    });
-                }
+        if h.name == HeaderName::Date {
+            if let Some(slot) = sent_date.as_deref_mut().filter(|s| s.is_none()) {
+                *slot = sent_date_of(&value);
             }
         }
         fields.push(HeaderField {
@@ -628,6 +646,42 @@ fn raw_header_text(raw: &[u8], start: usize, end: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A date ending in an obsolete zone of one or two letters ends its field (lines ending in a
+    /// bare LF, as in most Maildirs): the next field and the body are read as they are, by the
+    /// full parse and the body parse alike.
+    #[test]
+    fn short_zone_names_end_the_date_field() {
+        let raw = b"Subject: s\nDate: Sun, 25 Aug 2002 16:50:54 UT\n\nOn Sat, 24 Aug 2002 11:07:00 -0700, John said:\n> Ran across a site which claimed\n\nBy then\n";
+        let full = MessageContent::parse(raw);
+        let body = MessageContent::parse_body_with(raw, &Limits::default());
+        assert!(full.body.starts_with("On Sat, 24 Aug"), "{:?}", full.body);
+        assert_eq!(full.body, body.body);
+        assert_eq!(
+            full.header_values("date").collect::<Vec<_>>(),
+            ["Sun, 25 Aug 2002 16:50:54 UT"]
+        );
+        assert_eq!(full.headers.len(), 2, "{:?}", full.headers);
+        let d = full.sent_date.expect("a sent date");
+        assert_eq!((d.year, d.month, d.day), (2002, 8, 25));
+        for zone in ["Z", "UT", "A"] {
+            let raw = format!(
+                "Date: Sun, 25 Aug 2002 16:50:54 {zone}\nFrom: Ann <ann@example.org>\nResent-Date: 1 Sep 2002 10:00 Z\nTo: bob@example.org\n\nhello\n"
+            );
+            let m = MessageContent::parse(raw.as_bytes());
+            let names: Vec<&str> = m.headers.iter().map(|h| h.name.as_str()).collect();
+            assert_eq!(names, ["Date", "From", "Resent-Date", "To"], "zone {zone}");
+            assert_eq!(
+                m.header_values("from").next(),
+                Some("Ann <ann@example.org>")
+            );
+            assert_eq!(m.body.trim_end(), "hello");
+            assert_eq!(
+                MessageContent::parse_headers(raw.as_bytes()).headers,
+                m.headers
+            );
+        }
+    }
 
     #[test]
     fn decodes_encoded_words_and_unfolds() {

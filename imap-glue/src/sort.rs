@@ -53,7 +53,14 @@ impl SortKeys {
     /// Computes the keys from the message bytes.
     pub fn from_message(raw: &[u8], arrival: i64, size: u64) -> SortKeys {
         let end = header_end(raw);
-        let parsed = mail_parser::MessageParser::default().parse_headers(&raw[..end]);
+        // `Date` raw, parsed from its own text: mail-parser's date parser reads past the end of a
+        // field that ends in a one- or two-letter zone (`UT`) and would swallow the next field
+        let parsed = mail_parser::MessageParser::new()
+            .header_text(mail_parser::HeaderName::Subject)
+            .with_address_headers()
+            .with_message_ids()
+            .header_raw(mail_parser::HeaderName::Date)
+            .parse_headers(&raw[..end]);
         let mut k = SortKeys {
             arrival,
             date: arrival,
@@ -61,7 +68,10 @@ impl SortKeys {
             ..SortKeys::default()
         };
         let Some(m) = parsed else { return k };
-        if let Some(d) = m.date().filter(|d| d.is_valid()) {
+        let date = m
+            .header_raw(mail_parser::HeaderName::Date)
+            .and_then(mail_parser::DateTime::parse_rfc822);
+        if let Some(d) = date.filter(|d| d.is_valid()) {
             k.date = d.to_timestamp();
         }
         k.subject = base_subject(m.subject().unwrap_or("")).to_ascii_uppercase();
@@ -794,5 +804,12 @@ mod tests {
         assert_eq!(k.from, "ALICE");
         assert_eq!(k.subject, "GRüßE");
         assert_eq!(k.references, ["p@x", "q@x"]);
+        // an obsolete two-letter zone ends the date; the next field is read
+        let k = SortKeys::from_message(
+            b"Date: Tue, 1 Jan 2002 10:00:00 UT\nFrom: Bob <bob@x.org>\n\nbody",
+            7,
+            9,
+        );
+        assert_eq!((k.date, k.from.as_str()), (1009879200, "BOB"));
     }
 }

@@ -10,7 +10,7 @@ use crate::tokenizer::TOKENIZER_NAME;
 /// text the extractors produce: the index must hold exactly what the exact evaluator reads, so a
 /// change of extracted text bumps this too). An index written with another version is rebuilt,
 /// never read.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 /// The fields of the schema, resolved once.
 #[derive(Clone, Debug)]

@@ -2,12 +2,15 @@
 """differential-corpora.py — index against scan on a real Maildir, with random searches drawn from it.
 
 Usage: benches/differential-corpora.py HOME [--index DIR] [--queries N] [--seed S]
-                                        [--mode any|sep|hdr] [--bin MAILFTS]
+                                        [--mode any|sep|hdr|meta] [--bin MAILFTS]
+                                        [--imap HOST:PORT --user U --password P]
 
 HOME is a home (mail in HOME/Maildir, INBOX only: the files of HOME/Maildir/cur), already indexed
 by `mailfts rescan --home HOME [--index DIR]`. Each search is run twice by whole `mailfts search`
 processes, through the index and with `--scan` (IMAP's answer by the linear scan); any difference
-is printed with the UIDs on either side only. Exit 1 when any search differed, 2 on a failed run.
+is printed with the UIDs on either side only. With `--imap HOST:PORT --user U --password P` the
+indexed answer comes from that IMAP server instead (`UID SEARCH CHARSET UTF-8`, every string a
+literal), the home being the user's. Exit 1 when any search differed, 2 on a failed run.
 
 Searches are drawn with the seed S from the messages themselves (Python's `email` package decodes
 them; what it reads differently from mailfts only makes the string miss, never the check wrong):
@@ -16,6 +19,8 @@ them; what it reads differently from mailfts only makes the string miss, never t
        some OR-ed with a common word
   sep  1-12 characters either side of a space, `: ` or `-` of those texts (word pairs, chains)
   hdr  HEADER NAME "x" on a random field of the raw header block, a piece of its value
+  meta SENTON/SENTBEFORE/SENTSINCE around the day of the message's `Date` field, LARGER/SMALLER
+       around its RFC822.SIZE (the index's fast fields against the scan's parse)
 
 The project's own tests do this on generated homes (query/tests/differential.rs); this is the extra
 run on real mail (../shared/corpora; see its README for unpacking, and extraction-corpora.sh for
@@ -66,6 +71,8 @@ KEY_OF = {"headers": ["TEXT"], "body": ["TEXT", "BODY"], "subject": ["SUBJECT"],
 
 def draw(rnd, mode, raw):
     """One search program (a list of words for `mailfts search`), or None to draw again."""
+    if mode == "meta":
+        return meta_program(rnd, raw)
     if mode == "hdr":
         head = raw.split(b"\n\n", 1)[0].decode("utf-8", "replace")
         fields = [l for l in head.split("\n") if ":" in l and not l[:1].isspace()]
@@ -105,13 +112,82 @@ def draw(rnd, mode, raw):
     return program
 
 
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def meta_program(rnd, raw):
+    """SENTON/SENTBEFORE/SENTSINCE on the day the message's `Date` field names (as written, or a
+    day off), or LARGER/SMALLER around its size; some under NOT or OR-ed with a word."""
+    if rnd.random() < 0.5:
+        m = re.search(rb"^Date:[^\n]*?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})", raw, re.M | re.I)
+        if not m:
+            return None
+        day, month, year = int(m.group(1)), m.group(2).decode().title(), int(m.group(3))
+        if month not in MONTHS or not 1 <= day <= 31:
+            return None
+        # two- and three-digit years as RFC 5322 4.3 reads them (`02` 2002, `99` 1999, `102` 2002)
+        year = year + 2000 if year < 50 else year + 1900 if year < 1000 else year
+        day = min(28, max(1, day + rnd.choice([-1, 0, 0, 1])))
+        program = [f"{rnd.choice(['SENTON', 'SENTBEFORE', 'SENTSINCE'])} {day}-{month}-{year}"]
+    else:
+        size = len(raw.replace(b"\r\n", b"\n")) + raw.count(b"\n") - raw.count(b"\r\n")
+        program = [f"{rnd.choice(['LARGER', 'SMALLER'])} {max(0, size + rnd.choice([-2, -1, 0, 1, 2]))}"]
+    r = rnd.random()
+    if r < 0.2:
+        return ["NOT"] + program
+    if r < 0.3:
+        return ["OR"] + program + [f"BODY {rnd.choice(['usb', 'the', 'patch', 'x'])}"]
+    return program
+
+
+class ImapSearcher:
+    """Sends programs as `UID SEARCH CHARSET UTF-8` to an IMAP server (every quoted string as a
+    `LITERAL+` literal of its UTF-8 bytes), on INBOX selected read-only."""
+
+    def __init__(self, address, user, password):
+        import imaplib
+        host, port = address.rsplit(":", 1)
+        self.conn = imaplib.IMAP4(host, int(port))
+        self.conn.login(user, password)
+        self.conn.select("INBOX", readonly=True)
+
+    def uids(self, program):
+        literals = []
+
+        def to_literal(m):
+            text = re.sub(r"\\(.)", r"\1", m.group(1)).encode()
+            literals.append(text)
+            return "\0"
+
+        atoms = re.sub(r'"((?:[^"\\]|\\.)*)"', to_literal, " ".join(program)).split("\0")
+        tag = self.conn._new_tag()
+        line = tag + b" UID SEARCH CHARSET UTF-8 " + atoms[0].encode()
+        for text, rest in zip(literals, atoms[1:]):
+            line += b"{%d+}\r\n" % len(text) + text + rest.encode()
+        self.conn.send(line + b"\r\n")
+        found = set()
+        while True:
+            reply = self.conn.readline()
+            if reply.startswith(b"* SEARCH"):
+                found |= {int(u) for u in reply.split()[2:]}
+            elif reply.startswith(tag):
+                if not reply[len(tag):].startswith(b" OK"):
+                    print(f"FAILED {program}: {reply!r}", flush=True)
+                    sys.exit(2)
+                return found
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("home")
     ap.add_argument("--index")
     ap.add_argument("--queries", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--mode", choices=["any", "sep", "hdr"], default="any")
+    ap.add_argument("--mode", choices=["any", "sep", "hdr", "meta"], default="any")
+    ap.add_argument("--imap", metavar="HOST:PORT",
+                    help="ask this IMAP server (mailfts imap/serve) for the indexed answer")
+    ap.add_argument("--user", help="IMAP login (with --imap)")
+    ap.add_argument("--password", help="IMAP password (with --imap)")
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--bin", default=os.path.join(here, "..", "target", "release", "mailfts"))
     a = ap.parse_args()
@@ -124,6 +200,7 @@ def main():
             sys.exit(2)
         return set(json.loads(r.stdout)[0]["uids"])
 
+    indexed = ImapSearcher(a.imap, a.user, a.password).uids if a.imap else uids
     rnd = random.Random(a.seed)
     cur = os.path.join(a.home, "Maildir", "cur")
     files = sorted(os.listdir(cur))
@@ -134,7 +211,7 @@ def main():
         if program is None:
             continue
         done += 1
-        index, scan = uids(program), uids(["--scan"] + program)
+        index, scan = indexed(program), uids(["--scan"] + program)
         if index != scan:
             differ += 1
             print(f"DIFFERS {' '.join(program)}: index {len(index)}, scan {len(scan)}; "

@@ -1242,8 +1242,8 @@ impl Planner<'_> {
     /// by frequent forms, or one covered by a form that [`pairs_alone`] and the other
     /// [`pairs_with_alone`]), plus the messages where the adjacency may have no pair (with `wa`,
     /// `wb` the UIDs whose words hold `a`, `b`). `None` when the pairs cannot tell (a piece that
-    /// is not a word or is CJK, or too many combinations to look up). Occurrences inside opaque runs are not
-    /// covered: the caller adds them.
+    /// is not a word or is CJK, or too many combinations to look up). Occurrences inside opaque
+    /// runs are not covered: the caller adds them.
     #[allow(clippy::too_many_arguments)]
     fn adjacent(
         &mut self,

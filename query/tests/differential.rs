@@ -968,8 +968,7 @@ proptest! {
         };
         if let Some(q) = q {
             let q = if upper { q.to_uppercase() } else { q };
-            let store = Store::open(dir.path().join("Maildir")).unwrap();
-            let home = HomeIndex::open(&dir.path().join("mailfts")).unwrap().expect("index exists");
+            let (store, home) = opened(dir.path());
             let engine = Engine::new(&store, Some(&home));
             index_equals_scan(&engine, &format!("{key} {q}"));
         }
@@ -1100,8 +1099,7 @@ proptest! {
         let text = &texts[pick % texts.len()];
         if let Some(q) = pair_substring(text, at, left, right) {
             let q = if upper { q.to_uppercase() } else { q };
-            let store = Store::open(dir.path().join("Maildir")).unwrap();
-            let home = HomeIndex::open(&dir.path().join("mailfts")).unwrap().expect("index exists");
+            let (store, home) = opened(dir.path());
             let engine = Engine::new(&store, Some(&home));
             index_equals_scan(&engine, &format!("{key} {q}"));
         }
@@ -1113,10 +1111,7 @@ proptest! {
 #[test]
 fn paired_home_proves_phrases_by_their_pairs() {
     let (dir, _) = paired_home();
-    let store = Store::open(dir.path().join("Maildir")).unwrap();
-    let home = HomeIndex::open(&dir.path().join("mailfts"))
-        .unwrap()
-        .expect("index exists");
+    let (store, home) = opened(dir.path());
     let engine = Engine::new(&store, Some(&home));
     let meta = home.meta().unwrap();
     for w in ["report", "gadget", "usb"] {
@@ -1156,10 +1151,7 @@ fn paired_home_proves_phrases_by_their_pairs() {
 #[test]
 fn words_next_to_cjk_runs_agree_with_the_scan() {
     let (dir, texts) = paired_home();
-    let store = Store::open(dir.path().join("Maildir")).unwrap();
-    let home = HomeIndex::open(&dir.path().join("mailfts"))
-        .unwrap()
-        .expect("index exists");
+    let (store, home) = opened(dir.path());
     let engine = Engine::new(&store, Some(&home));
     let is_cjk =
         |c: char| mailfts_mailtext::text::char_class(c) == mailfts_mailtext::text::CharClass::Cjk;
@@ -1383,8 +1375,15 @@ fn indexed(dir: &Path) -> (Store, HomeIndex) {
     (store, home)
 }
 
-/// Searches INBOX through the index and by the scan, which must agree; the index's answer.
-#[track_caller]
+/// The store and the index of a home under `dir` that [`indexed`] built.
+fn opened(dir: &Path) -> (Store, HomeIndex) {
+    let store = Store::open(dir.join("Maildir")).unwrap();
+    let home = HomeIndex::open(&dir.join("mailfts"))
+        .unwrap()
+        .expect("index exists");
+    (store, home)
+}
+
 /// A search answered by the linear scan reads every message without leaving their entries in the
 /// store's shared snapshot, which a long-running process keeps while the mailbox is unchanged.
 #[test]
@@ -1423,6 +1422,8 @@ fn a_scan_leaves_no_entries_in_the_shared_snapshot() {
     assert_eq!(again.uids, answer.uids);
 }
 
+/// Searches INBOX through the index and by the scan, which must agree; the index's answer.
+#[track_caller]
 fn index_equals_scan(engine: &Engine<'_>, program: &str) -> mailfts_query::exec::MailboxAnswer {
     let parsed = parse_program(program).unwrap();
     let scan = engine.search("INBOX", &parsed, Mode::Scan).unwrap();

@@ -184,9 +184,14 @@ pub struct BenchArgs {
     #[arg(long)]
     pub queries: Option<PathBuf>,
     /// Timed runs per query for the scan (median reported; 0 = one run without warm-up, for very
-    /// large mailboxes); the indexed search runs max(20 × this, 100) times (p50 and p99 reported).
+    /// large mailboxes); the indexed search runs up to max(20 × this, 100) times (p50 and p99
+    /// reported). Both within `--budget`.
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
+    /// Seconds: the timed runs of one query in one mode stop once they have taken this long (after
+    /// at least one), and none follow a first run that took this long (it is the figure).
+    #[arg(long, default_value_t = 20.0)]
+    pub budget: f64,
     /// Mailbox to search.
     #[arg(long, default_value = "INBOX")]
     pub mailbox: String,

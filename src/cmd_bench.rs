@@ -1,7 +1,7 @@
 //! `mailfts bench`: indexed search against the linear scan on the user's own Maildir.
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mailfts_indexer::home::HomeIndex;
 use mailfts_indexer::rescan::{rescan, NoProgress, RescanOptions};
@@ -29,8 +29,70 @@ pub struct QueryFigures {
     pub index_p99_ms: f64,
     /// Median milliseconds, linear scan.
     pub scan_ms: f64,
+    /// Timed runs through the index behind `index_ms` (0: the first run alone, see [`Timing`]).
+    pub index_runs: usize,
+    /// Timed runs of the scan behind `scan_ms` (0: the first run alone, see [`Timing`]).
+    pub scan_runs: usize,
     /// The index returned exactly the scan's UIDs.
     pub agrees: bool,
+}
+
+/// How often [`time_queries`] runs each query in each mode.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Timed scan runs per query after a warm-up run (median reported); 0: the warm-up run alone
+    /// is timed (for scans of very large mailboxes).
+    pub scan_runs: usize,
+    /// Timed runs through the index per query after a warm-up run (p50 and p99 reported).
+    pub index_runs: usize,
+    /// Timed runs of one query in one mode stop once they have taken this long (after at least
+    /// one), and none follow a warm-up run that took this long: that run is the figure. So a
+    /// phrase that takes seconds on a million messages costs a few runs, not a hundred.
+    pub budget: Duration,
+}
+
+/// One query's answer and timings in one mode.
+struct Timed {
+    uids: Vec<u32>,
+    p50_ms: f64,
+    p99_ms: f64,
+    /// Timed runs after the warm-up (0: the warm-up run is the figure).
+    runs: usize,
+}
+
+/// Runs `search` once to warm up, then up to `runs` timed times within `budget` (see [`Timing`]).
+fn timed(
+    runs: usize,
+    budget: Duration,
+    mut search: impl FnMut() -> anyhow::Result<Vec<u32>>,
+) -> anyhow::Result<Timed> {
+    let t = Instant::now();
+    let uids = search()?;
+    let first = t.elapsed();
+    if runs == 0 || first >= budget {
+        let ms = first.as_secs_f64() * 1000.0;
+        return Ok(Timed {
+            uids,
+            p50_ms: ms,
+            p99_ms: ms,
+            runs: 0,
+        });
+    }
+    let started = Instant::now();
+    let mut times = Vec::new();
+    while times.len() < runs && (times.is_empty() || started.elapsed() < budget) {
+        let t = Instant::now();
+        search()?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let n = times.len();
+    let (p50_ms, p99_ms) = percentiles(times);
+    Ok(Timed {
+        uids,
+        p50_ms,
+        p99_ms,
+        runs: n,
+    })
 }
 
 /// Index refresh figures of a bench run.
@@ -80,68 +142,63 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Times every query through the index and by the scan: the scan's median of `runs`, the index's
-/// p50/p99 of `index_runs`, each after one warm-up run.
+/// Times every query by the scan and through the index (see [`Timing`]), with a progress bar
+/// over the queries on a terminal.
 pub fn time_queries(
     store: &Store,
     index: Option<&HomeIndex>,
     mailbox: &str,
     queries: &[String],
-    runs: usize,
-    index_runs: usize,
+    timing: Timing,
 ) -> anyhow::Result<Vec<QueryFigures>> {
     let engine = Engine::new(store, index);
+    let bar = Bar::new("searching");
+    bar.set_len(queries.len() as u64);
     let mut out = Vec::new();
-    for q in queries {
+    for (i, q) in queries.iter().enumerate() {
         let program = parse_program(q).map_err(|e| anyhow::anyhow!("query {q:?}: {e}"))?;
-        // runs == 0: the single (first) run is the timed one — for scans of very large mailboxes
-        let timed = |mode: Mode, runs: usize| -> anyhow::Result<(Vec<u32>, (f64, f64))> {
-            let t = Instant::now();
-            let warm = engine.search(mailbox, &program, mode)?;
-            if runs == 0 {
-                let ms = t.elapsed().as_secs_f64() * 1000.0;
-                return Ok((warm.uids, (ms, ms)));
-            }
-            let mut times = Vec::new();
-            for _ in 0..runs {
-                let t = Instant::now();
-                engine.search(mailbox, &program, mode)?;
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            Ok((warm.uids, percentiles(times)))
-        };
-        let (scan, (scan_ms, _)) = timed(Mode::Scan, runs)?;
-        let (indexed, (index_ms, index_p99_ms)) = timed(Mode::Index, index_runs)?;
+        let (engine, program) = (&engine, &program);
+        let search = |mode: Mode| move || Ok(engine.search(mailbox, program, mode)?.uids);
+        bar.set_position(i as u64);
+        bar.set_message(format!("scan of {q}"));
+        let scan = timed(timing.scan_runs, timing.budget, search(Mode::Scan))?;
+        bar.set_message(format!("index for {q}"));
+        let indexed = timed(timing.index_runs, timing.budget, search(Mode::Index))?;
         out.push(QueryFigures {
             query: q.clone(),
-            hits: scan.len(),
-            hits_index: indexed.len(),
-            index_ms,
-            index_p99_ms,
-            scan_ms,
-            agrees: indexed == scan,
+            hits: scan.uids.len(),
+            hits_index: indexed.uids.len(),
+            index_ms: indexed.p50_ms,
+            index_p99_ms: indexed.p99_ms,
+            scan_ms: scan.p50_ms,
+            index_runs: indexed.runs,
+            scan_runs: scan.runs,
+            agrees: indexed.uids == scan.uids,
         });
     }
+    bar.finish();
     Ok(out)
 }
 
 /// Prints the figures as a Markdown table; returns how many index answers disagree with the scan.
 pub fn print_table(figures: &[QueryFigures]) -> usize {
-    println!("| query | hits (scan) | index p50 ms | index p99 ms | scan ms | scan / index | index = scan |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
+    println!("| query | hits (scan) | index p50 ms | index p99 ms | scan ms | scan / index | runs index / scan | index = scan |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
     let mut bad = 0;
     for f in figures {
         if !f.agrees {
             bad += 1;
         }
         println!(
-            "| `{}` | {} | {:.2} | {:.2} | {:.1} | {:.0}x | {} |",
+            "| `{}` | {} | {:.2} | {:.2} | {:.1} | {:.0}x | {} / {} | {} |",
             f.query,
             f.hits,
             f.index_ms,
             f.index_p99_ms,
             f.scan_ms,
             f.scan_ms / f.index_ms.max(1e-6),
+            runs_cell(f.index_runs),
+            runs_cell(f.scan_runs),
             if f.agrees {
                 "yes".to_string()
             } else {
@@ -150,6 +207,14 @@ pub fn print_table(figures: &[QueryFigures]) -> usize {
         );
     }
     bad
+}
+
+/// A run count of the table: `first` when the warm-up run alone was timed.
+fn runs_cell(runs: usize) -> String {
+    match runs {
+        0 => "first".to_string(),
+        n => n.to_string(),
+    }
 }
 
 /// Refreshes the index (timed), then times a no-op rescan.
@@ -185,15 +250,12 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<ExitCode> {
         Some(f) => crate::queryset::from_file(f)?,
         None => crate::queryset::derive(&store, &a.mailbox, 300)?,
     };
-    let index_runs = (a.runs * 20).max(100);
-    let figures = time_queries(
-        &store,
-        index.as_ref(),
-        &a.mailbox,
-        &queries,
-        a.runs,
-        index_runs,
-    )?;
+    let timing = Timing {
+        scan_runs: a.runs,
+        index_runs: (a.runs * 20).max(100),
+        budget: Duration::from_secs_f64(a.budget.max(0.0)),
+    };
+    let figures = time_queries(&store, index.as_ref(), &a.mailbox, &queries, timing)?;
     let bad = if a.json {
         let out = serde_json::json!({ "refresh": refresh, "queries": figures });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -214,11 +276,12 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<ExitCode> {
         let scan_runs = if a.runs == 0 {
             "a single run without warm-up".to_string()
         } else {
-            format!("median of {} warm runs", a.runs)
+            format!("median of up to {} warm runs", a.runs)
         };
         println!(
-            "mailbox {}: scan {scan_runs}, index p50/p99 of {} warm runs (page cache warm)",
-            a.mailbox, index_runs
+            "mailbox {}: scan {scan_runs}, index p50/p99 of up to {} warm runs (page cache warm); \
+             the runs of one query in one mode stop after {} s (`first`: the first run alone)",
+            a.mailbox, timing.index_runs, a.budget
         );
         print_table(&figures)
     };

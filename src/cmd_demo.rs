@@ -60,7 +60,13 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("\n== searches (INBOX): indexed vs linear scan");
     let index = HomeIndex::open(&home.index)?;
     let queries = crate::queryset::derive(&store, "INBOX", 300)?;
-    let figures = crate::cmd_bench::time_queries(&store, index.as_ref(), "INBOX", &queries, 3, 20)?;
+    let timing = crate::cmd_bench::Timing {
+        scan_runs: 3,
+        index_runs: 20,
+        budget: std::time::Duration::from_secs(10),
+    };
+    let figures =
+        crate::cmd_bench::time_queries(&store, index.as_ref(), "INBOX", &queries, timing)?;
     if crate::cmd_bench::print_table(&figures) > 0 {
         eprintln!("some queries disagree with the linear scan");
         return Ok(ExitCode::from(1));

@@ -35,6 +35,11 @@ impl Bar {
         self.0.set_position(n);
     }
 
+    /// Sets the text before the bar.
+    pub fn set_message(&self, what: String) {
+        self.0.set_message(what);
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         self.0.finish_and_clear();

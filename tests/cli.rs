@@ -365,3 +365,51 @@ fn readme_lists_every_flag_of_every_help() {
         }
     }
 }
+
+/// `mailfts bench --json` on a small home: every query equal to the scan, and the run counts
+/// follow `--runs` and `--budget` (a budget of 0 times the first run of each mode alone).
+#[test]
+fn bench_times_each_query_within_its_runs_and_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    generate(home, 150, 11);
+    let bench = |runs: &str, budget: &str| -> serde_json::Value {
+        let out = run_ok(&[
+            "bench",
+            "--home",
+            home.to_str().unwrap(),
+            "--runs",
+            runs,
+            "--budget",
+            budget,
+            "--json",
+        ]);
+        serde_json::from_str(&out).unwrap()
+    };
+    let first = bench("2", "600");
+    assert_eq!(first["refresh"]["added"], 150, "{first}");
+    let queries = first["queries"].as_array().unwrap();
+    assert!(queries.len() >= 5, "{first}");
+    for q in queries {
+        assert_eq!(q["agrees"], true, "{q}");
+        assert_eq!(q["hits"], q["hits_index"], "{q}");
+        assert_eq!(q["scan_runs"], 2, "{q}");
+        assert_eq!(q["index_runs"], 100, "{q}");
+    }
+    let hits: Vec<_> = queries.iter().map(|q| q["hits"].clone()).collect();
+    let within_nothing = bench("2", "0");
+    assert_eq!(within_nothing["refresh"]["added"], 0, "{within_nothing}");
+    let queries = within_nothing["queries"].as_array().unwrap();
+    assert_eq!(
+        queries
+            .iter()
+            .map(|q| q["hits"].clone())
+            .collect::<Vec<_>>(),
+        hits
+    );
+    for q in queries {
+        assert_eq!(q["agrees"], true, "{q}");
+        assert_eq!(q["scan_runs"], 0, "{q}");
+        assert_eq!(q["index_runs"], 0, "{q}");
+    }
+}

@@ -378,14 +378,10 @@ impl Mailboxes for StoreMailboxes<'_> {
     fn counts(&self, name: &str) -> Option<Counts> {
         let snap = self.store.mailbox(name).ok()?.sync().ok()?;
         Some(Counts {
-            messages: snap.messages().len() as u32,
+            messages: snap.len() as u32,
             uid_next: snap.uid_next,
             uid_validity: snap.uid_validity,
-            unseen: snap
-                .messages()
-                .iter()
-                .filter(|m| !m.flags.contains(mailfts_store::Flags::SEEN))
-                .count() as u32,
+            unseen: snap.flag_counts().unseen as u32,
         })
     }
 }

@@ -170,14 +170,16 @@ impl SortCache {
             self.keys.clear();
             self.uid_validity = snapshot.uid_validity;
         }
-        if self.keys.len() > snapshot.messages().len() {
-            self.keys.retain(|u, _| snapshot.get(*u).is_some());
+        if self.keys.len() > snapshot.len() {
+            self.keys.retain(|u, _| snapshot.contains(*u));
         }
-        let missing: Vec<&MessageEntry> = uids
+        // entries built for the missing messages only (a session's snapshot keeps none)
+        let missing: Vec<MessageEntry> = uids
             .iter()
             .filter(|u| !self.keys.contains_key(u))
-            .filter_map(|&u| snapshot.get(u))
+            .filter_map(|&u| snapshot.entry(u))
             .collect();
+        let missing: Vec<&MessageEntry> = missing.iter().collect();
         if !missing.is_empty() {
             for (uid, k) in compute_parallel(&missing) {
                 self.keys.insert(uid, Arc::new(k));

@@ -99,5 +99,5 @@ pub use event::StoreEvent;
 pub use flags::Flags;
 pub use mailbox::{Mailbox, READ_SAVED_FROM};
 pub use name::{is_inbox, validate as validate_mailbox_name, SEPARATOR};
-pub use snapshot::{FlagFacts, MessageEntry, Snapshot};
+pub use snapshot::{FlagCounts, FlagFacts, MessageEntry, Snapshot};
 pub use store::{Store, StoreOptions};

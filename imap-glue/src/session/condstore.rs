@@ -265,10 +265,12 @@ impl Session {
                 self.vanished_earlier(since, &within, out);
                 let view = self.view.as_ref().expect("selected above");
                 for (i, uid) in view.uids.iter().enumerate() {
-                    let Some(m) = view.snapshot.get(*uid) else {
+                    let changed = view.snapshot.modseq_of(*uid).is_some_and(|m| m > since);
+                    if !changed || !in_ranges(&within, *uid) {
                         continue;
-                    };
-                    if m.modseq > since && in_ranges(&within, *uid) {
+                    }
+                    // built for the few changed messages only
+                    if let Some(m) = view.snapshot.entry(*uid) {
                         out.extend_from_slice(
                             format!(
                                 "* {} FETCH (UID {uid} FLAGS {} MODSEQ ({}))\r\n",
@@ -292,7 +294,7 @@ impl Session {
         let Some(view) = self.view.as_ref() else {
             return;
         };
-        let present: Vec<u32> = view.snapshot.messages().iter().map(|m| m.uid).collect();
+        let present = view.snapshot.uids();
         let gone = match view.mailbox.expunged_since(since) {
             Ok(Some(uids)) => {
                 let uids: Vec<u32> = uids
@@ -301,10 +303,10 @@ impl Session {
                     .collect();
                 uid_ranges(&uids)
             }
-            Ok(None) => missing(within, &present),
+            Ok(None) => missing(within, present),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the expunge memory");
-                missing(within, &present)
+                missing(within, present)
             }
         };
         if !gone.is_empty() {
@@ -581,7 +583,7 @@ impl Session {
                 } else {
                     *view.uids.get((n as usize).checked_sub(1)?)?
                 };
-                view.snapshot.get(u).map(|m| m.modseq)
+                view.snapshot.modseq_of(u)
             })
             .max();
         let Some(max) = max else { return };
@@ -611,10 +613,10 @@ fn rewrite<'a>(k: &WireKey<'a>, snap: &Snapshot) -> WireKey<'a> {
     match k {
         WireKey::ModSequence { modseq, .. } => {
             let uids: Vec<u32> = snap
-                .messages()
+                .uids()
                 .iter()
-                .filter(|m| m.modseq >= *modseq)
-                .map(|m| m.uid)
+                .copied()
+                .filter(|&u| snap.modseq_of(u).is_some_and(|m| m >= *modseq))
                 .collect();
             match WireSet::try_from(ranges_text(&uid_ranges(&uids)).as_str()) {
                 Ok(set) => WireKey::Uid(set),

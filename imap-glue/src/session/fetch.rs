@@ -79,7 +79,7 @@ impl Session {
         let mut expunged = false;
         for pos in positions {
             let uid_v = view.uids[pos];
-            let Some(entry) = view.snapshot.get(uid_v).cloned() else {
+            let Some(entry) = view.snapshot.entry(uid_v) else {
                 expunged = true;
                 continue;
             };
@@ -91,7 +91,7 @@ impl Session {
                 let kw: Vec<&str> = keywords.iter().map(String::as_str).collect();
                 if view.mailbox.set_flags(uid_v, flags, &kw).is_ok() {
                     flags_changed = true;
-                    view.told.insert(uid_v, (flags, keywords.clone()));
+                    view.set_told(pos, flags, &keywords);
                 } else {
                     flags.set(Flags::SEEN, false);
                 }
@@ -102,10 +102,7 @@ impl Session {
                 let read = entry.read().or_else(|_| {
                     // Renamed since our sync (a flag change elsewhere): look again.
                     let snap = view.mailbox.sync().map_err(std::io::Error::other)?;
-                    let e = snap
-                        .get(uid_v)
-                        .cloned()
-                        .ok_or(std::io::ErrorKind::NotFound)?;
+                    let e = snap.entry(uid_v).ok_or(std::io::ErrorKind::NotFound)?;
                     flags = e.flags;
                     keywords = e.keywords.clone();
                     e.read()

@@ -12,7 +12,7 @@ use crate::listext::ListOptions;
 use crate::{context, respond};
 
 use super::names::{name_arg, pattern_matcher, special_use, wire_name};
-use super::view::claim_recent;
+use super::view::{claim_recent, KeywordLists};
 use super::*;
 
 impl Session {
@@ -366,34 +366,41 @@ impl Session {
         self.view = None;
         let (name, mb) = self.open_mailbox(mailbox)?;
         let mut snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
-        let mut keywords: Vec<String> = snap
-            .messages()
-            .iter()
-            .flat_map(|m| m.keywords.iter().cloned())
-            .collect();
+        // one walk of what the file names say (a lazy snapshot builds no entries for it)
+        let mut keywords: Vec<String> = Vec::new();
+        let mut recent: HashSet<u32> = HashSet::new();
+        let mut first_unseen = None;
+        let mut uids = Vec::with_capacity(snap.len());
+        let mut told = Vec::with_capacity(snap.len());
+        let mut keyword_lists = KeywordLists::default();
+        let mut recent_facts = Vec::new();
+        for (i, m) in snap.facts().enumerate() {
+            for k in &m.keywords {
+                if !keywords.contains(k) {
+                    keywords.push(k.clone());
+                }
+            }
+            if first_unseen.is_none() && !m.flags.contains(Flags::SEEN) {
+                first_unseen = Some(i as u32 + 1);
+            }
+            uids.push(m.uid);
+            told.push(keyword_lists.told(m.flags, &m.keywords));
+            if m.recent {
+                recent.insert(m.uid);
+                recent_facts.push(m);
+            }
+        }
         keywords.sort();
-        keywords.dedup();
         respond::flags(out, &keywords, read_only);
-        let recent: HashSet<u32> = snap
-            .messages()
-            .iter()
-            .filter(|m| m.recent)
-            .map(|m| m.uid)
-            .collect();
         // \Recent belongs to the first session that sees a message (RFC 3501 §2.3.2): a
         // read-write session moves it from new/ to cur/, so later sessions do not see it as recent.
         if !read_only && !recent.is_empty() {
-            claim_recent(&mb, snap.messages().iter().filter(|m| m.recent));
+            claim_recent(&mb, recent_facts.iter());
             snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
         }
-        respond::exists(out, snap.messages().len() as u32);
+        respond::exists(out, uids.len() as u32);
         respond::recent(out, recent.len() as u32);
-        if let Some(i) = snap
-            .messages()
-            .iter()
-            .position(|m| !m.flags.contains(Flags::SEEN))
-        {
-            let seq = i as u32 + 1;
+        if let Some(seq) = first_unseen {
             respond::untagged_number(out, Code::Unseen, "UNSEEN", seq, "First unseen");
         }
         let (validity, next) = (snap.uid_validity, snap.uid_next);
@@ -410,12 +417,9 @@ impl Session {
             mailbox: mb,
             read_only,
             uid_validity: snap.uid_validity,
-            uids: snap.messages().iter().map(|m| m.uid).collect(),
-            told: snap
-                .messages()
-                .iter()
-                .map(|m| (m.uid, (m.flags, m.keywords.clone())))
-                .collect(),
+            uids,
+            told,
+            keyword_lists,
             recent,
             keywords,
             snapshot: snap,
@@ -438,31 +442,17 @@ impl Session {
     ) -> Result<String, Status> {
         let (name, mb) = self.open_mailbox(mailbox)?;
         let snap = mb.sync().map_err(|e| Status::No(store_no(&e)))?;
+        let counts = snap.flag_counts();
         let mut parts = Vec::new();
         for item in items {
             let (k, v) = match item {
-                StatusDataItemName::Messages => ("MESSAGES", snap.messages().len() as u64),
-                StatusDataItemName::Recent => (
-                    "RECENT",
-                    snap.messages().iter().filter(|m| m.recent).count() as u64,
-                ),
+                StatusDataItemName::Messages => ("MESSAGES", snap.len() as u64),
+                StatusDataItemName::Recent => ("RECENT", counts.recent),
                 StatusDataItemName::UidNext => ("UIDNEXT", u64::from(snap.uid_next)),
                 StatusDataItemName::UidValidity => ("UIDVALIDITY", u64::from(snap.uid_validity)),
                 StatusDataItemName::HighestModSeq => ("HIGHESTMODSEQ", snap.highest_modseq),
-                StatusDataItemName::Unseen => (
-                    "UNSEEN",
-                    snap.messages()
-                        .iter()
-                        .filter(|m| !m.flags.contains(Flags::SEEN))
-                        .count() as u64,
-                ),
-                StatusDataItemName::Deleted => (
-                    "DELETED",
-                    snap.messages()
-                        .iter()
-                        .filter(|m| m.flags.contains(Flags::DELETED))
-                        .count() as u64,
-                ),
+                StatusDataItemName::Unseen => ("UNSEEN", counts.unseen),
+                StatusDataItemName::Deleted => ("DELETED", counts.deleted),
                 _ => continue,
             };
             parts.push(format!("{k} {v}"));

@@ -49,8 +49,7 @@ impl Session {
         let view = self.selected()?;
         let deleted: Vec<u32> = view
             .snapshot
-            .messages()
-            .iter()
+            .facts()
             .filter(|m| m.flags.contains(Flags::DELETED))
             .filter(|m| wanted.is_none_or(|w| w.contains(&m.uid)))
             .map(|m| m.uid)
@@ -152,7 +151,7 @@ impl Session {
         let mut modified = Vec::new();
         for pos in positions {
             let u = view.uids[pos];
-            let Some(entry) = view.snapshot.get(u) else {
+            let Some(entry) = view.snapshot.entry(u) else {
                 continue;
             };
             if unchanged_since.is_some_and(|n| entry.modseq > n) {
@@ -183,7 +182,7 @@ impl Session {
                     }
                 }
             }
-            view.told.insert(u, (f, kws.clone()));
+            view.set_told(pos, f, &kws);
             view.announce_keywords(&kws, out);
             answers.push((pos, u, f, kws, did));
         }

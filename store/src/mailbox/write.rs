@@ -199,10 +199,11 @@ impl Mailbox {
         }
         let mut snapshot = self.sync_locked(&present)?;
         events.append(&mut snapshot.events);
+        // entries built for these UIDs only: a large mailbox's snapshot builds none for the rest
         let survivors: Vec<PathBuf> = present
             .iter()
-            .filter_map(|&u| snapshot.get(u))
-            .map(|m| m.path.clone())
+            .filter_map(|&u| snapshot.entry(u))
+            .map(|m| m.path)
             .collect();
         if first_error.is_none() && !survivors.is_empty() {
             first_error = survivors.iter().find_map(|p| remove_file(p).err());
@@ -213,7 +214,7 @@ impl Mailbox {
             Some(e) => Err(e),
             None => Ok(present
                 .into_iter()
-                .filter(|&u| snapshot.get(u).is_none())
+                .filter(|&u| !snapshot.contains(u))
                 .collect()),
         }
     }

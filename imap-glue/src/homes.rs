@@ -16,7 +16,7 @@ use mailfts_indexer::layout::HomeLayout;
 use mailfts_indexer::IndexError;
 use mailfts_store::{Store, StoreError, StoreOptions};
 
-use crate::sort::SortCaches;
+use crate::sortcache::SortCaches;
 
 /// The bound of a registry made by [`crate::serve`] when the configuration brings none.
 pub const DEFAULT_MAX_OPEN_HOMES: usize = 512;

@@ -14,7 +14,8 @@
 //!   client's, not the store's latest. `SEARCH RETURN (...)` (ESEARCH, RFC 4731) is taken off the
 //!   command before `imap-codec` parses the rest ([`esearch`]).
 //! * SORT and THREAD (RFC 5256): the search gives the UIDs, sort keys come from a per-mailbox
-//!   in-memory cache ([`sort`]) filled from the message headers and updated as mail arrives.
+//!   in-memory cache ([`sortcache`], one budget for the process) filled from the message headers
+//!   and updated as mail arrives; [`sort`] orders and threads.
 //! * Writes (APPEND, COPY, MOVE, EXPUNGE, STORE) go through the store, then to the [`SaveHooks`];
 //!   [`DirectIndexing`] indexes the changed mailbox on a background thread. The Maildir is the
 //!   truth: a failed indexing run never fails the client's command, and searches scan what the
@@ -59,6 +60,7 @@ mod respond;
 pub mod server;
 pub mod session;
 pub mod sort;
+pub mod sortcache;
 pub mod wire;
 
 pub use config::{load_tls, ImapConfig, Limits};

@@ -1,17 +1,15 @@
 //! SORT and THREAD (RFC 5256): sort keys, base subjects, the orderings and the thread trees.
 //!
 //! Sort keys are computed from the message headers once per message and kept in memory per
-//! (home, mailbox, UIDVALIDITY) in a [`SortCache`]; sessions add the keys of new messages as they
-//! see them arrive, so `UID SORT (REVERSE DATE) UTF-8 ALL` on a warm cache only sorts. Expunged
-//! UIDs are dropped from the cache when it is next used. A cache lost on restart is rebuilt on the
-//! first SORT (about one header read per message).
+//! (home, mailbox, UIDVALIDITY) in a [`crate::sortcache::SortCache`], under one budget for the
+//! process.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
-use mailfts_store::{MessageEntry, Snapshot};
+use mailfts_store::MessageEntry;
 
 /// The sort and thread keys of one message.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,6 +46,19 @@ impl SortKeys {
             .vsize_hint
             .unwrap_or_else(|| mailfts_indexer::document::rfc822_size(&raw));
         Some(SortKeys::from_message(&raw, arrival, size))
+    }
+
+    /// Bytes this value holds, its heap included (what a [`crate::sortcache::SortCache`] is
+    /// charged for it).
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.subject.capacity()
+            + self.from.capacity()
+            + self.to.capacity()
+            + self.cc.capacity()
+            + self.message_id.as_ref().map_or(0, String::capacity)
+            + self.references.capacity() * std::mem::size_of::<String>()
+            + self.references.iter().map(String::capacity).sum::<usize>()
     }
 
     /// Computes the keys from the message bytes.
@@ -108,116 +119,6 @@ fn header_end(raw: &[u8]) -> usize {
         (Some(a), Some(b)) => a.min(b),
         (a, b) => a.or(b).unwrap_or(raw.len()),
     }
-}
-
-/// The sort keys of one mailbox in one UIDVALIDITY.
-#[derive(Debug, Default)]
-pub struct SortCache {
-    uid_validity: u32,
-    keys: HashMap<u32, Arc<SortKeys>>,
-}
-
-/// The caches of one home, by mailbox name.
-#[derive(Debug, Default)]
-pub struct SortCaches {
-    map: Mutex<HashMap<String, Arc<Mutex<SortCache>>>>,
-}
-
-impl SortCaches {
-    /// The cache of a mailbox (created empty).
-    pub fn mailbox(&self, name: &str) -> Arc<Mutex<SortCache>> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(name.to_owned())
-            .or_default()
-            .clone()
-    }
-
-    /// The cache of a mailbox if it was ever filled.
-    pub fn existing(&self, name: &str) -> Option<Arc<Mutex<SortCache>>> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned()
-    }
-
-    /// Forgets a mailbox (deleted or renamed).
-    pub fn forget(&self, name: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(name);
-    }
-}
-
-impl SortCache {
-    /// Number of messages with keys.
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// True when no keys are cached.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    /// The keys of `uids` (messages of `snapshot`), computing the missing ones (in parallel).
-    /// UIDs whose file is gone are left out.
-    pub fn keys(&mut self, snapshot: &Snapshot, uids: &[u32]) -> Vec<(u32, Arc<SortKeys>)> {
-        if self.uid_validity != snapshot.uid_validity {
-            self.keys.clear();
-            self.uid_validity = snapshot.uid_validity;
-        }
-        if self.keys.len() > snapshot.len() {
-            self.keys.retain(|u, _| snapshot.contains(*u));
-        }
-        // entries built for the missing messages only (a session's snapshot keeps none)
-        let missing: Vec<MessageEntry> = uids
-            .iter()
-            .filter(|u| !self.keys.contains_key(u))
-            .filter_map(|&u| snapshot.entry(u))
-            .collect();
-        let missing: Vec<&MessageEntry> = missing.iter().collect();
-        if !missing.is_empty() {
-            for (uid, k) in compute_parallel(&missing) {
-                self.keys.insert(uid, Arc::new(k));
-            }
-            // A message whose keys could not be computed still sorts (as if it had no headers).
-            for e in &missing {
-                self.keys.entry(e.uid).or_insert_with(|| {
-                    Arc::new(SortKeys::from_message(b"", 0, e.vsize_hint.unwrap_or(0)))
-                });
-            }
-        }
-        uids.iter()
-            .filter_map(|u| self.keys.get(u).map(|k| (*u, k.clone())))
-            .collect()
-    }
-}
-
-fn compute_parallel(entries: &[&MessageEntry]) -> Vec<(u32, SortKeys)> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(8);
-    let chunk = entries.len().div_ceil(threads).max(64);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = entries
-            .chunks(chunk)
-            .map(|c| {
-                s.spawn(move || {
-                    c.iter()
-                        .filter_map(|e| SortKeys::of(e).map(|k| (e.uid, k)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
 }
 
 /// The base subject of RFC 5256 §2.1 (input already decoded to UTF-8), in its own case (SORT

@@ -212,6 +212,10 @@ pub struct LimitsSection {
     /// together (`mailfts_indexer::column_cache`); a column larger than half of it is searched
     /// streamed. 0 keeps none.
     pub column_cache_mb: usize,
+    /// Megabytes of SORT and THREAD keys the process keeps, all homes and mailboxes together
+    /// (`mailfts_imap_glue::sortcache`): beyond it the caches used least recently are emptied, and
+    /// a mailbox whose keys alone exceed it is sorted without keeping them. 0 keeps none.
+    pub sort_cache_mb: usize,
 }
 
 impl Default for LimitsSection {
@@ -223,6 +227,7 @@ impl Default for LimitsSection {
             index_wait_secs: 60,
             shutdown_grace_secs: 60,
             column_cache_mb: mailfts_indexer::column_cache::DEFAULT_BUDGET_BYTES >> 20,
+            sort_cache_mb: mailfts_imap_glue::sortcache::DEFAULT_BUDGET_BYTES >> 20,
         }
     }
 }

@@ -117,6 +117,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let user_tokens: grpc::UserTokens = Arc::new(cfg.user_tokens()?);
     let imap_metrics = Arc::new(metrics::ImapMetrics::default());
     mailfts_indexer::column_cache::set_budget(cfg.limits.column_cache_mb << 20);
+    mailfts_imap_glue::sortcache::set_budget(cfg.limits.sort_cache_mb << 20);
     // one registry of open homes for IMAP, gRPC, indexing and the watcher
     let cache = Arc::new(HomeRegistry::new(
         cfg.layout(),

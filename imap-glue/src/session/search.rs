@@ -78,11 +78,7 @@ impl Session {
         let Some(criteria) = sort else {
             return Ok(uids);
         };
-        let cache = home.sort.mailbox(&view.name);
-        let keys = cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys(&view.snapshot, &uids);
+        let keys = home.sort.keys(&view.name, &view.snapshot, &uids);
         let mut items: Vec<(u32, u32, Arc<SortKeys>)> = keys
             .into_iter()
             .filter_map(|(u, k)| {
@@ -91,7 +87,9 @@ impl Session {
             })
             .collect();
         sort::sort(&mut items, criteria);
-        Ok(items.into_iter().map(|(u, _, _)| u).collect())
+        let sorted = items.into_iter().map(|(u, _, _)| u).collect();
+        crate::sortcache::give_back_dropped_keys();
+        Ok(sorted)
     }
 
     /// `CANCELUPDATE "t" …` (RFC 5267 §4.2): stops the searches with these tags.
@@ -254,11 +252,7 @@ impl Session {
         };
         let home = self.home()?.clone();
         let view = self.selected()?;
-        let cache = home.sort.mailbox(&view.name);
-        let keys = cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys(&view.snapshot, &uids);
+        let keys = home.sort.keys(&view.name, &view.snapshot, &uids);
         let seq: HashMap<u32, u32> = view
             .uids
             .iter()
@@ -289,6 +283,8 @@ impl Session {
         let (program, mut items) = self.sorted_items(charset, search, uid, out)?;
         sort::sort(&mut items, criteria.as_ref());
         let ids: Vec<u32> = items.iter().map(|(id, _, _)| *id).collect();
+        drop(items);
+        crate::sortcache::give_back_dropped_keys();
         self.answer(tag, uid, ret, program, Some(criteria), &ids, out)?;
         Ok("SORT completed".into())
     }
@@ -344,6 +340,8 @@ impl Session {
         };
         let (_, items) = self.sorted_items(charset, search, uid, out)?;
         let threads = threader(&items);
+        drop(items);
+        crate::sortcache::give_back_dropped_keys();
         out.extend_from_slice(
             format!("* THREAD {}\r\n", sort::format_threads(&threads)).as_bytes(),
         );

@@ -252,13 +252,8 @@ impl Session {
             respond::recent(out, view.recent.len() as u32);
             // Keep a warm sort cache warm: add the new messages' keys now.
             if let Some((_, home)) = &self.user {
-                if let Some(cache) = home.sort.existing(&view.name) {
-                    let new: Vec<u32> = added.iter().map(|m| m.uid).collect();
-                    cache
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .keys(&snap, &new);
-                }
+                let new: Vec<u32> = added.iter().map(|m| m.uid).collect();
+                home.sort.warm(&view.name, &snap, &new);
             }
         }
         for (pos, m) in changed {

@@ -6,8 +6,8 @@ Usage: benches/imap-sessions.py HOST:PORT USER PASSWORD PID [SESSIONS] [MAILBOX]
 PID is the server's process (its /proc/PID/status is read: VmRSS, RssAnon, VmHWM). Opens
 SESSIONS (default 3) sessions one after the other, each SELECTing MAILBOX (default INBOX), and
 prints the server's memory after each; then, in the first session, the commands a webmail sends
-(STATUS, UID SEARCH ALL and UNSEEN, FETCH 1:* (UID FLAGS), a page of headers, SORT of a page,
-TEXT and header searches, a STORE and the NOOP that follows, undone), with each round trip and
+(STATUS, UID SEARCH ALL and UNSEEN, FETCH 1:* (UID FLAGS), a page of headers, SORT of a page and
+of the whole mailbox by date (twice) and by subject, TEXT and header searches, a STORE and the NOOP that follows, undone), with each round trip and
 the memory after it; then logs every session out. Prints Markdown. Works against any IMAP server
 on this machine (mailfts, Dovecot), so two can be measured in one run.
 
@@ -76,6 +76,9 @@ def main():
             ),
         ),
         ("UID SORT (REVERSE ARRIVAL) of 200", lambda: c.uid("SORT", "(REVERSE ARRIVAL)", "UTF-8", "UID 1:200")),
+        ("UID SORT (REVERSE DATE) UTF-8 ALL", lambda: c.uid("SORT", "(REVERSE DATE)", "UTF-8", "ALL")),
+        ("UID SORT (REVERSE DATE) UTF-8 ALL, again", lambda: c.uid("SORT", "(REVERSE DATE)", "UTF-8", "ALL")),
+        ("UID SORT (SUBJECT) UTF-8 ALL", lambda: c.uid("SORT", "(SUBJECT)", "UTF-8", "ALL")),
         ("UID SEARCH TEXT example", lambda: c.uid("SEARCH", None, "TEXT example")),
         ("UID SEARCH OR SUBJECT x FROM x", lambda: c.uid("SEARCH", None, "OR SUBJECT report FROM report")),
         ("UID STORE 5 +FLAGS (\\Flagged)", lambda: c.uid("STORE", "5", "+FLAGS", "(\\Flagged)")),

@@ -1060,3 +1060,101 @@ fn a_per_user_grpc_token_reaches_only_its_user() {
         assert_eq!(code(admin.search(search_req("bob", "ALL")).await), Code::Ok);
     });
 }
+
+/// `mailfts_mailbox_checks_total` of the daemon's metrics.
+fn mailbox_checks(served: &Served) -> u64 {
+    let text = served.metrics_text();
+    text.lines()
+        .find_map(|l| l.strip_prefix("mailfts_mailbox_checks_total "))
+        .unwrap_or_else(|| panic!("no mailfts_mailbox_checks_total in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_flag_rename_by_another_agent_queues_no_indexing_and_a_delivery_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("alice");
+    write_maildir(&CorpusSpec::new(5, 40), &home.join("Maildir"), &mut |_| {}).unwrap();
+    let passwd = write_passwd(dir.path(), &[("alice", &home)]);
+    let served = Served::start(dir.path(), &passwd, "f");
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = served.client().await;
+        poll("the startup check to index the home", async || {
+            caught_up(&user_status(&mut c, "alice").await).then_some(())
+        })
+        .await;
+        // settled: no check running or queued
+        let before = poll("the checks to settle", async || {
+            let a = mailbox_checks(&served);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            (a == mailbox_checks(&served)).then_some(a)
+        })
+        .await;
+
+        // a mail client flags messages (renames in cur/), another one reads new mail (new/ → cur/)
+        let maildir = home.join("Maildir");
+        let files = |sub: &str| -> Vec<PathBuf> {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(maildir.join(sub))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            v.sort();
+            v
+        };
+        for f in files("cur").iter().take(5) {
+            let name = f.file_name().unwrap().to_str().unwrap();
+            let flagged = match name.split_once(":2,") {
+                Some((base, flags)) if !flags.contains('F') => format!("{base}:2,F{flags}"),
+                Some((base, _)) => format!("{base}:2,"),
+                None => format!("{name}:2,F"),
+            };
+            std::fs::rename(f, f.with_file_name(flagged)).unwrap();
+        }
+        let moved_from_new = files("new").into_iter().take(2).collect::<Vec<_>>();
+        for f in &moved_from_new {
+            let name = f.file_name().unwrap().to_str().unwrap().to_owned();
+            std::fs::rename(f, maildir.join("cur").join(format!("{name}:2,S"))).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(
+            mailbox_checks(&served),
+            before,
+            "flag renames and new/ → cur/ moves queued indexing work"
+        );
+        assert!(caught_up(&user_status(&mut c, "alice").await));
+
+        // a delivery is checked and indexed
+        deliver(
+            &maildir,
+            "1717400001.M2P2.mda",
+            &message("after the renames", "the flamingoword appears here"),
+        );
+        poll("the delivery to be checked and indexed", async || {
+            let st = user_status(&mut c, "alice").await;
+            (mailbox_checks(&served) > before && caught_up(&st)).then_some(())
+        })
+        .await;
+        let r = c
+            .search(search_req("alice", "BODY flamingoword"))
+            .await
+            .unwrap()
+            .into_inner();
+        let plan = r.mailboxes[0].plan.as_ref().unwrap();
+        assert_eq!((r.mailboxes[0].uids.len(), plan.tail_scanned), (1, 0));
+
+        // a message moved to another mailbox by another agent: both are checked
+        let checked = mailbox_checks(&served);
+        let sent = maildir.join(".Sent/cur");
+        assert!(sent.is_dir(), "the generated home has a Sent folder");
+        let f = files("cur").into_iter().next().unwrap();
+        std::fs::rename(&f, sent.join(f.file_name().unwrap())).unwrap();
+        poll("the move to be checked", async || {
+            let st = user_status(&mut c, "alice").await;
+            (mailbox_checks(&served) >= checked + 2 && caught_up(&st)).then_some(())
+        })
+        .await;
+    });
+}

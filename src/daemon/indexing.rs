@@ -298,6 +298,7 @@ fn process_home(
         if d.shutdown.is_triggered() {
             break;
         }
+        d.metrics.mailbox_checked();
         match mailbox_differs(&store, &snap, name) {
             Ok(false) => {}
             Ok(true) => {

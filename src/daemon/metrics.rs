@@ -7,6 +7,7 @@
 //! | `mailfts_search_duration_seconds` | histogram | `plan` (`index`, `scan`, `mixed`) |
 //! | `mailfts_documents_indexed_total`, `mailfts_bytes_indexed_total` | counter | |
 //! | `mailfts_documents_removed_total`, `mailfts_index_commits_total` | counter | |
+//! | `mailfts_mailbox_checks_total` | counter | | mailboxes the indexing workers synced and compared with the index |
 //! | `mailfts_index_problems_total` | counter | `kind` (decoding problems of indexed messages) |
 //! | `mailfts_index_damage_detected_total` | counter | | damaged indexes detected (each is rebuilt) |
 //! | `mailfts_extraction_failures` | gauge | `format` (from the indexes' metadata, summed over homes) |
@@ -117,6 +118,7 @@ pub struct Metrics {
     commits: AtomicU64,
     problems: Mutex<BTreeMap<String, u64>>,
     damage: AtomicU64,
+    mailbox_checks: AtomicU64,
     failures: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
     /// Running admin rescans.
     pub rescan_running: AtomicI64,
@@ -169,6 +171,12 @@ impl Metrics {
         self.damage.fetch_add(1, Relaxed);
     }
 
+    /// An indexing worker synced a mailbox and compared it with the index (a directory listing
+    /// when the mailbox changed: what the watcher's events cost).
+    pub fn mailbox_checked(&self) {
+        self.mailbox_checks.fetch_add(1, Relaxed);
+    }
+
     /// Documents indexed since start.
     pub fn documents_indexed(&self) -> u64 {
         self.docs_indexed.load(Relaxed)
@@ -219,6 +227,13 @@ impl Metrics {
             "counter",
             "Raw message bytes indexed.",
             self.bytes_indexed.load(Relaxed),
+        );
+        scalar(
+            o,
+            "mailfts_mailbox_checks_total",
+            "counter",
+            "Mailboxes the indexing workers synced and compared with the index.",
+            self.mailbox_checks.load(Relaxed),
         );
         scalar(
             o,

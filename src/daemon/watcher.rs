@@ -7,6 +7,14 @@
 //! refreshes the home's watches and queues a check of every mailbox (a new folder may already hold
 //! mail, a deleted one must leave the index). An inotify queue overflow queues a check of every home.
 //!
+//! A rename that keeps a message in its mailbox under the same basename (a flag change, or a
+//! client moving it from `new/` to `cur/`) changes nothing the index holds, so it queues nothing:
+//! on a mailbox of 450,000 messages each such event cost an indexing worker a directory listing of
+//! half a second. inotify reports a rename as a `From` and a `To` event with one cookie, read
+//! together: the `From` waits for its `To` until no event came for [`RENAME_PAIRING`]; one that
+//! stays alone (moved out of the watched directories) queues its mailbox as any other change. A search never depends on this: the tail
+//! the index lacks is scanned.
+//!
 //! inotify needs one watch per directory: two per mailbox plus one per home. When
 //! `fs.inotify.max_user_watches` is reached, the home is left unwatched (logged) and the periodic
 //! check still keeps it current.
@@ -18,12 +26,16 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use notify::event::{AccessKind, EventKind};
+use notify::event::{AccessKind, EventKind, ModifyKind, RenameMode};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::homes::HomeState;
 use super::indexing::Work;
 use super::Daemon;
+
+/// How long the watcher must have had no event before the `From` half of a rename without its
+/// `To` counts as a change (ten times that at most, in a stream of events).
+const RENAME_PAIRING: Duration = Duration::from_millis(100);
 
 #[derive(Default)]
 struct Watches {
@@ -65,8 +77,31 @@ fn run(
     };
     let mut last_refresh = Instant::now();
     let debounce = d.cfg.debounce();
+    // `From` halves of renames in watched directories, by cookie, waiting for their `To`
+    let mut renames: HashMap<usize, (PathBuf, Instant)> = HashMap::new();
     while !d.shutdown.is_triggered() {
-        let event = match rx.recv_timeout(Duration::from_millis(250)) {
+        let wait = if renames.is_empty() {
+            Duration::from_millis(250)
+        } else {
+            RENAME_PAIRING
+        };
+        let received = rx.recv_timeout(wait);
+        // inotify reports both halves of a rename in one read, so a `From` is alone once the
+        // channel has been empty for the pairing time (or, in a stream of events, much longer)
+        let quiet = matches!(received, Err(mpsc::RecvTimeoutError::Timeout));
+        let unpaired: Vec<usize> = renames
+            .iter()
+            .filter(|(_, (_, at))| {
+                (quiet && at.elapsed() >= RENAME_PAIRING) || at.elapsed() >= 10 * RENAME_PAIRING
+            })
+            .map(|(&cookie, _)| cookie)
+            .collect();
+        for cookie in unpaired {
+            if let Some((from, _)) = renames.remove(&cookie) {
+                handle_path(&d, &mut watcher, &mut w, &from, debounce);
+            }
+        }
+        let event = match received {
             Ok(Ok(e)) => e,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "watcher error");
@@ -96,10 +131,54 @@ fn run(
         ) {
             continue;
         }
+        if let (EventKind::Modify(ModifyKind::Name(mode)), Some(cookie)) =
+            (event.kind, event.tracker())
+        {
+            match (mode, event.paths.as_slice()) {
+                // the pair is decided by its two halves
+                (RenameMode::Both, _) => continue,
+                (RenameMode::From, [from]) if w.dirs.contains_key(parent_of(from)) => {
+                    renames.insert(cookie, (from.clone(), Instant::now()));
+                    continue;
+                }
+                (RenameMode::To, [to]) => {
+                    if let Some((from, _)) = renames.remove(&cookie) {
+                        if same_message(&w, &from, to) {
+                            tracing::trace!(from = %from.display(), to = %to.display(),
+                                "renamed in its mailbox: nothing to index");
+                        } else {
+                            handle_path(&d, &mut watcher, &mut w, &from, debounce);
+                            handle_path(&d, &mut watcher, &mut w, to, debounce);
+                        }
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
         for path in &event.paths {
             handle_path(&d, &mut watcher, &mut w, path, debounce);
         }
     }
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new(""))
+}
+
+/// True when a rename from `from` to `to` keeps a message in the same watched mailbox under the
+/// same basename (the file name before `:`): the store gives it the same UID, the index holds the
+/// same document (flags are read from the store, not indexed).
+fn same_message(w: &Watches, from: &Path, to: &Path) -> bool {
+    let mailbox = |p: &Path| w.dirs.get(parent_of(p));
+    let base = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.split(':').next().unwrap_or(n).to_owned())
+    };
+    mailbox(from).is_some()
+        && mailbox(from) == mailbox(to)
+        && base(from).is_some_and(|b| !b.is_empty() && Some(b) == base(to))
 }
 
 fn handle_path(

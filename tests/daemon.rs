@@ -143,6 +143,27 @@ fn caught_up(st: &pb::UserStatus) -> bool {
         })
 }
 
+/// A generated home for `alice` in `dir` (`seed`, `messages`) and the passwd-file that serves it.
+fn alice_home(dir: &Path, seed: u64, messages: usize) -> (PathBuf, PathBuf) {
+    let home = dir.join("alice");
+    write_maildir(
+        &CorpusSpec::new(seed, messages),
+        &home.join("Maildir"),
+        &mut |_| {},
+    )
+    .unwrap();
+    let passwd = write_passwd(dir, &[("alice", &home)]);
+    (home, passwd)
+}
+
+/// Waits until the daemon's startup check has indexed all of `user`'s mail.
+async fn wait_indexed(c: &mut MailftsClient<InterceptedService<Channel, Bearer>>, user: &str) {
+    poll("the startup check to index the home", async || {
+        caught_up(&user_status(c, user).await).then_some(())
+    })
+    .await;
+}
+
 fn code<T>(r: Result<T, Status>) -> Code {
     match r {
         Ok(_) => Code::Ok,
@@ -153,9 +174,7 @@ fn code<T>(r: Result<T, Status>) -> Code {
 #[test]
 fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("alice");
-    write_maildir(&CorpusSpec::new(7, 60), &home.join("Maildir"), &mut |_| {}).unwrap();
-    let passwd = write_passwd(dir.path(), &[("alice", &home)]);
+    let (home, passwd) = alice_home(dir.path(), 7, 60);
     let served = Served::start(dir.path(), &passwd, "a");
     // started with the customary soft limit of open files, the daemon raised it (each open index
     // holds a descriptor per segment for its posting lists)
@@ -168,10 +187,7 @@ fn a_delivery_becomes_findable_over_grpc_and_the_service_guards_itself() {
     rt.block_on(async {
         let mut c = served.client().await;
         // the startup check builds the index
-        poll("the startup check to index the home", async || {
-            caught_up(&user_status(&mut c, "alice").await).then_some(())
-        })
-        .await;
+        wait_indexed(&mut c, "alice").await;
 
         // an MDA delivery is found, and soon from the index rather than the tail scan
         let inbox = home.join("Maildir");
@@ -596,9 +612,7 @@ fn exists_of(lines: &[String]) -> Option<u32> {
 #[test]
 fn an_imap_idle_client_is_told_exists_and_imap_search_finds_the_delivery() {
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("alice");
-    write_maildir(&CorpusSpec::new(11, 20), &home.join("Maildir"), &mut |_| {}).unwrap();
-    let passwd = write_passwd(dir.path(), &[("alice", &home)]);
+    let (home, passwd) = alice_home(dir.path(), 11, 20);
     let served = Served::start_with(
         dir.path(),
         &passwd,
@@ -867,9 +881,7 @@ fn grpc_over_tls_accepts_a_client_certificate_or_the_token() {
         return;
     }
     make_certs(dir.path());
-    let home = dir.path().join("alice");
-    write_maildir(&CorpusSpec::new(3, 10), &home.join("Maildir"), &mut |_| {}).unwrap();
-    let passwd = write_passwd(dir.path(), &[("alice", &home)]);
+    let (_, passwd) = alice_home(dir.path(), 3, 10);
     let config = dir.path().join("mailfts.toml");
     std::fs::write(
         &config,
@@ -1075,17 +1087,12 @@ fn mailbox_checks(served: &Served) -> u64 {
 #[test]
 fn a_flag_rename_by_another_agent_queues_no_indexing_and_a_delivery_does() {
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("alice");
-    write_maildir(&CorpusSpec::new(5, 40), &home.join("Maildir"), &mut |_| {}).unwrap();
-    let passwd = write_passwd(dir.path(), &[("alice", &home)]);
+    let (home, passwd) = alice_home(dir.path(), 5, 40);
     let served = Served::start(dir.path(), &passwd, "f");
     let rt = runtime();
     rt.block_on(async {
         let mut c = served.client().await;
-        poll("the startup check to index the home", async || {
-            caught_up(&user_status(&mut c, "alice").await).then_some(())
-        })
-        .await;
+        wait_indexed(&mut c, "alice").await;
         // settled: no check running or queued
         let before = poll("the checks to settle", async || {
             let a = mailbox_checks(&served);

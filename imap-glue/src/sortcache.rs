@@ -156,17 +156,7 @@ impl SortCache {
             let entries: Vec<MessageEntry> =
                 chunk.iter().filter_map(|&u| snapshot.entry(u)).collect();
             let entries: Vec<&MessageEntry> = entries.iter().collect();
-            let mut computed = compute_parallel(&entries);
-            // A message whose keys could not be computed still sorts (as if it had no headers).
-            if computed.len() < entries.len() {
-                let have: std::collections::HashSet<u32> =
-                    computed.iter().map(|(u, _)| *u).collect();
-                for e in entries.iter().filter(|e| !have.contains(&e.uid)) {
-                    let k = SortKeys::from_message(b"", 0, e.vsize_hint.unwrap_or(0));
-                    computed.push((e.uid, k));
-                }
-            }
-            for (uid, k) in computed {
+            for (uid, k) in compute_parallel(&entries) {
                 self.bytes += k.bytes() + ENTRY_OVERHEAD;
                 self.keys.insert(uid, Arc::new(k));
             }
@@ -246,7 +236,14 @@ fn compute_parallel(entries: &[&MessageEntry]) -> Vec<(u32, SortKeys)> {
             .map(|c| {
                 s.spawn(move || {
                     c.iter()
-                        .filter_map(|e| SortKeys::of(e).map(|k| (e.uid, k)))
+                        .map(|e| {
+                            // a message whose file cannot be read still sorts (as if it had no
+                            // headers)
+                            let k = SortKeys::of(e).unwrap_or_else(|| {
+                                SortKeys::from_message(b"", 0, e.vsize_hint.unwrap_or(0))
+                            });
+                            (e.uid, k)
+                        })
                         .collect::<Vec<_>>()
                 })
             })

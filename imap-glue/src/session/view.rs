@@ -167,21 +167,16 @@ impl Session {
             return Err("[UIDVALIDITY changed] Mailbox was reset; select it again".into());
         }
         self.fresh = true;
-        if allow_expunge && !view.updates.is_empty() {
-            let gone: Vec<u32> = view
-                .uids
-                .iter()
-                .copied()
-                .filter(|&u| !snap.contains(u))
-                .collect();
-            view.updates.expunged(out, &gone, &view.uids);
-        }
         if allow_expunge {
             // positions of the messages gone, reported from the highest down so that every
             // sequence number stays valid; then the view closes up in one pass
             let gone: Vec<usize> = (0..view.uids.len())
                 .filter(|&i| !snap.contains(view.uids[i]))
                 .collect();
+            if !view.updates.is_empty() {
+                let uids: Vec<u32> = gone.iter().map(|&i| view.uids[i]).collect();
+                view.updates.expunged(out, &uids, &view.uids);
+            }
             let mut vanished = Vec::new();
             for &i in gone.iter().rev() {
                 let uid = view.uids[i];
